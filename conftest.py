@@ -1,0 +1,73 @@
+"""Shared test set-up: database selection, the standing named test users, service gates.
+
+The suite runs on SQLite by default. With SUQIU_TEST_DATABASE_URL set (``make test`` does a
+second pass with it; CI sets it) the same suite runs on PostgreSQL. Tests marked ``postgres``
+run only on PostgreSQL; tests marked ``browser`` need Debian's Chromium. In CI (CI=true) a
+missing service fails those tests instead of skipping them.
+"""
+
+import os
+import shutil
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_configure(config):
+    url = os.environ.get("SUQIU_TEST_DATABASE_URL")
+    if url:
+        os.environ["DATABASE_URL"] = url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    os.environ.setdefault("SUQIU_DATA_DIR", os.path.join(os.path.dirname(__file__), "var", "test"))
+
+
+def _on_postgres() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres") and not _on_postgres():
+        if IN_CI and not os.environ.get("SUQIU_TEST_DATABASE_URL"):
+            pytest.fail(
+                "CI=true but SUQIU_TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI."
+            )
+        pytest.skip("needs PostgreSQL: runs in the PostgreSQL pass (set SUQIU_TEST_DATABASE_URL)")
+    if item.get_closest_marker("browser"):
+        chromium = shutil.which("chromium") or (
+            "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+        )
+        if chromium is None:
+            if IN_CI:
+                pytest.fail("CI=true but Chromium is missing (apt-get install -y chromium).")
+            pytest.skip("needs Chromium: apt-get install -y chromium")
+
+
+@pytest.fixture(autouse=True)
+def _media_and_cache(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def world(db):
+    from suqiu.core.testing import build_world
+
+    return build_world()
+
+
+@pytest.fixture
+def actor_of():
+    from suqiu.directory.access import actor_for
+
+    def make(user):
+        if hasattr(user, "_suqiu_actor"):
+            del user._suqiu_actor
+        return actor_for(user)
+
+    return make

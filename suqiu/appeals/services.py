@@ -1,0 +1,1045 @@
+"""Every write to an appeal. The one write path for web, API, Open311, import, sensors and worker.
+
+Each public function is keyword-only and typed, named ``appeal_<action>``. A transition locks the
+appeal row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite transactions take the write lock at
+BEGIN), asks ``workflow.check`` whether the actor may take the action now, changes the row and
+appends an ``AppealEvent``, all in one transaction. Two people accepting or claiming the same
+appeal at once: the second waits for the first to commit, then finds the status changed and gets
+``invalid_transition``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from suqiu.appeals import workflow
+from suqiu.appeals.models import (
+    URGENCY_RANK,
+    Appeal,
+    AppealEvent,
+    AppealPhoto,
+    Channel,
+    EventKind,
+    IdempotencyKey,
+    Urgency,
+)
+from suqiu.appeals.tracking import new_tracking_code
+from suqiu.appeals.workflow import Action, AppealFacts, Status
+from suqiu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from suqiu.directory.access import PHONE_REVEAL_ROLES, Actor
+from suqiu.directory.geo import resolve_grid, validate_latlon
+from suqiu.directory.models import Category, Organisation, OrgKind, User
+
+TITLE_MAX = 120
+DESCRIPTION_MAX = 4000
+TEXT_MAX = 2000
+
+
+# --- Input -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class AppealInput:
+    """What intake needs; adapters fill it from forms, JSON, Open311 or import rows."""
+
+    title: str
+    description: str
+    channel: str = Channel.WEB
+    lat: float | None = None
+    lon: float | None = None
+    address: str = ""
+    category: str | int | None = None  # id or code
+    urgency: str = Urgency.NORMAL
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    is_anonymous: bool = False
+    area: int | None = None  # organisation id, when the place is known only as an area
+    client_name: str = ""
+    created_at: datetime | None = None  # imports keep their original times
+
+
+def _validate_input(data: AppealInput) -> tuple[Category | None, Organisation | None]:
+    errors: dict[str, list[str]] = {}
+    title = (data.title or "").strip()
+    description = (data.description or "").strip()
+    if not title:
+        errors["title"] = ["This field is required."]
+    elif len(title) > TITLE_MAX:
+        errors["title"] = [f"At most {TITLE_MAX} characters."]
+    if not description:
+        errors["description"] = ["This field is required."]
+    elif len(description) > DESCRIPTION_MAX:
+        errors["description"] = [f"At most {DESCRIPTION_MAX} characters."]
+    if data.channel not in Channel.values:
+        errors["channel"] = [f"Unknown channel; one of {', '.join(Channel.values)}."]
+    if data.urgency not in Urgency.values:
+        errors["urgency"] = [f"Unknown urgency; one of {', '.join(Urgency.values)}."]
+    if len(data.address or "") > 255:
+        errors["address"] = ["At most 255 characters."]
+    if len(data.reporter_name or "") > 80:
+        errors["reporter_name"] = ["At most 80 characters."]
+    phone = (data.reporter_phone or "").strip()
+    if phone and (
+        len(phone) > 32
+        or not all(ch.isdigit() or ch in "+- " for ch in phone)
+        or sum(ch.isdigit() for ch in phone) < 5
+    ):
+        errors["reporter_phone"] = ["Not a phone number."]
+    try:
+        validate_latlon(data.lat, data.lon)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    category = None
+    if data.category not in (None, ""):
+        category = _find_category(data.category)
+        if category is None:
+            errors["category"] = ["Unknown category."]
+    area = None
+    if data.area is not None:
+        area = Organisation.objects.filter(
+            pk=data.area, kind__in=[OrgKind.DISTRICT, OrgKind.STREET, OrgKind.COMMUNITY]
+        ).first()
+        if area is None:
+            errors["area"] = ["Unknown area."]
+    if errors:
+        raise ValidationFailed("The appeal is not valid.", fields=errors)
+    return category, area
+
+
+def _find_category(value: str | int) -> Category | None:
+    qs = Category.objects.filter(is_active=True)
+    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        found = qs.filter(pk=int(value)).first()
+        if found:
+            return found
+    return qs.filter(code=str(value)).first()
+
+
+def default_area() -> Organisation:
+    """Where an appeal with no known place lands: the top area (the district)."""
+    area = (
+        Organisation.objects.filter(kind=OrgKind.DISTRICT, parent__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+    if area is None:
+        area = Organisation.objects.filter(kind=OrgKind.DISTRICT).order_by("pk").first()
+    if area is None:
+        raise ValidationFailed(
+            "No district is configured; create one in the admin first.", code="not_configured"
+        )
+    return area
+
+
+# --- Events ------------------------------------------------------------------------------------------
+
+
+def _event(
+    appeal: Appeal,
+    *,
+    kind: str,
+    actor: Actor,
+    from_status: str = "",
+    to_status: str = "",
+    reason: str = "",
+    public_text: str = "",
+    is_public: bool = False,
+    data: dict | None = None,
+    at: datetime | None = None,
+) -> AppealEvent:
+    return AppealEvent.objects.create(
+        appeal=appeal,
+        kind=kind,
+        actor_id=actor.user_id,
+        actor_label=actor.label or ("system" if actor.is_system else ""),
+        created_at=at or timezone.now(),
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        public_text=public_text,
+        is_public=is_public,
+        data=data or {},
+    )
+
+
+# --- Intake ------------------------------------------------------------------------------------------
+
+
+def appeal_create(*, actor: Actor, data: AppealInput) -> Appeal:
+    """Receive an appeal: tracking code at once, grid and area from the point, event ``created``."""
+    category, area = _validate_input(data)
+    with transaction.atomic():
+        return _create_row(actor=actor, data=data, category=category, area=area)
+
+
+def _create_row(
+    *, actor: Actor, data: AppealInput, category: Category | None, area: Organisation | None
+) -> Appeal:
+    grid = resolve_grid(data.lat, data.lon)
+    if grid is not None:
+        area = grid.community
+    elif area is None:
+        area = default_area()
+    now = data.created_at or timezone.now()
+    reporter = None
+    name, phone = (data.reporter_name or "").strip(), (data.reporter_phone or "").strip()
+    if actor.user_id is not None and actor.roles <= {"resident"}:
+        reporter = User.objects.only(
+            "id", "display_name", "first_name", "last_name", "username", "phone"
+        ).get(pk=actor.user_id)
+        name = name or str(reporter)
+        phone = phone or reporter.phone
+    if data.is_anonymous:
+        name, phone = "", ""
+    appeal = Appeal(
+        channel=data.channel,
+        client_name=data.client_name[:80],
+        reporter=reporter,
+        reporter_name=name[:80],
+        reporter_phone=phone,
+        is_anonymous=data.is_anonymous,
+        submitted_by_id=actor.user_id if reporter is None else None,
+        title=data.title.strip(),
+        description=data.description.strip(),
+        lat=data.lat,
+        lon=data.lon,
+        address=(data.address or "").strip(),
+        grid=grid,
+        area=area,
+        area_path=area.path,
+        category=category,
+        urgency=data.urgency,
+        urgency_rank=URGENCY_RANK[Urgency(data.urgency)],
+        status=Status.RECEIVED,
+        created_at=now,
+        updated_at=now,
+    )
+    # A tracking-code collision is astronomically unlikely (see tracking.py), but retry rather
+    # than fail if it ever happens; the savepoint keeps the outer transaction usable.
+    for attempt in range(5):
+        appeal.tracking_code = new_tracking_code()
+        try:
+            with transaction.atomic():
+                appeal.save(force_insert=True)
+            break
+        except IntegrityError:
+            appeal.pk = None
+            if attempt == 4:
+                raise
+    _event(
+        appeal,
+        kind=EventKind.CREATED,
+        actor=actor,
+        to_status=Status.RECEIVED,
+        is_public=True,
+        at=now,
+        data={"channel": data.channel, "grid": grid.code if grid else None},
+    )
+    return appeal
+
+
+def appeal_create_idempotent(
+    *, actor: Actor, data: AppealInput, owner: str, key: str, request_hash: str
+) -> tuple[Appeal, bool]:
+    """Create once per (owner, key). The same key with the same body returns the first appeal
+    (``created`` False); with another body it is a 409 ``idempotency_key_reused``."""
+    if not key or len(key) > 128:
+        raise ValidationFailed(
+            "Idempotency-Key must be 1 to 128 characters.",
+            code="invalid_idempotency_key",
+            fields={"Idempotency-Key": ["1 to 128 characters."]},
+        )
+    existing = _existing_idempotent(owner, key, request_hash)
+    if existing is not None:
+        return existing, False
+    category, area = _validate_input(data)
+    try:
+        with transaction.atomic():
+            appeal = _create_row(actor=actor, data=data, category=category, area=area)
+            IdempotencyKey.objects.create(
+                owner=owner, key=key, request_hash=request_hash, appeal=appeal
+            )
+    except IntegrityError:
+        # Another request with the same key committed first: the whole transaction rolled back,
+        # so our appeal row does not exist; answer with theirs.
+        existing = _existing_idempotent(owner, key, request_hash)
+        if existing is None:
+            raise
+        return existing, False
+    return appeal, True
+
+
+def _existing_idempotent(owner: str, key: str, request_hash: str) -> Appeal | None:
+    record = IdempotencyKey.objects.filter(owner=owner, key=key).select_related("appeal").first()
+    if record is None:
+        return None
+    if record.request_hash != request_hash:
+        raise Conflict(
+            "This Idempotency-Key was already used with a different request body.",
+            code="idempotency_key_reused",
+        )
+    return record.appeal
+
+
+# --- Photos -------------------------------------------------------------------------------------------
+
+ALLOWED_IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+
+
+def validate_photo(content: bytes, *, field: str = "photos") -> tuple[str, int, int]:
+    """Check size and real content (decoded by Pillow, not trusted from the file name or header)."""
+    from PIL import Image, UnidentifiedImageError
+
+    limit = settings.SUQIU["PHOTO_MAX_BYTES"]
+    if len(content) == 0:
+        raise ValidationFailed(
+            "The photo is empty.", code="invalid_photo", fields={field: ["Empty file."]}
+        )
+    if len(content) > limit:
+        raise ValidationFailed(
+            "The photo is too large.",
+            code="photo_too_large",
+            fields={field: [f"At most {limit // (1024 * 1024)} MB."]},
+        )
+    try:
+        with Image.open(io.BytesIO(content)) as img:
+            fmt = img.format
+            width, height = img.size
+            img.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValidationFailed(
+            "The file is not an image.",
+            code="invalid_photo",
+            fields={field: ["Only JPEG, PNG or WebP images."]},
+        ) from exc
+    if fmt not in ALLOWED_IMAGE_FORMATS:
+        raise ValidationFailed(
+            "Unsupported image type.",
+            code="invalid_photo",
+            fields={field: ["Only JPEG, PNG or WebP images."]},
+        )
+    if width * height > 60_000_000:
+        raise ValidationFailed(
+            "The image is too large.",
+            code="photo_too_large",
+            fields={field: ["Image dimensions too large."]},
+        )
+    return ALLOWED_IMAGE_FORMATS[fmt], width, height
+
+
+def appeal_add_photo(*, actor: Actor, appeal: Appeal, content: bytes) -> AppealPhoto:
+    """Attach a validated photo; validation happens before any row or file is written."""
+    content_type, width, height = validate_photo(content)
+    with transaction.atomic():
+        locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        if locked.status in workflow.TERMINAL:
+            raise workflow.InvalidTransition("Photos cannot be added to a finished appeal.")
+        if locked.photos.count() >= settings.SUQIU["PHOTO_MAX_COUNT"]:
+            raise ValidationFailed(
+                "Too many photos.",
+                code="too_many_photos",
+                fields={"photos": [f"At most {settings.SUQIU['PHOTO_MAX_COUNT']} photos."]},
+            )
+        digest = hashlib.sha256(content).hexdigest()
+        photo = AppealPhoto(
+            appeal=locked,
+            content_type=content_type,
+            size=len(content),
+            width=width,
+            height=height,
+            sha256=digest,
+            uploaded_by_id=actor.user_id,
+        )
+        photo.file.save("photo", ContentFile(content), save=False)
+        photo.save()
+        _event(
+            locked,
+            kind=EventKind.PHOTO_ADDED,
+            actor=actor,
+            data={"photo_id": photo.pk, "size": len(content), "content_type": content_type},
+        )
+    return photo
+
+
+def appeal_create_with_photos(*, actor: Actor, data: AppealInput, photos: list[bytes]) -> Appeal:
+    """Intake with photos in one transaction: a bad photo means no appeal at all."""
+    max_count = settings.SUQIU["PHOTO_MAX_COUNT"]
+    if len(photos) > max_count:
+        raise ValidationFailed(
+            "Too many photos.",
+            code="too_many_photos",
+            fields={"photos": [f"At most {max_count} photos."]},
+        )
+    checked = [validate_photo(p) for p in photos]
+    category, area = _validate_input(data)
+    with transaction.atomic():
+        appeal = _create_row(actor=actor, data=data, category=category, area=area)
+        for content, (content_type, width, height) in zip(photos, checked, strict=True):
+            photo = AppealPhoto(
+                appeal=appeal,
+                content_type=content_type,
+                size=len(content),
+                width=width,
+                height=height,
+                sha256=hashlib.sha256(content).hexdigest(),
+                uploaded_by_id=actor.user_id,
+            )
+            photo.file.save("photo", ContentFile(content), save=False)
+            photo.save()
+    return appeal
+
+
+# --- The work chain ---------------------------------------------------------------------------------
+
+
+def facts_of(appeal: Appeal) -> AppealFacts:
+    """The snapshot ``workflow`` decides on. Co-handler ids need one query."""
+    co = frozenset(appeal.co_handlers.values_list("id", flat=True)) if appeal.pk else frozenset()
+    return AppealFacts(
+        status=Status(appeal.status),
+        area_path=appeal.area_path,
+        reporter_id=appeal.reporter_id,
+        lead_organisation_id=appeal.lead_organisation_id,
+        lead_person_id=appeal.lead_person_id,
+        co_handler_org_ids=co,
+        claimed_by_id=appeal.claimed_by_id,
+        is_claimable=appeal.is_claimable,
+        resolved_by_id=appeal.resolved_by_id,
+        suspended_from=Status(appeal.suspended_from) if appeal.suspended_from else None,
+        extension_pending=appeal.extension_requested_until is not None,
+    )
+
+
+def _lock(appeal_id: int) -> Appeal:
+    try:
+        return Appeal.objects.select_for_update().get(pk=appeal_id)
+    except Appeal.DoesNotExist:
+        raise NotFound("No such appeal.") from None
+
+
+def _save(appeal: Appeal, *, now: datetime) -> None:
+    appeal.updated_at = now
+    appeal.version += 1
+    appeal.save()
+
+
+def _text(
+    payload: dict, name: str, *, required: bool, max_len: int = TEXT_MAX, errors: dict
+) -> str:
+    value = payload.get(name)
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors[name] = ["Must be text."]
+        return ""
+    value = value.strip()
+    if required and not value:
+        errors[name] = ["This field is required."]
+    elif len(value) > max_len:
+        errors[name] = [f"At most {max_len} characters."]
+    return value
+
+
+def _int(
+    payload: dict,
+    name: str,
+    *,
+    required: bool,
+    errors: dict,
+    lo: int | None = None,
+    hi: int | None = None,
+) -> int | None:
+    value = payload.get(name)
+    if value in (None, ""):
+        if required:
+            errors[name] = ["This field is required."]
+        return None
+    if isinstance(value, bool):
+        errors[name] = ["Must be a whole number."]
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        errors[name] = ["Must be a whole number."]
+        return None
+    if (lo is not None and number < lo) or (hi is not None and number > hi):
+        errors[name] = [f"Must be between {lo} and {hi}."]
+    return number
+
+
+def _bool(payload: dict, name: str, *, required: bool, errors: dict, default: bool = False) -> bool:
+    value = payload.get(name)
+    if value is None or value == "":
+        if required:
+            errors[name] = ["This field is required."]
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in {"true", "1", "yes", "on"}:
+        return True
+    if isinstance(value, str) and value.lower() in {"false", "0", "no", "off"}:
+        return False
+    errors[name] = ["Must be true or false."]
+    return default
+
+
+def _int_list(payload: dict, name: str, *, errors: dict) -> list[int]:
+    value = payload.get(name) or []
+    if isinstance(value, (str, int)):
+        value = [v for v in str(value).split(",") if v.strip()]
+    out = []
+    try:
+        for v in value:
+            out.append(int(v))
+    except (TypeError, ValueError):
+        errors[name] = ["Must be a list of ids."]
+    return out
+
+
+def _raise_if(errors: dict) -> None:
+    if errors:
+        raise ValidationFailed("The request is not valid.", fields=errors)
+
+
+def appeal_act(
+    *, actor: Actor, appeal_id: int, action: str, payload: dict[str, Any] | None = None
+) -> Appeal:
+    """Take one work-chain action by name. Payload fields depend on the action (see ``ACTION_INPUTS``).
+
+    Validation errors are raised before anything is written; the action itself runs in one
+    transaction with its event.
+    """
+    act = workflow.parse_action(action)
+    payload = dict(payload or {})
+    if not isinstance(payload, dict):
+        raise ValidationFailed("The body must be a JSON object.")
+    handler = _HANDLERS[act]
+    with transaction.atomic():
+        appeal = _lock(appeal_id)
+        target = workflow.check(act, facts_of(appeal), actor)
+        now = timezone.now()
+        before = appeal.status
+        event = handler(appeal=appeal, actor=actor, payload=payload, target=target, now=now)
+        # A handler may choose among targets the rule allows (revisit: closed or rework).
+        target = event.pop("to_status", target)
+        appeal.status = target
+        _save(appeal, now=now)
+        _event(appeal, actor=actor, from_status=before, to_status=target, at=now, **event)
+    return appeal
+
+
+# Each handler validates its payload, applies its changes to the locked row (unsaved) and returns
+# the event fields. ``appeal_act`` saves the row and writes the event.
+
+
+def _do_assess(
+    *, appeal: Appeal, actor: Actor, payload: dict, target: Status, now: datetime
+) -> dict:
+    errors: dict = {}
+    category = None
+    raw_category = payload.get("category")
+    if raw_category in (None, ""):
+        if appeal.category_id is None:
+            errors["category"] = ["This field is required."]
+    else:
+        category = _find_category(raw_category)
+        if category is None:
+            errors["category"] = ["Unknown category."]
+    urgency = payload.get("urgency") or appeal.urgency
+    if urgency not in Urgency.values:
+        errors["urgency"] = [f"One of {', '.join(Urgency.values)}."]
+    note = _text(payload, "note", required=False, errors=errors)
+    _raise_if(errors)
+    old = {
+        "category": appeal.category.code if appeal.category_id else None,
+        "urgency": appeal.urgency,
+    }
+    if category is not None:
+        appeal.category = category
+    appeal.urgency = urgency
+    appeal.urgency_rank = URGENCY_RANK[Urgency(urgency)]
+    return {
+        "kind": EventKind.ASSESS,
+        "reason": note,
+        "is_public": True,
+        "data": {"old": old, "new": {"category": appeal.category.code, "urgency": urgency}},
+    }
+
+
+def _do_reject(
+    *, appeal: Appeal, actor: Actor, payload: dict, target: Status, now: datetime
+) -> dict:
+    errors: dict = {}
+    reason = _text(payload, "reason", required=True, errors=errors)
+    _raise_if(errors)
+    appeal.closed_at = now
+    return {"kind": EventKind.REJECT, "reason": reason, "public_text": reason, "is_public": True}
+
+
+def _do_merge(
+    *, appeal: Appeal, actor: Actor, payload: dict, target: Status, now: datetime
+) -> dict:
+    errors: dict = {}
+    into_raw = payload.get("into")
+    reason = _text(payload, "reason", required=False, errors=errors)
+    main = None
+    if into_raw in (None, ""):
+        errors["into"] = ["This field is required."]
+    else:
+        from suqiu.appeals.tracking import normalise_code
+
+        qs = Appeal.objects.select_for_update()
+        if isinstance(into_raw, int) or str(into_raw).isdigit():
+            main = qs.filter(pk=int(into_raw)).first()
+        else:
+            code = normalise_code(str(into_raw))
+            main = qs.filter(tracking_code=code).first() if code else None
+        if main is None:
+            errors["into"] = ["No such appeal."]
+        elif main.pk == appeal.pk:
+            errors["into"] = ["An appeal cannot be merged into itself."]
+        elif main.status in workflow.TERMINAL:
+            errors["into"] = ["The main appeal is already finished; merge into an open one."]
+    _raise_if(errors)
+    appeal.merged_into = main
+    appeal.closed_at = now
+    _event(
+        main,
+        kind=EventKind.MERGED_IN,
+        actor=actor,
+        from_status=main.status,
+        to_status=main.status,
+        at=now,
+        reason=reason,
+        data={"merged": appeal.pk, "tracking_code": appeal.tracking_code},
+    )
+    return {
+        "kind": EventKind.MERGE,
+        "reason": reason,
+        "public_text": main.tracking_code,
+        "is_public": True,
+        "data": {"into": main.pk, "tracking_code": main.tracking_code},
+    }
+
+
+def _do_queue(
+    *, appeal: Appeal, actor: Actor, payload: dict, target: Status, now: datetime
+) -> dict:
+    errors: dict = {}
+    claimable = _bool(payload, "claimable", required=False, errors=errors)
+    note = _text(payload, "note", required=False, errors=errors)
+    _raise_if(errors)
+    appeal.is_claimable = claimable
+    return {
+        "kind": EventKind.QUEUE,
+        "reason": note,
+        "is_public": True,
+        "data": {"claimable": claimable},
+    }
+
+
+def _do_dispatch(
+    *, appeal: Appeal, actor: Actor, payload: dict, target: Status, now: datetime
+) -> dict:
+    errors: dict = {}
+    org_id = _int(payload, "lead_organisation", required=False, errors=errors)
+    person_id = _int(payload, "lead_person", required=False, errors=errors)
+    co_ids = _int_list(payload, "co_handlers", errors=errors)
+    note = _text(payload, "note", required=False, errors=errors)
+    lead_org = lead_person = None
+    if org_id is not None:
+        lead_org = Organisation.objects.filter(pk=org_id, is_active=True).first()
+        if lead_org is None:
+            errors["lead_organisation"] = ["Unknown organisation."]
+    if person_id is not None:
+        lead_person = User.objects.filter(pk=person_id, is_active=True).first()
+        if lead_person is None:
+            errors["lead_person"] = ["Unknown person."]
+        elif lead_org is None:
+            membership = (
+                lead_person.memberships.exclude(organisation=None)
+                .exclude(role__in=["resident"])
+                .select_related("organisation")
+                .first()
+            )
+            lead_org = membership.organisation if membership else None
+    if org_id is None and person_id is None and not errors:
+        lead_org = appeal.category.default_organisation if appeal.category_id else None
+        if lead_org is None:
+            errors["lead_organisation"] = [
+                "Choose a lead organisation or person; the category has no default."
+            ]
+    co_orgs = list(Organisation.objects.filter(pk__in=co_ids, is_active=True))
+    if len(co_orgs) != len(set(co_ids)):
+        errors["co_handlers"] = ["Unknown organisation among the co-handlers."]
+    if lead_org is not None and lead_org.pk in co_ids:
+        errors["co_handlers"] = ["The lead organisation cannot also be a co-handler."]
+    _raise_if(errors)
+    appeal.lead_organisation = lead_org
+    appeal.lead_person = lead_person
+    appeal.claimed_by = None
+    appeal.is_claimable = False
+    appeal.save()  # the m2m needs the row saved; appeal_act saves again with the new status
+    appeal.co_handlers.set(co_orgs)
+    return {
+        "kind": EventKind.DISPATCH,
+        "reason": note,
+        "public_text": lead_org.name if lead_org else "",
+        "is_public": True,
+        "data": {
+            "lead_organisation": lead_org.pk if lead_org else None,
+            "lead_person": lead_person.pk if lead_person else None,
+            "co_handlers": sorted(o.pk for o in co_orgs),
+        },
+    }
+
+
+def _do_accept(
+    *, appeal: Appeal, actor: Actor, payload: dict, target: Status, now: datetime
+) -> dict:
+    errors: dict = {}
+    note = _text(payload, "note", required=False, errors=errors)
+    _raise_if(errors)
+    if appeal.lead_person_id is None and actor.user_id is not None:
+        appeal.lead_person_id = actor.user_id
+    return {"kind": EventKind.ACCEPT, "reason": note, "is_public": True}
+
+
+def _do_return(
+    *, appeal: Appeal, actor: Actor, payload: dict, target: Status, now: datetime
+) -> dict:
+    errors: dict = {}
+    reason = _text(payload, "reason", required=True, errors=errors)
+    _raise_if(errors)
+    data = {
+        "lead_organisation": appeal.lead_organisation_id,
+        "lead_person": appeal.lead_person_id,
+        "claimed_by": appeal.claimed_by_id,
+    }
+    appeal.lead_organisation = None
+    appeal.lead_person = None
+    appeal.claimed_by = None
+    appeal.is_claimable = False
+    appeal.extension_requested_until = None
+    appeal.save()
+    appeal.co_handlers.clear()
+    return {"kind": EventKind.RETURN, "reason": reason, "is_public": True, "data": data}
+
+
+def _do_claim(
+    *, appeal: Appeal, actor: Actor, payload: dict, target: Status, now: datetime
+) -> dict:
+    errors: dict = {}
+    note = _text(payload, "note", required=False, errors=errors)
+    _raise_if(errors)
+    appeal.claimed_by_id = actor.user_id
+    appeal.lead_person_id = actor.user_id
+    appeal.is_claimable = False
+    return {"kind": EventKind.CLAIM, "reason": note, "is_public": True}
+
+
+def _do_note(*, appeal: Appeal, actor: Actor, payload: dict, target: Status, now: datetime) -> dict:
+    errors: dict = {}
+    text = _text(payload, "text", required=True, errors=errors)
+    public = _bool(payload, "public", required=False, errors=errors)
+    _raise_if(errors)
+    return {
+        "kind": EventKind.NOTE,
+        "reason": text,
+        "public_text": text if public else "",
+        "is_public": public,
+    }
+
+
+def _do_request_resources(
+    *, appeal: Appeal, actor: Actor, payload: dict, target: Status, now: datetime
+) -> dict:
+    errors: dict = {}
+    text = _text(payload, "text", required=True, errors=errors)
+    resources = payload.get("resources") or []
+    if not isinstance(resources, list) or not all(
+        isinstance(r, str) and len(r) <= 200 for r in resources
+    ):
+        errors["resources"] = ["Must be a list of short texts."]
+    _raise_if(errors)
+    return {"kind": EventKind.REQUEST_RESOURCES, "reason": text, "data": {"resources": resources}}
+
+
+def _do_resolve(
+    *, appeal: Appeal, actor: Actor, payload: dict, target: Status, now: datetime
+) -> dict:
+    errors: dict = {}
+    reply = _text(payload, "public_reply", required=True, errors=errors)
+    note = _text(payload, "internal_note", required=False, errors=errors)
+    _raise_if(errors)
+    appeal.public_reply = reply
+    appeal.resolution_note = note
+    appeal.resolved_by_id = actor.user_id
+    appeal.resolved_at = now
+    appeal.extension_requested_until = None
+    return {"kind": EventKind.RESOLVE, "reason": note, "public_text": reply, "is_public": True}
+
+
+def _do_verify(
+    *, appeal: Appeal, actor: Actor, payload: dict, target: Status, now: datetime
+) -> dict:
+    errors: dict = {}
+    note = _text(payload, "note", required=False, errors=errors)
+    _raise_if(errors)
+    appeal.verified_by_id = actor.user_id
+    return {"kind": EventKind.VERIFY, "reason": note, "is_public": True}
+
+
+def _do_send_back(
+    *, appeal: Appeal, actor: Actor, payload: dict, target: Status, now: datetime
+) -> dict:
+    errors: dict = {}
+    reason = _text(payload, "reason", required=True, errors=errors)
+    _raise_if(errors)
+    appeal.rework_count += 1
+    appeal.resolved_by = None
+    appeal.resolved_at = None
+    return {
+        "kind": EventKind.SEND_BACK,
+        "reason": reason,
+        "is_public": True,
+        "data": {"rework_count": appeal.rework_count},
+    }
+
+
+def _do_revisit(
+    *, appeal: Appeal, actor: Actor, payload: dict, target: Status, now: datetime
+) -> dict:
+    errors: dict = {}
+    satisfaction = _int(payload, "satisfaction", required=True, errors=errors, lo=1, hi=5)
+    was_resolved = _bool(payload, "was_resolved", required=True, errors=errors)
+    comment = _text(payload, "comment", required=False, errors=errors)
+    _raise_if(errors)
+    outcome = workflow.revisit_outcome(satisfaction=satisfaction, was_resolved=was_resolved)
+    appeal.satisfaction = satisfaction
+    appeal.revisit_resolved = was_resolved
+    by_reporter = actor.user_id is not None and actor.user_id == appeal.reporter_id
+    if outcome is Status.CLOSED:
+        appeal.closed_at = now
+    else:
+        appeal.rework_count += 1
+        appeal.verified_by = None
+        appeal.resolved_by = None
+        appeal.resolved_at = None
+    # The status the action leads to depends on the answer.
+    return {
+        "to_status": outcome,
+        "kind": EventKind.REVISIT,
+        "reason": comment,
+        "is_public": True,
+        "data": {
+            "satisfaction": satisfaction,
+            "was_resolved": was_resolved,
+            "by_reporter": by_reporter,
+            "rework": outcome is not Status.CLOSED,
+        },
+    }
+
+
+def _do_suspend(
+    *, appeal: Appeal, actor: Actor, payload: dict, target: Status, now: datetime
+) -> dict:
+    errors: dict = {}
+    reason = _text(payload, "reason", required=True, errors=errors)
+    _raise_if(errors)
+    appeal.suspended_from = appeal.status
+    return {
+        "kind": EventKind.SUSPEND,
+        "reason": reason,
+        "is_public": True,
+        "data": {"suspended_from": appeal.status},
+    }
+
+
+def _do_resume(
+    *, appeal: Appeal, actor: Actor, payload: dict, target: Status, now: datetime
+) -> dict:
+    errors: dict = {}
+    reason = _text(payload, "reason", required=False, errors=errors)
+    _raise_if(errors)
+    appeal.suspended_from = ""
+    return {"kind": EventKind.RESUME, "reason": reason, "is_public": True}
+
+
+def _parse_until(payload: dict, errors: dict, now: datetime) -> datetime | None:
+    until = payload.get("until")
+    days = payload.get("days")
+    if until:
+        from django.utils.dateparse import parse_datetime
+
+        parsed = (
+            parse_datetime(str(until))
+            if isinstance(until, str)
+            else until
+            if isinstance(until, datetime)
+            else None
+        )
+        if parsed is None:
+            errors["until"] = ["Not a date and time (ISO 8601)."]
+            return None
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)
+        if parsed <= now:
+            errors["until"] = ["Must be in the future."]
+        return parsed
+    number = (
+        _int(payload, "days", required=True, errors=errors, lo=1, hi=90)
+        if days is not None
+        else None
+    )
+    if days is None:
+        errors["until"] = ["Give 'until' (ISO 8601) or 'days'."]
+        return None
+    if number is None or "days" in errors:
+        return None
+    base = max(now, payload.get("_due_at") or now)
+    return base + timedelta(days=number)
+
+
+def _do_request_extension(
+    *, appeal: Appeal, actor: Actor, payload: dict, target: Status, now: datetime
+) -> dict:
+    errors: dict = {}
+    reason = _text(payload, "reason", required=True, max_len=500, errors=errors)
+    payload["_due_at"] = appeal.due_at
+    until = _parse_until(payload, errors, now)
+    _raise_if(errors)
+    appeal.extension_requested_until = until
+    appeal.extension_reason = reason
+    return {
+        "kind": EventKind.REQUEST_EXTENSION,
+        "reason": reason,
+        "data": {
+            "until": until.isoformat(),
+            "due_at": appeal.due_at.isoformat() if appeal.due_at else None,
+        },
+    }
+
+
+def _do_approve_extension(
+    *, appeal: Appeal, actor: Actor, payload: dict, target: Status, now: datetime
+) -> dict:
+    errors: dict = {}
+    note = _text(payload, "note", required=False, errors=errors)
+    _raise_if(errors)
+    old_due = appeal.due_at
+    appeal.due_at = appeal.extension_requested_until
+    appeal.extension_requested_until = None
+    return {
+        "kind": EventKind.APPROVE_EXTENSION,
+        "reason": note,
+        "data": {
+            "old_due_at": old_due.isoformat() if old_due else None,
+            "due_at": appeal.due_at.isoformat(),
+        },
+    }
+
+
+def _do_deny_extension(
+    *, appeal: Appeal, actor: Actor, payload: dict, target: Status, now: datetime
+) -> dict:
+    errors: dict = {}
+    reason = _text(payload, "reason", required=True, errors=errors)
+    _raise_if(errors)
+    requested = appeal.extension_requested_until
+    appeal.extension_requested_until = None
+    return {
+        "kind": EventKind.DENY_EXTENSION,
+        "reason": reason,
+        "data": {"requested_until": requested.isoformat() if requested else None},
+    }
+
+
+_HANDLERS = {
+    Action.ASSESS: _do_assess,
+    Action.REJECT: _do_reject,
+    Action.MERGE: _do_merge,
+    Action.QUEUE: _do_queue,
+    Action.DISPATCH: _do_dispatch,
+    Action.ACCEPT: _do_accept,
+    Action.RETURN: _do_return,
+    Action.CLAIM: _do_claim,
+    Action.NOTE: _do_note,
+    Action.REQUEST_RESOURCES: _do_request_resources,
+    Action.RESOLVE: _do_resolve,
+    Action.VERIFY: _do_verify,
+    Action.SEND_BACK: _do_send_back,
+    Action.REVISIT: _do_revisit,
+    Action.SUSPEND: _do_suspend,
+    Action.RESUME: _do_resume,
+    Action.REQUEST_EXTENSION: _do_request_extension,
+    Action.APPROVE_EXTENSION: _do_approve_extension,
+    Action.DENY_EXTENSION: _do_deny_extension,
+}
+assert set(_HANDLERS) == set(Action), "every workflow action needs a service handler"
+
+# The payload each action takes, for the API documentation and the workbench forms.
+ACTION_INPUTS: dict[str, dict[str, str]] = {
+    "assess": {
+        "category": "category id or code (required unless already set)",
+        "urgency": "normal | urgent | emergency",
+        "note": "text",
+    },
+    "reject": {"reason": "text, required (shown to the reporter)"},
+    "merge": {"into": "id or tracking code of the main appeal, required", "reason": "text"},
+    "queue": {
+        "claimable": "bool: open for claiming by social workers and volunteers",
+        "note": "text",
+    },
+    "dispatch": {
+        "lead_organisation": "organisation id",
+        "lead_person": "user id",
+        "co_handlers": "list of organisation ids",
+        "note": "text",
+    },
+    "accept": {"note": "text"},
+    "return": {"reason": "text, required"},
+    "claim": {"note": "text"},
+    "note": {"text": "text, required", "public": "bool: also shown on the public tracking page"},
+    "request_resources": {"text": "text, required", "resources": "list of texts"},
+    "resolve": {"public_reply": "text, required (shown to the reporter)", "internal_note": "text"},
+    "verify": {"note": "text"},
+    "send_back": {"reason": "text, required"},
+    "revisit": {
+        "satisfaction": "1-5, required",
+        "was_resolved": "bool, required",
+        "comment": "text",
+    },
+    "suspend": {"reason": "text, required"},
+    "resume": {"reason": "text"},
+    "request_extension": {
+        "until": "ISO 8601 date-time",
+        "days": "1-90 (instead of until)",
+        "reason": "text, required",
+    },
+    "approve_extension": {"note": "text"},
+    "deny_extension": {"reason": "text, required"},
+}
+
+
+# --- Privacy -------------------------------------------------------------------------------------
+
+
+def appeal_reveal_phone(*, actor: Actor, appeal: Appeal) -> str:
+    """Show a reporter's full phone number to a role that needs it; an audited event."""
+    if not actor.has(*PHONE_REVEAL_ROLES):
+        raise PermissionDenied("Your role may not reveal phone numbers.", code="reveal_not_allowed")
+    if not appeal.reporter_phone:
+        raise NotFound("This appeal has no phone number.", code="no_phone")
+    with transaction.atomic():
+        _event(appeal, kind=EventKind.PHONE_REVEALED, actor=actor, data={"field": "reporter_phone"})
+    return appeal.reporter_phone

@@ -1,0 +1,21 @@
+from django.conf import settings
+
+
+def suqiu(request):
+    """Values every page template needs (map configuration, the user's roles)."""
+    user = getattr(request, "user", None)
+    roles = set()
+    if user is not None and user.is_authenticated:
+        from suqiu.directory.access import roles_of
+
+        roles = roles_of(user)
+    return {
+        "SUQIU_MAP": {
+            "tile_url": settings.SUQIU["MAP_TILE_URL"],
+            "attribution": settings.SUQIU["MAP_TILE_ATTRIBUTION"],
+            "gcj02": settings.SUQIU["MAP_TILES_GCJ02"],
+            "center": settings.SUQIU["MAP_CENTER"],
+        },
+        "user_roles": roles,
+        "is_staff_user": bool(roles - {"resident"}),
+    }

@@ -1,0 +1,102 @@
+"""`suqiu run`: set up and serve the whole system (web server + one worker)."""
+
+import os
+import signal
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import connection
+
+from suqiu.core.management.commands.compiletranslations import compile_translations
+
+
+class Command(BaseCommand):
+    help = "Migrate, load demo data into an empty database, then serve on http://127.0.0.1:$PORT with one worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument(
+            "--no-demo",
+            action="store_true",
+            help="Do not load demo data even if the database is empty.",
+        )
+        parser.add_argument("--no-worker", action="store_true")
+
+    def handle(self, *args, **opts):
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        compile_translations()
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        from suqiu.appeals.models import Appeal
+        from suqiu.directory.models import Organisation
+
+        demo_loaded = False
+        if (
+            not opts["no_demo"]
+            and not Organisation.objects.exists()
+            and not Appeal.objects.exists()
+        ):
+            self.stdout.write("Empty database: loading demo data (about a minute)…")
+            call_command("demo")
+            demo_loaded = True
+        connection.close()
+
+        env = dict(os.environ, PORT=str(opts["port"]), HOST=opts["host"])
+        url = f"http://{opts['host']}:{opts['port']}"
+        self.stdout.write(self.style.SUCCESS(f"\nSuqiu is serving on {url}"))
+        self.stdout.write(f"  resident page   {url}/")
+        self.stdout.write(f"  workbench       {url}/workbench/")
+        self.stdout.write(f"  API docs        {url}/api/v1/docs")
+        self.stdout.write(f"  health          {url}/healthz")
+        self.stdout.write(
+            f"  database        {connection.vendor}{' (demo data loaded)' if demo_loaded else ''}"
+        )
+        from suqiu.demo.people import DEMO_PASSWORD, DEMO_USERS
+
+        if any(True for _ in DEMO_USERS):
+            from suqiu.directory.models import User
+
+            if User.objects.filter(username__in=[u.username for u in DEMO_USERS]).exists():
+                self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
+                for u in DEMO_USERS:
+                    self.stdout.write(f"  {u.username:<14} {u.role_label}")
+        self.stdout.write("")
+        sys.stdout.flush()
+
+        procs = []
+        if not opts["no_worker"]:
+            procs.append(subprocess.Popen([sys.executable, "-m", "suqiu.cli", "worker"], env=env))
+        web = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(settings.BASE_DIR / "gunicorn_conf.py"),
+                "suqiu.wsgi:application",
+            ],
+            env=env,
+        )
+        procs.append(web)
+
+        def forward(signum, _frame):
+            for p in procs:
+                if p.poll() is None:
+                    p.send_signal(signum)
+
+        signal.signal(signal.SIGINT, forward)
+        signal.signal(signal.SIGTERM, forward)
+        code = web.wait()
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        sys.exit(code)

@@ -1,0 +1,30 @@
+"""Fixed-window rate limits kept in the cache (shared by all web processes of a deployment)."""
+
+import time
+
+from django.core.cache import cache
+
+from suqiu.core.errors import RateLimited
+
+
+def client_ip(request) -> str:
+    # Behind a proxy the deployment sets SUQIU_BEHIND_TLS_PROXY and the proxy sets X-Forwarded-For;
+    # we take only the address the nearest proxy saw.
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if forwarded:
+        return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def hit(bucket: str, ident: str, *, limit: int, window_seconds: int) -> None:
+    """Count one hit; raise RateLimited once ``limit`` hits fell in the current window."""
+    if limit <= 0:
+        return
+    window = int(time.time() // window_seconds)
+    key = f"rl:{bucket}:{ident}:{window}"
+    added = cache.add(key, 1, timeout=window_seconds + 5)
+    count = 1 if added else cache.incr(key)
+    if count > limit:
+        raise RateLimited(
+            "Too many requests; please try again later.", extra={"retry_after": window_seconds}
+        )

@@ -1,0 +1,34 @@
+"""Operational endpoints."""
+
+import time
+
+from django.db import connection
+from django.http import JsonResponse
+
+from suqiu import __version__
+
+
+def healthz(request):
+    """Report whether the database answers, and how fast. 200 when healthy, 503 when not."""
+    started = time.perf_counter()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        db = {
+            "ok": True,
+            "vendor": connection.vendor,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+        }
+        status = 200
+    except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
+        db = {"ok": False, "vendor": connection.vendor, "error": exc.__class__.__name__}
+        status = 503
+    return JsonResponse(
+        {
+            "status": "ok" if status == 200 else "unavailable",
+            "version": __version__,
+            "database": db,
+        },
+        status=status,
+    )

@@ -1,0 +1,76 @@
+"""Grid boundaries and point-in-grid resolution (WGS-84, GeoJSON order lon/lat)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from shapely.geometry import Point, shape
+from shapely.prepared import prep
+
+from suqiu.core.errors import ValidationFailed
+
+
+def validate_latlon(lat: float | None, lon: float | None) -> None:
+    """Both or neither; within WGS-84 ranges."""
+    errors: dict[str, list[str]] = {}
+    if (lat is None) != (lon is None):
+        errors["lat" if lat is None else "lon"] = ["Latitude and longitude go together."]
+    if lat is not None and not (-90.0 <= lat <= 90.0):
+        errors["lat"] = ["Latitude must be between -90 and 90."]
+    if lon is not None and not (-180.0 <= lon <= 180.0):
+        errors["lon"] = ["Longitude must be between -180 and 180."]
+    if errors:
+        raise ValidationFailed("Invalid coordinates.", code="invalid_coordinates", fields=errors)
+
+
+def validate_boundary(geojson: dict) -> None:
+    try:
+        geom = shape(geojson)
+    except Exception as exc:  # noqa: BLE001 - shapely raises several types for bad input
+        raise ValidationFailed(
+            "Boundary is not valid GeoJSON.",
+            code="invalid_boundary",
+            fields={"boundary": [str(exc)]},
+        ) from exc
+    if geom.geom_type not in {"Polygon", "MultiPolygon"} or not geom.is_valid:
+        raise ValidationFailed(
+            "Boundary must be a valid Polygon or MultiPolygon.",
+            code="invalid_boundary",
+            fields={"boundary": ["Not a valid polygon."]},
+        )
+
+
+def boundary_bbox(geojson: dict) -> tuple[float, float, float, float]:
+    return shape(geojson).bounds  # (min_lon, min_lat, max_lon, max_lat)
+
+
+@lru_cache(maxsize=4096)
+def _prepared(grid_id: int, boundary_key: str):
+    import json
+
+    return prep(shape(json.loads(boundary_key)))
+
+
+def resolve_grid(lat: float | None, lon: float | None):
+    """The innermost grid whose boundary contains the point, or None.
+
+    A bounding-box query narrows the candidates; shapely decides containment. Nested grids: the
+    one with the deepest path wins.
+    """
+    import json
+
+    from suqiu.directory.models import Grid
+
+    if lat is None or lon is None:
+        return None
+    candidates = Grid.objects.filter(
+        min_lat__lte=lat, max_lat__gte=lat, min_lon__lte=lon, max_lon__gte=lon
+    ).select_related("community")
+    point = Point(lon, lat)
+    best = None
+    for grid in candidates:
+        key = json.dumps(grid.boundary, sort_keys=True)
+        if _prepared(grid.pk, key).contains(point):
+            if best is None or len(grid.path) > len(best.path):
+                best = grid
+    return best

@@ -1,0 +1,23 @@
+"""URL map: resident pages at /, the staff workbench at /workbench/, the API at /api/v1/."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from suqiu.api import api
+from suqiu.core.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(template_name="registration/login.html"),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("workbench/", include("suqiu.appeals.urls_workbench")),
+    path("", include("suqiu.appeals.urls_resident")),
+]
