@@ -34,6 +34,7 @@ from suqiu.appeals.models import (
 )
 from suqiu.appeals.tracking import new_tracking_code
 from suqiu.appeals.workflow import Action, AppealFacts, Status
+from suqiu.core import clock
 from suqiu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from suqiu.directory.access import PHONE_REVEAL_ROLES, Actor
 from suqiu.directory.geo import resolve_grid, validate_latlon
@@ -161,7 +162,7 @@ def _event(
         kind=kind,
         actor_id=actor.user_id,
         actor_label=actor.label or ("system" if actor.is_system else ""),
-        created_at=at or timezone.now(),
+        created_at=at or clock.now(),
         from_status=from_status,
         to_status=to_status,
         reason=reason,
@@ -189,7 +190,7 @@ def _create_row(
         area = grid.community
     elif area is None:
         area = default_area()
-    now = data.created_at or timezone.now()
+    now = data.created_at or clock.now()
     reporter = None
     name, phone = (data.reporter_name or "").strip(), (data.reporter_phone or "").strip()
     if actor.user_id is not None and actor.roles <= {"resident"}:
@@ -526,7 +527,7 @@ def appeal_act(
     with transaction.atomic():
         appeal = _lock(appeal_id)
         target = workflow.check(act, facts_of(appeal), actor)
-        now = timezone.now()
+        now = clock.now()
         before = appeal.status
         event = handler(appeal=appeal, actor=actor, payload=payload, target=target, now=now)
         # A handler may choose among targets the rule allows (revisit: closed or rework).
