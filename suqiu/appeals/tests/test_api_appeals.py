@@ -536,10 +536,14 @@ def test_public_tracking_shows_progress_without_personal_data(world, appeals):
 
 
 def test_tracking_unknown_code(world):
-    for code in ("AAAA-BBBB-CCCC", "not-a-code", "x" * 41):
+    for code, status, error in [
+        ("AAAA-BBBB-CCCC", 404, "unknown_tracking_code"),
+        ("not-a-code", 404, "unknown_tracking_code"),
+        ("x" * 41, 422, "validation_error"),
+    ]:
         response = ApiClient().get(f"/track/{code}")
-        assert response.status_code in (404, 422)
-        assert "error" in response.json()
+        assert response.status_code == status
+        assert response.json()["error"]["code"] == error
 
 
 def test_tracking_is_rate_limited_per_address(world, appeals, settings):
