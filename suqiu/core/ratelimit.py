@@ -2,17 +2,23 @@
 
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 
 from suqiu.core.errors import RateLimited
 
 
 def client_ip(request) -> str:
-    # Behind a proxy the deployment sets SUQIU_BEHIND_TLS_PROXY and the proxy sets X-Forwarded-For;
-    # we take only the address the nearest proxy saw.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded:
-        return forwarded.split(",")[-1].strip()
+    """The client address for rate limits.
+
+    X-Forwarded-For is honoured only when the deployment says it sits behind a reverse proxy
+    (SUQIU_BEHIND_TLS_PROXY); otherwise any client could rotate the header to dodge the limits.
+    Behind the proxy we take the last entry: the address the nearest (trusted) proxy saw.
+    """
+    if settings.SECURE_PROXY_SSL_HEADER:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()
     return request.META.get("REMOTE_ADDR", "unknown")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from suqiu.directory.models import Membership, Role
+from suqiu.directory.models import AREA_KINDS, Membership, Organisation, Role
 
 # Roles that see reporters' phone numbers in full: intake operators call reporters back and
 # record revisits by phone. Others see a masked number and may reveal it (an audited event).
@@ -73,16 +73,36 @@ def actor_for(user) -> Actor:
     roles: set[str] = set()
     orgs: dict[str, set[int]] = {}
     paths: dict[str, set[str]] = {}
-    for m in Membership.objects.filter(user=user).select_related("organisation"):
+    memberships = list(Membership.objects.filter(user=user).select_related("organisation"))
+    # The area of a non-area organisation (a department, a command centre...) is its nearest area
+    # ancestor; the ancestors are on its path, so one query finds them for all memberships.
+    ancestor_ids = {
+        int(p)
+        for m in memberships
+        if m.organisation_id and not m.organisation.is_area
+        for p in m.organisation.path.strip("/").split("/")[:-1]
+        if p
+    }
+    area_paths = (
+        dict(
+            Organisation.objects.filter(pk__in=ancestor_ids, kind__in=AREA_KINDS).values_list(
+                "pk", "path"
+            )
+        )
+        if ancestor_ids
+        else {}
+    )
+    for m in memberships:
         roles.add(m.role)
         if m.organisation_id:
-            orgs.setdefault(m.role, set()).add(m.organisation_id)
-            area = (
-                m.organisation.area()
-                if m.organisation.parent_id or m.organisation.is_area
-                else m.organisation
-            )
-            paths.setdefault(m.role, set()).add(area.path)
+            org = m.organisation
+            orgs.setdefault(m.role, set()).add(org.pk)
+            path = org.path
+            if not org.is_area:
+                ids = [int(p) for p in org.path.strip("/").split("/")[:-1] if p]
+                area_ids = [i for i in ids if i in area_paths]
+                path = area_paths[area_ids[-1]] if area_ids else org.path
+            paths.setdefault(m.role, set()).add(path)
     if user.is_superuser:
         roles.add(Role.ADMIN)
     if not roles:
