@@ -245,6 +245,9 @@ def _create_row(
         at=now,
         data={"channel": data.channel, "grid": grid.code if grid else None},
     )
+    # A new appeal has no co-handlers: record that as prefetched, so presenting it right away
+    # (``facts_of``, ``co_handlers.all()``) needs no query. ``co_handlers.set()`` clears it.
+    appeal._prefetched_objects_cache = {"co_handlers": Organisation.objects.none()}
     return appeal
 
 
@@ -403,8 +406,15 @@ def appeal_create_with_photos(*, actor: Actor, data: AppealInput, photos: list[b
 
 
 def facts_of(appeal: Appeal) -> AppealFacts:
-    """The snapshot ``workflow`` decides on. Co-handler ids need one query."""
-    co = frozenset(appeal.co_handlers.values_list("id", flat=True)) if appeal.pk else frozenset()
+    """The snapshot ``workflow`` decides on. Co-handler ids need one query, unless prefetched
+    (``prefetch_related("co_handlers")``, or a just-created appeal)."""
+    prefetched = getattr(appeal, "_prefetched_objects_cache", {}).get("co_handlers")
+    if prefetched is not None:
+        co = frozenset(o.pk for o in prefetched)
+    elif appeal.pk:
+        co = frozenset(appeal.co_handlers.values_list("id", flat=True))
+    else:
+        co = frozenset()
     return AppealFacts(
         status=Status(appeal.status),
         area_path=appeal.area_path,
