@@ -22,16 +22,17 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/suqiu run
 
-# SQLite first; then the same suite on PostgreSQL when SUQIU_TEST_DATABASE_URL is set.
+# SQLite first (the URL blanked: SQLite, and PostgreSQL-only tests skip); then the same suite on
+# PostgreSQL when SUQIU_TEST_DATABASE_URL is set.
 test: setup lint
-	$(BIN)/pytest
+	SUQIU_TEST_DATABASE_URL= $(BIN)/pytest
 	@if [ -n "$$SUQIU_TEST_DATABASE_URL" ]; then \
 	  echo "== PostgreSQL pass ($$SUQIU_TEST_DATABASE_URL) =="; \
 	  $(BIN)/pytest -m "not browser"; \
 	else echo "SUQIU_TEST_DATABASE_URL not set: PostgreSQL pass skipped (CI runs it)."; fi
 
 test-sqlite: setup
-	$(BIN)/pytest
+	SUQIU_TEST_DATABASE_URL= $(BIN)/pytest
 
 test-postgres: setup
 	SUQIU_TEST_DATABASE_URL=$${SUQIU_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest -m "not browser"

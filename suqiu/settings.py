@@ -108,6 +108,12 @@ TEMPLATES = [
 # write lock up front instead of failing with "database is locked" when it upgrades a read lock.
 SQLITE_PATH = DATA_DIR / "suqiu.sqlite3"
 _database_url = os.environ.get("DATABASE_URL", "")
+if TESTING:
+    # The test suite picks its database only through SUQIU_TEST_DATABASE_URL (unset or empty:
+    # SQLite). It is read here because pytest-django imports these settings before conftest.py
+    # runs, so setting DATABASE_URL from conftest came too late (the "PostgreSQL pass" ran on
+    # SQLite).
+    _database_url = os.environ.get("SUQIU_TEST_DATABASE_URL", "")
 if _database_url:
     DATABASES = {
         "default": dj_database_url.parse(

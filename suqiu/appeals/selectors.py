@@ -91,7 +91,8 @@ def appeal_get(*, actor: Actor, appeal_id: int) -> Appeal:
 def appeal_events(*, actor: Actor, appeal: Appeal) -> QuerySet[AppealEvent]:
     """The full timeline for staff who can see the appeal; public events only for the reporter."""
     qs = appeal.events.select_related("actor").order_by("created_at", "id")
-    if actor.roles <= {"resident"} and not actor.is_superuser:
+    # Signed-out visitors ("anonymous") count as residents here: never the internal timeline.
+    if actor.roles <= {"resident", "anonymous"} and not actor.is_superuser:
         qs = qs.filter(is_public=True)
     return qs
 

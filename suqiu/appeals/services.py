@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -301,7 +302,7 @@ ALLOWED_IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "imag
 
 def validate_photo(content: bytes, *, field: str = "photos") -> tuple[str, int, int]:
     """Check size and real content (decoded by Pillow, not trusted from the file name or header)."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     limit = settings.SUQIU["PHOTO_MAX_BYTES"]
     if len(content) == 0:
@@ -314,36 +315,56 @@ def validate_photo(content: bytes, *, field: str = "photos") -> tuple[str, int, 
             code="photo_too_large",
             fields={field: [f"At most {limit // (1024 * 1024)} MB."]},
         )
+    not_an_image = ValidationFailed(
+        "The file is not an image.",
+        code="invalid_photo",
+        fields={field: ["Only JPEG, PNG or WebP images."]},
+    )
+    too_many_pixels = ValidationFailed(
+        "The image is too large.",
+        code="photo_too_large",
+        fields={field: ["Image dimensions too large."]},
+    )
+    # Pillow raises many types for hostile input (IndexError, struct.error, ...): any failure to
+    # read the header or decode the pixels means "not an image we accept".
     try:
         with Image.open(io.BytesIO(content)) as img:
             fmt = img.format
             width, height = img.size
-            img.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ValidationFailed(
-            "The file is not an image.",
-            code="invalid_photo",
-            fields={field: ["Only JPEG, PNG or WebP images."]},
-        ) from exc
+    except Image.DecompressionBombError as exc:
+        raise too_many_pixels from exc
+    except Exception as exc:  # noqa: BLE001
+        raise not_an_image from exc
     if fmt not in ALLOWED_IMAGE_FORMATS:
         raise ValidationFailed(
             "Unsupported image type.",
             code="invalid_photo",
             fields={field: ["Only JPEG, PNG or WebP images."]},
         )
+    # Checked before decoding anything, so a small file claiming huge dimensions costs nothing.
     if width * height > 60_000_000:
-        raise ValidationFailed(
-            "The image is too large.",
-            code="photo_too_large",
-            fields={field: ["Image dimensions too large."]},
-        )
+        raise too_many_pixels
+    try:
+        with Image.open(io.BytesIO(content)) as img:
+            img.verify()
+        # verify() checks PNG chunk checksums but hardly anything in JPEG or WebP: decode the
+        # pixels so a truncated or corrupt file is refused too (JPEG at 1/8 scale, still reading
+        # the whole stream).
+        with Image.open(io.BytesIO(content)) as img:
+            if fmt == "JPEG":
+                img.draft(img.mode, (max(1, width // 8), max(1, height // 8)))
+            img.load()
+    except Image.DecompressionBombError as exc:
+        raise too_many_pixels from exc
+    except Exception as exc:  # noqa: BLE001
+        raise not_an_image from exc
     return ALLOWED_IMAGE_FORMATS[fmt], width, height
 
 
 def appeal_add_photo(*, actor: Actor, appeal: Appeal, content: bytes) -> AppealPhoto:
     """Attach a validated photo; validation happens before any row or file is written."""
     content_type, width, height = validate_photo(content)
-    with transaction.atomic():
+    with _files_removed_on_error() as written, transaction.atomic():
         locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
         if locked.status in workflow.TERMINAL:
             raise workflow.InvalidTransition("Photos cannot be added to a finished appeal.")
@@ -364,6 +385,7 @@ def appeal_add_photo(*, actor: Actor, appeal: Appeal, content: bytes) -> AppealP
             uploaded_by_id=actor.user_id,
         )
         photo.file.save("photo", ContentFile(content), save=False)
+        written.append(photo.file)
         photo.save()
         _event(
             locked,
@@ -372,6 +394,22 @@ def appeal_add_photo(*, actor: Actor, appeal: Appeal, content: bytes) -> AppealP
             data={"photo_id": photo.pk, "size": len(content), "content_type": content_type},
         )
     return photo
+
+
+@contextmanager
+def _files_removed_on_error():
+    """Collects stored files; if the block fails (and its transaction rolls back), deletes them,
+    so a failed upload leaves no orphan file in MEDIA_ROOT."""
+    written: list = []
+    try:
+        yield written
+    except BaseException:
+        for stored in written:
+            try:
+                stored.storage.delete(stored.name)
+            except OSError:
+                pass
+        raise
 
 
 def appeal_create_with_photos(*, actor: Actor, data: AppealInput, photos: list[bytes]) -> Appeal:
@@ -385,7 +423,7 @@ def appeal_create_with_photos(*, actor: Actor, data: AppealInput, photos: list[b
         )
     checked = [validate_photo(p) for p in photos]
     category, area = _validate_input(data)
-    with transaction.atomic():
+    with _files_removed_on_error() as written, transaction.atomic():
         appeal = _create_row(actor=actor, data=data, category=category, area=area)
         for content, (content_type, width, height) in zip(photos, checked, strict=True):
             photo = AppealPhoto(
@@ -398,6 +436,7 @@ def appeal_create_with_photos(*, actor: Actor, data: AppealInput, photos: list[b
                 uploaded_by_id=actor.user_id,
             )
             photo.file.save("photo", ContentFile(content), save=False)
+            written.append(photo.file)
             photo.save()
     return appeal
 
@@ -530,9 +569,10 @@ def appeal_act(
     transaction with its event.
     """
     act = workflow.parse_action(action)
-    payload = dict(payload or {})
-    if not isinstance(payload, dict):
+    if payload is not None and not isinstance(payload, dict):
+        # dict("text") or dict([1, 2]) would raise a bare ValueError/TypeError (a 500).
         raise ValidationFailed("The body must be a JSON object.")
+    payload = dict(payload or {})
     handler = _HANDLERS[act]
     with transaction.atomic():
         appeal = _lock(appeal_id)
@@ -892,20 +932,27 @@ def _parse_until(payload: dict, errors: dict, now: datetime) -> datetime | None:
     if until:
         from django.utils.dateparse import parse_datetime
 
-        parsed = (
-            parse_datetime(str(until))
-            if isinstance(until, str)
-            else until
-            if isinstance(until, datetime)
-            else None
-        )
+        try:
+            parsed = (
+                parse_datetime(str(until))
+                if isinstance(until, str)
+                else until
+                if isinstance(until, datetime)
+                else None
+            )
+        except ValueError:  # well formed but impossible, e.g. 30 February
+            parsed = None
         if parsed is None:
             errors["until"] = ["Not a date and time (ISO 8601)."]
             return None
         if timezone.is_naive(parsed):
             parsed = timezone.make_aware(parsed)
+        due_at = payload.get("_due_at")
         if parsed <= now:
             errors["until"] = ["Must be in the future."]
+        elif due_at is not None and parsed <= due_at:
+            # An "extension" to before the current due time would shorten the time limit.
+            errors["until"] = ["Must be later than the current due time."]
         return parsed
     number = (
         _int(payload, "days", required=True, errors=errors, lo=1, hi=90)

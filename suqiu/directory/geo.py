@@ -13,6 +13,12 @@ from suqiu.core.errors import ValidationFailed
 def validate_latlon(lat: float | None, lon: float | None) -> None:
     """Both or neither; within WGS-84 ranges."""
     errors: dict[str, list[str]] = {}
+    for name, value in (("lat", lat), ("lon", lon)):
+        # A string or a bool would otherwise crash the range comparison (or pass as 0/1).
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            errors[name] = ["Must be a number."]
+    if errors:
+        raise ValidationFailed("Invalid coordinates.", code="invalid_coordinates", fields=errors)
     if (lat is None) != (lon is None):
         errors["lat" if lat is None else "lon"] = ["Latitude and longitude go together."]
     if lat is not None and not (-90.0 <= lat <= 90.0):
@@ -32,7 +38,7 @@ def validate_boundary(geojson: dict) -> None:
             code="invalid_boundary",
             fields={"boundary": [str(exc)]},
         ) from exc
-    if geom.geom_type not in {"Polygon", "MultiPolygon"} or not geom.is_valid:
+    if geom.geom_type not in {"Polygon", "MultiPolygon"} or geom.is_empty or not geom.is_valid:
         raise ValidationFailed(
             "Boundary must be a valid Polygon or MultiPolygon.",
             code="invalid_boundary",
@@ -52,10 +58,13 @@ def _prepared(grid_id: int, boundary_key: str):
 
 
 def resolve_grid(lat: float | None, lon: float | None):
-    """The innermost grid whose boundary contains the point, or None.
+    """The innermost grid whose boundary covers the point, or None.
 
-    A bounding-box query narrows the candidates; shapely decides containment. Nested grids: the
-    one with the deepest path wins.
+    A bounding-box query narrows the candidates; shapely decides. A point exactly on an edge
+    belongs to the grid (``covers``, not ``contains``: it must not fall through to the district).
+    Nested grids: the deepest in the grid tree wins (depth counted in path segments, not path
+    length: "/1000/" is shallower than "/1/2/"); on a tie, such as the edge shared by two
+    neighbours, the oldest grid (lowest id), so the answer never depends on query order.
     """
     import json
 
@@ -68,9 +77,11 @@ def resolve_grid(lat: float | None, lon: float | None):
     ).select_related("community")
     point = Point(lon, lat)
     best = None
+    best_rank = None
     for grid in candidates:
         key = json.dumps(grid.boundary, sort_keys=True)
-        if _prepared(grid.pk, key).contains(point):
-            if best is None or len(grid.path) > len(best.path):
-                best = grid
+        if _prepared(grid.pk, key).covers(point):
+            rank = (grid.path.count("/"), -grid.pk)
+            if best_rank is None or rank > best_rank:
+                best, best_rank = grid, rank
     return best

@@ -145,10 +145,18 @@ class Grid(TreeNode):
         super().save(*args, **kwargs)
 
     def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from suqiu.core.errors import ValidationFailed
         from suqiu.directory.geo import validate_boundary
 
         if self.boundary:
-            validate_boundary(self.boundary)
+            # The admin form understands Django's ValidationError; ours would be a 500 there.
+            try:
+                validate_boundary(self.boundary)
+            except ValidationFailed as exc:
+                fields = {"boundary": exc.fields.get("boundary") or [exc.message]}
+                raise ValidationError(fields) from exc
 
 
 class Category(TreeNode):
