@@ -1,0 +1,103 @@
+/* Suqiu workbench: small progressive enhancements. Every page and form works without this file.
+ *
+ * - the appeal's small map (SuqiuMap from map.js, which handles WGS-84 -> GCJ-02 tiles);
+ * - "select all" and a live count for bulk dispatch;
+ * - one action form open at a time on the appeal page (not the native exclusive <details name>:
+ *   an htmx swap inserts the new panel before removing the old one, and the browser would then
+ *   close the freshly rendered form that carries an error);
+ * - both run again on content htmx swaps in (htmx.onLoad).
+ */
+(function () {
+  "use strict";
+
+  function initMaps(root) {
+    if (!window.SuqiuMap || !window.L) return;
+    root.querySelectorAll("[data-wb-map]").forEach(function (el) {
+      if (el.dataset.ready) return;
+      el.dataset.ready = "1";
+      var lat = parseFloat(el.dataset.lat), lon = parseFloat(el.dataset.lon);
+      if (!isFinite(lat) || !isFinite(lon)) return;
+      var cfg = window.SuqiuMap.config();
+      var map = window.SuqiuMap.create(el, cfg, { zoom: 16 });
+      map.scrollWheelZoom.disable();
+      window.SuqiuMap.showPin(map, lat, lon);
+    });
+  }
+
+  function bulkBoxes() {
+    return Array.prototype.slice.call(document.querySelectorAll('input[name="ids"][form="bulk-form"]'));
+  }
+
+  function updateBulk() {
+    var boxes = bulkBoxes();
+    var n = boxes.filter(function (b) { return b.checked; }).length;
+    document.querySelectorAll("[data-bulk-count]").forEach(function (el) {
+      el.textContent = n ? "(" + n + ")" : "";
+    });
+    document.querySelectorAll("[data-bulk-submit]").forEach(function (btn) { btn.disabled = n === 0; });
+    document.querySelectorAll("[data-check-all]").forEach(function (all) {
+      all.checked = n > 0 && n === boxes.length;
+      all.indeterminate = n > 0 && n < boxes.length;
+    });
+    boxes.forEach(function (b) {
+      var row = b.closest("tr");
+      if (row) row.classList.toggle("selected", b.checked);
+    });
+  }
+
+  function initBulk(root) {
+    if (!root.querySelector || !document.getElementById("bulk-form")) return;
+    updateBulk();
+  }
+
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t.matches && t.matches("[data-check-all]")) {
+      bulkBoxes().forEach(function (b) { b.checked = t.checked; });
+      updateBulk();
+    } else if (t.matches && t.matches('input[name="ids"][form="bulk-form"]')) {
+      updateBulk();
+    }
+  });
+
+  // "toggle" does not bubble: listen in the capture phase.
+  document.addEventListener("toggle", function (e) {
+    var d = e.target;
+    if (!d.matches || !d.matches("details.act") || !d.open) return;
+    var panel = d.closest(".ap-actions");
+    if (!panel) return;
+    panel.querySelectorAll("details.act[open]").forEach(function (other) {
+      if (other !== d) other.open = false;
+    });
+  }, true);
+
+  // Filter requests carry only the filters in use, so pushed URLs stay short and shareable.
+  document.addEventListener("htmx:configRequest", function (e) {
+    if (e.detail.verb !== "get" || !e.detail.elt || e.detail.elt.id !== "wb-filters") return;
+    var params = e.detail.parameters;
+    Object.keys(params).forEach(function (k) {
+      if (params[k] === "" || (k === "order" && params[k] === "urgency")) delete params[k];
+    });
+  });
+
+  // Phones show the queues as a scrolling row of chips: keep the selected one in view.
+  function revealActiveQueue(root) {
+    var active = root.querySelector && root.querySelector(".wb-queues a.active");
+    var row = active && active.closest("ul");
+    if (row && row.scrollWidth > row.clientWidth) {
+      row.scrollLeft = active.offsetLeft - row.offsetLeft - 8;
+    }
+  }
+
+  function init(root) {
+    initMaps(root);
+    revealActiveQueue(root);
+    initBulk(root);
+  }
+
+  if (window.htmx) {
+    window.htmx.onLoad(init);
+  } else {
+    document.addEventListener("DOMContentLoaded", function () { init(document); });
+  }
+})();
