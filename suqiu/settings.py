@@ -13,8 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent
-DATA_DIR = Path(os.environ.get("SUQIU_DATA_DIR", PROJECT_DIR / "var"))
 TESTING = "pytest" in sys.modules or os.environ.get("SUQIU_TESTING") == "1"
+# Tests keep their files apart from a developer's var/ (pytest-django reads settings before any
+# conftest hook could set the variable).
+DATA_DIR = Path(os.environ.get("SUQIU_DATA_DIR", PROJECT_DIR / "var" / ("test" if TESTING else "")))
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -164,6 +166,8 @@ USE_TZ = True
 # --- Static and uploaded files ----------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("SUQIU_STATIC_ROOT", DATA_DIR / "static"))
+if TESTING:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request otherwise
 # Leaflet's files come from the django-leaflet package (its Django app is not installed: its
 # admin integration needs GeoDjango/GDAL, which Suqiu does not use).
 import importlib.util as _ilu  # noqa: E402

@@ -508,7 +508,6 @@ def list_appeals(
         created_after=_aware(created_after),
         created_before=_aware(created_before),
         queue=queue,
-        overdue=True if queue == "overdue" else None,
         order=order,
     )
     qs = selectors.appeal_list(actor=actor, filters=filters)

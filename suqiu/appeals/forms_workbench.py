@@ -489,9 +489,6 @@ class AppealFilterForm(forms.Form):
         created_to = self.value("created_to")
         return AppealFilters(
             queue=None if queue == ALL_QUEUE else queue,
-            # selectors.QUEUES["overdue"] only says "has a due time and is open"; whether the
-            # time has passed is the ``overdue`` flag (queue_counts adds the same condition).
-            overdue=True if queue == "overdue" else None,
             q=self.value("q"),
             status=[self.value("status")] if self.value("status") else None,
             urgency=[self.value("urgency")] if self.value("urgency") else None,

@@ -150,7 +150,7 @@ class AppealFilters:
 
     def apply(self, qs: QuerySet[Appeal]) -> QuerySet[Appeal]:
         if self.queue:
-            qs = qs.filter(QUEUES[self.queue][1])
+            qs = qs.filter(queue_q(self.queue))
         if self.status:
             qs = qs.filter(status__in=self.status)
         if self.urgency:
@@ -202,7 +202,9 @@ def _category_path(code: str) -> str:
     return cat.path if cat else "/__none__/"
 
 
-# Workbench queues by stage: name → (label, condition). Overdue uses due_at (time limits).
+# Workbench queues by stage: name → (label, condition). "overdue" depends on the time, so
+# conditions are built by ``queue_q`` for a given moment.
+_OPEN_STATUSES = [s.value for s in workflow.OPEN]
 QUEUES: dict[str, tuple[str, Q]] = {
     "to_assess": ("to assess", Q(status=Status.RECEIVED)),
     "to_dispatch": ("to dispatch", Q(status__in=[Status.ASSESSED, Status.QUEUED])),
@@ -211,19 +213,22 @@ QUEUES: dict[str, tuple[str, Q]] = {
     "to_verify": ("to verify", Q(status=Status.RESOLVED)),
     "to_revisit": ("to revisit", Q(status=Status.VERIFIED)),
     "suspended": ("suspended", Q(status=Status.SUSPENDED)),
-    "overdue": (
-        "overdue",
-        Q(due_at__isnull=False) & ~Q(status__in=[s.value for s in workflow.TERMINAL]),
-    ),
+    "overdue": ("overdue", Q(status__in=_OPEN_STATUSES)),
 }
+
+
+def queue_q(name: str, *, now: datetime | None = None) -> Q:
+    """The condition of one workbench queue at ``now`` (overdue: open and past its due time)."""
+    cond = QUEUES[name][1]
+    if name == "overdue":
+        cond = cond & Q(due_at__lt=now or timezone.now())
+    return cond
 
 
 def queue_counts(*, actor: Actor) -> dict[str, int]:
     """How many visible appeals wait in each queue; one query."""
     now = timezone.now()
-    aggregates = {}
-    for name, (_label, cond) in QUEUES.items():
-        if name == "overdue":
-            cond = cond & Q(due_at__lt=now)
-        aggregates[name] = Count("pk", filter=cond, distinct=True)
+    aggregates = {
+        name: Count("pk", filter=queue_q(name, now=now), distinct=True) for name in QUEUES
+    }
     return Appeal.objects.filter(visible_q(actor)).aggregate(**aggregates)

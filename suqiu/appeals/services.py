@@ -145,6 +145,13 @@ def default_area() -> Organisation:
 # --- Events ------------------------------------------------------------------------------------------
 
 
+def _actor_label(actor: Actor) -> str:
+    """Who did it, as the timeline shows it: the person, the public (not signed in) or the system."""
+    if actor.label:
+        return actor.label
+    return "public" if "anonymous" in actor.roles else "system"
+
+
 def _event(
     appeal: Appeal,
     *,
@@ -162,7 +169,7 @@ def _event(
         appeal=appeal,
         kind=kind,
         actor_id=actor.user_id,
-        actor_label=actor.label or ("system" if actor.is_system else ""),
+        actor_label=_actor_label(actor),
         created_at=at or clock.now(),
         from_status=from_status,
         to_status=to_status,
@@ -715,6 +722,11 @@ def _do_dispatch(
         lead_person = User.objects.filter(pk=person_id, is_active=True).first()
         if lead_person is None:
             errors["lead_person"] = ["Unknown person."]
+        elif not (
+            lead_person.is_superuser or lead_person.memberships.exclude(role="resident").exists()
+        ):
+            # A resident as lead person could neither see the case nor be supervised.
+            errors["lead_person"] = ["This person holds no staff or volunteer role."]
         elif lead_org is None:
             membership = (
                 lead_person.memberships.exclude(organisation=None)
@@ -778,8 +790,11 @@ def _do_return(
     }
     appeal.lead_organisation = None
     appeal.lead_person = None
+    # A claimed task given back goes back to the task library, open for claiming again (the
+    # ``queue`` action cannot reopen it: it applies only to assessed appeals). A returned
+    # dispatch waits for a new dispatch.
+    appeal.is_claimable = appeal.claimed_by_id is not None
     appeal.claimed_by = None
-    appeal.is_claimable = False
     appeal.extension_requested_until = None
     appeal.save()
     appeal.co_handlers.clear()
