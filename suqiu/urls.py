@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from suqiu.api import api
-from suqiu.core.views import healthz
+from suqiu.core.views import after_login, healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -16,6 +16,7 @@ urlpatterns = [
         auth_views.LoginView.as_view(template_name="registration/login.html"),
         name="login",
     ),
+    path("accounts/welcome/", after_login, name="after-login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("workbench/", include("suqiu.appeals.urls_workbench")),

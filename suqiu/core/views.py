@@ -32,3 +32,14 @@ def healthz(request):
         },
         status=status,
     )
+
+
+def after_login(request):
+    """Where sign-in lands when no ``next`` was given: staff at the workbench, residents at home."""
+    from django.shortcuts import redirect
+
+    from suqiu.directory.access import roles_of
+
+    if request.user.is_authenticated and roles_of(request.user) - {"resident"}:
+        return redirect("workbench:home")
+    return redirect("resident:home")
