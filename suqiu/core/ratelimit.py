@@ -29,7 +29,15 @@ def hit(bucket: str, ident: str, *, limit: int, window_seconds: int) -> None:
     window = int(time.time() // window_seconds)
     key = f"rl:{bucket}:{ident}:{window}"
     added = cache.add(key, 1, timeout=window_seconds + 5)
-    count = 1 if added else cache.incr(key)
+    if added:
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:
+            # The counter vanished between add and incr (caches evict when full): start again.
+            cache.add(key, 1, timeout=window_seconds + 5)
+            count = 1
     if count > limit:
         raise RateLimited(
             "Too many requests; please try again later.", extra={"retry_after": window_seconds}

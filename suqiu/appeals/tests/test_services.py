@@ -43,6 +43,54 @@ def events_of(appeal: Appeal) -> list[AppealEvent]:
     return list(AppealEvent.objects.filter(appeal_id=appeal.pk).order_by("created_at", "id"))
 
 
+# --- The happy path -------------------------------------------------------------------------------
+
+
+def test_the_eight_steps_from_intake_to_closure(world):
+    """Collect → assess → queue → dispatch → accept → follow up → coordinate → resolve →
+    verify → revisit, each step by the person whose job it is, each leaving one event."""
+    appeal = new_appeal(world, point=G1_POINT)
+    assert (appeal.grid, appeal.area, appeal.status) == (world.g1, world.c1, "received")
+    act(world.community_worker, appeal, "assess", category="HOUSING", urgency="urgent")
+    act(world.community_worker, appeal, "queue")
+    act(world.dispatcher, appeal, "dispatch", co_handlers=[world.roads.pk])
+    act(world.handler, appeal, "accept")
+    act(world.handler, appeal, "note", text="已上门查看", public=True)
+    act(world.roads_handler, appeal, "request_resources", text="需要封路", resources=["交警"])
+    act(world.handler, appeal, "resolve", public_reply="已更换灯泡")
+    act(world.community_worker, appeal, "verify")
+    act(world.resident, appeal, "revisit", satisfaction=5, was_resolved=True)
+    stored = row(appeal)
+    assert stored["status"] == "closed"
+    assert stored["closed_at"] is not None
+    trail = events_of(appeal)
+    assert [(e.kind, e.from_status, e.to_status) for e in trail] == [
+        ("created", "", "received"),
+        ("assess", "received", "assessed"),
+        ("queue", "assessed", "queued"),
+        ("dispatch", "queued", "dispatched"),
+        ("accept", "dispatched", "in_progress"),
+        ("note", "in_progress", "in_progress"),
+        ("request_resources", "in_progress", "in_progress"),
+        ("resolve", "in_progress", "resolved"),
+        ("verify", "resolved", "verified"),
+        ("revisit", "verified", "closed"),
+    ]
+    assert stored["version"] == len(trail)
+    # What the reporter may follow publicly: everything but the resource request.
+    assert [e.kind for e in trail if e.is_public] == [
+        "created",
+        "assess",
+        "queue",
+        "dispatch",
+        "accept",
+        "note",
+        "resolve",
+        "verify",
+        "revisit",
+    ]
+
+
 # --- Each action: one event, with actor, statuses, reason and data --------------------------------
 
 # (start status, who acts, action, payload(world), status after, reason, data subset(world))
@@ -236,6 +284,30 @@ def test_dispatch_to_a_person_takes_their_organisation(world):
     assert stored["lead_organisation"] == world.roads.pk
 
 
+def test_dispatch_to_a_resident_is_refused(world):
+    """A resident as lead person could neither see the case nor be supervised."""
+    appeal = bring_to(world, "assessed")
+    before = row(appeal)
+    with pytest.raises(ValidationFailed) as info:
+        act(world.dispatcher, appeal, "dispatch", lead_person=world.resident2.pk)
+    assert "lead_person" in info.value.fields
+    assert row(appeal) == before
+
+
+def test_dispatch_to_a_volunteer_in_person(world):
+    appeal = bring_to(world, "assessed")
+    act(world.dispatcher, appeal, "dispatch", lead_person=world.volunteer.pk)
+    stored = row(appeal)
+    assert (stored["lead_person"], stored["lead_organisation"]) == (
+        world.volunteer.pk,
+        world.vol_org.pk,
+    )
+    # The other volunteers of the organisation are not its staff: only the chosen one accepts.
+    with pytest.raises(NotAllowed):
+        act(world.volunteer2, appeal, "accept")
+    act(world.volunteer, appeal, "accept")
+
+
 def test_dispatch_without_a_default_organisation_needs_one(world):
     appeal = new_appeal(world)
     act(world.dispatcher, appeal, "assess", category="ELDERLY")
@@ -310,6 +382,28 @@ def test_claim_makes_the_volunteer_the_lead(world):
         act(world.volunteer2, appeal, "claim")
     act(world.volunteer, appeal, "resolve", public_reply="已帮忙找到房源")
     assert row(appeal)["resolved_by"] == world.volunteer.pk
+
+
+def test_a_claimed_task_given_back_is_open_for_claiming_again(world):
+    appeal = bring_to(world, "assessed")
+    act(world.dispatcher, appeal, "queue", claimable=True)
+    act(world.volunteer, appeal, "claim")
+    act(world.volunteer, appeal, "return", reason="这周没空")
+    stored = row(appeal)
+    assert stored["status"] == "queued"
+    assert stored["is_claimable"] is True
+    assert stored["claimed_by"] is None and stored["lead_person"] is None
+    assert events_of(appeal)[-1].data["claimed_by"] == world.volunteer.pk
+    act(world.volunteer2, appeal, "claim")
+    assert row(appeal)["claimed_by"] == world.volunteer2.pk
+
+
+def test_a_returned_dispatch_is_not_claimable(world):
+    appeal = bring_to(world, "dispatched")
+    act(world.handler, appeal, "return", reason="派错了")
+    assert row(appeal)["is_claimable"] is False
+    with pytest.raises(InvalidTransition):
+        act(world.volunteer, appeal, "claim")
 
 
 def test_a_task_not_open_for_claiming_cannot_be_claimed(world):
