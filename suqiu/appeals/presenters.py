@@ -44,3 +44,21 @@ def reporter_view(actor: Actor, appeal: Appeal) -> dict:
 
 def actions_for(actor: Actor, appeal: Appeal) -> list[str]:
     return [a.value for a in workflow.allowed_actions(facts_of(appeal), actor)]
+
+
+def event_actor_label(actor: Actor, appeal: Appeal, event) -> str:
+    """Who took a step, as this actor may see it.
+
+    The reporter's own steps (intake, revisit...) would name them in the timeline: whoever may
+    not see the reporter (volunteers; everyone, for an anonymous appeal) reads "reporter"
+    instead. Steps without a person read as their stored label ("public", "system").
+    """
+    from django.utils.translation import gettext
+
+    if (
+        event.actor_id is not None
+        and event.actor_id == appeal.reporter_id
+        and not can_see_reporter(actor, appeal)
+    ):
+        return gettext("reporter")
+    return event.actor_label or gettext("system")

@@ -293,3 +293,30 @@ def test_a_volunteer_does_not_see_who_asked_for_the_task_they_claimed(world, sce
     assert (view["name"], view["phone"], view["can_reveal"]) == ("", "", False)
     staff = presenters.reporter_view(actor(world.leader), appeal)
     assert (staff["name"], staff["phone"]) == ("陈伯", "137****2222")
+
+
+def test_the_timeline_does_not_name_a_reporter_the_actor_may_not_know(world):
+    """An anonymous appeal from a signed-in resident still records who did it (audit), but no
+    staff member reads the name in the timeline; neither does a volunteer on a claimed task."""
+    from django.utils import translation
+
+    anonymous = new_appeal(world, by=world.resident, is_anonymous=True, title="匿名")
+    named = new_appeal(world, by=world.resident, title="实名")
+    act(world.dispatcher, named, "assess", category="ELDERLY")
+    act(world.dispatcher, named, "queue", claimable=True)
+    act(world.volunteer, named, "claim")
+    with translation.override("en"):
+        for who, appeal, expected in [
+            (world.dispatcher, anonymous, "reporter"),
+            (world.admin, anonymous, "reporter"),
+            (world.resident, anonymous, "reporter"),  # as on the reporter's own page
+            (world.resident, named, "张阿姨"),
+            (world.dispatcher, named, "张阿姨"),
+            (world.volunteer, named, "reporter"),
+        ]:
+            appeal = Appeal.objects.get(pk=appeal.pk)
+            created = appeal.events.get(kind="created")
+            assert created.actor_id == world.resident.pk  # the audit trail keeps the person
+            assert presenters.event_actor_label(actor(who), appeal, created) == expected
+        claim = Appeal.objects.get(pk=named.pk).events.get(kind="claim")
+        assert presenters.event_actor_label(actor(world.dispatcher), named, claim) == "志愿者"

@@ -233,7 +233,34 @@ ACTIONS = [
         "等材料",
         None,
     ),
+    (
+        "extension_pending",
+        "dispatcher",
+        "approve_extension",
+        lambda w: {"note": "同意"},
+        "in_progress",
+        "同意",
+        lambda w: {"old_due_at": None},
+    ),
+    (
+        "extension_pending",
+        "leader",
+        "deny_extension",
+        lambda w: {"reason": "按时完成"},
+        "in_progress",
+        "按时完成",
+        None,
+    ),
 ]
+
+
+def _start(world, start: str) -> Appeal:
+    """``bring_to`` plus one more state: in progress with an extension request pending."""
+    if start != "extension_pending":
+        return bring_to(world, start)
+    appeal = bring_to(world, "in_progress")
+    act(world.handler, appeal, "request_extension", days=2, reason="等材料")
+    return Appeal.objects.get(pk=appeal.pk)
 
 
 @pytest.mark.parametrize(
@@ -242,7 +269,7 @@ ACTIONS = [
 def test_each_action_writes_exactly_one_event(
     world, start, who, action, payload, after, reason, data
 ):
-    appeal = bring_to(world, start)
+    appeal = _start(world, start)
     before = row(appeal)
     n_before = AppealEvent.objects.count()
     user = getattr(world, who)
@@ -254,7 +281,7 @@ def test_each_action_writes_exactly_one_event(
     assert event.kind == action
     assert event.actor_id == user.pk
     assert event.actor_label == str(user)
-    assert event.from_status == start
+    assert event.from_status == (start if start != "extension_pending" else "in_progress")
     assert event.to_status == after
     assert event.reason == reason
     if data is not None:
