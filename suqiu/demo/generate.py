@@ -1,0 +1,158 @@
+"""``suqiu demo``: the demo directory, people and appeals, written through the real services.
+
+Every appeal is created with ``services.appeal_create`` and moved with ``services.appeal_act`` by
+the person the work chain requires (a handler of the lead organisation accepts and resolves,
+someone else verifies, the reporter or a staff member revisits), so every timeline is one the
+live system could have written. ``core.clock.at`` back-dates each step. The steps of all appeals
+run in global time order, so an appeal is merged only into one that is open at that moment and
+event ids grow with event time.
+
+Speed: steps run in batches inside one transaction each (the services' own transactions nest as
+savepoints); actors and static look-ups are built once.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import time as _time
+import zoneinfo
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from django.utils import timezone
+
+from suqiu.appeals import services
+from suqiu.appeals.models import Appeal, AppealEvent
+from suqiu.core import clock
+from suqiu.core.errors import ApplicationError
+from suqiu.demo.directory import Directory, build_directory
+from suqiu.demo.people import DEMO_USERS
+from suqiu.demo.plan import ANONYMOUS, SYSTEM, MergeTarget, Plan, Planner, build_plans
+from suqiu.directory.access import SYSTEM as SYSTEM_ACTOR
+from suqiu.directory.access import actor_for
+from suqiu.directory.models import Category, Organisation, User
+
+BATCH = 500  # steps per transaction
+
+
+class DatabaseNotEmpty(Exception):
+    """Demo data goes only into an empty database."""
+
+
+@dataclass
+class Report:
+    appeals: int = 0
+    events: int = 0
+    steps: int = 0
+    seconds: float = 0.0
+    by_status: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+
+def ensure_empty() -> None:
+    usernames = [u.username for u in DEMO_USERS]
+    if (
+        Organisation.objects.exists()
+        or Category.objects.exists()
+        or Appeal.objects.exists()
+        or User.objects.filter(username__in=usernames).exists()
+    ):
+        raise DatabaseNotEmpty(
+            "The database is not empty: demo data loads only into an empty database "
+            "(organisations, categories, appeals or demo users already exist). "
+            "Use a fresh data directory (SUQIU_DATA_DIR=...) or database, then run `suqiu demo`."
+        )
+
+
+def generate(
+    *,
+    appeals: int = 2000,
+    days: int = 90,
+    seed: int = 42,
+    now: datetime | None = None,
+    log: Callable[[str], object] = print,
+) -> Report:
+    """Write the demo directory and ``appeals`` appeals spread over the last ``days`` days."""
+    started = _time.perf_counter()
+    ensure_empty()
+    now = (now or timezone.now()).replace(second=0, microsecond=0)
+    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    with transaction.atomic():
+        d = build_directory()
+    log(
+        f"Directory: {len(d.orgs)} organisations, {len(d.grids)} grids, "
+        f"{len(d.categories)} categories, {len(d.users)} people."
+    )
+    planner = Planner(d, rng=random.Random(seed), now=now, days=days, tz=tz)
+    plans = build_plans(planner, appeals)
+    report = Report(steps=sum(len(p.steps) for p in plans))
+    log(f"Planned {len(plans)} appeals with {report.steps} steps over {days} days; replaying…")
+    _replay(plans, d, report, log)
+    report.appeals = Appeal.objects.count()
+    report.events = AppealEvent.objects.count()
+    report.by_status = dict(Counter(Appeal.objects.values_list("status", flat=True)))
+    report.seconds = _time.perf_counter() - started
+    return report
+
+
+def _replay(plans: list[Plan], d: Directory, report: Report, log) -> None:
+    actors = dict(d.actors)
+    actors[SYSTEM] = SYSTEM_ACTOR
+    actors[ANONYMOUS] = actor_for(AnonymousUser())
+    by_key = {p.key: p for p in plans}
+    heap = [(p.steps[0].at, p.key, 0) for p in plans]
+    heapq.heapify(heap)
+    done = 0
+    next_report = max(1, report.steps // 10)
+    while heap:
+        with transaction.atomic():
+            for _ in range(BATCH):
+                if not heap:
+                    break
+                _at, key, index = heapq.heappop(heap)
+                plan = by_key[key]
+                done += 1
+                if plan.failed:
+                    continue
+                try:
+                    _run_step(plan, index, actors, by_key)
+                except ApplicationError as exc:
+                    step = plan.steps[index]
+                    plan.failed = f"{step.action} by {step.actor}: {exc.code} {exc.message}"
+                    report.failures.append(
+                        f"appeal {plan.key} ({plan.tag or plan.sub}): {plan.failed}"
+                    )
+                    continue
+                if index + 1 < len(plan.steps):
+                    heapq.heappush(heap, (plan.steps[index + 1].at, key, index + 1))
+        if done >= next_report or not heap:
+            log(f"  {done}/{report.steps} steps")
+            next_report = done + max(1, report.steps // 10)
+
+
+def _run_step(plan: Plan, index: int, actors: dict, by_key: dict[int, Plan]) -> None:
+    step = plan.steps[index]
+    actor = actors[step.actor]
+    with clock.at(step.at):
+        if step.action == "create":
+            appeal = services.appeal_create(actor=actor, data=plan.data)
+            plan.appeal_id = appeal.pk
+            return
+        payload = {
+            name: (by_key[value.key].appeal_id if isinstance(value, MergeTarget) else value)
+            for name, value in step.payload.items()
+        }
+        appeal = services.appeal_act(
+            actor=actor, appeal_id=plan.appeal_id, action=step.action, payload=payload
+        )
+    if appeal.status != step.status:
+        raise ApplicationError(
+            f"expected {step.status.value} after {step.action}, got {appeal.status}",
+            code="demo_plan_mismatch",
+        )
