@@ -118,12 +118,17 @@ def _validate_input(data: AppealInput) -> tuple[Category | None, Organisation | 
 
 
 def _find_category(value: str | int) -> Category | None:
-    qs = Category.objects.filter(is_active=True)
+    # get() on the unique id or code: no ORDER BY ... LIMIT 1 to build and run (this is on
+    # every intake).
     if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-        found = qs.filter(pk=int(value)).first()
-        if found:
-            return found
-    return qs.filter(code=str(value)).first()
+        try:
+            return Category.objects.get(is_active=True, pk=int(value))
+        except Category.DoesNotExist:
+            pass
+    try:
+        return Category.objects.get(is_active=True, code=str(value))
+    except Category.DoesNotExist:
+        return None
 
 
 def default_area() -> Organisation:
