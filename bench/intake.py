@@ -330,27 +330,50 @@ def _proc_stats() -> dict[int, tuple[str, int, float]]:
             continue
         comm = raw[raw.index("(") + 1 : raw.rindex(")")]
         fields = raw[raw.rindex(")") + 2 :].split()
+        if comm == "postgres":
+            # A backend's title names its database: tell the bench database's backends from
+            # other databases' (the server's own processes have no database in their title).
+            try:
+                title = (entry / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                title = ""
+            words = title.replace("\0", " ").split()
+            client_backend = any("(" in w or w == "[local]" for w in words[4:5])
+            if client_backend and words[3] != PG_BENCH_DB:
+                comm = "postgres (other databases)"
         out[int(entry.name)] = (comm, int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK)
+    # pid 0: the whole machine's busy time (all cores), which also counts processes that
+    # started and ended between the two snapshots.
+    with open("/proc/stat") as f:
+        jiffies = [int(x) for x in f.readline().split()[1:]]
+    idle = jiffies[3] + jiffies[4]  # idle + iowait
+    out[0] = ("machine", 0, (sum(jiffies[:8]) - idle) / _TICK)
     return out
 
 
 def _cpu_by_group(before: dict, after: dict, server_pid: int) -> dict[str, float]:
     """CPU seconds used between two snapshots: server (gunicorn), postgres, client (this
-    process), and "other: <name>" for anything else that ran (another job skews the result)."""
+    process), and "other" for everything else that ran on the machine (another job, which
+    skews the result), with the biggest other processes by name."""
     groups: Counter = Counter()
+    others: Counter = Counter()
     for pid, (comm, ppid, cpu) in after.items():
         used = cpu - before.get(pid, (comm, ppid, 0.0))[2]
-        if used <= 0:
+        if used <= 0 or pid == 0:
             continue
         if pid == server_pid or ppid == server_pid:
             groups["server"] += used
-        elif comm == "postgres" or comm.startswith("postgres"):
+        elif comm == "postgres":
             groups["postgres"] += used
         elif pid == os.getpid():
             groups["client"] += used
         else:
-            groups[f"other: {comm}"] += used
-    return {k: round(v, 2) for k, v in groups.most_common() if v >= 0.01}
+            others[comm] += used
+    machine = after[0][2] - before[0][2]
+    groups["other"] = max(0.0, machine - sum(groups.values()))
+    out = {k: round(v, 2) for k, v in groups.items()}
+    out["other_top"] = {k: round(v, 2) for k, v in others.most_common(3) if v >= 0.05}
+    return out
 
 
 # --- Load generator ---------------------------------------------------------------------------
@@ -578,14 +601,11 @@ def run_backend(
             "direct": verify["direct"],
             "cpu_seconds": cpu,
             "cpu_ms_per_request": {
-                k: round(1000 * v / len(lat), 2)
-                for k, v in cpu.items()
-                if lat and not k.startswith("other")
+                k: round(1000 * cpu[k] / len(lat), 2)
+                for k in ("server", "postgres", "client")
+                if lat and k in cpu and (k != "postgres" or backend == "postgres")
             },
-            "cpu_cores_busy": round(sum(cpu.values()) / load["elapsed"], 2),
-            "other_cpu_cores": round(
-                sum(v for k, v in cpu.items() if k.startswith("other")) / load["elapsed"], 2
-            ),
+            "other_cpu_cores": round(cpu["other"] / load["elapsed"], 2),
             "client_cpu_s": load["client_cpu_s"],
             "gunicorn": setup["gunicorn"],
             "env": {
