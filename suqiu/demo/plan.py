@@ -560,32 +560,38 @@ class Planner:
         suffix = rng.choice(texts.CHANNEL_SUFFIX.get(spec.channel, ("",)))
         return title[:120], f"{prefix}{body}{suffix}"
 
+    def location(self, spec: Spec) -> str:
+        """Where the description says the problem is: a building, a spot, a crossing, a road."""
+        slots = spec.slots
+        template = spec.sub.details[spec.template]
+        if spec.channel == "sensor":
+            template = "{road}" if spec.sub.code in ("WATER.FLOOD", "CITY.MANHOLE") else "{place}"
+        if "{spot}" in template:
+            return slots.spot
+        if "{place}" in template:
+            return slots.place + (slots.bld if "{bld}" in template else "")
+        if "{cross}" in template:
+            return slots.cross
+        if "{road}" in template:
+            return slots.road
+        return slots.place
+
     def address(self, spec: Spec) -> str:
-        """Where the description says the problem is, as an address."""
-        slots, community = spec.slots, spec.community
+        community = spec.community
         area = (
             f"坪山区{self.d.orgs[community.street].name}{community.name}"
             if community is not None
             else "坪山区"
         )
-        template = spec.sub.details[spec.template]
-        if spec.channel == "sensor":
-            template = "{road}" if spec.sub.code in ("WATER.FLOOD", "CITY.MANHOLE") else "{place}"
-        if "{place}" in template:
-            return f"{area}{slots.place}{slots.bld if '{bld}' in template else ''}"
-        if "{spot}" in template:
-            return f"{area}{slots.spot}"
-        if "{cross}" in template:
-            return f"{area}{slots.cross}"
-        if "{road}" in template:
-            return f"{area}{slots.road}"
-        return f"{area}{slots.place}{slots.bld}"
+        return area + self.location(spec)
 
     def reply(self, spec: Spec, org_name: str) -> str:
         # The fixes are written in step with the descriptions: the n-th fix answers the n-th text.
         fix = spec.slots.fill(spec.sub.fixes[spec.template % len(spec.sub.fixes)])
         template = self.rng.choice(texts.REPLIES)
-        return spec.slots.fill(template, topic=spec.sub.name, org=org_name, fix=fix)
+        return spec.slots.fill(
+            template, topic=spec.sub.name, org=org_name, fix=fix, where=self.location(spec)
+        )
 
     def pick(self, pool, **extra) -> str:
         return texts.Slots.fill(
@@ -982,6 +988,8 @@ def story(
         spec.handler = handler or d.handlers[lead][0]
     elif handler:
         spec.handler = handler
+    if reporter == "resident":
+        spec.slots.place, spec.slots.bld = d.resident_home[reporter][1:]
     spec.who = dict(who or {})
     for name, value in flags.items():
         setattr(spec, name, value)

@@ -7,6 +7,7 @@ from itertools import combinations
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
 from shapely.geometry import shape
 from shapely.ops import unary_union
 
@@ -174,3 +175,19 @@ def test_refuses_a_database_that_is_not_empty(directory):
         call_command("demo", appeals=5, stdout=StringIO())
     assert not Appeal.objects.exists()
     assert Organisation.objects.filter(kind=OrgKind.DISTRICT).count() == 1
+
+
+def test_the_same_seed_tells_the_same_stories(db):
+    def run(seed):
+        with transaction.atomic():
+            call_command("demo", appeals=25, days=20, seed=seed, stdout=StringIO())
+            told = list(
+                Appeal.objects.order_by("id").values_list("title", "status", "channel", "address")
+            )
+            transaction.set_rollback(True)
+        return told
+
+    first = run(5)
+    assert len(first) == 25
+    assert run(5) == first
+    assert run(6) != first

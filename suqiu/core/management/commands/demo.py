@@ -46,6 +46,5 @@ class Command(BaseCommand):
             )
             for line in report.failures[:20]:
                 self.stderr.write(f"  {line}")
-        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-        for u in DEMO_USERS:
-            self.stdout.write(f"  {u.username:<14} {u.role_label}")
+        names = ", ".join(u.username for u in DEMO_USERS)
+        self.stdout.write(f"Sign in as {names} (password: {DEMO_PASSWORD}).")
