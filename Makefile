@@ -41,12 +41,12 @@ bench: setup
 	$(BIN)/python bench/run.py
 
 lint: setup
-	$(BIN)/ruff check suqiu bench conftest.py
-	$(BIN)/ruff format --check suqiu bench conftest.py
+	$(BIN)/ruff check suqiu bench tests conftest.py
+	$(BIN)/ruff format --check suqiu bench tests conftest.py
 
 format: setup
-	$(BIN)/ruff format suqiu bench conftest.py
-	$(BIN)/ruff check --fix suqiu bench conftest.py
+	$(BIN)/ruff format suqiu bench tests conftest.py
+	$(BIN)/ruff check --fix suqiu bench tests conftest.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
