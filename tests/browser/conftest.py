@@ -2,9 +2,9 @@
 pytest-django's ``live_server``.
 
 Playwright's sync API keeps an asyncio event loop in the main thread, and Django refuses ORM
-calls from a thread with a running loop (``SynchronousOnlyOperation``). The test body, the
-database fixtures and the live server's shared SQLite connection all do ORM work in that
-thread, so ``DJANGO_ALLOW_ASYNC_UNSAFE`` is set for as long as the browser is running (and
+calls from a thread with a running loop (``SynchronousOnlyOperation``). The test body and the
+database fixtures (set-up, flush) do ORM work in that thread, so ``DJANGO_ALLOW_ASYNC_UNSAFE``
+is set for as long as the browser is running (and
 restored afterwards, so the rest of the suite keeps Django's guard). Nothing here is async: the
 flag only silences the check, it does not make anything run concurrently.
 
