@@ -23,6 +23,14 @@ def pytest_configure(config):
     os.environ.setdefault("SUQIU_DATA_DIR", os.path.join(os.path.dirname(__file__), "var", "test"))
 
 
+def pytest_sessionstart(session):
+    # The default language is Chinese: compile the catalogues (.mo files are not committed) before
+    # any test loads a translation, so every test sees the same UI language whatever ran first.
+    from suqiu.core.management.commands.compiletranslations import compile_translations
+
+    compile_translations()
+
+
 def _on_postgres() -> bool:
     from django.db import connection
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
@@ -35,17 +36,21 @@ class BearerTokenAuth(HttpBearer):
             return None  # let the session try
         scheme, _, raw = header.strip().partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
-            raise NotAuthenticated("Use 'Authorization: Bearer <token>'.", code="not_authenticated")
+            raise NotAuthenticated(
+                gettext("Use 'Authorization: Bearer <token>'."), code="not_authenticated"
+            )
         return self.authenticate(request, raw.strip())
 
     def authenticate(self, request: HttpRequest, token: str):
         if len(token) > MAX_TOKEN_LENGTH:
-            raise NotAuthenticated("Invalid API token.", code="not_authenticated")
+            raise NotAuthenticated(gettext("Invalid API token."), code="not_authenticated")
         found = (
             ApiToken.objects.select_related("user").filter(digest=ApiToken.digest_of(token)).first()
         )
         if found is None or found.revoked_at is not None or not found.user.is_active:
-            raise NotAuthenticated("Invalid or revoked API token.", code="not_authenticated")
+            raise NotAuthenticated(
+                gettext("Invalid or revoked API token."), code="not_authenticated"
+            )
         now = timezone.now()
         if found.last_used_at is None or found.last_used_at < now - LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
@@ -76,7 +81,9 @@ class SessionCsrfAuth(APIKeyCookie):
         # after we know a session is in play so that a caller with no credentials gets a 401.
         if check_csrf(request) is not None:
             raise PermissionDenied(
-                "CSRF check failed: send the X-CSRFToken header with session authentication.",
+                gettext(
+                    "CSRF check failed: send the X-CSRFToken header with session authentication."
+                ),
                 code="csrf_failed",
             )
         request.api_token = None

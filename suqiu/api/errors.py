@@ -13,6 +13,7 @@ import logging
 import pydantic
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext, gettext_noop
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
@@ -54,9 +55,57 @@ def fields_from_errors(errors: list[dict], *, body_params: set[str] = frozenset(
             if source == "body" and loc and loc[0] in body_params:
                 loc.pop(0)
         name = ".".join(loc) or "body"
-        message = err.get("msg") or "Invalid value."
-        fields.setdefault(name, []).append(str(message))
+        fields.setdefault(name, []).append(validation_message(err))
     return fields
+
+
+# pydantic's own messages are English only; the common ones are said in the request's language.
+_PYDANTIC_MESSAGES = {
+    "missing": gettext_noop("This field is required."),
+    "string_type": gettext_noop("Must be text."),
+    "int_type": gettext_noop("Must be a whole number."),
+    "int_parsing": gettext_noop("Must be a whole number."),
+    "int_from_float": gettext_noop("Must be a whole number."),
+    "float_type": gettext_noop("Must be a number."),
+    "float_parsing": gettext_noop("Must be a number."),
+    "finite_number": gettext_noop("Must be a finite number."),
+    "bool_type": gettext_noop("Must be true or false."),
+    "bool_parsing": gettext_noop("Must be true or false."),
+    "list_type": gettext_noop("Must be a list."),
+    "dict_type": gettext_noop("Must be a JSON object."),
+    "model_type": gettext_noop("Must be a JSON object."),
+    "model_attributes_type": gettext_noop("Must be a JSON object."),
+}
+# Messages with the limit from the error's context.
+_PYDANTIC_LIMITS = {
+    "less_than_equal": ("le", gettext_noop("Must be at most %(limit)s.")),
+    "greater_than_equal": ("ge", gettext_noop("Must be at least %(limit)s.")),
+    "less_than": ("lt", gettext_noop("Must be less than %(limit)s.")),
+    "greater_than": ("gt", gettext_noop("Must be greater than %(limit)s.")),
+    "string_too_long": ("max_length", gettext_noop("At most %(limit)s characters.")),
+    "string_too_short": ("min_length", gettext_noop("At least %(limit)s characters.")),
+    "too_long": ("max_length", gettext_noop("At most %(limit)s items.")),
+    "literal_error": ("expected", gettext_noop("One of %(limit)s.")),
+    "enum": ("expected", gettext_noop("One of %(limit)s.")),
+}
+
+
+def validation_message(err: dict) -> str:
+    """One pydantic/ninja error as a message for people, in the active language."""
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    if kind in _PYDANTIC_MESSAGES:
+        return gettext(_PYDANTIC_MESSAGES[kind])
+    if kind in _PYDANTIC_LIMITS and _PYDANTIC_LIMITS[kind][0] in ctx:
+        key, message = _PYDANTIC_LIMITS[kind]
+        limit = ctx[key]
+        if isinstance(limit, float) and limit.is_integer():
+            limit = int(limit)
+        return gettext(message) % {"limit": limit}
+    if kind == "value_error" and ctx.get("error"):
+        # Our own validators raise ValueError with a message already in the active language.
+        return str(ctx["error"])
+    return str(err.get("msg") or gettext("Invalid value."))
 
 
 def install_error_handlers(api: NinjaAPI, *, body_params: set[str]) -> None:
@@ -68,41 +117,43 @@ def install_error_handlers(api: NinjaAPI, *, body_params: set[str]) -> None:
     def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         return error_response(
             ValidationFailed(
-                "The request is not valid.",
+                gettext("The request is not valid."),
                 fields=fields_from_errors(exc.errors, body_params=body_params),
             )
         )
 
     def on_pydantic_error(request: HttpRequest, exc: pydantic.ValidationError) -> HttpResponse:
         return error_response(
-            ValidationFailed("The request is not valid.", fields=fields_from_errors(exc.errors()))
+            ValidationFailed(
+                gettext("The request is not valid."), fields=fields_from_errors(exc.errors())
+            )
         )
 
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         if isinstance(exc, AuthenticationError) or exc.status_code == 401:
             return error_response(
-                NotAuthenticated("Sign in or send 'Authorization: Bearer <token>'.")
+                NotAuthenticated(gettext("Sign in or send 'Authorization: Bearer <token>'."))
             )
         if isinstance(exc, Throttled):
-            return error_response(RateLimited("Too many requests; try again later."))
+            return error_response(RateLimited(gettext("Too many requests; try again later.")))
         cause = exc.__cause__
         if exc.status_code == 400 and isinstance(cause, (json.JSONDecodeError, UnicodeDecodeError)):
             return error_response(
-                BadRequest("The request body is not valid JSON.", code="malformed_json")
+                BadRequest(gettext("The request body is not valid JSON."), code="malformed_json")
             )
         err = ApplicationError(str(exc), code="bad_request" if exc.status_code == 400 else "error")
         err.http_status = exc.status_code
         return error_response(err)
 
     def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
-        return error_response(NotFound("Not found."))
+        return error_response(NotFound(gettext("Not found.")))
 
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         if settings.DEBUG:
             raise exc
         logger.exception("Unhandled API error", extra={"path": request.path})
         err = ApplicationError(
-            "Internal error; quote the request id when reporting it.",
+            gettext("Internal error; quote the request id when reporting it."),
             code="server_error",
             extra={"request_id": current_request_id()},
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpResponseNotAllowed
 from django.urls import re_path
+from django.utils.translation import gettext
 from ninja import NinjaAPI, Swagger
 
 from suqiu.api.auth import API_AUTH
@@ -51,10 +52,11 @@ def _json_fallbacks(view):
         try:
             response = view(request, *args, **kwargs)
         except Http404:
-            return error_response(NotFound("Not found."))
+            return error_response(NotFound(gettext("Not found.")))
         if isinstance(response, HttpResponseNotAllowed):
             err = ApplicationError(
-                f"Method {request.method} is not allowed here.", code="method_not_allowed"
+                gettext("Method %(method)s is not allowed here.") % {"method": request.method},
+                code="method_not_allowed",
             )
             err.http_status = 405
             allowed = response["Allow"]
@@ -69,7 +71,7 @@ def _json_fallbacks(view):
 
 
 def _unknown_path(request, *args, **kwargs):
-    return error_response(NotFound("No such API endpoint.", code="unknown_endpoint"))
+    return error_response(NotFound(gettext("No such API endpoint."), code="unknown_endpoint"))
 
 
 _unknown_path.csrf_exempt = True

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from ninja import Field, File, Header, Query, Router, Schema, Status, UploadedFile
 from pydantic import field_validator
 
@@ -72,7 +73,7 @@ class AppealIn(Schema):
         # One clear message instead of pydantic's per-union-member errors ("category.int"...).
         if value is None or (isinstance(value, (int, str)) and not isinstance(value, bool)):
             return value
-        raise ValueError("Give a category id (number) or code (text).")
+        raise ValueError(gettext("Give a category id (number) or code (text)."))
 
 
 class OrgRef(Schema):
@@ -358,8 +359,13 @@ def _check_choices(name: str, values: list[str], allowed) -> list[str]:
     unknown = [v for v in values if v not in allowed]
     if unknown:
         raise ValidationFailed(
-            "The request is not valid.",
-            fields={name: [f"Unknown value(s) {', '.join(unknown)}; one of {', '.join(allowed)}."]},
+            gettext("The request is not valid."),
+            fields={
+                name: [
+                    gettext("Unknown value(s) %(values)s; one of %(choices)s.")
+                    % {"values": ", ".join(unknown), "choices": ", ".join(allowed)}
+                ]
+            },
         )
     return values
 
@@ -494,7 +500,8 @@ def list_appeals(
         found = _category_by_code_or_id(category)
         if found is None:
             raise ValidationFailed(
-                "The request is not valid.", fields={"category": ["Unknown category."]}
+                gettext("The request is not valid."),
+                fields={"category": [gettext("Unknown category.")]},
             )
         category_code = found.code
     filters = selectors.AppealFilters(
@@ -570,9 +577,9 @@ def add_photo(request: HttpRequest, appeal_id: int, file: Annotated[UploadedFile
     limit = settings.SUQIU["PHOTO_MAX_BYTES"]
     if file.size is not None and file.size > limit:
         raise ValidationFailed(
-            "The photo is too large.",
+            gettext("The photo is too large."),
             code="photo_too_large",
-            fields={"file": [f"At most {limit // (1024 * 1024)} MB."]},
+            fields={"file": [gettext("At most %(n)d MB.") % {"n": limit // (1024 * 1024)}]},
         )
     try:
         photo = services.appeal_add_photo(actor=actor, appeal=appeal, content=file.read())
@@ -604,11 +611,11 @@ def get_photo(request: HttpRequest, appeal_id: int, photo_id: int):
     appeal = selectors.appeal_get(actor=actor, appeal_id=appeal_id)
     photo = AppealPhoto.objects.filter(appeal=appeal, pk=photo_id).first()
     if photo is None:
-        raise NotFound("No such photo.")
+        raise NotFound(gettext("No such photo."))
     try:
         handle = photo.file.open("rb")
     except (FileNotFoundError, ValueError):
-        raise NotFound("The photo file is missing.", code="photo_missing") from None
+        raise NotFound(gettext("The photo file is missing."), code="photo_missing") from None
     response = FileResponse(handle, content_type=photo.content_type)
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Disposition"] = f'inline; filename="{photo.pk}.{photo.extension}"'
@@ -671,10 +678,13 @@ def _parse_json_object(request: HttpRequest) -> dict:
     try:
         payload = json.loads(request.body)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadRequest("The request body is not valid JSON.", code="malformed_json") from None
+        raise BadRequest(
+            gettext("The request body is not valid JSON."), code="malformed_json"
+        ) from None
     if not isinstance(payload, dict):
         raise ValidationFailed(
-            "The body must be a JSON object.", fields={"body": ["Must be a JSON object."]}
+            gettext("The body must be a JSON object."),
+            fields={"body": [gettext("Must be a JSON object.")]},
         )
     return payload
 

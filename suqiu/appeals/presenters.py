@@ -61,4 +61,16 @@ def event_actor_label(actor: Actor, appeal: Appeal, event) -> str:
         and not can_see_reporter(actor, appeal)
     ):
         return gettext("reporter")
-    return event.actor_label or gettext("system")
+    return stored_actor_text(event.actor_label)
+
+
+def stored_actor_text(label: str) -> str:
+    """An event's stored actor label for display: the services store "public" (not signed in) and
+    "system" for steps without a person; those are said in the active language."""
+    from django.utils.translation import pgettext
+
+    if label == "public":
+        return pgettext("event actor", "public")
+    if not label or label == "system":
+        return pgettext("event actor", "system")
+    return label

@@ -20,6 +20,7 @@ from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from suqiu.appeals import workflow
 from suqiu.appeals.models import Appeal, AppealEvent
@@ -84,7 +85,7 @@ def appeal_get(*, actor: Actor, appeal_id: int) -> Appeal:
         .first()
     )
     if appeal is None:
-        raise NotFound("No such appeal.")
+        raise NotFound(_("No such appeal."))
     return appeal
 
 
@@ -108,7 +109,7 @@ def appeal_by_tracking_code(code: str) -> Appeal:
         else None
     )
     if appeal is None:
-        raise NotFound("No appeal has this tracking code.", code="unknown_tracking_code")
+        raise NotFound(_("No appeal has this tracking code."), code="unknown_tracking_code")
     return appeal
 
 

@@ -21,6 +21,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from suqiu.appeals import workflow
 from suqiu.appeals.models import (
@@ -74,28 +76,32 @@ def _validate_input(data: AppealInput) -> tuple[Category | None, Organisation | 
     title = (data.title or "").strip()
     description = (data.description or "").strip()
     if not title:
-        errors["title"] = ["This field is required."]
+        errors["title"] = [_("This field is required.")]
     elif len(title) > TITLE_MAX:
-        errors["title"] = [f"At most {TITLE_MAX} characters."]
+        errors["title"] = [_("At most %(n)d characters.") % {"n": TITLE_MAX}]
     if not description:
-        errors["description"] = ["This field is required."]
+        errors["description"] = [_("This field is required.")]
     elif len(description) > DESCRIPTION_MAX:
-        errors["description"] = [f"At most {DESCRIPTION_MAX} characters."]
+        errors["description"] = [_("At most %(n)d characters.") % {"n": DESCRIPTION_MAX}]
     if data.channel not in Channel.values:
-        errors["channel"] = [f"Unknown channel; one of {', '.join(Channel.values)}."]
+        errors["channel"] = [
+            _("Unknown channel; one of %(choices)s.") % {"choices": ", ".join(Channel.values)}
+        ]
     if data.urgency not in Urgency.values:
-        errors["urgency"] = [f"Unknown urgency; one of {', '.join(Urgency.values)}."]
+        errors["urgency"] = [
+            _("Unknown urgency; one of %(choices)s.") % {"choices": ", ".join(Urgency.values)}
+        ]
     if len(data.address or "") > 255:
-        errors["address"] = ["At most 255 characters."]
+        errors["address"] = [_("At most 255 characters.")]
     if len(data.reporter_name or "") > 80:
-        errors["reporter_name"] = ["At most 80 characters."]
+        errors["reporter_name"] = [_("At most 80 characters.")]
     phone = (data.reporter_phone or "").strip()
     if phone and (
         len(phone) > 32
         or not all(ch.isdigit() or ch in "+- " for ch in phone)
         or sum(ch.isdigit() for ch in phone) < 5
     ):
-        errors["reporter_phone"] = ["Not a phone number."]
+        errors["reporter_phone"] = [_("Not a phone number.")]
     try:
         validate_latlon(data.lat, data.lon)
     except ValidationFailed as exc:
@@ -104,16 +110,16 @@ def _validate_input(data: AppealInput) -> tuple[Category | None, Organisation | 
     if data.category not in (None, ""):
         category = _find_category(data.category)
         if category is None:
-            errors["category"] = ["Unknown category."]
+            errors["category"] = [_("Unknown category.")]
     area = None
     if data.area is not None:
         area = Organisation.objects.filter(
             pk=data.area, kind__in=[OrgKind.DISTRICT, OrgKind.STREET, OrgKind.COMMUNITY]
         ).first()
         if area is None:
-            errors["area"] = ["Unknown area."]
+            errors["area"] = [_("Unknown area.")]
     if errors:
-        raise ValidationFailed("The appeal is not valid.", fields=errors)
+        raise ValidationFailed(_("The appeal is not valid."), fields=errors)
     return category, area
 
 
@@ -142,7 +148,7 @@ def default_area() -> Organisation:
         area = Organisation.objects.filter(kind=OrgKind.DISTRICT).order_by("pk").first()
     if area is None:
         raise ValidationFailed(
-            "No district is configured; create one in the admin first.", code="not_configured"
+            _("No district is configured; create one in the admin first."), code="not_configured"
         )
     return area
 
@@ -271,9 +277,9 @@ def appeal_create_idempotent(
     (``created`` False); with another body it is a 409 ``idempotency_key_reused``."""
     if not key or len(key) > 128:
         raise ValidationFailed(
-            "Idempotency-Key must be 1 to 128 characters.",
+            _("Idempotency-Key must be 1 to 128 characters."),
             code="invalid_idempotency_key",
-            fields={"Idempotency-Key": ["1 to 128 characters."]},
+            fields={"Idempotency-Key": [_("1 to 128 characters.")]},
         )
     existing = _existing_idempotent(owner, key, request_hash)
     if existing is not None:
@@ -301,7 +307,7 @@ def _existing_idempotent(owner: str, key: str, request_hash: str) -> Appeal | No
         return None
     if record.request_hash != request_hash:
         raise Conflict(
-            "This Idempotency-Key was already used with a different request body.",
+            _("This Idempotency-Key was already used with a different request body."),
             code="idempotency_key_reused",
         )
     return record.appeal
@@ -319,23 +325,23 @@ def validate_photo(content: bytes, *, field: str = "photos") -> tuple[str, int, 
     limit = settings.SUQIU["PHOTO_MAX_BYTES"]
     if len(content) == 0:
         raise ValidationFailed(
-            "The photo is empty.", code="invalid_photo", fields={field: ["Empty file."]}
+            _("The photo is empty."), code="invalid_photo", fields={field: [_("Empty file.")]}
         )
     if len(content) > limit:
         raise ValidationFailed(
-            "The photo is too large.",
+            _("The photo is too large."),
             code="photo_too_large",
-            fields={field: [f"At most {limit // (1024 * 1024)} MB."]},
+            fields={field: [_("At most %(n)d MB.") % {"n": limit // (1024 * 1024)}]},
         )
     not_an_image = ValidationFailed(
-        "The file is not an image.",
+        _("The file is not an image."),
         code="invalid_photo",
-        fields={field: ["Only JPEG, PNG or WebP images."]},
+        fields={field: [_("Only JPEG, PNG or WebP images.")]},
     )
     too_many_pixels = ValidationFailed(
-        "The image is too large.",
+        _("The image is too large."),
         code="photo_too_large",
-        fields={field: ["Image dimensions too large."]},
+        fields={field: [_("Image dimensions too large.")]},
     )
     # Pillow raises many types for hostile input (IndexError, struct.error, ...): any failure to
     # read the header or decode the pixels means "not an image we accept".
@@ -349,9 +355,9 @@ def validate_photo(content: bytes, *, field: str = "photos") -> tuple[str, int, 
         raise not_an_image from exc
     if fmt not in ALLOWED_IMAGE_FORMATS:
         raise ValidationFailed(
-            "Unsupported image type.",
+            _("Unsupported image type."),
             code="invalid_photo",
-            fields={field: ["Only JPEG, PNG or WebP images."]},
+            fields={field: [_("Only JPEG, PNG or WebP images.")]},
         )
     # Checked before decoding anything, so a small file claiming huge dimensions costs nothing.
     if width * height > 60_000_000:
@@ -379,12 +385,21 @@ def appeal_add_photo(*, actor: Actor, appeal: Appeal, content: bytes) -> AppealP
     with _files_removed_on_error() as written, transaction.atomic():
         locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
         if locked.status in workflow.TERMINAL:
-            raise workflow.InvalidTransition("Photos cannot be added to a finished appeal.")
+            raise workflow.InvalidTransition(_("Photos cannot be added to a finished appeal."))
         if locked.photos.count() >= settings.SUQIU["PHOTO_MAX_COUNT"]:
             raise ValidationFailed(
-                "Too many photos.",
+                _("Too many photos."),
                 code="too_many_photos",
-                fields={"photos": [f"At most {settings.SUQIU['PHOTO_MAX_COUNT']} photos."]},
+                fields={
+                    "photos": [
+                        ngettext(
+                            "At most %(n)d photo.",
+                            "At most %(n)d photos.",
+                            settings.SUQIU["PHOTO_MAX_COUNT"],
+                        )
+                        % {"n": settings.SUQIU["PHOTO_MAX_COUNT"]}
+                    ]
+                },
             )
         digest = hashlib.sha256(content).hexdigest()
         photo = AppealPhoto(
@@ -429,9 +444,14 @@ def appeal_create_with_photos(*, actor: Actor, data: AppealInput, photos: list[b
     max_count = settings.SUQIU["PHOTO_MAX_COUNT"]
     if len(photos) > max_count:
         raise ValidationFailed(
-            "Too many photos.",
+            _("Too many photos."),
             code="too_many_photos",
-            fields={"photos": [f"At most {max_count} photos."]},
+            fields={
+                "photos": [
+                    ngettext("At most %(n)d photo.", "At most %(n)d photos.", max_count)
+                    % {"n": max_count}
+                ]
+            },
         )
     checked = [validate_photo(p) for p in photos]
     category, area = _validate_input(data)
@@ -485,7 +505,7 @@ def _lock(appeal_id: int) -> Appeal:
     try:
         return Appeal.objects.select_for_update().get(pk=appeal_id)
     except Appeal.DoesNotExist:
-        raise NotFound("No such appeal.") from None
+        raise NotFound(_("No such appeal.")) from None
 
 
 def _save(appeal: Appeal, *, now: datetime) -> None:
@@ -501,13 +521,13 @@ def _text(
     if value is None:
         value = ""
     if not isinstance(value, str):
-        errors[name] = ["Must be text."]
+        errors[name] = [_("Must be text.")]
         return ""
     value = value.strip()
     if required and not value:
-        errors[name] = ["This field is required."]
+        errors[name] = [_("This field is required.")]
     elif len(value) > max_len:
-        errors[name] = [f"At most {max_len} characters."]
+        errors[name] = [_("At most %(n)d characters.") % {"n": max_len}]
     return value
 
 
@@ -523,18 +543,18 @@ def _int(
     value = payload.get(name)
     if value in (None, ""):
         if required:
-            errors[name] = ["This field is required."]
+            errors[name] = [_("This field is required.")]
         return None
     if isinstance(value, bool):
-        errors[name] = ["Must be a whole number."]
+        errors[name] = [_("Must be a whole number.")]
         return None
     try:
         number = int(value)
     except (TypeError, ValueError):
-        errors[name] = ["Must be a whole number."]
+        errors[name] = [_("Must be a whole number.")]
         return None
     if (lo is not None and number < lo) or (hi is not None and number > hi):
-        errors[name] = [f"Must be between {lo} and {hi}."]
+        errors[name] = [_("Must be between %(lo)s and %(hi)s.") % {"lo": lo, "hi": hi}]
     return number
 
 
@@ -542,7 +562,7 @@ def _bool(payload: dict, name: str, *, required: bool, errors: dict, default: bo
     value = payload.get(name)
     if value is None or value == "":
         if required:
-            errors[name] = ["This field is required."]
+            errors[name] = [_("This field is required.")]
         return default
     if isinstance(value, bool):
         return value
@@ -550,7 +570,7 @@ def _bool(payload: dict, name: str, *, required: bool, errors: dict, default: bo
         return True
     if isinstance(value, str) and value.lower() in {"false", "0", "no", "off"}:
         return False
-    errors[name] = ["Must be true or false."]
+    errors[name] = [_("Must be true or false.")]
     return default
 
 
@@ -563,13 +583,13 @@ def _int_list(payload: dict, name: str, *, errors: dict) -> list[int]:
         for v in value:
             out.append(int(v))
     except (TypeError, ValueError):
-        errors[name] = ["Must be a list of ids."]
+        errors[name] = [_("Must be a list of ids.")]
     return out
 
 
 def _raise_if(errors: dict) -> None:
     if errors:
-        raise ValidationFailed("The request is not valid.", fields=errors)
+        raise ValidationFailed(_("The request is not valid."), fields=errors)
 
 
 def appeal_act(
@@ -583,7 +603,7 @@ def appeal_act(
     act = workflow.parse_action(action)
     if payload is not None and not isinstance(payload, dict):
         # dict("text") or dict([1, 2]) would raise a bare ValueError/TypeError (a 500).
-        raise ValidationFailed("The body must be a JSON object.")
+        raise ValidationFailed(_("The body must be a JSON object."))
     payload = dict(payload or {})
     handler = _HANDLERS[act]
     with transaction.atomic():
@@ -612,14 +632,14 @@ def _do_assess(
     raw_category = payload.get("category")
     if raw_category in (None, ""):
         if appeal.category_id is None:
-            errors["category"] = ["This field is required."]
+            errors["category"] = [_("This field is required.")]
     else:
         category = _find_category(raw_category)
         if category is None:
-            errors["category"] = ["Unknown category."]
+            errors["category"] = [_("Unknown category.")]
     urgency = payload.get("urgency") or appeal.urgency
     if urgency not in Urgency.values:
-        errors["urgency"] = [f"One of {', '.join(Urgency.values)}."]
+        errors["urgency"] = [_("One of %(choices)s.") % {"choices": ", ".join(Urgency.values)}]
     note = _text(payload, "note", required=False, errors=errors)
     _raise_if(errors)
     old = {
@@ -656,7 +676,7 @@ def _do_merge(
     reason = _text(payload, "reason", required=False, errors=errors)
     main = None
     if into_raw in (None, ""):
-        errors["into"] = ["This field is required."]
+        errors["into"] = [_("This field is required.")]
     else:
         from suqiu.appeals.tracking import normalise_code
 
@@ -667,11 +687,11 @@ def _do_merge(
             code = normalise_code(str(into_raw))
             main = qs.filter(tracking_code=code).first() if code else None
         if main is None:
-            errors["into"] = ["No such appeal."]
+            errors["into"] = [_("No such appeal.")]
         elif main.pk == appeal.pk:
-            errors["into"] = ["An appeal cannot be merged into itself."]
+            errors["into"] = [_("An appeal cannot be merged into itself.")]
         elif main.status in workflow.TERMINAL:
-            errors["into"] = ["The main appeal is already finished; merge into an open one."]
+            errors["into"] = [_("The main appeal is already finished; merge into an open one.")]
     _raise_if(errors)
     appeal.merged_into = main
     appeal.closed_at = now
@@ -722,16 +742,16 @@ def _do_dispatch(
     if org_id is not None:
         lead_org = Organisation.objects.filter(pk=org_id, is_active=True).first()
         if lead_org is None:
-            errors["lead_organisation"] = ["Unknown organisation."]
+            errors["lead_organisation"] = [_("Unknown organisation.")]
     if person_id is not None:
         lead_person = User.objects.filter(pk=person_id, is_active=True).first()
         if lead_person is None:
-            errors["lead_person"] = ["Unknown person."]
+            errors["lead_person"] = [_("Unknown person.")]
         elif not (
             lead_person.is_superuser or lead_person.memberships.exclude(role="resident").exists()
         ):
             # A resident as lead person could neither see the case nor be supervised.
-            errors["lead_person"] = ["This person holds no staff or volunteer role."]
+            errors["lead_person"] = [_("This person holds no staff or volunteer role.")]
         elif lead_org is None:
             membership = (
                 lead_person.memberships.exclude(organisation=None)
@@ -744,13 +764,13 @@ def _do_dispatch(
         lead_org = appeal.category.default_organisation if appeal.category_id else None
         if lead_org is None:
             errors["lead_organisation"] = [
-                "Choose a lead organisation or person; the category has no default."
+                _("Choose a lead organisation or person; the category has no default.")
             ]
     co_orgs = list(Organisation.objects.filter(pk__in=co_ids, is_active=True))
     if len(co_orgs) != len(set(co_ids)):
-        errors["co_handlers"] = ["Unknown organisation among the co-handlers."]
+        errors["co_handlers"] = [_("Unknown organisation among the co-handlers.")]
     if lead_org is not None and lead_org.pk in co_ids:
-        errors["co_handlers"] = ["The lead organisation cannot also be a co-handler."]
+        errors["co_handlers"] = [_("The lead organisation cannot also be a co-handler.")]
     _raise_if(errors)
     appeal.lead_organisation = lead_org
     appeal.lead_person = lead_person
@@ -840,7 +860,7 @@ def _do_request_resources(
     if not isinstance(resources, list) or not all(
         isinstance(r, str) and len(r) <= 200 for r in resources
     ):
-        errors["resources"] = ["Must be a list of short texts."]
+        errors["resources"] = [_("Must be a list of short texts.")]
     _raise_if(errors)
     return {"kind": EventKind.REQUEST_RESOURCES, "reason": text, "data": {"resources": resources}}
 
@@ -963,16 +983,16 @@ def _parse_until(payload: dict, errors: dict, now: datetime) -> datetime | None:
         except ValueError:  # well formed but impossible, e.g. 30 February
             parsed = None
         if parsed is None:
-            errors["until"] = ["Not a date and time (ISO 8601)."]
+            errors["until"] = [_("Not a date and time (ISO 8601).")]
             return None
         if timezone.is_naive(parsed):
             parsed = timezone.make_aware(parsed)
         due_at = payload.get("_due_at")
         if parsed <= now:
-            errors["until"] = ["Must be in the future."]
+            errors["until"] = [_("Must be in the future.")]
         elif due_at is not None and parsed <= due_at:
             # An "extension" to before the current due time would shorten the time limit.
-            errors["until"] = ["Must be later than the current due time."]
+            errors["until"] = [_("Must be later than the current due time.")]
         return parsed
     number = (
         _int(payload, "days", required=True, errors=errors, lo=1, hi=90)
@@ -980,7 +1000,7 @@ def _parse_until(payload: dict, errors: dict, now: datetime) -> datetime | None:
         else None
     )
     if days is None:
-        errors["until"] = ["Give 'until' (ISO 8601) or 'days'."]
+        errors["until"] = [_("Give 'until' (ISO 8601) or 'days'.")]
         return None
     if number is None or "days" in errors:
         return None
@@ -1115,9 +1135,11 @@ ACTION_INPUTS: dict[str, dict[str, str]] = {
 def appeal_reveal_phone(*, actor: Actor, appeal: Appeal) -> str:
     """Show a reporter's full phone number to a role that needs it; an audited event."""
     if not actor.has(*PHONE_REVEAL_ROLES):
-        raise PermissionDenied("Your role may not reveal phone numbers.", code="reveal_not_allowed")
+        raise PermissionDenied(
+            _("Your role may not reveal phone numbers."), code="reveal_not_allowed"
+        )
     if not appeal.reporter_phone:
-        raise NotFound("This appeal has no phone number.", code="no_phone")
+        raise NotFound(_("This appeal has no phone number."), code="no_phone")
     with transaction.atomic():
         _event(appeal, kind=EventKind.PHONE_REVEALED, actor=actor, data={"field": "reporter_phone"})
     return appeal.reporter_phone

@@ -288,7 +288,7 @@ def _load(request: HttpRequest, pk: int) -> Appeal:
         raise Http404 from None
 
 
-def _event_rows(events) -> list[dict]:
+def _event_rows(events, *, actor, appeal) -> list[dict]:
     """The timeline with labels and a short, readable summary of each event's data."""
     events = list(events)
     org_ids, user_ids, category_codes = set(), set(), set()
@@ -317,7 +317,7 @@ def _event_rows(events) -> list[dict]:
             {
                 "event": e,
                 "kind_label": kinds.get(e.kind, e.kind),
-                "actor": e.actor_label or gettext("system"),
+                "actor": presenters.event_actor_label(actor, appeal, e),
                 "from_label": _status_label(e.from_status),
                 "to_label": _status_label(e.to_status),
                 "changed": bool(e.from_status and e.to_status and e.from_status != e.to_status),
@@ -478,7 +478,9 @@ def _panel_context(
         "status_label": appeal.get_status_label(),
         "co_handlers": list(appeal.co_handlers.all()),
         "photos": list(appeal.photos.all()),
-        "events": _event_rows(selectors.appeal_events(actor=actor, appeal=appeal)),
+        "events": _event_rows(
+            selectors.appeal_events(actor=actor, appeal=appeal), actor=actor, appeal=appeal
+        ),
         "action_forms": forms,
         "open_action": bound.action if bound is not None and bound.action in allowed else "",
         "panel_error": panel_error,

@@ -19,6 +19,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 from suqiu.core.errors import Conflict, PermissionDenied
 
 
@@ -70,10 +73,16 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+gettext_noop("This action does not apply to the appeal in its current status.")
+
+
 class NotAllowed(PermissionDenied):
     """You may not take this action on this appeal."""
 
     code = "action_not_allowed"
+
+
+gettext_noop("You may not take this action on this appeal.")
 
 
 # --- What the pure functions know about the appeal and the actor ---------------------------------
@@ -212,21 +221,21 @@ class Rule:
 
 
 def _not_claimable(appeal: AppealFacts, actor) -> str | None:
-    return None if appeal.is_claimable else "This task is not open for claiming."
+    return None if appeal.is_claimable else _("This task is not open for claiming.")
 
 
 def _verifier_not_resolver(appeal: AppealFacts, actor) -> str | None:
     if appeal.resolved_by_id is not None and appeal.resolved_by_id == actor.user_id:
-        return "The verifier must be a different person than the resolver."
+        return _("The verifier must be a different person than the resolver.")
     return None
 
 
 def _extension_pending(appeal: AppealFacts, actor) -> str | None:
-    return None if appeal.extension_pending else "There is no pending extension request."
+    return None if appeal.extension_pending else _("There is no pending extension request.")
 
 
 def _no_extension_pending(appeal: AppealFacts, actor) -> str | None:
-    return "An extension request is already pending." if appeal.extension_pending else None
+    return _("An extension request is already pending.") if appeal.extension_pending else None
 
 
 def _handler_or_co(actor, appeal):
@@ -371,7 +380,9 @@ def parse_action(name: str) -> Action:
     try:
         return Action(name)
     except ValueError:
-        raise InvalidTransition(f"Unknown action {name!r}.", code="unknown_action") from None
+        raise InvalidTransition(
+            _("Unknown action %(action)r.") % {"action": name}, code="unknown_action"
+        ) from None
 
 
 def next_status(
@@ -387,7 +398,8 @@ def next_status(
     rule = RULES[action]
     if current not in rule.sources:
         raise InvalidTransition(
-            f"Cannot {action.value} an appeal that is {current.value}.",
+            _("Cannot %(action)s an appeal that is %(status)s.")
+            % {"action": action.value, "status": current.value},
             extra={
                 "action": action.value,
                 "status": current.value,
@@ -396,7 +408,7 @@ def next_status(
         )
     if action is Action.RESUME:
         if suspended_from is None:
-            raise InvalidTransition("Cannot resume: the status before suspension is unknown.")
+            raise InvalidTransition(_("Cannot resume: the status before suspension is unknown."))
         return Status(suspended_from)
     return rule.target if rule.target is not None else current
 
@@ -407,7 +419,10 @@ def check(action: Action | str, appeal: AppealFacts, actor) -> Status:
     target = next_status(appeal.status, action, suspended_from=appeal.suspended_from)
     rule = RULES[action]
     if not rule.who(actor, appeal):
-        raise NotAllowed(f"You may not {action.value} this appeal.", extra={"action": action.value})
+        raise NotAllowed(
+            _("You may not %(action)s this appeal.") % {"action": action.value},
+            extra={"action": action.value},
+        )
     for guard in rule.guards:
         refusal = guard(appeal, actor)
         if refusal:

@@ -8,6 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext, gettext_noop
+
+# The class docstrings below are the default messages (translated when an error is raised);
+# listed here so they reach the translation catalogue.
+DEFAULT_MESSAGES = (
+    gettext_noop("The input is not valid."),
+    gettext_noop("The request cannot be understood."),
+    gettext_noop("No such object, or not visible to you."),
+    gettext_noop("You may not do this."),
+    gettext_noop("Sign in or send a bearer token."),
+    gettext_noop("The request conflicts with the current state."),
+    gettext_noop("Too many requests; try again later."),
+)
+
 
 class ApplicationError(Exception):
     """Base of every expected failure. ``code`` is stable; ``message`` is for people."""
@@ -23,8 +37,10 @@ class ApplicationError(Exception):
         fields: dict[str, list[str]] | None = None,
         extra: dict[str, Any] | None = None,
     ):
-        super().__init__(message or self.__class__.__doc__ or self.code)
-        self.message = message or (self.__class__.__doc__ or self.code).strip()
+        # Without a message, the class docstring in the active language.
+        message = message or gettext((self.__class__.__doc__ or self.code).strip())
+        super().__init__(message)
+        self.message = message
         if code:
             self.code = code
         self.fields = fields or {}

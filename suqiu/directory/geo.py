@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from django.utils.translation import gettext as _
 from shapely.geometry import Point, shape
 from shapely.prepared import prep
 
@@ -16,17 +17,17 @@ def validate_latlon(lat: float | None, lon: float | None) -> None:
     for name, value in (("lat", lat), ("lon", lon)):
         # A string or a bool would otherwise crash the range comparison (or pass as 0/1).
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-            errors[name] = ["Must be a number."]
+            errors[name] = [_("Must be a number.")]
     if errors:
-        raise ValidationFailed("Invalid coordinates.", code="invalid_coordinates", fields=errors)
+        raise ValidationFailed(_("Invalid coordinates."), code="invalid_coordinates", fields=errors)
     if (lat is None) != (lon is None):
-        errors["lat" if lat is None else "lon"] = ["Latitude and longitude go together."]
+        errors["lat" if lat is None else "lon"] = [_("Latitude and longitude go together.")]
     if lat is not None and not (-90.0 <= lat <= 90.0):
-        errors["lat"] = ["Latitude must be between -90 and 90."]
+        errors["lat"] = [_("Latitude must be between -90 and 90.")]
     if lon is not None and not (-180.0 <= lon <= 180.0):
-        errors["lon"] = ["Longitude must be between -180 and 180."]
+        errors["lon"] = [_("Longitude must be between -180 and 180.")]
     if errors:
-        raise ValidationFailed("Invalid coordinates.", code="invalid_coordinates", fields=errors)
+        raise ValidationFailed(_("Invalid coordinates."), code="invalid_coordinates", fields=errors)
 
 
 def validate_boundary(geojson: dict) -> None:
@@ -34,15 +35,15 @@ def validate_boundary(geojson: dict) -> None:
         geom = shape(geojson)
     except Exception as exc:  # noqa: BLE001 - shapely raises several types for bad input
         raise ValidationFailed(
-            "Boundary is not valid GeoJSON.",
+            _("Boundary is not valid GeoJSON."),
             code="invalid_boundary",
             fields={"boundary": [str(exc)]},
         ) from exc
     if geom.geom_type not in {"Polygon", "MultiPolygon"} or geom.is_empty or not geom.is_valid:
         raise ValidationFailed(
-            "Boundary must be a valid Polygon or MultiPolygon.",
+            _("Boundary must be a valid Polygon or MultiPolygon."),
             code="invalid_boundary",
-            fields={"boundary": ["Not a valid polygon."]},
+            fields={"boundary": [_("Not a valid polygon.")]},
         )
 
 
