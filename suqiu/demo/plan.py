@@ -772,7 +772,7 @@ class Planner:
     def _work(self, b: _Builder, spec: Spec, resolver: str, org_name: str) -> None:
         rng = self.rng
         final = spec.final
-        for _ in range(rng.choice((0, 0, 0, 1, 1, 2))):
+        for _ in range(rng.choice((0, 0, 0, 0, 1, 1, 2))):
             b.act(resolver, Action.NOTE, self._note_payload())
         if spec.claim or spec.sub.claimable:
             if rng.random() < 0.5:

@@ -36,7 +36,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data: {report.appeals} appeals, {report.events} events "
-                f"in {report.seconds:.1f} s."
+                f"in {report.seconds:.1f} s ({report.cpu_seconds:.1f} s CPU)."
             )
         )
         self.stdout.write(f"  by status: {statuses}")
