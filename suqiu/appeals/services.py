@@ -210,6 +210,9 @@ def _create_row(
     elif area is None:
         area = default_area()
     now = data.created_at or clock.now()
+    if timezone.is_naive(now):
+        # Imported times without a zone are local times of the deployment.
+        now = timezone.make_aware(now)
     reporter = None
     name, phone = (data.reporter_name or "").strip(), (data.reporter_phone or "").strip()
     if actor.user_id is not None and actor.roles <= {"resident"}:
@@ -501,6 +504,44 @@ def facts_of(appeal: Appeal) -> AppealFacts:
     )
 
 
+def _may_address(actor: Actor, appeal: Appeal, action: Action) -> bool:
+    """Whether the actor may act on this appeal at all: it is visible to them, or it is a task
+    in the library a claimer may try to claim (claimers see a task only after claiming it). The system
+    (worker duties) may address any appeal."""
+    if actor.user_id is None and "system" in actor.roles:
+        return True
+    if action is Action.CLAIM and actor.roles & {"social_worker", "volunteer"}:
+        # The task library is open to claimers; one who comes second learns "already claimed".
+        if appeal.status == Status.QUEUED or appeal.claimed_by_id is not None:
+            return True
+    from suqiu.appeals.selectors import visible_q
+
+    return Appeal.objects.filter(visible_q(actor), pk=appeal.pk).exists()
+
+
+def _lock_for_merge(appeal_id: int, into: Any) -> None:
+    """Lock both appeals of a merge in id order, so two opposite merges at the same moment
+    queue behind each other instead of deadlocking."""
+    from suqiu.appeals.tracking import normalise_code
+
+    other = None
+    if isinstance(into, int) or (isinstance(into, str) and into.isdigit()):
+        other = int(into)
+    elif isinstance(into, str) and normalise_code(into):
+        other = (
+            Appeal.objects.filter(tracking_code=normalise_code(into))
+            .values_list("pk", flat=True)
+            .first()
+        )
+    ids = sorted({appeal_id, other} - {None})
+    list(
+        Appeal.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def _lock(appeal_id: int) -> Appeal:
     try:
         return Appeal.objects.select_for_update().get(pk=appeal_id)
@@ -607,7 +648,12 @@ def appeal_act(
     payload = dict(payload or {})
     handler = _HANDLERS[act]
     with transaction.atomic():
+        if act is Action.MERGE:
+            _lock_for_merge(appeal_id, payload.get("into"))
         appeal = _lock(appeal_id)
+        if not _may_address(actor, appeal, act):
+            # Not visible is indistinguishable from absent: no status leaks through a 409.
+            raise NotFound(_("No such appeal."))
         target = workflow.check(act, facts_of(appeal), actor)
         now = clock.now()
         before = appeal.status

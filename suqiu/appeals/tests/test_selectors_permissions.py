@@ -209,7 +209,13 @@ class _Rollback(Exception):
 
 
 def _attempt(user, appeal, action, payload) -> bool:
-    """Take the action and undo it; True if it was allowed, False on NotAllowed."""
+    """Take the action and undo it; True if it was allowed, False when refused.
+
+    Refused means NotAllowed when the user can see the appeal, and NotFound when they cannot
+    (the status of an appeal one may not see must not leak through the refusal)."""
+    from suqiu.directory.access import actor_for
+
+    visible = Appeal.objects.filter(selectors.visible_q(actor_for(user)), pk=appeal.pk).exists()
     try:
         with transaction.atomic():
             act(user, appeal, action, **payload)
@@ -217,7 +223,11 @@ def _attempt(user, appeal, action, payload) -> bool:
     except _Rollback:
         return True
     except NotAllowed as exc:
+        assert visible, "an appeal the user cannot see must answer NotFound, not NotAllowed"
         assert exc.code == "action_not_allowed"
+        return False
+    except NotFound:
+        assert not visible, "a visible appeal must answer NotAllowed, not NotFound"
         return False
 
 

@@ -329,8 +329,9 @@ def test_dispatch_to_a_volunteer_in_person(world):
         world.volunteer.pk,
         world.vol_org.pk,
     )
-    # The other volunteers of the organisation are not its staff: only the chosen one accepts.
-    with pytest.raises(NotAllowed):
+    # The other volunteers of the organisation are not its staff: only the chosen one accepts
+    # (the others cannot even see the appeal).
+    with pytest.raises(NotFound):
         act(world.volunteer2, appeal, "accept")
     act(world.volunteer, appeal, "accept")
 
@@ -759,9 +760,14 @@ def test_wrong_status_and_wrong_actor_write_nothing(world):
     before = row(appeal)
     n = AppealEvent.objects.count()
     with pytest.raises(InvalidTransition):
-        act(world.handler, appeal, "resolve", public_reply="x")
-    with pytest.raises(NotAllowed):
+        act(world.dispatcher, appeal, "resolve", public_reply="x")
+    with pytest.raises(NotAllowed):  # the reporter sees their appeal but may not assess it
+        act(world.resident, appeal, "assess", category="HOUSING")
+    # Someone who cannot see the appeal learns nothing about it, not even its status.
+    with pytest.raises(NotFound):
         act(world.resident2, appeal, "assess", category="HOUSING")
+    with pytest.raises(NotFound):
+        act(world.handler, appeal, "resolve", public_reply="x")
     with pytest.raises(InvalidTransition) as info:
         act(world.dispatcher, appeal, "teleport")
     assert info.value.code == "unknown_action"
