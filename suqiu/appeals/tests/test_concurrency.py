@@ -217,3 +217,35 @@ def test_races_on_a_sqlite_file(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"sqlite races ok {tmp_path / 'suqiu.sqlite3'}" in done.stdout
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_opposite_merges_at_once_neither_deadlock_nor_both_succeed(world):
+    """A into B and B into A at the same moment: both rows are locked in id order, so one merge
+    waits for the other and then finds its own appeal (or its target) already merged."""
+    who = actor(world.dispatcher)
+    for _ in range(ROUNDS):
+        a = bring_to(world, "received")
+        b = bring_to(world, "received")
+        outcomes = race(
+            lambda: services.appeal_act(
+                actor=who, appeal_id=a.pk, action="merge", payload={"into": b.tracking_code}
+            ),
+            lambda: services.appeal_act(
+                actor=who, appeal_id=b.pk, action="merge", payload={"into": a.pk}
+            ),
+        )
+        winners = [i for i, (kind, _) in enumerate(outcomes) if kind == "ok"]
+        assert len(winners) == 1, outcomes
+        loser = outcomes[1 - winners[0]][1]
+        # The loser's appeal is merged already (invalid_transition) or its target is (a field
+        # error): never a deadlock error from the database.
+        assert getattr(loser, "code", None) in {"invalid_transition", "validation_error"}, repr(
+            loser
+        )
+        statuses = sorted(
+            Appeal.objects.filter(pk__in=[a.pk, b.pk]).values_list("status", flat=True)
+        )
+        assert statuses == ["merged", "received"]
+        assert AppealEvent.objects.filter(appeal__in=[a, b], kind="merge").count() == 1
