@@ -4,6 +4,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext
 
 from suqiu.core.errors import RateLimited
 
@@ -40,5 +41,6 @@ def hit(bucket: str, ident: str, *, limit: int, window_seconds: int) -> None:
             count = 1
     if count > limit:
         raise RateLimited(
-            "Too many requests; please try again later.", extra={"retry_after": window_seconds}
+            gettext("Too many requests; please try again later."),
+            extra={"retry_after": window_seconds},
         )
