@@ -29,6 +29,7 @@ def reporter_view(actor: Actor, appeal: Appeal) -> dict:
             "phone_masked": True,
             "anonymous": appeal.is_anonymous,
             "can_reveal": False,
+            "hidden": not appeal.is_anonymous,
         }
     own = actor.user_id is not None and actor.user_id == appeal.reporter_id
     full = own or bool(actor.roles & PHONE_VISIBLE_ROLES)
@@ -39,6 +40,7 @@ def reporter_view(actor: Actor, appeal: Appeal) -> dict:
         "phone_masked": not full and bool(appeal.reporter_phone),
         "anonymous": False,
         "can_reveal": (not full) and bool(appeal.reporter_phone) and actor.has(*PHONE_REVEAL_ROLES),
+        "hidden": False,
     }
 
 

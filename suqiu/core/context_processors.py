@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.templatetags.static import static
 
 
 def suqiu(request):
@@ -15,6 +16,11 @@ def suqiu(request):
             "attribution": settings.SUQIU["MAP_TILE_ATTRIBUTION"],
             "gcj02": settings.SUQIU["MAP_TILES_GCJ02"],
             "center": settings.SUQIU["MAP_CENTER"],
+            "icons": {
+                "icon": static("leaflet/images/marker-icon.png"),
+                "icon_2x": static("leaflet/images/marker-icon-2x.png"),
+                "shadow": static("leaflet/images/marker-shadow.png"),
+            },
         },
         "user_roles": roles,
         "is_staff_user": bool(roles - {"resident"}),

@@ -89,9 +89,18 @@
     return cfg;
   }
 
+  // Leaflet guesses its marker images' folder from its CSS, which breaks once the production
+  // static storage renames files with content hashes; the page passes the real URLs instead.
+  function useIconUrls(icons) {
+    if (!icons || !icons.icon) return;
+    L.Icon.Default.imagePath = "";
+    L.Icon.Default.mergeOptions({ iconUrl: icons.icon, iconRetinaUrl: icons.icon_2x, shadowUrl: icons.shadow });
+  }
+
   function create(element, cfg, opts) {
     cfg = cfg || config();
     opts = opts || {};
+    useIconUrls(cfg.icons);
     current.gcj02 = !!cfg.gcj02;
     var map = L.map(element, { zoomControl: true, attributionControl: true });
     map.setView(toMap(cfg.center[0], cfg.center[1]), opts.zoom || 13);
