@@ -294,13 +294,19 @@ def test_anonymous_reporter_is_hidden_from_everyone(world, scene, role):
         "phone_masked": True,
         "anonymous": True,
         "can_reveal": False,
+        "hidden": False,  # nothing is hidden from them: there is nothing to show
     }
 
 
 def test_a_volunteer_does_not_see_who_asked_for_the_task_they_claimed(world, scene):
     appeal = Appeal.objects.get(pk=scene["CL"].pk)
     view = presenters.reporter_view(actor(world.volunteer), appeal)
-    assert (view["name"], view["phone"], view["can_reveal"]) == ("", "", False)
+    assert (view["name"], view["phone"], view["can_reveal"], view["hidden"]) == (
+        "",
+        "",
+        False,
+        True,
+    )
     staff = presenters.reporter_view(actor(world.leader), appeal)
     assert (staff["name"], staff["phone"]) == ("陈伯", "137****2222")
 
