@@ -144,6 +144,25 @@
           },
         }).addTo(map);
         if (opts.fit && layer.getBounds().isValid()) map.fitBounds(layer.getBounds(), { padding: [12, 12] });
+        if (labels) {
+          // A label shows only while its grid is wide enough on screen to hold its text, so at district
+          // zoom on a phone thirty names do not pile up over the map (zoom in to read them).
+          var fitLabels = function () {
+            layer.eachLayer(function (lyr) {
+              var tip = lyr.getTooltip && lyr.getTooltip();
+              if (!tip || !lyr.getBounds) return;
+              var b = lyr.getBounds();
+              var width = map.latLngToContainerPoint(b.getNorthEast()).x - map.latLngToContainerPoint(b.getSouthWest()).x;
+              var el = tip.getElement && tip.getElement();
+              if (el && lyr.isTooltipOpen()) lyr._suqiuLabelWidth = el.offsetWidth;
+              var wide = width >= (lyr._suqiuLabelWidth || 60) + 6;
+              if (wide && !lyr.isTooltipOpen()) lyr.openTooltip();
+              if (!wide && lyr.isTooltipOpen()) lyr.closeTooltip();
+            });
+          };
+          map.on("zoomend", fitLabels);
+          fitLabels();
+        }
         return layer;
       })
       .catch(function () { return null; });
