@@ -88,6 +88,7 @@ class Directory:
     dispatchers: list[str] = field(default_factory=list)
     volunteers: list[str] = field(default_factory=list)
     residents: list[str] = field(default_factory=list)
+    org_of: dict[str, str] = field(default_factory=dict)  # staff username → organisation code
     resident_home: dict[str, tuple[str, str, str]] = field(
         default_factory=dict
     )  # community, place, bld
@@ -183,6 +184,8 @@ def _build_people(d: Directory) -> None:
     def add(username, display, role=None, org=None, phone=""):
         user = User(username=username, display_name=display, phone=phone, password=password)
         people.append((user, role, org))
+        if org:
+            d.org_of[username] = org
         taken.add(display)
         return username
 

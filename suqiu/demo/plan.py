@@ -95,32 +95,7 @@ DELAYS = {
 }
 URGENCY_FACTOR = {"normal": 1.0, "urgent": 0.35, "emergency": 0.05, "fast": 0.01}
 # Intake hours (0-23): a 24-hour hotline and a web form, busiest mid-morning and afternoon.
-INTAKE_HOURS = (
-    0.3,
-    0.2,
-    0.1,
-    0.1,
-    0.1,
-    0.2,
-    0.5,
-    1.5,
-    3,
-    6,
-    6,
-    5.5,
-    3,
-    3,
-    5,
-    5.5,
-    5,
-    4.5,
-    3,
-    3.5,
-    4,
-    3.5,
-    2,
-    1,
-)
+INTAKE_HOURS = (0.3, 0.2, 0.1, 0.1, 0.1, 0.2, 0.5, 1.5, 3, 6, 6, 5.5, 3, 3, 5, 5.5, 5, 4.5, 3, 3.5, 4, 3.5, 2, 1)  # fmt: skip
 PATROL_HOURS = {9: 3, 10: 4, 11: 3, 14: 3, 15: 4, 16: 3, 17: 1}
 
 
@@ -198,8 +173,6 @@ class Spec:
     fast: bool = False  # a story told in minutes (the manhole cover replaced in under two hours)
     who: dict[str, str] = field(default_factory=dict)  # fixed people: assessor, verifier, ...
     tag: str = ""
-    title: str = ""
-    description: str = ""
 
 
 class Planner:
@@ -211,7 +184,6 @@ class Planner:
         self.now = now
         self.days = days
         self.tz = tz
-        self.start = now - timedelta(days=days)
         self.subs = list(d.subs.values())
         self.community_list = list(d.communities.values())
         self.storm = (
@@ -315,22 +287,6 @@ class Planner:
                 return moment
         return self.now - timedelta(hours=self.rng.uniform(lo_hours, hi_hours))
 
-    def age_range(self, final: Status, claim: bool) -> tuple[float, float]:
-        whole = self.days * 24.0
-        return {
-            S.RECEIVED: (0.1, 26),
-            S.ASSESSED: (1, 60),
-            S.QUEUED: (6, 200) if claim else (2, 72),
-            S.DISPATCHED: (0.5, 50),
-            S.IN_PROGRESS: (10, 480),
-            S.RESOLVED: (8, 150),
-            S.VERIFIED: (24, 300),
-            S.SUSPENDED: (120, whole),
-            S.CLOSED: (40, whole),
-            S.REJECTED: (2, whole),
-            S.MERGED: (2, whole),
-        }[final]
-
     # --- specs ----------------------------------------------------------------------------
 
     def draw_intake(self) -> tuple[str, datetime]:
@@ -394,8 +350,8 @@ class Planner:
         community: CommunityInfo | None,
         claim: bool,
         *,
+        created: datetime,
         reporter: str | None = None,
-        created: datetime | None = None,
         force_point: bool = False,
         template: int | None = None,
     ) -> Spec:
@@ -436,8 +392,6 @@ class Planner:
             home = d.resident_home[reporter]
             if home[0] == community.code:
                 slots.place, slots.bld = home[1], home[2]
-        if created is None:
-            created = self.intake_time(*self.age_range(final, claim), channel)
         spec = Spec(
             final=final,
             top=top,
@@ -535,8 +489,6 @@ class Planner:
 
     def intake_texts(self, spec: Spec) -> tuple[str, str]:
         rng = self.rng
-        if spec.title and spec.description:
-            return spec.title, spec.description
         slots = spec.slots
         if spec.channel == "sensor":
             for code, label, template in SENSOR_EVENTS:
@@ -711,7 +663,9 @@ class Planner:
     def _story(self, b: _Builder, spec: Spec, merge_into: Plan | None) -> None:
         rng = self.rng
         final = spec.final
-        org_name = self.d.orgs[spec.lead].name if spec.lead else ""
+        # Who answers the reporter: the lead organisation, or the claimer's own organisation.
+        answering = self.d.org_of[spec.claimer] if spec.claim else spec.lead
+        org_name = self.d.orgs[answering].name if answering else ""
         if final == S.RECEIVED:
             return
         assessor = self.assessor(spec)
@@ -859,6 +813,8 @@ class Planner:
     def _assess_payload(self, spec: Spec, org_name: str) -> dict:
         urgency = spec.urgency
         note = self.pick(texts.ASSESS_NOTES, topic=spec.sub.name, org=org_name or "社区")
+        if spec.claim:
+            note = self.pick(texts.CLAIM_ASSESS_NOTES)
         if spec.upgrade:
             urgency = "urgent"
             note = self.pick(texts.URGENT_ASSESS_NOTES)
