@@ -7,7 +7,7 @@ import sys
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from suqiu.core.management.commands.compiletranslations import compile_translations
@@ -41,8 +41,12 @@ class Command(BaseCommand):
             and not Appeal.objects.exists()
         ):
             self.stdout.write("Empty database: loading demo data (about a minute)…")
-            call_command("demo")
-            demo_loaded = True
+            try:
+                call_command("demo")
+                demo_loaded = True
+            except CommandError as exc:
+                # e.g. an administrator named like a demo user was created first: serve anyway.
+                self.stderr.write(f"Demo data not loaded: {exc}")
         connection.close()
 
         env = dict(os.environ, PORT=str(opts["port"]), HOST=opts["host"])
