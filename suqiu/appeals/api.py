@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -29,6 +29,7 @@ from suqiu.api.schemas import (
     page_of,
 )
 from suqiu.appeals import presenters, selectors, services, workflow
+from suqiu.appeals.http import photo_response
 from suqiu.appeals.models import STATUS_LABELS, Appeal, AppealEvent, AppealPhoto, Channel, Urgency
 from suqiu.appeals.models import EventKind as EventKindChoices
 from suqiu.appeals.workflow import Action
@@ -609,17 +610,7 @@ def get_photo(request: HttpRequest, appeal_id: int, photo_id: int):
     """Served only to people who may see the appeal."""
     actor = actor_of(request)
     appeal = selectors.appeal_get(actor=actor, appeal_id=appeal_id)
-    photo = AppealPhoto.objects.filter(appeal=appeal, pk=photo_id).first()
-    if photo is None:
-        raise NotFound(gettext("No such photo."))
-    try:
-        handle = photo.file.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise NotFound(gettext("The photo file is missing."), code="photo_missing") from None
-    response = FileResponse(handle, content_type=photo.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["Content-Disposition"] = f'inline; filename="{photo.pk}.{photo.extension}"'
-    return response
+    return photo_response(appeal, photo_id)
 
 
 # --- Work chain ---------------------------------------------------------------------------------

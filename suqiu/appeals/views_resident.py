@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from suqiu.appeals import selectors, services
 from suqiu.appeals.forms import ResidentAppealForm, ResidentRevisitForm, add_service_errors
+from suqiu.appeals.http import photo_response
 from suqiu.appeals.models import Appeal, Channel, EventKind
 from suqiu.appeals.presenters import actions_for, reporter_view
 from suqiu.appeals.tracking import normalise_code
@@ -467,17 +468,10 @@ def mine(request, appeal_id: int):
 def mine_photo(request, appeal_id: int, photo_id: int):
     """A photo's bytes, only for its reporter (media files are never served publicly)."""
     appeal = _my_appeal(request, appeal_id)
-    photo = appeal.photos.filter(pk=photo_id).first()
-    if photo is None:
-        raise Http404
     try:
-        handle = photo.file.open("rb")
-    except FileNotFoundError:
+        return photo_response(appeal, photo_id)
+    except NotFound:
         raise Http404 from None
-    response = FileResponse(handle, content_type=photo.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["Content-Disposition"] = f'inline; filename="photo-{photo.pk}.{photo.extension}"'
-    return response
 
 
 # --- Map data ------------------------------------------------------------------------------------

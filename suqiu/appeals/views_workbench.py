@@ -14,7 +14,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -33,6 +33,7 @@ from suqiu.appeals.forms_workbench import (
     action_form,
     staff_of,
 )
+from suqiu.appeals.http import photo_response
 from suqiu.appeals.models import STATUS_LABELS, Appeal, Channel, EventKind
 from suqiu.appeals.workflow import OPEN, InvalidTransition, Status
 from suqiu.core.errors import ApplicationError, NotFound
@@ -566,16 +567,10 @@ def reveal_phone(request: HttpRequest, pk: int) -> HttpResponse:
 def photo(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
     """A photo of an appeal the user may see; never from a public media URL."""
     appeal = _load(request, pk)
-    item = appeal.photos.filter(pk=photo_id).first()
-    if item is None or not item.file:
-        raise Http404
     try:
-        handle = item.file.open("rb")
-    except FileNotFoundError:
+        return photo_response(appeal, photo_id)
+    except NotFound:
         raise Http404 from None
-    response = FileResponse(handle, content_type=item.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
 
 
 @require_GET

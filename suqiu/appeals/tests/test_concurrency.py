@@ -229,10 +229,10 @@ def test_two_opposite_merges_at_once_neither_deadlock_nor_both_succeed(world):
         a = bring_to(world, "received")
         b = bring_to(world, "received")
         outcomes = race(
-            lambda: services.appeal_act(
+            lambda a=a, b=b: services.appeal_act(
                 actor=who, appeal_id=a.pk, action="merge", payload={"into": b.tracking_code}
             ),
-            lambda: services.appeal_act(
+            lambda a=a, b=b: services.appeal_act(
                 actor=who, appeal_id=b.pk, action="merge", payload={"into": a.pk}
             ),
         )
