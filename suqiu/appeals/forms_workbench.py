@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from suqiu.appeals import workflow
 from suqiu.appeals.models import STATUS_CHOICES, Appeal, Channel, Urgency
 from suqiu.appeals.selectors import QUEUES, AppealFilters
 from suqiu.core.errors import ApplicationError
@@ -46,27 +47,8 @@ ORDER_CHOICES = [
     ("oldest", _("Oldest first")),
 ]
 
-ACTION_LABELS = {
-    "assess": _("Assess"),
-    "reject": _("Reject"),
-    "merge": _("Merge"),
-    "queue": _("Put in task library"),
-    "dispatch": _("Dispatch"),
-    "accept": _("Accept"),
-    "return": _("Return"),
-    "claim": _("Claim"),
-    "note": _("Add note"),
-    "request_resources": _("Request resources"),
-    "resolve": _("Resolve"),
-    "verify": _("Verify"),
-    "send_back": _("Send back for rework"),
-    "revisit": _("Record revisit"),
-    "suspend": _("Suspend"),
-    "resume": _("Resume"),
-    "request_extension": _("Request extension"),
-    "approve_extension": _("Approve extension"),
-    "deny_extension": _("Deny extension"),
-}
+# Keyed by action name (the workflow's own table, so every page says the same).
+ACTION_LABELS = {action.value: label for action, label in workflow.ACTION_LABELS.items()}
 # Actions that end or undo work get a quieter, "danger" style button.
 DANGER_ACTIONS = frozenset({"reject", "merge", "return", "send_back", "suspend", "deny_extension"})
 

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from suqiu.appeals.workflow import Status
+from suqiu.appeals.workflow import STATUS_LABELS, Status
 from suqiu.directory.models import Category, Grid, Organisation
 
 
@@ -32,19 +32,6 @@ class Urgency(models.TextChoices):
 
 URGENCY_RANK = {Urgency.EMERGENCY: 0, Urgency.URGENT: 1, Urgency.NORMAL: 2}
 
-STATUS_LABELS = {
-    Status.RECEIVED: _("Received"),
-    Status.ASSESSED: _("Assessed"),
-    Status.QUEUED: _("In task library"),
-    Status.DISPATCHED: _("Dispatched"),
-    Status.IN_PROGRESS: _("In progress"),
-    Status.RESOLVED: _("Resolved"),
-    Status.VERIFIED: _("Verified"),
-    Status.CLOSED: _("Closed"),
-    Status.REJECTED: _("Rejected"),
-    Status.MERGED: _("Merged"),
-    Status.SUSPENDED: _("Suspended"),
-}
 STATUS_CHOICES = [(s.value, STATUS_LABELS[s]) for s in Status]
 
 

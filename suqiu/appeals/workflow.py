@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from suqiu.core.errors import Conflict, PermissionDenied
 
@@ -60,6 +60,42 @@ class Action(StrEnum):
     APPROVE_EXTENSION = "approve_extension"
     DENY_EXTENSION = "deny_extension"
 
+
+# What people read for statuses and actions (the workbench, the API, error messages).
+STATUS_LABELS = {
+    Status.RECEIVED: gettext_lazy("Received"),
+    Status.ASSESSED: gettext_lazy("Assessed"),
+    Status.QUEUED: gettext_lazy("In task library"),
+    Status.DISPATCHED: gettext_lazy("Dispatched"),
+    Status.IN_PROGRESS: gettext_lazy("In progress"),
+    Status.RESOLVED: gettext_lazy("Resolved"),
+    Status.VERIFIED: gettext_lazy("Verified"),
+    Status.CLOSED: gettext_lazy("Closed"),
+    Status.REJECTED: gettext_lazy("Rejected"),
+    Status.MERGED: gettext_lazy("Merged"),
+    Status.SUSPENDED: gettext_lazy("Suspended"),
+}
+ACTION_LABELS = {
+    Action.ASSESS: gettext_lazy("Assess"),
+    Action.REJECT: gettext_lazy("Reject"),
+    Action.MERGE: gettext_lazy("Merge"),
+    Action.QUEUE: gettext_lazy("Put in task library"),
+    Action.DISPATCH: gettext_lazy("Dispatch"),
+    Action.ACCEPT: gettext_lazy("Accept"),
+    Action.RETURN: gettext_lazy("Return"),
+    Action.CLAIM: gettext_lazy("Claim"),
+    Action.NOTE: gettext_lazy("Add note"),
+    Action.REQUEST_RESOURCES: gettext_lazy("Request resources"),
+    Action.RESOLVE: gettext_lazy("Resolve"),
+    Action.VERIFY: gettext_lazy("Verify"),
+    Action.SEND_BACK: gettext_lazy("Send back for rework"),
+    Action.REVISIT: gettext_lazy("Record revisit"),
+    Action.SUSPEND: gettext_lazy("Suspend"),
+    Action.RESUME: gettext_lazy("Resume"),
+    Action.REQUEST_EXTENSION: gettext_lazy("Request extension"),
+    Action.APPROVE_EXTENSION: gettext_lazy("Approve extension"),
+    Action.DENY_EXTENSION: gettext_lazy("Deny extension"),
+}
 
 TERMINAL = frozenset({Status.CLOSED, Status.REJECTED, Status.MERGED})
 OPEN = frozenset(set(Status) - TERMINAL)
@@ -398,8 +434,8 @@ def next_status(
     rule = RULES[action]
     if current not in rule.sources:
         raise InvalidTransition(
-            _("Cannot %(action)s an appeal that is %(status)s.")
-            % {"action": action.value, "status": current.value},
+            _("“%(action)s” does not apply while the appeal is “%(status)s”.")
+            % {"action": ACTION_LABELS[action], "status": STATUS_LABELS[current]},
             extra={
                 "action": action.value,
                 "status": current.value,

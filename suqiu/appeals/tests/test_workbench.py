@@ -435,14 +435,14 @@ def test_invalid_transition_is_a_409_with_a_message_and_no_change(world):
     before = events(appeal)
     response = post(world.dispatcher, appeal, "accept", {})
     assert response.status_code == 409
-    assert "Cannot accept an appeal that is received." in response.content.decode()
+    assert "“Accept” does not apply while the appeal is “Received”." in response.content.decode()
     assert fresh(appeal).status == "received" and events(appeal) == before
     # Same through htmx: a fragment of the panel, still a 409.
     response = post(world.dispatcher, appeal, "verify", {}, **HTMX)
     assert response.status_code == 409
     body = response.content.decode()
     assert 'id="appeal-panel"' in body and "<html" not in body
-    assert "Cannot verify" in body
+    assert "“Verify” does not apply" in body
     # An unknown action is a 409 too, not a 500.
     assert post(world.dispatcher, appeal, "teleport", {}).status_code == 409
     assert events(appeal) == before
@@ -599,7 +599,7 @@ def test_bulk_dispatch_reports_each_appeal(world):
     assert report["ok"] == [ok1.tracking_code, ok2.tracking_code]
     assert [code for code, _ in report["failed"]] == [bad.tracking_code]
     assert report["summary"].startswith(f"2 dispatched, 1 failed: {bad.tracking_code}: ")
-    assert "Cannot dispatch an appeal that is received." in report["summary"]
+    assert "“Dispatch” does not apply while the appeal is “Received”." in report["summary"]
     body = response.content.decode()
     assert "2 dispatched, 1 failed" in body and "<html" not in body
     assert fresh(ok1).status == "dispatched" and fresh(ok1).lead_organisation == world.housing
@@ -711,3 +711,17 @@ def test_htmx_action_returns_the_refreshed_panel(world):
     assert "dispatch" in offered(response)
     page = client_for(world.dispatcher).get(page_url(appeal), **HTMX)
     assert "<html" not in page.content.decode()
+
+
+def test_category_names_follow_the_language(world, client):
+    appeal = services.appeal_create(
+        actor=actor_for(world.resident),
+        data=services.AppealInput(
+            title="路灯不亮", description="小区门口路灯坏了", category="HOUSING"
+        ),
+    )
+    client.force_login(world.dispatcher)
+    english = client.get(page_url(appeal), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    chinese = client.get(page_url(appeal), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "<dd>Housing</dd>" in english and "<dd>住房</dd>" not in english
+    assert "<dd>住房</dd>" in chinese

@@ -1,0 +1,18 @@
+"""Template helpers shared by every page."""
+
+from django import template
+from django.utils.translation import get_language
+
+register = template.Library()
+
+
+@register.filter
+def localized(obj) -> str:
+    """A directory object's name in the active language (``name_en`` for English when set)."""
+    if obj is None or obj == "":
+        return ""
+    language = get_language() or ""
+    name_en = getattr(obj, "name_en", "")
+    if language.startswith("en") and name_en:
+        return name_en
+    return getattr(obj, "name", str(obj))
