@@ -1,8 +1,18 @@
 """Production server configuration (used by ``suqiu run`` and documented for deployments).
 
-Sync workers: each Django request holds one database connection for its whole life, which is
-what Django is built for. Two per core plus one keeps both cores busy while one worker waits
-on the database. Override with WEB_CONCURRENCY / GUNICORN_THREADS / PORT / BIND.
+Sync workers, two per core plus one: each Django request holds one database connection for its
+whole life, and while one worker waits on the database the others keep both cores busy. This
+was measured with ``make bench`` (bench/README.md: 32 clients creating appeals, 2 cores shared
+with PostgreSQL and the load generator) against the alternatives:
+
+* threaded workers (gthread, 2-4 processes x 4-8 threads, keep-alive): the same throughput
+  within the noise, but a p99 about 1.5-2x worse, because a keep-alive connection stays with
+  one process and the processes end up unevenly loaded;
+* 3, 4 or 6 sync workers instead of 5: no difference beyond the noise on PostgreSQL or SQLite.
+
+What limits throughput is CPU per request, not the worker model: see bench/README.md. Access
+logging is off unless SUQIU_ACCESS_LOG names a file ("-" for stdout): a log line per request
+costs CPU that intake needs. Override with WEB_CONCURRENCY / GUNICORN_THREADS / PORT / BIND.
 """
 
 import multiprocessing
@@ -14,6 +24,9 @@ bind = os.environ.get(
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 worker_class = "gthread" if threads > 1 else "sync"
+# Each worker touches its heartbeat file on every request: keep it in memory, not on a disk that
+# may stall (container overlay file systems).
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 backlog = 2048
 timeout = 60
 graceful_timeout = 20
