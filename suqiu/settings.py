@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "suqiu.core",
     "suqiu.directory",
     "suqiu.appeals",
+    "suqiu.open311",
 ]
 
 MIDDLEWARE = [

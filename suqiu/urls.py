@@ -10,6 +10,7 @@ from suqiu.core.views import after_login, healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
+    path("open311/v2/", include("suqiu.open311.urls")),
     path("admin/", admin.site.urls),
     path(
         "accounts/login/",
