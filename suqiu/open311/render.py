@@ -67,7 +67,8 @@ def to_xml(root: str, data: list | dict) -> bytes:
     else:
         for key, value in data.items():
             _fill(el, key, value)
-    body = ET.tostring(el, encoding="unicode")
+    # Empty fields as <description></description>, as the spec's examples write them.
+    body = ET.tostring(el, encoding="unicode", short_empty_elements=False)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body.encode("utf-8")
 
 

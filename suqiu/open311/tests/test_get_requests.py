@@ -332,3 +332,9 @@ def test_listing_costs_one_query_however_many_requests(
     assert len(rows) == 203
     with django_assert_max_num_queries(1):
         assert len(get_xml(client)) == 203
+
+
+def test_empty_fields_are_written_as_the_spec_shows(client, world):
+    new_appeal(world)
+    body = client.get(BASE + "requests.xml").content.decode("utf-8")
+    assert "<zipcode></zipcode>" in body and "<description></description>" in body
