@@ -26,7 +26,7 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
-BENCHMARKS = ["intake"]
+BENCHMARKS = ["intake", "open311"]
 
 
 def _fmt(value) -> str:
