@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,7 +40,7 @@ from suqiu.appeals.tracking import new_tracking_code
 from suqiu.appeals.workflow import Action, AppealFacts, Status
 from suqiu.core import clock
 from suqiu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from suqiu.directory.access import PHONE_REVEAL_ROLES, Actor
+from suqiu.directory.access import PHONE_REVEAL_ROLES, SYSTEM, Actor
 from suqiu.directory.geo import resolve_grid, validate_latlon
 from suqiu.directory.models import Category, Organisation, OrgKind, User
 
@@ -662,8 +663,58 @@ def appeal_act(
         target = event.pop("to_status", target)
         appeal.status = target
         _save(appeal, now=now)
-        _event(appeal, actor=actor, from_status=before, to_status=target, at=now, **event)
+        recorded = _event(
+            appeal, actor=actor, from_status=before, to_status=target, at=now, **event
+        )
+        for hook in _AFTER_ACTION.get(act, ()):
+            hook(appeal=appeal, event=recorded, actor=actor)
     return appeal
+
+
+# Other apps' work that must commit or roll back with an action (an outbox row, for instance):
+# registered explicitly from their ``AppConfig.ready``, called inside ``appeal_act``'s
+# transaction after the event is written, as ``hook(appeal=, event=, actor=)``. An exception in a
+# hook rolls the whole action back. Not Django signals: the list is here to read.
+_AFTER_ACTION: dict[Action, list[Callable[..., None]]] = {}
+
+
+def register_after_action(action: Action | str, hook: Callable[..., None]) -> None:
+    """Run ``hook`` in the transaction of every ``action`` (once per hook, however often
+    registered)."""
+    hooks = _AFTER_ACTION.setdefault(Action(action), [])
+    if hook not in hooks:
+        hooks.append(hook)
+
+
+def appeal_record_external(
+    *,
+    appeal_id: int,
+    data: dict[str, Any],
+    reason: str = "",
+    public_text: str = "",
+    actor: Actor = SYSTEM,
+) -> AppealEvent:
+    """Append a note about something that happened outside Suqiu (an upstream system's answer):
+    no status change, kind ``note`` with ``data["source"]`` naming the outside system.
+    ``public_text`` (when given) is shown on the public tracking page."""
+    if not data.get("source"):
+        raise ValueError("data['source'] names the outside system")
+    with transaction.atomic():
+        appeal = _lock(appeal_id)
+        now = clock.now()
+        _save(appeal, now=now)
+        return _event(
+            appeal,
+            kind=EventKind.NOTE,
+            actor=actor,
+            from_status=appeal.status,
+            to_status=appeal.status,
+            reason=reason[:TEXT_MAX],
+            public_text=public_text[:TEXT_MAX],
+            is_public=bool(public_text),
+            data=data,
+            at=now,
+        )
 
 
 # Each handler validates its payload, applies its changes to the locked row (unsaved) and returns

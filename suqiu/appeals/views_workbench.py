@@ -491,7 +491,15 @@ def _panel_context(
         "is_overdue": _is_overdue(appeal, now),
         "is_open": Status(appeal.status) in OPEN,
         "show_tasks": shows_task_library(actor),
+        # Open311 federation: sent upstream? upstream id, last error, next retry.
+        "federation": _federation_of(appeal),
     }
+
+
+def _federation_of(appeal: Appeal):
+    from suqiu.open311.federation import federation_of
+
+    return federation_of(appeal)
 
 
 def _render_appeal(request: HttpRequest, appeal: Appeal, *, status: int = 200, **kwargs):

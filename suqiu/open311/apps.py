@@ -6,3 +6,15 @@ class Open311Config(AppConfig):
     name = "suqiu.open311"
     label = "open311"
     verbose_name = _("Open311 GeoReport v2")
+
+    def ready(self):
+        # Federation (see suqiu/open311/federation.py): the outbox row is written in the dispatch
+        # transaction; the worker pushes and polls.
+        from suqiu.appeals.services import register_after_action
+        from suqiu.appeals.workflow import Action
+        from suqiu.core.worker import register_duty
+        from suqiu.open311 import federation
+
+        register_after_action(Action.DISPATCH, federation.on_dispatch)
+        register_duty("open311.push", federation.push_due, every_seconds=5)
+        register_duty("open311.poll", federation.poll_due, every_seconds=30)

@@ -172,3 +172,102 @@ class SubmittedRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.appeal_id} via {self.client_id}"
+
+
+# --- Federation: this Suqiu as an Open311 client of another organisation's system -----------------
+
+
+class Format(models.TextChoices):
+    JSON = "json", "JSON"
+    XML = "xml", "XML"
+
+
+class UpstreamEndpoint(models.Model):
+    """Appeals of this category, once dispatched, are also POSTed to another organisation's
+    Open311 GeoReport v2 server, which handles them; the worker polls it for their status."""
+
+    category = models.OneToOneField(
+        Category,
+        verbose_name=_("category"),
+        on_delete=models.CASCADE,
+        related_name="open311_upstream",
+    )
+    name = models.CharField(_("name"), max_length=80, help_text=_("Who runs the upstream system."))
+    base_url = models.URLField(
+        _("base URL"),
+        max_length=300,
+        help_text=_("The GeoReport v2 root, ending in a slash: https://city.example/open311/v2/"),
+    )
+    jurisdiction_id = models.CharField(_("jurisdiction_id"), max_length=120, blank=True)
+    # Our key at their server (they issued it to us): needed as given to authenticate there.
+    api_key = models.CharField(_("API key"), max_length=200)
+    service_code = models.CharField(_("upstream service code"), max_length=120)
+    format = models.CharField(_("format"), max_length=4, choices=Format.choices, default="json")
+    is_active = models.BooleanField(_("active"), default=True)
+    poll_interval_seconds = models.PositiveIntegerField(_("poll interval (seconds)"), default=300)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Open311 upstream endpoint")
+        verbose_name_plural = _("Open311 upstream endpoints")
+
+    def __str__(self) -> str:
+        return f"{self.category.code} → {self.name}"
+
+    def clean(self):
+        if self.base_url and not self.base_url.endswith("/"):
+            self.base_url += "/"
+
+    def url(self, resource: str) -> str:
+        base = self.base_url if self.base_url.endswith("/") else self.base_url + "/"
+        return f"{base}{resource}.{self.format}"
+
+
+class FederationState(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent upstream")
+    FAILED = "failed", _("Failed (will not retry)")
+
+
+class FederatedRequest(models.Model):
+    """The outbox row of one appeal sent upstream, written in the dispatch transaction, and
+    afterwards what we know about it upstream."""
+
+    appeal = models.OneToOneField(
+        Appeal, on_delete=models.PROTECT, related_name="open311_federation"
+    )
+    endpoint = models.ForeignKey(
+        UpstreamEndpoint, on_delete=models.PROTECT, related_name="requests"
+    )
+    state = models.CharField(
+        _("state"),
+        max_length=8,
+        choices=FederationState.choices,
+        default=FederationState.PENDING,
+    )
+    upstream_id = models.CharField(_("upstream service_request_id"), max_length=120, blank=True)
+    upstream_token = models.CharField(_("upstream token"), max_length=120, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now, db_index=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_polled_at = models.DateTimeField(_("last polled"), null=True, blank=True, db_index=True)
+    upstream_status = models.CharField(_("upstream status"), max_length=20, blank=True)
+    upstream_status_notes = models.TextField(_("upstream status notes"), blank=True)
+    upstream_updated_datetime = models.CharField(
+        _("upstream updated_datetime"), max_length=40, blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("Open311 federated request")
+        verbose_name_plural = _("Open311 federated requests")
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="open311_fed_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appeal_id} → {self.upstream_id or self.state}"
