@@ -14,6 +14,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from django.db import connection, transaction
+from django.test import Client
 from django.urls import reverse
 
 from suqiu.appeals.models import Appeal, AppealEvent, Channel
@@ -162,6 +163,10 @@ def test_round_trip_dispatch_push_upstream_change_poll(world, endpoint, fmt):
     # Our appeal is not forced through the work chain: the dispatcher resolves it.
     ours = Appeal.objects.get(pk=appeal.pk)
     assert ours.status == "dispatched"
+    # The reporter sees the upstream's notes on the public tracking page.
+    page = Client().get(reverse("resident:track_detail", args=[ours.tracking_code]))
+    assert page.status_code == 200
+    assert "Repaired together with the road works." in page.content.decode()
 
     # Nothing new upstream: polling again records nothing.
     with later(4):
@@ -200,8 +205,6 @@ def test_outage_delays_but_loses_nothing(world, endpoint, live_server):
     assert not upstream_appeals().exists()
 
     # The dispatcher sees it on the appeal page.
-    from django.test import Client
-
     browser = Client()
     browser.force_login(world.dispatcher)
     page = browser.get(reverse("workbench:appeal", args=[appeal.pk])).content.decode()
