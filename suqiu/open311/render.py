@@ -2,16 +2,17 @@
 
 JSON follows the spec's "Spark convention": the XML list wrapper (``<services>``,
 ``<service_requests>``, ``<errors>``) becomes a JSON array of objects with the same field names;
-nested lists (``attributes``, ``values``, ``endpoints``, ``formats``) become arrays. XML is built
-with ElementTree (no string templates): UTF-8, an XML declaration, no namespace, as the spec's
-examples show.
+nested lists (``attributes``, ``values``, ``endpoints``, ``formats``) become arrays. XML is
+UTF-8 with an XML declaration and no namespace, as the spec's examples show. It is written
+element by element with every text escaped (no string templates): byte for byte what ElementTree
+writes for the same tree (``tests/test_render_xml.py`` compares them), at a third of the cost,
+which matters for a list of 1000 requests (``bench/open311.py``).
 """
 
 from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ET
 from typing import Any
 
 from django.http import HttpResponse
@@ -45,31 +46,46 @@ def _text(value: Any) -> str | None:
     return _XML_ILLEGAL.sub("", str(value))
 
 
-def _fill(parent: ET.Element, name: str, value: Any) -> None:
-    el = ET.SubElement(parent, name)
+def _escape(text: str) -> str:
+    """Text content as ElementTree escapes it (attributes are never written)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _write(out: list[str], name: str, value: Any) -> None:
     if isinstance(value, dict):
+        out.append(f"<{name}>")
         for key, sub in value.items():
-            _fill(el, key, sub)
+            _write(out, key, sub)
+        out.append(f"</{name}>")
     elif isinstance(value, list):
         item_name = ITEM_NAMES[name]
+        out.append(f"<{name}>")
         for item in value:
-            _fill(el, item_name, item)
+            _write(out, item_name, item)
+        out.append(f"</{name}>")
     else:
-        el.text = _text(value)
+        # Empty fields as <description></description>, as the spec's examples write them.
+        text = _text(value)
+        out.append(f"<{name}>{_escape(text) if text else ''}</{name}>")
 
 
 def to_xml(root: str, data: list | dict) -> bytes:
     """``root`` is the list wrapper (``services``…) for a list, or the object name for a dict."""
-    el = ET.Element(root)
+    out = ['<?xml version="1.0" encoding="UTF-8"?>\n', f"<{root}>"]
     if isinstance(data, list):
         for item in data:
-            _fill(el, ITEM_NAMES[root], item)
+            _write(out, ITEM_NAMES[root], item)
     else:
         for key, value in data.items():
-            _fill(el, key, value)
-    # Empty fields as <description></description>, as the spec's examples write them.
-    body = ET.tostring(el, encoding="unicode", short_empty_elements=False)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body.encode("utf-8")
+            _write(out, key, value)
+    out.append(f"</{root}>")
+    return "".join(out).encode("utf-8")
 
 
 def to_json(data: list | dict) -> bytes:
