@@ -463,6 +463,23 @@ def cpu_probe_ms() -> float:
     return round(1000 * (time.process_time() - started), 1)
 
 
+def machine_busy_cores(seconds: float = 1.0) -> float:
+    """How many cores the whole machine kept busy over the next ``seconds``."""
+    before = _proc_stats()[0][2]
+    time.sleep(seconds)
+    return (_proc_stats()[0][2] - before) / seconds
+
+
+def wait_until_quiet(max_seconds: float, *, threshold: float = 0.2, calm: int = 5) -> float:
+    """Wait (at most ``max_seconds``) until the machine has been idle but for ``threshold``
+    cores for ``calm`` seconds in a row; returns the seconds waited."""
+    started = time.monotonic()
+    calm_seconds = 0
+    while time.monotonic() - started < max_seconds and calm_seconds < calm:
+        calm_seconds = calm_seconds + 1 if machine_busy_cores() < threshold else 0
+    return round(time.monotonic() - started, 1)
+
+
 def _percentile(sorted_values: list[float], q: float) -> float:
     if not sorted_values:
         return float("nan")
@@ -504,6 +521,7 @@ def run_backend(
     direct_seconds: float,
     idempotency: bool,
     keep: bool = False,
+    wait_quiet: float = 0.0,
 ) -> dict:
     data_dir = Path(tempfile.mkdtemp(prefix=f"suqiu-bench-{backend}-"))
     env = {
@@ -554,6 +572,7 @@ def run_backend(
 
         snap: dict = {}
 
+        waited = wait_until_quiet(wait_quiet) if wait_quiet > 0 else 0.0
         probe = cpu_probe_ms()
 
         def mark():
@@ -619,6 +638,7 @@ def run_backend(
             },
             "other_cpu_cores": round(cpu["other"] / load["elapsed"], 2),
             "cpu_probe_ms": probe,
+            "waited_for_quiet_s": waited,
             "client_cpu_s": load["client_cpu_s"],
             "gunicorn": setup["gunicorn"],
             "env": {
@@ -692,6 +712,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="runs per backend; the table shows the median run by appeals/s",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary data dirs")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each run, wait up to SECONDS for other processes to leave the CPU idle "
+        "(for a shared machine)",
+    )
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -720,6 +748,7 @@ def run(args: argparse.Namespace) -> dict:
                     direct_seconds=args.direct_seconds,
                     idempotency=args.idempotency_key,
                     keep=args.keep,
+                    wait_quiet=args.wait_quiet,
                 )
             )
         runs.extend(attempts)
