@@ -17,6 +17,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from suqiu.core.errors import NotAuthenticated, PermissionDenied
+from suqiu.directory import snapshot
 from suqiu.directory.access import Actor, actor_for
 from suqiu.directory.models import ApiToken
 
@@ -44,9 +45,7 @@ class BearerTokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
         if len(token) > MAX_TOKEN_LENGTH:
             raise NotAuthenticated(gettext("Invalid API token."), code="not_authenticated")
-        found = (
-            ApiToken.objects.select_related("user").filter(digest=ApiToken.digest_of(token)).first()
-        )
+        found = snapshot.token_by_digest(ApiToken.digest_of(token))
         if found is None or found.revoked_at is not None or not found.user.is_active:
             raise NotAuthenticated(
                 gettext("Invalid or revoked API token."), code="not_authenticated"
@@ -54,6 +53,7 @@ class BearerTokenAuth(HttpBearer):
         now = timezone.now()
         if found.last_used_at is None or found.last_used_at < now - LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+            found.last_used_at = now  # the cached copy too, or every request would write
         request.api_token = found
         request.user = found.user
         return found.user

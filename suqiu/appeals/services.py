@@ -40,8 +40,9 @@ from suqiu.appeals.tracking import new_tracking_code
 from suqiu.appeals.workflow import Action, AppealFacts, Status
 from suqiu.core import clock
 from suqiu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from suqiu.directory import snapshot
 from suqiu.directory.access import PHONE_REVEAL_ROLES, SYSTEM, Actor
-from suqiu.directory.geo import resolve_grid, validate_latlon
+from suqiu.directory.geo import validate_latlon
 from suqiu.directory.models import Category, Organisation, OrgKind, User
 
 TITLE_MAX = 120
@@ -125,28 +126,14 @@ def _validate_input(data: AppealInput) -> tuple[Category | None, Organisation | 
 
 
 def _find_category(value: str | int) -> Category | None:
-    # get() on the unique id or code: no ORDER BY ... LIMIT 1 to build and run (this is on
-    # every intake).
-    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-        try:
-            return Category.objects.get(is_active=True, pk=int(value))
-        except Category.DoesNotExist:
-            pass
-    try:
-        return Category.objects.get(is_active=True, code=str(value))
-    except Category.DoesNotExist:
-        return None
+    """An active category by id or code (from the process's directory snapshot: this runs on
+    every intake; see ``directory.snapshot``)."""
+    return snapshot.active_category(value)
 
 
 def default_area() -> Organisation:
     """Where an appeal with no known place lands: the top area (the district)."""
-    area = (
-        Organisation.objects.filter(kind=OrgKind.DISTRICT, parent__isnull=True)
-        .order_by("pk")
-        .first()
-    )
-    if area is None:
-        area = Organisation.objects.filter(kind=OrgKind.DISTRICT).order_by("pk").first()
+    area = snapshot.default_area()
     if area is None:
         raise ValidationFailed(
             _("No district is configured; create one in the admin first."), code="not_configured"
@@ -205,7 +192,7 @@ def appeal_create(*, actor: Actor, data: AppealInput) -> Appeal:
 def _create_row(
     *, actor: Actor, data: AppealInput, category: Category | None, area: Organisation | None
 ) -> Appeal:
-    grid = resolve_grid(data.lat, data.lon)
+    grid = snapshot.grid_at(data.lat, data.lon)
     if grid is not None:
         area = grid.community
     elif area is None:

@@ -41,8 +41,11 @@ class TreeNode(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
+        from suqiu.directory import snapshot
+
         creating = self.pk is None
         super().save(*args, **kwargs)
+        snapshot.bump("directory")
         parent_path = self.parent.path if self.parent_id else "/"
         path = f"{parent_path}{self.pk}/"
         if path != self.path:
@@ -54,6 +57,13 @@ class TreeNode(models.Model):
                 for child in type(self).objects.filter(path__startswith=old).exclude(pk=self.pk):
                     child.path = path + child.path[len(old) :]
                     type(self).objects.filter(pk=child.pk).update(path=child.path)
+
+    def delete(self, *args, **kwargs):
+        from suqiu.directory import snapshot
+
+        result = super().delete(*args, **kwargs)
+        snapshot.bump("directory")
+        return result
 
     def ancestors_and_self_ids(self) -> list[int]:
         return [int(p) for p in self.path.strip("/").split("/") if p]
@@ -223,6 +233,21 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
 
+    def save(self, *args, **kwargs):
+        from suqiu.directory import snapshot
+
+        super().save(*args, **kwargs)
+        # A login only stamps last_login: nothing cached depends on it.
+        if set(kwargs.get("update_fields") or ()) != {"last_login"}:
+            snapshot.bump("people")
+
+    def delete(self, *args, **kwargs):
+        from suqiu.directory import snapshot
+
+        result = super().delete(*args, **kwargs)
+        snapshot.bump("people")
+        return result
+
 
 class Membership(models.Model):
     """A role a user holds within an organisation (its scope); residents need no organisation."""
@@ -254,6 +279,19 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.organisation or '-'}"
 
+    def save(self, *args, **kwargs):
+        from suqiu.directory import snapshot
+
+        super().save(*args, **kwargs)
+        snapshot.bump("people")
+
+    def delete(self, *args, **kwargs):
+        from suqiu.directory import snapshot
+
+        result = super().delete(*args, **kwargs)
+        snapshot.bump("people")
+        return result
+
 
 class ApiToken(models.Model):
     """A bearer token for the REST API. Only a SHA-256 of the secret is stored."""
@@ -272,6 +310,19 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+    def save(self, *args, **kwargs):
+        from suqiu.directory import snapshot
+
+        super().save(*args, **kwargs)
+        snapshot.bump("people")
+
+    def delete(self, *args, **kwargs):
+        from suqiu.directory import snapshot
+
+        result = super().delete(*args, **kwargs)
+        snapshot.bump("people")
+        return result
 
     @staticmethod
     def digest_of(raw: str) -> str:

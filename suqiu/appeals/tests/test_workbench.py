@@ -268,7 +268,7 @@ def test_search_and_filters(world):
         pothole.tracking_code
     }
     assert listed_codes(home(world.dispatcher, queue="all", channel="web")) == set()
-    today = lamp.created_at.date().isoformat()
+    today = timezone.localdate(lamp.created_at).isoformat()  # the form reads dates in local time
     assert len(listed_codes(home(world.dispatcher, queue="all", created_to=today))) == 3
     assert listed_codes(home(world.dispatcher, queue="all", created_from="2999-01-01")) == set()
     # Nonsense values are ignored rather than failing the page.

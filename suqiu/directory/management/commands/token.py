@@ -34,6 +34,9 @@ class Command(BaseCommand):
             if opts["prefix"]:
                 qs = qs.filter(prefix__startswith=opts["prefix"])
             n = qs.update(revoked_at=timezone.now())
+            from suqiu.directory import snapshot
+
+            snapshot.bump("people")  # update() bypasses save(): tell the token caches
             self.stdout.write(f"revoked {n} token(s)")
         else:
             for t in ApiToken.objects.filter(user=user).order_by("created_at"):
