@@ -472,7 +472,9 @@ def facts_of(appeal: Appeal) -> AppealFacts:
     (``prefetch_related("co_handlers")``, or a just-created appeal)."""
     prefetched = getattr(appeal, "_prefetched_objects_cache", {}).get("co_handlers")
     if prefetched is not None:
-        co = frozenset(o.pk for o in prefetched)
+        # A just-created appeal carries ``none()``: no query to run, none to even compile.
+        empty = getattr(getattr(prefetched, "query", None), "is_empty", lambda: False)()
+        co = frozenset() if empty else frozenset(o.pk for o in prefetched)
     elif appeal.pk:
         co = frozenset(appeal.co_handlers.values_list("id", flat=True))
     else:

@@ -474,6 +474,8 @@ def allowed_actions(
     """Every action this actor may take on this appeal now, in work-chain order."""
     out = []
     for action in candidates or RULES:
+        if appeal.status not in RULES[action].sources:
+            continue  # cheap status filter first: building the refusal would cost more
         try:
             check(action, appeal, actor)
         except (InvalidTransition, NotAllowed):
