@@ -185,12 +185,37 @@ def _event(
 def appeal_create(*, actor: Actor, data: AppealInput) -> Appeal:
     """Receive an appeal: tracking code at once, grid and area from the point, event ``created``."""
     category, area = _validate_input(data)
-    with transaction.atomic():
-        return _create_row(actor=actor, data=data, category=category, area=area)
+    return _retrying_code_clash(
+        lambda: _create_row(actor=actor, data=data, category=category, area=area, savepoint=False)
+    )
+
+
+CREATE_ATTEMPTS = 3
+
+
+def _retrying_code_clash(create):
+    """Run ``create`` in one transaction; should its insert draw a tracking code that already
+    exists (astronomically rare: see tracking.py), roll back and run it again with a new code.
+
+    Cheaper than a savepoint around every insert (two round trips on each intake), and the
+    whole creation stays one transaction. Other integrity errors pass through."""
+    for attempt in range(CREATE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return create()
+        except IntegrityError as exc:
+            if attempt == CREATE_ATTEMPTS - 1 or "tracking_code" not in str(exc):
+                raise
+    raise AssertionError("unreachable")
 
 
 def _create_row(
-    *, actor: Actor, data: AppealInput, category: Category | None, area: Organisation | None
+    *,
+    actor: Actor,
+    data: AppealInput,
+    category: Category | None,
+    area: Organisation | None,
+    savepoint: bool = True,
 ) -> Appeal:
     grid = snapshot.grid_at(data.lat, data.lon)
     if grid is not None:
@@ -234,9 +259,13 @@ def _create_row(
         created_at=now,
         updated_at=now,
     )
+    if not savepoint:
+        # The caller retries the whole transaction on a clash (``_retrying_code_clash``).
+        appeal.tracking_code = new_tracking_code()
+        appeal.save(force_insert=True)
     # A tracking-code collision is astronomically unlikely (see tracking.py), but retry rather
     # than fail if it ever happens; the savepoint keeps the outer transaction usable.
-    for attempt in range(5):
+    for attempt in range(5 if savepoint else 0):
         appeal.tracking_code = new_tracking_code()
         try:
             with transaction.atomic():
@@ -276,12 +305,16 @@ def appeal_create_idempotent(
     if existing is not None:
         return existing, False
     category, area = _validate_input(data)
+
+    def create() -> Appeal:
+        appeal = _create_row(actor=actor, data=data, category=category, area=area, savepoint=False)
+        IdempotencyKey.objects.create(
+            owner=owner, key=key, request_hash=request_hash, appeal=appeal
+        )
+        return appeal
+
     try:
-        with transaction.atomic():
-            appeal = _create_row(actor=actor, data=data, category=category, area=area)
-            IdempotencyKey.objects.create(
-                owner=owner, key=key, request_hash=request_hash, appeal=appeal
-            )
+        appeal = _retrying_code_clash(create)
     except IntegrityError:
         # Another request with the same key committed first: the whole transaction rolled back,
         # so our appeal row does not exist; answer with theirs.

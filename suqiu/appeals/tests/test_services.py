@@ -978,6 +978,23 @@ def test_a_tracking_code_collision_is_retried(world, monkeypatch):
     assert len(events_of(second)) == 1
 
 
+def test_a_tracking_code_collision_is_retried_for_idempotent_intake_too(world, monkeypatch):
+    first = new_appeal(world)
+    fresh = "2345-6789-ABCE"
+    queue = [first.tracking_code, fresh]
+    monkeypatch.setattr(services, "new_tracking_code", lambda: queue.pop(0))
+    appeal, created = services.appeal_create_idempotent(
+        actor=actor(world.resident),
+        data=services.AppealInput(title="路灯", description="路灯坏了"),
+        owner="user:1",
+        key="k-1",
+        request_hash="h",
+    )
+    assert created and appeal.tracking_code == fresh
+    assert Appeal.objects.count() == 2
+    assert IdempotencyKey.objects.get(key="k-1").appeal_id == appeal.pk
+
+
 def test_clock_at_back_dates_the_whole_history(world):
     t0 = datetime(2025, 6, 1, 8, 30, tzinfo=TZ)
     t1 = t0 + timedelta(hours=2)
