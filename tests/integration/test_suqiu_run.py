@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -55,11 +56,17 @@ def served(tmp_path):
         text=True,
         start_new_session=True,
     )
+    lines: list[str] = []
+    reader = threading.Thread(
+        target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True
+    )
+    reader.start()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"suqiu run exited early:\n{proc.stdout.read()}")
+            reader.join(timeout=5)
+            pytest.fail("suqiu run exited early:\n" + "".join(lines))
         try:
             if _get(base + "/healthz")[0] == 200:
                 break
@@ -69,13 +76,16 @@ def served(tmp_path):
     else:
         proc.kill()
         pytest.fail("suqiu run did not answer /healthz within 120 s")
-    yield base, proc
+    # The worker boots Django on its own; wait for it, so the stop below finds it running.
+    while time.monotonic() < deadline and not any("worker started" in line for line in lines):
+        time.sleep(0.2)
+    yield base, proc, reader, lines
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
 def test_suqiu_run_serves_the_whole_system_and_stops_on_sigterm(served):
-    base, proc = served
+    base, proc, reader, lines = served
     status, body, _ = _get(base + "/healthz")
     assert status == 200 and '"ok": true' in body and "sqlite" in body
     status, body, _ = _get(base + "/")
@@ -90,7 +100,9 @@ def test_suqiu_run_serves_the_whole_system_and_stops_on_sigterm(served):
     status, body, _ = _get(base + "/api/v1/openapi.json")
     assert status == 200 and '"/api/v1/appeals"' in body
     proc.send_signal(signal.SIGTERM)
-    output, _ = proc.communicate(timeout=60)
+    proc.wait(timeout=60)
+    reader.join(timeout=10)
+    output = "".join(lines)
     assert f"Suqiu is serving on {base}" in output
     assert "worker started" in output
     assert proc.returncode == 0, output
