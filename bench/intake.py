@@ -512,18 +512,9 @@ def postgres_available() -> str | None:
     return None
 
 
-def run_backend(
-    backend: str,
-    *,
-    clients: int,
-    seconds: float,
-    warmup: float,
-    direct_seconds: float,
-    idempotency: bool,
-    keep: bool = False,
-    wait_quiet: float = 0.0,
-) -> dict:
-    data_dir = Path(tempfile.mkdtemp(prefix=f"suqiu-bench-{backend}-"))
+def child_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a benchmark's server and helper processes: production settings on
+    ``data_dir``, none of the caller's Suqiu settings except the tuning knobs."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -542,6 +533,22 @@ def run_backend(
         # The Suqiu next to this script, whatever checkout the virtualenv was installed from.
         PYTHONPATH=os.pathsep.join(p for p in (str(PROJECT_DIR), env.get("PYTHONPATH")) if p),
     )
+    return env
+
+
+def run_backend(
+    backend: str,
+    *,
+    clients: int,
+    seconds: float,
+    warmup: float,
+    direct_seconds: float,
+    idempotency: bool,
+    keep: bool = False,
+    wait_quiet: float = 0.0,
+) -> dict:
+    data_dir = Path(tempfile.mkdtemp(prefix=f"suqiu-bench-{backend}-"))
+    env = child_env(data_dir)
     if backend == "postgres":
         env["DATABASE_URL"] = _reset_postgres()
 

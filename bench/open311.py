@@ -349,22 +349,7 @@ def _child_setup(env: dict, n_appeals: int) -> dict:
 
 def run_backend(backend: str, *, n_appeals: int, requests: int, clients: int, keep: bool) -> dict:
     data_dir = Path(tempfile.mkdtemp(prefix=f"suqiu-bench-open311-{backend}-"))
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("SUQIU_") and k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
-    }
-    for k in ("SUQIU_CONN_MAX_AGE", "SUQIU_LOG_LEVEL", "SUQIU_ACCESS_LOG"):
-        if k in os.environ:
-            env[k] = os.environ[k]
-    env.update(
-        SUQIU_DATA_DIR=str(data_dir),
-        SUQIU_DEBUG="0",
-        SUQIU_SECRET_KEY="bench-" + os.urandom(16).hex(),
-        DJANGO_SETTINGS_MODULE="suqiu.settings",
-        PYTHONUNBUFFERED="1",
-        PYTHONPATH=os.pathsep.join(p for p in (str(PROJECT_DIR), env.get("PYTHONPATH")) if p),
-    )
+    env = intake.child_env(data_dir)
     if backend == "postgres":
         env["DATABASE_URL"] = _reset_postgres()
     server = None
