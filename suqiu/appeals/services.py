@@ -42,7 +42,7 @@ from suqiu.core import clock
 from suqiu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from suqiu.directory import snapshot
 from suqiu.directory.access import PHONE_REVEAL_ROLES, SYSTEM, Actor
-from suqiu.directory.geo import validate_latlon
+from suqiu.directory.geo import resolve_grid, validate_latlon
 from suqiu.directory.models import Category, Organisation, OrgKind, User
 
 TITLE_MAX = 120
@@ -217,7 +217,7 @@ def _create_row(
     area: Organisation | None,
     savepoint: bool = True,
 ) -> Appeal:
-    grid = snapshot.grid_at(data.lat, data.lon)
+    grid = resolve_grid(data.lat, data.lon)
     if grid is not None:
         area = grid.community
     elif area is None:

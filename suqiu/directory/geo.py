@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from django.utils.translation import gettext as _
 from shapely.geometry import Point, shape
-from shapely.prepared import prep
 
 from suqiu.core.errors import ValidationFailed
 
@@ -51,37 +48,28 @@ def boundary_bbox(geojson: dict) -> tuple[float, float, float, float]:
     return shape(geojson).bounds  # (min_lon, min_lat, max_lon, max_lat)
 
 
-@lru_cache(maxsize=4096)
-def _prepared(grid_id: int, boundary_key: str):
-    import json
-
-    return prep(shape(json.loads(boundary_key)))
-
-
 def resolve_grid(lat: float | None, lon: float | None):
     """The innermost grid whose boundary covers the point, or None.
 
-    A bounding-box query narrows the candidates; shapely decides. A point exactly on an edge
-    belongs to the grid (``covers``, not ``contains``: it must not fall through to the district).
-    Nested grids: the deepest in the grid tree wins (depth counted in path segments, not path
-    length: "/1000/" is shallower than "/1/2/"); on a tie, such as the edge shared by two
-    neighbours, the oldest grid (lowest id), so the answer never depends on query order.
+    The grids come from the process's directory snapshot (``directory.snapshot``: a shapely
+    STRtree, rebuilt when a grid changes), so intake runs no query for this. A point exactly on
+    an edge belongs to the grid (``covers``, not ``contains``: it must not fall through to the
+    district). Nested grids: the deepest in the grid tree wins (depth counted in path segments,
+    not path length: "/1000/" is shallower than "/1/2/"); on a tie, such as the edge shared by
+    two neighbours, the oldest grid (lowest id), so the answer never depends on query order.
     """
-    import json
-
-    from suqiu.directory.models import Grid
+    from suqiu.directory import snapshot
 
     if lat is None or lon is None:
         return None
-    candidates = Grid.objects.filter(
-        min_lat__lte=lat, max_lat__gte=lat, min_lon__lte=lon, max_lon__gte=lon
-    ).select_related("community")
+    data = snapshot.directory.get()
+    if data.tree is None:
+        return None
     point = Point(lon, lat)
-    best = None
-    best_rank = None
-    for grid in candidates:
-        key = json.dumps(grid.boundary, sort_keys=True)
-        if _prepared(grid.pk, key).covers(point):
+    best, best_rank = None, None
+    for index in data.tree.query(point):
+        grid = data.grids[int(index)]
+        if data.prepared[int(index)].covers(point):
             rank = (grid.path.count("/"), -grid.pk)
             if best_rank is None or rank > best_rank:
                 best, best_rank = grid, rank

@@ -83,7 +83,9 @@ class Snapshot:
 
 @dataclass
 class DirectoryData:
-    grids: list = field(default_factory=list)  # Grid instances (community loaded)
+    grids: list = field(
+        default_factory=list
+    )  # Grid instances (community loaded); see geo.resolve_grid
     prepared: list = field(default_factory=list)  # prepared geometries, same order
     tree: Any = None  # shapely STRtree over the grid geometries
     categories_by_code: dict = field(default_factory=dict)
@@ -119,26 +121,6 @@ def _build_directory() -> DirectoryData:
 
 
 directory = Snapshot(("directory",), _build_directory)
-
-
-def grid_at(lat: float | None, lon: float | None):
-    """The innermost grid covering the point (as ``geo.resolve_grid`` decides), from the snapshot."""
-    from shapely.geometry import Point
-
-    if lat is None or lon is None:
-        return None
-    data = directory.get()
-    if data.tree is None:
-        return None
-    point = Point(lon, lat)
-    best, best_rank = None, None
-    for index in data.tree.query(point):
-        grid = data.grids[int(index)]
-        if data.prepared[int(index)].covers(point):
-            rank = (grid.path.count("/"), -grid.pk)
-            if best_rank is None or rank > best_rank:
-                best, best_rank = grid, rank
-    return best
 
 
 def active_category(value):
