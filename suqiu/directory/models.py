@@ -32,6 +32,33 @@ class OrgKind(models.TextChoices):
 AREA_KINDS = {OrgKind.DISTRICT, OrgKind.STREET, OrgKind.COMMUNITY}
 
 
+class SnapshotSource(models.Model):
+    """A row that processes keep a copy of (``directory.snapshot``): saving or deleting one
+    bumps the version of its ``snapshot_kind``, after the whole save, so copies are rebuilt."""
+
+    snapshot_kind = ""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        from suqiu.directory import snapshot
+
+        super().save(*args, **kwargs)
+        if self.bumps_snapshot(kwargs.get("update_fields")):
+            snapshot.bump(self.snapshot_kind)
+
+    def delete(self, *args, **kwargs):
+        from suqiu.directory import snapshot
+
+        result = super().delete(*args, **kwargs)
+        snapshot.bump(self.snapshot_kind)
+        return result
+
+    def bumps_snapshot(self, update_fields) -> bool:
+        return True
+
+
 class TreeNode(models.Model):
     """A node with a materialised path; subclasses set ``parent``."""
 
@@ -41,11 +68,8 @@ class TreeNode(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        from suqiu.directory import snapshot
-
         creating = self.pk is None
         super().save(*args, **kwargs)
-        snapshot.bump("directory")
         parent_path = self.parent.path if self.parent_id else "/"
         path = f"{parent_path}{self.pk}/"
         if path != self.path:
@@ -58,19 +82,14 @@ class TreeNode(models.Model):
                     child.path = path + child.path[len(old) :]
                     type(self).objects.filter(pk=child.pk).update(path=child.path)
 
-    def delete(self, *args, **kwargs):
-        from suqiu.directory import snapshot
-
-        result = super().delete(*args, **kwargs)
-        snapshot.bump("directory")
-        return result
-
     def ancestors_and_self_ids(self) -> list[int]:
         return [int(p) for p in self.path.strip("/").split("/") if p]
 
 
-class Organisation(TreeNode):
+class Organisation(SnapshotSource, TreeNode):
     """An area (district, street, community) or a body that handles appeals."""
+
+    snapshot_kind = "directory"
 
     code = models.CharField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=120)
@@ -107,8 +126,10 @@ class Organisation(TreeNode):
         return node or self
 
 
-class Grid(TreeNode):
+class Grid(SnapshotSource, TreeNode):
     """A grid cell a grid worker patrols; optionally bounded by a GeoJSON polygon (WGS-84)."""
+
+    snapshot_kind = "directory"
 
     code = models.CharField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=120)
@@ -169,8 +190,10 @@ class Grid(TreeNode):
                 raise ValidationError(fields) from exc
 
 
-class Category(TreeNode):
+class Category(SnapshotSource, TreeNode):
     """An appeal category; ``default_organisation`` is where dispatch goes unless told otherwise."""
+
+    snapshot_kind = "directory"
 
     code = models.CharField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=120)
@@ -220,8 +243,10 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
-class User(AbstractUser):
+class User(SnapshotSource, AbstractUser):
     """A person who signs in: resident, staff or integration account."""
+
+    snapshot_kind = "people"
 
     display_name = models.CharField(_("display name"), max_length=80, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
@@ -233,24 +258,15 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
 
-    def save(self, *args, **kwargs):
-        from suqiu.directory import snapshot
-
-        super().save(*args, **kwargs)
+    def bumps_snapshot(self, update_fields) -> bool:
         # A login only stamps last_login: nothing cached depends on it.
-        if set(kwargs.get("update_fields") or ()) != {"last_login"}:
-            snapshot.bump("people")
-
-    def delete(self, *args, **kwargs):
-        from suqiu.directory import snapshot
-
-        result = super().delete(*args, **kwargs)
-        snapshot.bump("people")
-        return result
+        return set(update_fields or ()) != {"last_login"}
 
 
-class Membership(models.Model):
+class Membership(SnapshotSource, models.Model):
     """A role a user holds within an organisation (its scope); residents need no organisation."""
+
+    snapshot_kind = "people"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
@@ -279,22 +295,11 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.organisation or '-'}"
 
-    def save(self, *args, **kwargs):
-        from suqiu.directory import snapshot
 
-        super().save(*args, **kwargs)
-        snapshot.bump("people")
-
-    def delete(self, *args, **kwargs):
-        from suqiu.directory import snapshot
-
-        result = super().delete(*args, **kwargs)
-        snapshot.bump("people")
-        return result
-
-
-class ApiToken(models.Model):
+class ApiToken(SnapshotSource, models.Model):
     """A bearer token for the REST API. Only a SHA-256 of the secret is stored."""
+
+    snapshot_kind = "people"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("name"), max_length=80, blank=True)
@@ -310,19 +315,6 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
-
-    def save(self, *args, **kwargs):
-        from suqiu.directory import snapshot
-
-        super().save(*args, **kwargs)
-        snapshot.bump("people")
-
-    def delete(self, *args, **kwargs):
-        from suqiu.directory import snapshot
-
-        result = super().delete(*args, **kwargs)
-        snapshot.bump("people")
-        return result
 
     @staticmethod
     def digest_of(raw: str) -> str:
