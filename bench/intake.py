@@ -480,6 +480,15 @@ def wait_until_quiet(max_seconds: float, *, threshold: float = 0.2, calm: int = 
     return round(time.monotonic() - started, 1)
 
 
+def cpu_ms_per_request(cpu: dict[str, float], n: int, backend: str, *, digits: int) -> dict:
+    """CPU milliseconds per request of the server, PostgreSQL (when used) and the client."""
+    return {
+        k: round(1000 * cpu[k] / n, digits)
+        for k in ("server", "postgres", "client")
+        if n and k in cpu and (k != "postgres" or backend == "postgres")
+    }
+
+
 def _percentile(sorted_values: list[float], q: float) -> float:
     if not sorted_values:
         return float("nan")
@@ -638,11 +647,7 @@ def run_backend(
             "check": verify["check"],
             "direct": verify["direct"],
             "cpu_seconds": cpu,
-            "cpu_ms_per_request": {
-                k: round(1000 * cpu[k] / len(lat), 2)
-                for k in ("server", "postgres", "client")
-                if lat and k in cpu and (k != "postgres" or backend == "postgres")
-            },
+            "cpu_ms_per_request": cpu_ms_per_request(cpu, len(lat), backend, digits=2),
             "other_cpu_cores": round(cpu["other"] / load["elapsed"], 2),
             "cpu_probe_ms": probe,
             "waited_for_quiet_s": waited,

@@ -427,11 +427,9 @@ def run_backend(backend: str, *, n_appeals: int, requests: int, clients: int, ke
                     "wrong_counts": res["wrong_counts"],
                     "first_parsed": res["first_parsed"],
                     "cpu_seconds": used,
-                    "cpu_ms_per_request": {
-                        k: round(1000 * used[k] / len(lat), 1)
-                        for k in ("server", "postgres", "client")
-                        if lat and k in used and (k != "postgres" or backend == "postgres")
-                    },
+                    "cpu_ms_per_request": intake.cpu_ms_per_request(
+                        used, len(lat), backend, digits=1
+                    ),
                     "other_cpu_cores": round(used["other"] / res["elapsed"], 2),
                     "cpu_probe_ms": probe,
                     "setup": setup,
