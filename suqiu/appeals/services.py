@@ -288,7 +288,11 @@ def _create_row(
     # (``facts_of``, ``co_handlers.all()``) needs no query. ``co_handlers.set()`` clears it.
     appeal._prefetched_objects_cache = {"co_handlers": Organisation.objects.none()}
     for _order, hook in _AFTER_CREATE:
-        hook(appeal=appeal, event=created, actor=actor)
+        if hook(appeal=appeal, event=created, actor=actor):
+            # The hook acted on the appeal (through ``appeal_act``, on its own copy of the row):
+            # later hooks and the caller get the appeal as it now is.
+            appeal.refresh_from_db()
+            appeal._prefetched_objects_cache = {}
     return appeal
 
 
@@ -296,7 +300,8 @@ def _create_row(
 # triage suggestions, the reporter's notification...): registered from ``AppConfig.ready`` with an
 # order (lower runs first), called inside the creating transaction after the ``created`` event, as
 # ``hook(appeal=, event=, actor=)``. A hook may act on the appeal through ``appeal_act`` (the
-# system actor auto-merging an exact repeat, say); later hooks should check ``appeal.status``.
+# system actor auto-merging an exact repeat, say) and then returns True: the appeal is reloaded
+# before the next hook and for the caller. Later hooks should check ``appeal.status``.
 # An exception in a hook rolls the intake back. Imported history (``channel`` import) runs none.
 _AFTER_CREATE: list[tuple[int, Callable[..., None]]] = []
 
