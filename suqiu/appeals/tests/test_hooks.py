@@ -62,7 +62,6 @@ def test_a_hook_may_act_on_the_new_appeal_as_the_system(world, hooks):
         services.appeal_act(
             actor=SYSTEM, appeal_id=appeal.pk, action="assess", payload={"category": "HOUSING"}
         )
-        return True  # acted: reload
 
     statuses_seen_later = []
     services.register_after_create(auto_assess, order=10)
