@@ -1307,3 +1307,203 @@ def appeal_reveal_phone(*, actor: Actor, appeal: Appeal) -> str:
     with transaction.atomic():
         _event(appeal, kind=EventKind.PHONE_REVEALED, actor=actor, data={"field": "reporter_phone"})
     return appeal.reporter_phone
+
+
+# --- Imported history ---------------------------------------------------------------------------
+
+
+@dataclass
+class ImportedAppeal:
+    """One appeal of another system's history, parsed and checked by ``suqiu.imports``.
+
+    Times are timezone-aware. ``closed_at`` None means the source has no closing time (the
+    appeal closes at its creation time). ``data`` is kept on both events (source row number,
+    the source's status, agency, channel, truncated fields...)."""
+
+    external_id: str
+    title: str
+    description: str
+    created_at: datetime
+    closed_at: datetime | None = None
+    public_reply: str = ""
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    address: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    category_id: int | None = None
+    support_votes: int = 0
+    oppose_votes: int = 0
+    data: dict | None = None
+
+
+@dataclass
+class ImportOutcome:
+    """What one batch did: how many appeals it created, and the rows whose id was already
+    there (in the database or earlier in the batch), each with the title stored under that id."""
+
+    created: int
+    present: list[tuple[ImportedAppeal, str]]
+
+
+def _check_imported(source: str, row: ImportedAppeal) -> None:
+    """Guard against a caller that skipped validation: the importer checks every field first and
+    reports bad rows, so this never fires on its rows."""
+    errors: dict[str, list[str]] = {}
+    if not row.external_id or len(row.external_id) > 100:
+        errors["external_id"] = [_("This field is required.")]
+    if not row.title.strip() or len(row.title) > TITLE_MAX:
+        errors["title"] = [_("At most %(n)d characters.") % {"n": TITLE_MAX}]
+    if not row.description.strip() or len(row.description) > DESCRIPTION_MAX:
+        errors["description"] = [_("At most %(n)d characters.") % {"n": DESCRIPTION_MAX}]
+    if timezone.is_naive(row.created_at) or (
+        row.closed_at is not None
+        and (timezone.is_naive(row.closed_at) or row.closed_at < row.created_at)
+    ):
+        errors["closed_at"] = [_("Cannot be earlier than the creation time.")]
+    try:
+        validate_latlon(row.lat, row.lon)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise ValidationFailed(_("The appeal is not valid."), fields=errors)
+
+
+def appeal_import_history(
+    *, source: str, rows: list[ImportedAppeal], actor: Actor = SYSTEM
+) -> ImportOutcome:
+    """Write a batch of another system's finished appeals, in one transaction, as history.
+
+    The only write path of imports (``suqiu import appeals``). Idempotent per
+    (``source``, ``external_id``): a row whose id is already stored (or repeats an earlier row
+    of the batch) is skipped and returned in ``present``. Each new appeal enters ``closed``
+    (channel ``import``) with its original times: ``closed_at`` is the source's closing or reply
+    time, else its creation time; the public reply is kept. Two events, both at the original
+    times and marked ``{"imported": True, "source": ..., "row": n}``: ``created`` and ``resolve``
+    (received → closed; public with the reply as its text; ``no_reply`` in its data when the
+    source has none). The area comes from the point's grid, else the default area. Intake hooks
+    (duplicates, routing, notifications) do not run: this is history, not intake.
+
+    Rows are inserted with ``bulk_create``. Should the batch hit a unique constraint (a tracking
+    code clash, or another import storing the same ids at the same moment) it is rolled back and
+    tried again, the ids looked up afresh.
+    """
+    if not source or len(source) > 40:
+        raise ValidationFailed(
+            _("The appeal is not valid."),
+            fields={"external_source": [_("At most %(n)d characters.") % {"n": 40}]},
+        )
+    for row in rows:
+        _check_imported(source, row)
+    label = _actor_label(actor)
+    for attempt in range(CREATE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return _import_batch(source, rows, actor, label)
+        except IntegrityError:
+            if attempt == CREATE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _import_batch(
+    source: str, rows: list[ImportedAppeal], actor: Actor, label: str
+) -> ImportOutcome:
+    ids = {row.external_id for row in rows}
+    stored = dict(
+        Appeal.objects.filter(external_source=source, external_id__in=ids).values_list(
+            "external_id", "title"
+        )
+    )
+    present: list[tuple[ImportedAppeal, str]] = []
+    new: list[tuple[ImportedAppeal, Appeal]] = []
+    fallback_area = None
+    for row in rows:
+        if row.external_id in stored:
+            present.append((row, stored[row.external_id]))
+            continue
+        stored[row.external_id] = row.title.strip()
+        grid = resolve_grid(row.lat, row.lon)
+        if grid is not None:
+            area = grid.community
+        else:
+            area = fallback_area = fallback_area or default_area()
+        closed_at = row.closed_at or row.created_at
+        reply = row.public_reply.strip()
+        new.append(
+            (
+                row,
+                Appeal(
+                    tracking_code=new_tracking_code(),
+                    channel=Channel.IMPORT,
+                    client_name=source,
+                    reporter_name=row.reporter_name.strip()[:80],
+                    reporter_phone=row.reporter_phone.strip(),
+                    title=row.title.strip(),
+                    description=row.description.strip(),
+                    lat=row.lat,
+                    lon=row.lon,
+                    address=row.address.strip()[:255],
+                    grid=grid,
+                    area=area,
+                    area_path=area.path,
+                    category_id=row.category_id,
+                    urgency=Urgency.NORMAL,
+                    urgency_rank=URGENCY_RANK[Urgency.NORMAL],
+                    status=Status.CLOSED,
+                    public_reply=reply,
+                    resolved_at=closed_at if reply else None,
+                    external_source=source,
+                    external_id=row.external_id,
+                    support_votes=row.support_votes,
+                    oppose_votes=row.oppose_votes,
+                    created_at=row.created_at,
+                    updated_at=closed_at,
+                    closed_at=closed_at,
+                ),
+            )
+        )
+    appeals = Appeal.objects.bulk_create([appeal for _row, appeal in new])
+    if any(appeal.pk is None for appeal in appeals):  # a backend that returns no ids
+        by_id = dict(
+            Appeal.objects.filter(
+                external_source=source, external_id__in=[a.external_id for a in appeals]
+            ).values_list("external_id", "pk")
+        )
+        for appeal in appeals:
+            appeal.pk = by_id[appeal.external_id]
+    events = []
+    for row, appeal in new:
+        mark = {"imported": True, "source": source, **(row.data or {})}
+        events.append(
+            AppealEvent(
+                appeal=appeal,
+                kind=EventKind.CREATED,
+                actor_id=actor.user_id,
+                actor_label=label,
+                created_at=appeal.created_at,
+                to_status=Status.RECEIVED,
+                is_public=True,
+                data={
+                    **mark,
+                    "channel": Channel.IMPORT,
+                    "grid": appeal.grid.code if appeal.grid else None,
+                },
+            )
+        )
+        events.append(
+            AppealEvent(
+                appeal=appeal,
+                kind=EventKind.RESOLVE,
+                actor_id=actor.user_id,
+                actor_label=label,
+                created_at=appeal.closed_at,
+                from_status=Status.RECEIVED,
+                to_status=Status.CLOSED,
+                public_text=appeal.public_reply,
+                is_public=True,
+                data={**mark, "no_reply": not appeal.public_reply},
+            )
+        )
+    AppealEvent.objects.bulk_create(events)
+    return ImportOutcome(created=len(appeals), present=present)

@@ -1,0 +1,432 @@
+"""Import another system's appeal history from a CSV or XLSX export (``suqiu import appeals``).
+
+The file is read one row at a time (``readers``), each row mapped (``presets``) and checked;
+good rows are collected into batches of ``batch_size`` and handed to
+``appeals.services.appeal_import_history`` (one transaction per batch, the only place that
+writes the appeals and their events); bad rows go to the error report, and the import goes on.
+Memory holds one batch, never the file.
+
+Decisions (documented in README "Importing history"):
+
+- **Required:** an id, a creation time and some text (title or description). A row without
+  them, with a date that cannot be read, a closing time before the creation time, a creation
+  time more than a day in the future, coordinates or votes that are not numbers, an id longer
+  than 100 characters or an unknown category under ``--no-create-categories`` is *rejected*:
+  one line in the error report (row number, external id, field, reason, value) and no appeal.
+- **Too long:** text longer than its field is *truncated* and kept (title 120 characters,
+  description 4,000, reporter name 80, address 255); the created event's data lists the
+  fields (``"truncated": [...]``) and the summary counts them.
+- **Missing title** (311 exports have none): the start of the description; **missing
+  description**: the title.
+- **No reply:** the appeal is still closed (history is finished business), at the source's
+  closing time or else its creation time, with ``"no_reply": true`` on the closing event.
+- **Closing date without a time** (midnight) on the day of creation: closed at the creation
+  time (``"closed_date_only": true``), not "closed before created".
+- **Coordinates** 0,0 mean "unknown" (San Francisco's export writes them for no location).
+- **Idempotent:** a row whose (source, id) is stored already is counted as already present; if
+  the stored title differs, the row is reported as an id clash instead (another export with its
+  own numbering imported under the same source name: use ``--source``).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+from suqiu.appeals import services
+from suqiu.appeals.services import ImportedAppeal
+from suqiu.core import clock
+from suqiu.imports.categories import CategoryResolver
+from suqiu.imports.dates import DateError, parse_when
+from suqiu.imports.presets import JOINED, Mapping, choose, load_mapping
+from suqiu.imports.readers import BadRow, Table, open_table
+
+TRUNCATE = {
+    "title": services.TITLE_MAX,
+    "description": services.DESCRIPTION_MAX,
+    "reporter_name": 80,
+    "address": 255,
+}
+ERROR_COLUMNS = ["row", "external_id", "field", "reason", "value"]
+
+
+@dataclass
+class Summary:
+    path: str
+    mapping: str = ""
+    source: str = ""
+    rows_read: int = 0
+    created: int = 0
+    already_present: int = 0
+    failed: int = 0
+    truncated: int = 0
+    categories_created: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    errors_path: str = ""
+    reasons: Counter = field(default_factory=Counter)
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows_read / self.seconds if self.seconds else 0.0
+
+    def lines(self) -> list[str]:
+        out = [
+            f"file:            {self.path}",
+            f"mapping:         {self.mapping} (source {self.source!r})",
+            f"rows read:       {self.rows_read}",
+            f"created:         {self.created}",
+            f"already present: {self.already_present}",
+            f"failed:          {self.failed}"
+            + (f" (see {self.errors_path})" if self.failed else ""),
+        ]
+        if self.truncated:
+            out.append(f"truncated:       {self.truncated} (text kept up to the field's length)")
+        if self.categories_created:
+            shown = ", ".join(self.categories_created[:10])
+            more = len(self.categories_created) - 10
+            out.append(
+                f"new categories:  {len(self.categories_created)} under IMPORTED ({shown}"
+                + (f", … {more} more" if more > 0 else "")
+                + ")"
+            )
+        out.append(f"seconds:         {self.seconds:.1f}")
+        out.append(f"rows/s:          {self.rows_per_s:.0f}")
+        for reason, n in self.reasons.most_common(8):
+            out.append(f"  {n:>7} × {reason}")
+        return out
+
+
+class RowError(Exception):
+    def __init__(self, target: str, reason: str, value=""):
+        super().__init__(reason)
+        self.target, self.reason, self.value = target, reason, value
+
+
+class ErrorReport:
+    """The error CSV, created at the first error (a clean import writes no file)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._file = None
+        self._writer = None
+
+    def add(self, row: int, external_id: str, target: str, reason: str, value="") -> None:
+        if self._writer is None:
+            self._file = open(self.path, "w", newline="", encoding="utf-8-sig")  # noqa: SIM115
+            self._writer = csv.writer(self._file)
+            self._writer.writerow(ERROR_COLUMNS)
+        text = "" if value is None else str(value)
+        self._writer.writerow([row, external_id, target, reason, text[:200]])
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+def _writable(folder: Path) -> bool:
+    # The mode bits too: root may write anywhere, but a read-only data share is not the place.
+    try:
+        return os.access(folder, os.W_OK) and bool(folder.stat().st_mode & 0o222)
+    except OSError:
+        return False
+
+
+def default_errors_path(path: Path) -> Path:
+    """``<input>.errors.csv`` next to the input, or in the current directory when the input's
+    folder is read-only (a data share)."""
+    path = Path(path)
+    folder = path.parent if _writable(path.parent) else Path.cwd()
+    return folder / f"{path.stem}.errors.csv"
+
+
+class RowMapper:
+    """Turns the cells of one row into an ``ImportedAppeal`` or raises ``RowError``."""
+
+    def __init__(self, mapping: Mapping, header: list[str], categories: CategoryResolver):
+        self.mapping = mapping
+        self.header = header
+        self.bound = mapping.bind(header)
+        self.categories = categories
+        self.tz = ZoneInfo(mapping.time_zone or settings.TIME_ZONE)
+        self.latest = clock.now() + timedelta(days=1)
+
+    def column(self, target: str) -> str:
+        """How the report names a field: target and source column(s)."""
+        cols = [self.header[i] for i in self.bound.get(target, [])]
+        return f"{target} ({', '.join(cols)})" if cols else target
+
+    def value(self, cells: list, target: str):
+        """The target's value: joined text for JOINED targets, else the first non-empty cell."""
+        idx = self.bound.get(target)
+        if not idx:
+            return ""
+        if target in JOINED:
+            seen: list[str] = []
+            for i in idx:
+                text = _text(cells[i])
+                if text and text not in seen:
+                    seen.append(text)
+            return JOINED[target].join(seen)
+        for i in idx:
+            cell = cells[i]
+            if cell is not None and not (isinstance(cell, str) and not cell.strip()):
+                return cell.strip() if isinstance(cell, str) else cell
+        return ""
+
+    def when(self, cells: list, target: str) -> datetime | None:
+        raw = self.value(cells, target)
+        if raw == "":
+            return None
+        try:
+            return parse_when(
+                raw,
+                tz=self.tz,
+                formats=self.mapping.date_formats,
+                dayfirst=self.mapping.dayfirst,
+            )
+        except DateError as exc:
+            raise RowError(self.column(target), f"unreadable date ({exc})", raw) from exc
+
+    def number(self, cells: list, target: str, *, whole: bool = False) -> float | int | None:
+        raw = self.value(cells, target)
+        if raw == "":
+            return None
+        try:
+            number = float(str(raw).replace(",", "")) if not isinstance(raw, int | float) else raw
+        except ValueError as exc:
+            raise RowError(self.column(target), "not a number", raw) from exc
+        if isinstance(number, bool) or not math.isfinite(number):
+            raise RowError(self.column(target), "not a number", raw)
+        if whole:
+            if number != int(number) or number < 0:
+                raise RowError(self.column(target), "not a whole number ≥ 0", raw)
+            return int(number)
+        return float(number)
+
+    def map(self, number: int, cells: list) -> ImportedAppeal:
+        external_id = external_id_of(self.value(cells, "external_id"))
+        if not external_id:
+            raise RowError(self.column("external_id"), "missing id")
+        if len(external_id) > 100:
+            raise RowError(self.column("external_id"), "id longer than 100 characters", external_id)
+        created = self.when(cells, "created_at")
+        if created is None:
+            raise RowError(self.column("created_at"), "missing creation time")
+        if created > self.latest:
+            raise RowError(self.column("created_at"), "in the future", created.isoformat())
+        closed = self.when(cells, "closed_at")
+        adjusted = False
+        if (
+            closed is not None
+            and closed < created
+            and closed.date() == created.date()
+            and (closed.hour, closed.minute, closed.second) == (0, 0, 0)
+        ):
+            # A closing date without a time (midnight) on the day of creation: closed that day.
+            closed, adjusted = created, True
+        if closed is not None and closed < created:
+            raise RowError(
+                self.column("closed_at"),
+                "closed before it was created",
+                f"{closed.isoformat()} < {created.isoformat()}",
+            )
+        title = _text(self.value(cells, "title"))
+        description = self.value(cells, "description")
+        if not title and not description:
+            raise RowError(self.column("description"), "no text (title and description empty)")
+        if not title:
+            title = description.splitlines()[0].strip() if description.strip() else description
+        if not description:
+            description = title
+        lat = self.number(cells, "lat")
+        lon = self.number(cells, "lon")
+        if (lat is None) != (lon is None):
+            raise RowError(self.column("lat"), "latitude and longitude go together", lat or lon)
+        if lat == 0 and lon == 0:
+            lat = lon = None  # "no location" in several exports
+        if lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise RowError(self.column("lat"), "coordinates out of range", f"{lat},{lon}")
+        category_id = None
+        category_text = _text(self.value(cells, "category"))
+        if category_text:
+            category_id, why = self.categories.resolve(category_text)
+            if why:
+                raise RowError(self.column("category"), why, category_text)
+        phone = _text(self.value(cells, "reporter_phone"))
+        if phone and (
+            len(phone) > 32
+            or not all(ch.isdigit() or ch in "+- " for ch in phone)
+            or sum(ch.isdigit() for ch in phone) < 5
+        ):
+            raise RowError(self.column("reporter_phone"), "not a phone number", phone)
+        fields = {
+            "title": title,
+            "description": description,
+            "reporter_name": _text(self.value(cells, "reporter_name")),
+            "address": _text(self.value(cells, "address")),
+        }
+        truncated = []
+        for name, limit in TRUNCATE.items():
+            if len(fields[name]) > limit:
+                fields[name] = fields[name][: limit - 1].rstrip() + "…"
+                truncated.append(name)
+        data: dict = {"row": number}
+        for target in ("status", "agency", "channel"):
+            text = _text(self.value(cells, target))
+            if text:
+                data[f"source_{target}"] = text[:200]
+        if truncated:
+            data["truncated"] = truncated
+        if adjusted:
+            data["closed_date_only"] = True
+        return ImportedAppeal(
+            external_id=external_id,
+            created_at=created,
+            closed_at=closed,
+            public_reply=self.value(cells, "public_reply"),
+            reporter_phone=phone,
+            lat=lat,
+            lon=lon,
+            category_id=category_id,
+            support_votes=self.number(cells, "support_votes", whole=True) or 0,
+            oppose_votes=self.number(cells, "oppose_votes", whole=True) or 0,
+            data=data,
+            **fields,
+        )
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def external_id_of(value) -> str:
+    """The id as text; ``182773.0`` (an integer id that went through a float column of a
+    spreadsheet or pandas) becomes ``182773``."""
+    text = _text(value)
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]
+    return text
+
+
+def import_appeals(
+    path: Path | str,
+    *,
+    preset: str | None = None,
+    mapping_file: Path | str | None = None,
+    source: str | None = None,
+    errors_path: Path | str | None = None,
+    batch_size: int = 1000,
+    create_categories: bool = True,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    limit: int | None = None,
+    progress: bool = True,
+    progress_file=None,
+) -> Summary:
+    """Import the appeals in ``path``; returns the summary. Raises ``readers.ReadError`` or
+    ``presets.MappingError`` (nothing written) when the file or mapping cannot work at all."""
+    started = time.perf_counter()
+    path = Path(path)
+    summary = Summary(path=str(path))
+    table: Table = open_table(path, encoding=encoding, sheet=sheet)
+    with table:
+        if mapping_file is not None:
+            mapping = load_mapping(Path(mapping_file), default_source=Path(mapping_file).stem[:40])
+        else:
+            mapping = choose(table.header, preset)
+        mapping.bind(table.header)  # fail before anything is written
+        source = source or mapping.source
+        if not 1 <= len(source) <= 40:
+            from suqiu.imports.presets import MappingError
+
+            raise MappingError("the source name must be 1 to 40 characters")
+        summary.mapping, summary.source = mapping.name, source
+        categories = CategoryResolver(create=create_categories)
+        mapper = RowMapper(mapping, table.header, categories)
+        report_path = Path(errors_path) if errors_path else default_errors_path(path)
+        summary.errors_path = str(report_path)
+        report = ErrorReport(report_path)
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(
+                total=table.total,
+                unit=table.unit,
+                unit_scale=table.unit == "B",
+                file=progress_file or sys.stderr,
+                desc=path.name,
+                dynamic_ncols=True,
+            )
+        shown = 0
+
+        def fail(number: int, external_id: str, target: str, reason: str, value="") -> None:
+            summary.failed += 1
+            summary.reasons[f"{target}: {reason}"] += 1
+            report.add(number, external_id, target, reason, value)
+
+        def flush(batch: list[ImportedAppeal]) -> None:
+            nonlocal shown
+            if batch:
+                outcome = services.appeal_import_history(source=source, rows=batch)
+                summary.created += outcome.created
+                for row, stored_title in outcome.present:
+                    if stored_title == row.title.strip():
+                        summary.already_present += 1
+                    else:
+                        fail(
+                            row.data["row"],
+                            row.external_id,
+                            mapper.column("external_id"),
+                            "id already imported with another title (another export's "
+                            "numbering? import it with its own --source)",
+                            stored_title,
+                        )
+                batch.clear()
+            if bar is not None:
+                here = table.position()
+                bar.update(here - shown)
+                shown = here
+
+        try:
+            batch: list[ImportedAppeal] = []
+            for number, cells in table:
+                if limit is not None and summary.rows_read >= limit:
+                    break
+                summary.rows_read += 1
+                if isinstance(cells, BadRow):
+                    fail(number, "", "row", cells.reason)
+                    continue
+                try:
+                    row = mapper.map(number, cells)
+                except RowError as exc:
+                    raw_id = mapper.value(cells, "external_id")
+                    fail(number, external_id_of(raw_id), exc.target, exc.reason, exc.value)
+                    continue
+                if row.data.get("truncated"):
+                    summary.truncated += 1
+                batch.append(row)
+                if len(batch) >= batch_size:
+                    flush(batch)
+            flush(batch)
+        finally:
+            report.close()
+            if bar is not None:
+                bar.close()
+    summary.categories_created = categories.created
+    summary.seconds = time.perf_counter() - started
+    return summary

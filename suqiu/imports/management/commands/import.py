@@ -1,0 +1,84 @@
+"""`suqiu import appeals FILE`: import another system's appeal history from CSV or XLSX.
+
+    suqiu import appeals export.csv                       # preset picked from the header
+    suqiu import appeals 311.csv --preset us311           # the city picked from the header
+    suqiu import appeals data.xlsx --mapping hotline.toml --source hotline-2019
+    suqiu import appeals export.csv --errors /tmp/bad.csv --no-create-categories
+
+See ``suqiu.imports.importer`` for what is imported and how bad rows are reported.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from suqiu.core.errors import ApplicationError
+from suqiu.imports.importer import import_appeals
+from suqiu.imports.presets import FAMILIES, PRESETS, MappingError
+from suqiu.imports.readers import ReadError
+
+
+class Command(BaseCommand):
+    help = "Import appeal history (closed appeals with their original times and replies)."
+
+    def add_arguments(self, parser):
+        kinds = parser.add_subparsers(dest="kind", required=True)
+        appeals = kinds.add_parser(
+            "appeals",
+            help="Import appeals from a CSV or XLSX export; safe to run again (idempotent).",
+        )
+        appeals.add_argument("file", help="CSV (UTF-8 or GB18030) or XLSX file")
+        appeals.add_argument(
+            "--preset",
+            choices=[*PRESETS, *FAMILIES],
+            help="column mapping of a known export (default: recognised from the header)",
+        )
+        appeals.add_argument(
+            "--mapping", metavar="FILE", help="custom column mapping, .json or .toml"
+        )
+        appeals.add_argument(
+            "--source",
+            help="external source name the ids belong to (default: the preset's or mapping's)",
+        )
+        appeals.add_argument(
+            "--errors",
+            metavar="FILE",
+            help="error report CSV (default: <file>.errors.csv next to the file)",
+        )
+        appeals.add_argument(
+            "--batch-size", type=int, default=1000, help="rows per transaction (1000)"
+        )
+        appeals.add_argument(
+            "--no-create-categories",
+            action="store_true",
+            help="report unknown categories as errors instead of creating them under IMPORTED",
+        )
+        appeals.add_argument("--encoding", help="CSV encoding (default: UTF-8, else GB18030)")
+        appeals.add_argument("--sheet", help="XLSX sheet name (default: the active sheet)")
+        appeals.add_argument("--limit", type=int, help="import at most this many rows")
+        appeals.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def handle(self, *args, kind, **opts):
+        if opts["preset"] and opts["mapping"]:
+            raise CommandError("give --preset or --mapping, not both")
+        if not 1 <= opts["batch_size"] <= 50_000:
+            raise CommandError("--batch-size must be 1 to 50000")
+        try:
+            summary = import_appeals(
+                opts["file"],
+                preset=opts["preset"],
+                mapping_file=opts["mapping"],
+                source=opts["source"],
+                errors_path=opts["errors"],
+                batch_size=opts["batch_size"],
+                create_categories=not opts["no_create_categories"],
+                encoding=opts["encoding"],
+                sheet=opts["sheet"],
+                limit=opts["limit"],
+                progress=not opts["no_progress"],
+                progress_file=self.stderr._out,
+            )
+        except (ReadError, MappingError, LookupError) as exc:
+            raise CommandError(str(exc)) from exc
+        except ApplicationError as exc:
+            raise CommandError(f"{exc}: {getattr(exc, 'fields', '')}") from exc
+        for line in summary.lines():
+            self.stdout.write(line)

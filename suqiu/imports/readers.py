@@ -1,0 +1,195 @@
+"""Streaming readers of CSV and XLSX exports: one row at a time, never the whole file.
+
+``open_table(path)`` returns a ``Table``: its ``header`` (the first non-empty row, cells
+stripped), and iterating it yields ``(row_number, cells)`` for each following row, where
+``row_number`` counts like a spreadsheet (the header is row 1, the first data row row 2; for
+CSV it counts records, so a quoted cell with line breaks does not shift it) and ``cells`` is a
+list as long as the header. Empty rows are skipped. A CSV record the csv module cannot read
+(a NUL byte...) yields ``(row_number, BadRow(reason))`` and reading goes on.
+
+CSV: the encoding is UTF-8 (with or without BOM) unless the first 64 KiB are not valid UTF-8,
+then GB18030 (the superset of GBK that Chinese government exports use); the delimiter is
+whichever of ``,`` tab ``;`` ``|`` the header line has most of. ``position()`` is the byte offset
+reached, for a progress bar. XLSX: openpyxl in read-only mode (rows streamed from the zip, cells
+as values: dates as datetimes), the active sheet unless one is named; ``position()`` counts rows.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+# Long appeal texts are fine; the csv module's default limit (128 KiB per cell) is not a limit
+# worth failing a history import on, but unbounded cells would be.
+csv.field_size_limit(16 * 1024 * 1024)
+
+
+@dataclass
+class BadRow:
+    reason: str
+
+
+class ReadError(Exception):
+    """The file cannot be read as a table at all (no header, unknown type, bad sheet...)."""
+
+
+def _clean_header(cells) -> list[str]:
+    return [("" if c is None else str(c)).replace("\ufeff", "").strip() for c in cells]
+
+
+class Table:
+    header: list[str]
+    unit: str  # "B" (bytes) or "rows", for the progress bar
+    total: int | None
+
+    def __iter__(self) -> Iterator[tuple[int, list | BadRow]]:
+        raise NotImplementedError
+
+    def position(self) -> int:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def sniff_encoding(head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8"
+
+
+class CsvTable(Table):
+    unit = "B"
+
+    def __init__(self, path: Path, encoding: str | None = None):
+        self._raw = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self.total = os.fstat(self._raw.fileno()).st_size
+        head = self._raw.read(65536)
+        self._raw.seek(0)
+        self.encoding = encoding or sniff_encoding(head)
+        self._text = io.TextIOWrapper(self._raw, encoding=self.encoding, newline="")
+        first_line = head.split(b"\n", 1)[0].decode(self.encoding, errors="replace")
+        self.delimiter = max([",", "\t", ";", "|"], key=first_line.count)
+        self._reader = csv.reader(self._text, delimiter=self.delimiter)
+        self.header = []
+        self._number = 0
+        for cells in self._reader:
+            self._number += 1
+            if any(c.strip() for c in cells):
+                self.header = _clean_header(cells)
+                break
+        if not self.header:
+            self.close()
+            raise ReadError("the file has no header row")
+
+    def __iter__(self) -> Iterator[tuple[int, list | BadRow]]:
+        width = len(self.header)
+        while True:
+            try:
+                cells = next(self._reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                self._number += 1
+                yield self._number, BadRow(f"unreadable CSV record: {exc}")
+                continue
+            except UnicodeDecodeError as exc:
+                self._number += 1
+                yield self._number, BadRow(f"not {self.encoding} text: {exc.reason}")
+                return
+            self._number += 1
+            if not any(cells):
+                continue
+            if len(cells) < width:
+                cells.extend([""] * (width - len(cells)))
+            yield self._number, cells
+
+    def position(self) -> int:
+        try:
+            return self._raw.tell()
+        except (OSError, ValueError):
+            return self.total
+
+    def close(self) -> None:
+        self._raw.close()
+
+
+class XlsxTable(Table):
+    unit = "rows"
+
+    def __init__(self, path: Path, sheet: str | None = None):
+        import openpyxl
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        try:
+            self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+            raise ReadError(f"not a readable XLSX workbook: {exc}") from exc
+        if sheet is not None and sheet not in self._book.sheetnames:
+            self.close()
+            raise ReadError(f"no sheet {sheet!r}; the sheets are {self._book.sheetnames}")
+        self._sheet = self._book[sheet] if sheet else self._book.active
+        max_row = self._sheet.max_row  # from the sheet's dimension record; may be unknown
+        self._rows = self._sheet.iter_rows(values_only=True)
+        self.header = []
+        self._number = 0
+        for cells in self._rows:
+            self._number += 1
+            if any(c not in (None, "") for c in cells):
+                self.header = _clean_header(cells)
+                break
+        if not self.header:
+            self.close()
+            raise ReadError("the sheet has no header row")
+        while self.header and not self.header[-1]:
+            self.header.pop()
+        self.total = max_row - self._number if max_row else None
+        self._done = 0
+
+    def __iter__(self) -> Iterator[tuple[int, list | BadRow]]:
+        width = len(self.header)
+        for cells in self._rows:
+            self._number += 1
+            self._done += 1
+            if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+                continue
+            out = ["" if c is None else c for c in cells[:width]]
+            if len(out) < width:
+                out.extend([""] * (width - len(out)))
+            yield self._number, out
+
+    def position(self) -> int:
+        return self._done
+
+    def close(self) -> None:
+        self._book.close()
+
+
+def open_table(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> Table:
+    """A streaming table over ``path``: XLSX by its zip signature or ``.xlsx`` name, else CSV."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        raise ReadError(f"cannot open {path}: {exc.strerror}") from exc
+    if magic == b"PK\x03\x04" or path.suffix.lower() in {".xlsx", ".xlsm"}:
+        return XlsxTable(path, sheet=sheet)
+    if path.suffix.lower() == ".xls":
+        raise ReadError("old .xls workbooks are not supported: save the sheet as .xlsx or .csv")
+    return CsvTable(path, encoding=encoding)
