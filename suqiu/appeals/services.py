@@ -1350,12 +1350,15 @@ def _check_imported(source: str, row: ImportedAppeal) -> None:
     """Guard against a caller that skipped validation: the importer checks every field first and
     reports bad rows, so this never fires on its rows."""
     errors: dict[str, list[str]] = {}
-    if not row.external_id or len(row.external_id) > 100:
-        errors["external_id"] = [_("This field is required.")]
-    if not row.title.strip() or len(row.title) > TITLE_MAX:
-        errors["title"] = [_("At most %(n)d characters.") % {"n": TITLE_MAX}]
-    if not row.description.strip() or len(row.description) > DESCRIPTION_MAX:
-        errors["description"] = [_("At most %(n)d characters.") % {"n": DESCRIPTION_MAX}]
+    for name, value, limit in (
+        ("external_id", row.external_id, 100),
+        ("title", row.title, TITLE_MAX),
+        ("description", row.description, DESCRIPTION_MAX),
+    ):
+        if not value.strip():
+            errors[name] = [_("This field is required.")]
+        elif len(value.strip()) > limit:
+            errors[name] = [_("At most %(n)d characters.") % {"n": limit}]
     if timezone.is_naive(row.created_at) or (
         row.closed_at is not None
         and (timezone.is_naive(row.closed_at) or row.closed_at < row.created_at)

@@ -1,0 +1,498 @@
+"""``suqiu import appeals``: presets, custom mappings, error report, idempotence, XLSX, streaming,
+the command line. Small files written here with the real exports' column names."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from suqiu.appeals import services
+from suqiu.appeals.models import Appeal, AppealEvent, EventKind
+from suqiu.appeals.workflow import Status
+from suqiu.directory.models import Category
+from suqiu.imports import importer
+from suqiu.imports.categories import PARENT_CODE
+from suqiu.imports.importer import import_appeals
+from suqiu.imports.presets import MappingError
+from suqiu.imports.readers import open_table
+
+pytestmark = pytest.mark.django_db
+
+SH = ZoneInfo("Asia/Shanghai")
+PAD = "\n\t\t\t\t\t\n\t\t\t\t\t"  # the padding the message-board export keeps around 留言详情
+
+GOV_LABELLED = ["留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "一级标签"]
+GOV_REPLIES = ["留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "答复意见", "答复时间"]
+GOV_VOTES = ["留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "反对数", "点赞数"]
+GOV_UNLABELLED = ["留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "一级分类"]
+NYC = [
+    "Unique Key", "Created Date", "Closed Date", "Agency", "Agency Name", "Complaint Type",
+    "Descriptor", "Location Type", "Incident Zip", "Incident Address", "City", "Status",
+    "Resolution Description", "Open Data Channel Type", "Latitude", "Longitude",
+]  # fmt: skip
+SF = [
+    "unique_key", "created_date", "closed_date", "status", "status_notes", "agency_name",
+    "category", "complaint_type", "descriptor", "incident_address", "source", "latitude",
+    "longitude",
+]  # fmt: skip
+
+
+def write_csv(path: Path, header: list[str], rows: list[list], encoding="utf-8") -> Path:
+    with open(path, "w", newline="", encoding=encoding) as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def run(path, **kw):
+    kw.setdefault("progress", False)
+    return import_appeals(path, **kw)
+
+
+def error_rows(summary) -> list[dict]:
+    with open(summary.errors_path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+# --- gov-zh ------------------------------------------------------------------------------------
+
+
+def test_gov_zh_labelled_export(world, tmp_path):
+    path = write_csv(
+        tmp_path / "labeled.csv",
+        GOV_LABELLED,
+        [
+            ["182773.0", "U0005894", "I5县乐安镇修路导致交通通行不便", "2015/12/11 19:41:23",
+             PAD + "尊敬市委书记：老家在I市I5县乐安镇，最近正在修路。" + PAD, "交通运输"],
+            ["134334.0", "U0006580", "咨询关于补办医学出生证明的问题", "2015/10/20 10:24:14",
+             "张主任你好，关于补办医学出生证明需要走什么样的程序。", "住房"],
+        ],
+    )  # fmt: skip
+    summary = run(path)
+    assert (summary.mapping, summary.source) == ("gov-zh", "gov-zh")
+    assert (summary.rows_read, summary.created, summary.failed) == (2, 2, 0)
+    first = Appeal.objects.get(external_source="gov-zh", external_id="182773")
+    assert first.title == "I5县乐安镇修路导致交通通行不便"
+    assert first.description == "尊敬市委书记：老家在I市I5县乐安镇，最近正在修路。"
+    assert first.reporter_name == "U0005894"
+    assert first.created_at == datetime(2015, 12, 11, 19, 41, 23, tzinfo=SH)
+    assert first.status == Status.CLOSED and first.closed_at == first.created_at
+    # An unknown category is created under IMPORTED; a known one (by Chinese name) is used.
+    assert first.category.name == "交通运输" and first.category.parent.code == PARENT_CODE
+    assert summary.categories_created == ["交通运输"]
+    assert Appeal.objects.get(external_id="134334").category == world.cat_housing
+    created = first.events.get(kind=EventKind.CREATED)
+    assert created.data["imported"] and created.data["row"] == 2
+
+
+def test_gov_zh_unlabelled_export_with_yiji_fenlei(world, tmp_path):
+    path = write_csv(
+        tmp_path / "unlabelled.csv",
+        GOV_UNLABELLED,
+        [
+            ["1", "U0001196", "投诉A市A1区苑物业违规收停车费", "2019/12/30 17:06:14", "物业违规收费", "Roads"],
+            ["23", "U0002738", "A4区五一大道一酒吧噪音严重", "2020/1/6 13:15:56", "噪音扰民", "elderly"],
+            ["26", "U0002739", "无分类", "2020/1/6 13:15:56", "没有分类的留言", ""],
+        ],
+    )  # fmt: skip
+    summary = run(path)
+    assert summary.created == 3 and summary.categories_created == []
+    # English name and code match case-insensitively; an empty category stays empty.
+    assert Appeal.objects.get(external_id="1").category == world.cat_road
+    assert Appeal.objects.get(external_id="23").category == world.cat_elderly
+    assert Appeal.objects.get(external_id="26").category is None
+
+
+def test_gov_zh_replies_become_public_replies_at_their_time(world, tmp_path):
+    reply = "网友“A00023583”：您好！针对您反映的问题，已组织人员修复。"
+    path = write_csv(
+        tmp_path / "replies.csv",
+        GOV_REPLIES,
+        [["2554", "A00023583", "A3区潇楚南路洋湖段怎么还没修好？", "2019/4/24 16:03:40",
+          "潇楚南路从2018年开始修。", reply, "2019/5/9 9:49:10"]],
+    )  # fmt: skip
+    run(path)
+    appeal = Appeal.objects.get(external_id="2554")
+    when = datetime(2019, 5, 9, 9, 49, 10, tzinfo=SH)
+    assert appeal.public_reply == reply and appeal.closed_at == when and appeal.resolved_at == when
+    closing = appeal.events.get(kind=EventKind.RESOLVE)
+    assert closing.created_at == when and closing.public_text == reply
+    assert closing.data["no_reply"] is False
+
+
+def test_gov_zh_votes(world, tmp_path):
+    path = write_csv(
+        tmp_path / "votes.csv",
+        GOV_VOTES,
+        [["188006", "A000102948", "一米阳光婚纱摄影是否合法纳税", "2019-08-01 00:00:00", "详情", "2", "15"]],
+    )  # fmt: skip
+    run(path)
+    appeal = Appeal.objects.get(external_id="188006")
+    assert (appeal.support_votes, appeal.oppose_votes) == (15, 2)
+
+
+# --- us311 -----------------------------------------------------------------------------------------
+
+
+def test_nyc_311_export(world, tmp_path):
+    path = write_csv(
+        tmp_path / "nyc.csv",
+        NYC,
+        [
+            ["56921224", "02/28/2023 11:44:59 PM", "03/01/2023 01:04:12 AM", "NYPD",
+             "New York City Police Department", "Illegal Parking", "Blocked Hydrant",
+             "Street/Sidewalk", "10455", "659 CAULDWELL AVENUE", "BRONX", "Closed",
+             "The Police Department issued a summons.", "MOBILE", "40.8167278", "-73.9095974"],
+            ["56923577", "02/28/2023 11:45:00 PM", "", "DOT", "Department of Transportation",
+             "Traffic Signal Condition", "Controller", "", "10011", "", "MANHATTAN", "Open", "",
+             "UNKNOWN", "", ""],
+        ],
+    )  # fmt: skip
+    summary = run(path)
+    assert (summary.mapping, summary.created, summary.failed) == ("us311-nyc", 2, 0)
+    parked = Appeal.objects.get(external_source="us311-nyc", external_id="56921224")
+    ny = ZoneInfo("America/New_York")
+    assert parked.created_at == datetime(2023, 2, 28, 23, 44, 59, tzinfo=ny)
+    assert parked.closed_at == datetime(2023, 3, 1, 1, 4, 12, tzinfo=ny)
+    assert parked.title == "Illegal Parking - Blocked Hydrant"
+    assert parked.public_reply == "The Police Department issued a summons."
+    assert parked.address == "659 CAULDWELL AVENUE, BRONX, 10455"
+    assert (parked.lat, parked.lon) == (40.8167278, -73.9095974)
+    assert parked.area == world.district  # far from every grid
+    assert parked.category.name_en == "Illegal Parking"
+    data = parked.events.get(kind=EventKind.CREATED).data
+    assert data["source_status"] == "Closed" and data["source_channel"] == "MOBILE"
+    assert data["source_agency"] == "New York City Police Department"
+    still_open = Appeal.objects.get(external_id="56923577")
+    assert still_open.status == Status.CLOSED and still_open.closed_at == still_open.created_at
+    assert still_open.events.get(kind=EventKind.RESOLVE).data["no_reply"] is True
+    assert still_open.events.get(kind=EventKind.CREATED).data["source_status"] == "Open"
+
+
+def test_sf_311_export_keeps_utc_and_drops_zero_coordinates(world, tmp_path):
+    path = write_csv(
+        tmp_path / "sf.csv",
+        SF,
+        [
+            ["6078653", "2016-07-13 15:11:07+00:00", "2016-07-14 12:13:22+00:00", "Closed",
+             "Field Work has been completed.", "PUC Sewer Ops", "Sewer Issues", "Odor",
+             "Odor From_catch_basin", "Not associated with a specific address", "Web", "0.0", "0.0"],
+        ],
+    )  # fmt: skip
+    summary = run(path, preset="us311")  # the family: the city comes from the header
+    assert summary.mapping == "us311-sf"
+    appeal = Appeal.objects.get(external_source="us311-sf")
+    assert appeal.created_at == datetime(2016, 7, 13, 15, 11, 7, tzinfo=UTC)
+    assert appeal.lat is None and appeal.lon is None
+    assert appeal.title == "Sewer Issues - Odor"
+    assert appeal.description == "Odor\nOdor From_catch_basin"
+
+
+# --- custom mappings ---------------------------------------------------------------------------
+
+
+def test_custom_mapping_json(world, tmp_path):
+    path = write_csv(
+        tmp_path / "hotline.csv",
+        ["工单号", "标题", "内容", "补充", "受理时间", "办结时间", "结果", "类别"],
+        [["H-1", "路面塌陷", "幸福路有坑", "雨天积水", "2019年01月05日 10时21分",
+          "2019年01月06日 08时00分", "已修复", "ROAD"]],
+    )  # fmt: skip
+    mapping = tmp_path / "hotline.json"
+    mapping.write_text(
+        json.dumps(
+            {
+                "source": "hotline-2019",
+                "date_formats": ["%Y年%m月%d日 %H时%M分"],
+                "columns": {
+                    "external_id": "工单号",
+                    "title": "标题",
+                    "description": ["内容", "补充"],
+                    "created_at": "受理时间",
+                    "closed_at": "办结时间",
+                    "public_reply": "结果",
+                    "category": "类别",
+                },
+            },
+            ensure_ascii=False,
+        )
+    )
+    summary = run(path, mapping_file=mapping)
+    assert (summary.source, summary.created) == ("hotline-2019", 1)
+    appeal = Appeal.objects.get(external_source="hotline-2019", external_id="H-1")
+    assert appeal.description == "幸福路有坑\n雨天积水"
+    assert appeal.created_at == datetime(2019, 1, 5, 10, 21, tzinfo=SH)
+    assert appeal.closed_at == datetime(2019, 1, 6, 8, 0, tzinfo=SH)
+    assert appeal.category == world.cat_road and appeal.public_reply == "已修复"
+
+
+def test_custom_mapping_toml_with_zone_and_dayfirst(world, tmp_path):
+    path = write_csv(
+        tmp_path / "eu.csv", ["ref", "text", "opened"], [["E1", "Broken bench", "05/01/2019 10:00"]]
+    )
+    mapping = tmp_path / "eu.toml"
+    mapping.write_text(
+        'time_zone = "Europe/Berlin"\ndayfirst = true\n\n[columns]\n'
+        'external_id = "ref"\ndescription = "text"\ncreated_at = "opened"\n'
+    )
+    summary = run(path, mapping_file=mapping)
+    assert summary.source == "eu"  # the mapping file's name
+    appeal = Appeal.objects.get(external_id="E1")
+    assert appeal.created_at == datetime(2019, 1, 5, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert appeal.title == "Broken bench" and appeal.description == "Broken bench"
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"columns": {"colour": "x"}}', "unknown target field"),
+        ('{"columns": {"external_id": "nope", "created_at": "opened", "description": "text"}}',
+         "no column for external_id"),
+        ('{"columns": {}, "time_zone": "Mars/Olympus"}', "unknown time zone"),
+        ("{not json", "not valid"),
+    ],
+)  # fmt: skip
+def test_a_bad_mapping_stops_before_writing(world, tmp_path, content, message):
+    path = write_csv(tmp_path / "x.csv", ["ref", "text", "opened"], [["1", "t", "2019-01-01"]])
+    mapping = tmp_path / "m.json"
+    mapping.write_text(content)
+    with pytest.raises(MappingError, match=message):
+        run(path, mapping_file=mapping)
+    assert Appeal.objects.count() == 0
+
+
+def test_an_unknown_header_is_refused(world, tmp_path):
+    path = write_csv(tmp_path / "x.csv", ["a", "b"], [["1", "2"]])
+    with pytest.raises(MappingError, match="cannot tell the export's format"):
+        run(path)
+
+
+# --- idempotence, errors, truncation -----------------------------------------------------------
+
+
+def test_reimport_creates_nothing(world, tmp_path):
+    rows = [
+        [str(i), "U1", f"标题{i}", "2019/1/5 10:21:44", f"详情{i}", "交通运输"] for i in range(5)
+    ]
+    path = write_csv(tmp_path / "a.csv", GOV_LABELLED, rows)
+    first = run(path, batch_size=2)
+    assert first.created == 5 and Category.objects.filter(parent__code=PARENT_CODE).count() == 1
+    second = run(path, batch_size=2)
+    assert (second.rows_read, second.created, second.already_present, second.failed) == (5, 0, 5, 0)
+    assert Appeal.objects.count() == 5 and AppealEvent.objects.count() == 10
+    assert "already present: 5" in "\n".join(second.lines())
+
+
+def test_an_id_clash_with_another_text_is_reported(world, tmp_path):
+    write_csv(tmp_path / "a.csv", GOV_LABELLED, [["9", "U1", "路灯", "2019/1/5", "详情", ""]])
+    run(tmp_path / "a.csv")
+    write_csv(tmp_path / "b.csv", GOV_VOTES, [["9", "U2", "别的事", "2019/2/5", "别的", "0", "0"]])
+    summary = run(tmp_path / "b.csv")
+    assert (summary.created, summary.already_present, summary.failed) == (0, 0, 1)
+    (err,) = error_rows(summary)
+    assert err["external_id"] == "9" and "another title" in err["reason"]
+    assert err["value"] == "路灯"
+
+
+def test_bad_rows_go_to_the_error_report_and_the_import_goes_on(world, tmp_path):
+    path = write_csv(
+        tmp_path / "mixed.csv",
+        GOV_REPLIES,
+        [
+            ["1", "U", "好的", "2019/1/5 10:21:44", "详情", "", ""],
+            ["", "U", "没有编号", "2019/1/5 10:21:44", "详情", "", ""],
+            ["3", "U", "坏日期", "2019/13/45 99:00", "详情", "", ""],
+            ["4", "U", "", "2019/1/5 10:21:44", "", "", ""],
+            ["5", "U", "先答复后留言", "2019/1/5 10:21:44", "详情", "答复", "2019/1/4 10:00:00"],
+            ["6", "U", "没有时间", "", "详情", "", ""],
+            ["7", "U", "未来", "2999/1/1", "详情", "", ""],
+            ["8", "U", "好的二", "2019-01-05 10:21", "详情", "答复", "2019/1/6"],
+        ],
+    )
+    summary = run(path)
+    assert (summary.rows_read, summary.created, summary.failed) == (8, 2, 6)
+    assert summary.errors_path == str(tmp_path / "mixed.errors.csv")
+    errors = {(e["row"], e["field"], e["reason"]) for e in error_rows(summary)}
+    assert errors == {
+        ("3", "external_id (留言编号)", "missing id"),
+        ("4", "created_at (留言时间)", "unreadable date (month must be in 1..12)"),
+        ("5", "description (留言详情)", "no text (title and description empty)"),
+        ("6", "closed_at (答复时间)", "closed before it was created"),
+        ("7", "created_at (留言时间)", "missing creation time"),
+        ("8", "created_at (留言时间)", "in the future"),
+    }
+    by_row = {e["row"]: e for e in error_rows(summary)}
+    assert by_row["4"]["external_id"] == "3" and by_row["4"]["value"] == "2019/13/45 99:00"
+    assert sorted(Appeal.objects.values_list("external_id", flat=True)) == ["1", "8"]
+
+
+def test_no_errors_no_report_file(world, tmp_path):
+    path = write_csv(tmp_path / "ok.csv", GOV_LABELLED, [["1", "U", "t", "2019/1/5", "d", ""]])
+    summary = run(path)
+    assert summary.failed == 0 and not (tmp_path / "ok.errors.csv").exists()
+
+
+def test_unknown_categories_are_errors_with_no_create_categories(world, tmp_path):
+    path = write_csv(
+        tmp_path / "c.csv",
+        GOV_LABELLED,
+        [["1", "U", "t", "2019/1/5", "d", "住房"], ["2", "U", "t", "2019/1/5", "d", "交通运输"]],
+    )
+    summary = run(path, create_categories=False, errors_path=tmp_path / "report.csv")
+    assert (summary.created, summary.failed) == (1, 1)
+    (err,) = error_rows(summary)
+    assert (
+        err["row"] == "3" and err["field"] == "category (一级标签)" and err["value"] == "交通运输"
+    )
+    assert not Category.objects.filter(code=PARENT_CODE).exists()
+
+
+def test_text_too_long_is_truncated_and_flagged(world, tmp_path):
+    path = write_csv(
+        tmp_path / "long.csv",
+        GOV_LABELLED,
+        [["1", "U" * 90, "题" * 130, "2019/1/5", "长" * 5000, ""]],
+    )
+    summary = run(path)
+    assert summary.created == 1 and summary.truncated == 1
+    appeal = Appeal.objects.get()
+    assert len(appeal.title) == 120 and appeal.title.endswith("…")
+    assert len(appeal.description) == 4000 and len(appeal.reporter_name) == 80
+    data = appeal.events.get(kind=EventKind.CREATED).data
+    assert data["truncated"] == ["title", "description", "reporter_name"]
+
+
+def test_gb18030_csv(world, tmp_path):
+    path = write_csv(
+        tmp_path / "gbk.csv", GOV_LABELLED, [["1", "用户", "噪音扰民", "2019/1/5", "深夜施工", ""]],
+        encoding="gb18030",
+    )  # fmt: skip
+    assert run(path).created == 1
+    assert Appeal.objects.get().title == "噪音扰民"
+
+
+# --- XLSX ------------------------------------------------------------------------------------------
+
+
+def test_xlsx_with_datetime_cells_numbers_and_serials(world, tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "留言"
+    sheet.append(GOV_REPLIES)
+    sheet.append(
+        [188006, "U1", "路灯不亮", datetime(2019, 1, 5, 10, 21, 44), "详情", "已修", 43471.5]
+    )
+    sheet.append([188007.0, "U2", "井盖缺失", "2019/1/5 11:00:00", "详情二", None, None])
+    sheet.append([None, None, None, None, None, None, None])  # an empty row is skipped
+    path = tmp_path / "export.xlsx"
+    book.save(path)
+    summary = run(path)
+    assert (summary.rows_read, summary.created, summary.failed) == (2, 2, 0)
+    first = Appeal.objects.get(external_id="188006")
+    assert first.created_at == datetime(2019, 1, 5, 10, 21, 44, tzinfo=SH)
+    assert first.closed_at == datetime(2019, 1, 6, 12, 0, tzinfo=SH)  # serial 43471.5
+    assert Appeal.objects.get(external_id="188007").public_reply == ""
+
+
+def test_xlsx_reader_streams_in_read_only_mode(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["a", "b"])
+    for i in range(50):
+        book.active.append([i, f"x{i}"])
+    book.save(tmp_path / "t.xlsx")
+    with open_table(tmp_path / "t.xlsx") as table:
+        assert table._book.read_only
+        rows = iter(table)
+        assert next(rows) == (2, [0, "x0"])
+        assert table.position() == 1 and table.total == 50
+
+
+# --- streaming -----------------------------------------------------------------------------------
+
+
+def test_csv_reader_is_lazy(tmp_path):
+    path = write_csv(
+        tmp_path / "big.csv",
+        GOV_LABELLED,
+        [[str(i), "U", "标题", "2019/1/5", "详情" * 50, ""] for i in range(20_000)],
+    )
+    with open_table(path) as table:
+        rows = iter(table)
+        assert iter(rows) is rows  # a generator, not a list
+        number, cells = next(rows)
+        assert number == 2 and cells[0] == "0"
+        # Only the first buffered chunk has been read from a file of several megabytes.
+        assert table.position() < 64 * 1024 < table.total
+
+
+def test_a_quoted_cell_with_line_breaks_is_one_row(tmp_path):
+    path = write_csv(tmp_path / "nl.csv", ["a", "b"], [["1", "one\ntwo\nthree"], ["2", "x"]])
+    with open_table(path) as table:
+        assert list(table) == [(2, ["1", "one\ntwo\nthree"]), (3, ["2", "x"])]
+
+
+def test_batches_are_bounded(world, tmp_path, monkeypatch):
+    sizes = []
+    real = services.appeal_import_history
+
+    def spy(*, source, rows):
+        sizes.append(len(rows))
+        return real(source=source, rows=rows)
+
+    monkeypatch.setattr(importer.services, "appeal_import_history", spy)
+    rows = [[str(i), "U", f"t{i}", "2019/1/5", "d", ""] for i in range(23)]
+    summary = run(write_csv(tmp_path / "b.csv", GOV_LABELLED, rows), batch_size=10)
+    assert sizes == [10, 10, 3] and summary.created == 23
+
+
+def test_limit(world, tmp_path):
+    rows = [[str(i), "U", f"t{i}", "2019/1/5", "d", ""] for i in range(5)]
+    summary = run(write_csv(tmp_path / "l.csv", GOV_LABELLED, rows), limit=3)
+    assert summary.rows_read == 3 and Appeal.objects.count() == 3
+
+
+# --- command line --------------------------------------------------------------------------------
+
+
+def test_command_line_end_to_end(world, tmp_path):
+    path = write_csv(
+        tmp_path / "cli.csv",
+        GOV_LABELLED,
+        [
+            ["1", "U", "路灯", "2019/1/5 10:21:44", "详情", "交通运输"],
+            ["", "U", "x", "2019/1/5", "d", ""],
+        ],
+    )
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import", "appeals", str(path), stdout=out, stderr=err)
+    text = out.getvalue()
+    assert "rows read:       2" in text and "created:         1" in text
+    assert "failed:          1" in text and "missing id" in text
+    assert "cli.csv" in err.getvalue()  # the progress bar
+    assert (tmp_path / "cli.errors.csv").exists()
+    out = io.StringIO()
+    call_command("import", "appeals", str(path), "--no-progress", "--source", "gov-zh", stdout=out)
+    assert "already present: 1" in out.getvalue() and "created:         0" in out.getvalue()
+    assert Appeal.objects.count() == 1
+
+
+def test_command_line_refuses_what_cannot_work(world, tmp_path):
+    with pytest.raises(CommandError, match="cannot open"):
+        call_command("import", "appeals", str(tmp_path / "missing.csv"), "--no-progress")
+    path = write_csv(tmp_path / "x.csv", ["a"], [["1"]])
+    with pytest.raises(CommandError, match="cannot tell"):
+        call_command("import", "appeals", str(path), "--no-progress")
+    with pytest.raises(CommandError, match="not both"):
+        call_command("import", "appeals", str(path), "--preset", "gov-zh", "--mapping", "m.json")
