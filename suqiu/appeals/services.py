@@ -1413,10 +1413,13 @@ def _import_batch(
     source: str, rows: list[ImportedAppeal], actor: Actor, label: str
 ) -> ImportOutcome:
     ids = {row.external_id for row in rows}
+    # ``exclude(external_id="")`` repeats the unique index's condition, so the look-up uses
+    # that (partial) index instead of scanning the table.
     stored = dict(
-        Appeal.objects.filter(external_source=source, external_id__in=ids).values_list(
-            "external_id", "title"
-        )
+        Appeal.objects.filter(external_source=source, external_id__in=ids)
+        .exclude(external_id="")
+        .order_by()
+        .values_list("external_id", "title")
     )
     present: list[tuple[ImportedAppeal, str]] = []
     new: list[tuple[ImportedAppeal, Appeal]] = []
@@ -1471,7 +1474,10 @@ def _import_batch(
         by_id = dict(
             Appeal.objects.filter(
                 external_source=source, external_id__in=[a.external_id for a in appeals]
-            ).values_list("external_id", "pk")
+            )
+            .exclude(external_id="")
+            .order_by()
+            .values_list("external_id", "pk")
         )
         for appeal in appeals:
             appeal.pk = by_id[appeal.external_id]
