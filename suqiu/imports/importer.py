@@ -385,6 +385,8 @@ def import_appeals(
                 outcome = services.appeal_import_history(source=source, rows=batch)
                 summary.created += outcome.created
                 for row, stored_title in outcome.present:
+                    if row.data.get("truncated"):
+                        summary.truncated -= 1  # counted when read; not stored after all
                     if stored_title == row.title.strip():
                         summary.already_present += 1
                     else:

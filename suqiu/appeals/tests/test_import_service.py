@@ -177,3 +177,40 @@ def test_the_source_name_is_checked(world):
         services.appeal_import_history(source="", rows=[imported()])
     with pytest.raises(ValidationFailed):
         services.appeal_import_history(source="x" * 41, rows=[imported()])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_of_the_same_rows_at_once_store_each_row_once():
+    """Two processes importing the same file at the same moment: the second waits on the
+    unique index, rolls back, looks again and finds the rows present; nothing twice."""
+    import threading
+
+    from django.db import connection
+
+    from suqiu.core.testing import build_world
+
+    build_world()
+    rows = [imported(str(i)) for i in range(200)]
+    barrier = threading.Barrier(2)
+    outcomes: list = [None, None]
+
+    def run(i):
+        try:
+            barrier.wait(timeout=30)
+            outcomes[i] = services.appeal_import_history(source="gov-zh", rows=rows)
+        except Exception as exc:  # noqa: BLE001 - inspected below
+            outcomes[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert all(isinstance(o, services.ImportOutcome) for o in outcomes), outcomes
+    assert sorted(o.created for o in outcomes) == [0, 200]
+    assert sorted(len(o.present) for o in outcomes) == [0, 200]
+    assert Appeal.objects.filter(external_source="gov-zh").count() == 200
+    assert AppealEvent.objects.count() == 400

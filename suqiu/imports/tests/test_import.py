@@ -368,6 +368,8 @@ def test_text_too_long_is_truncated_and_flagged(world, tmp_path):
     assert len(appeal.description) == 4000 and len(appeal.reporter_name) == 80
     data = appeal.events.get(kind=EventKind.CREATED).data
     assert data["truncated"] == ["title", "description", "reporter_name"]
+    again = run(path)
+    assert (again.already_present, again.truncated) == (1, 0)
 
 
 def test_gb18030_csv(world, tmp_path):
