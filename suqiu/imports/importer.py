@@ -322,6 +322,24 @@ def external_id_of(value) -> str:
     return text
 
 
+ANALYZE_EVERY = 20_000
+
+
+def refresh_statistics() -> None:
+    """PostgreSQL: ``ANALYZE`` the appeals table. The id look-up of each batch uses the unique
+    (source, id) index only when the planner knows the source has many rows; a big import into
+    a table whose statistics predate it (autovacuum off, or not yet run) would otherwise scan
+    every row of the source per batch (287 ms instead of 3 ms per 1,000 ids at 100,000 rows).
+    Cheap: ANALYZE samples at most 30,000 rows."""
+    from django.db import connection
+
+    from suqiu.appeals.models import Appeal
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(Appeal._meta.db_table)}")
+
+
 def import_appeals(
     path: Path | str,
     *,
@@ -373,6 +391,8 @@ def import_appeals(
                 dynamic_ncols=True,
             )
         shown = 0
+        analyzed_at = 0
+        refresh_statistics()
 
         def fail(number: int, external_id: str, target: str, reason: str, value="") -> None:
             summary.failed += 1
@@ -380,10 +400,13 @@ def import_appeals(
             report.add(number, external_id, target, reason, value)
 
         def flush(batch: list[ImportedAppeal]) -> None:
-            nonlocal shown
+            nonlocal shown, analyzed_at
             if batch:
                 outcome = services.appeal_import_history(source=source, rows=batch)
                 summary.created += outcome.created
+                if summary.created - analyzed_at >= ANALYZE_EVERY:
+                    refresh_statistics()
+                    analyzed_at = summary.created
                 for row, stored_title in outcome.present:
                     if row.data.get("truncated"):
                         summary.truncated -= 1  # counted when read; not stored after all
