@@ -498,3 +498,31 @@ def test_command_line_refuses_what_cannot_work(world, tmp_path):
         call_command("import", "appeals", str(path), "--no-progress")
     with pytest.raises(CommandError, match="not both"):
         call_command("import", "appeals", str(path), "--preset", "gov-zh", "--mapping", "m.json")
+
+
+# --- pages -----------------------------------------------------------------------------------------
+
+
+def test_imported_appeal_on_the_workbench_and_the_tracking_page(world, tmp_path):
+    from django.test import Client
+    from django.urls import reverse
+
+    reply = "已组织人员修复路面。"
+    path = write_csv(
+        tmp_path / "r.csv",
+        GOV_REPLIES,
+        [["2554", "A00023583", "潇楚南路怎么还没修好", "2019/4/24 16:03:40", "路挖得稀烂。", reply,
+          "2019/5/9 9:49:10"]],
+    )  # fmt: skip
+    run(path)
+    appeal = Appeal.objects.get()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(world.dispatcher)
+    page = client.get(reverse("workbench:appeal", args=[appeal.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "潇楚南路怎么还没修好" in html and reply in html
+    public = Client(HTTP_ACCEPT_LANGUAGE="en").get(
+        reverse("resident:track_detail", args=[appeal.tracking_code])
+    )
+    assert public.status_code == 200 and reply in public.content.decode()
