@@ -196,6 +196,82 @@ def test_sf_311_export_keeps_utc_and_drops_zero_coordinates(world, tmp_path):
     assert appeal.description == "Odor\nOdor From_catch_basin"
 
 
+LA = [
+    "SRNumber", "CreatedDate", "UpdatedDate", "ActionTaken", "Owner", "RequestType", "Status",
+    "RequestSource", "Anonymous", "ClosedDate", "Address", "Latitude", "Longitude",
+]  # fmt: skip
+BOSTON = [
+    "_orig_index", "case_enquiry_id", "open_dt", "sla_target_dt", "closed_dt", "on_time",
+    "case_status", "closure_reason", "case_title", "subject", "reason", "type", "queue",
+    "department", "location", "latitude", "longitude", "source",
+]  # fmt: skip
+
+
+def test_la_311_export_in_los_angeles_time(world, tmp_path):
+    path = write_csv(
+        tmp_path / "la.csv",
+        LA,
+        [
+            ["1-870704831", "12/31/2017 11:59:58 PM", "04/09/2018 09:25:28 AM", "SR Created",
+             "BOS", "Homeless Encampment", "Closed", "Call", "N", "04/09/2018 09:18:35 AM",
+             "2111 W BELLEVUE AVE, 90026", "34.073216645", "-118.266861909"],
+            # Closed on the day it was made, the closing date without a time: closed that day.
+            ["1-870332239", "12/30/2017 05:16:06 PM", "", "SR Created", "BOS", "Bulky Items",
+             "Closed", "Self Service", "Y", "12/30/2017 12:00:00 AM", "", "", ""],
+        ],
+    )  # fmt: skip
+    summary = run(path)
+    assert (summary.mapping, summary.created, summary.failed) == ("us311-la", 2, 0)
+    la = ZoneInfo("America/Los_Angeles")
+    camp = Appeal.objects.get(external_id="1-870704831")
+    assert camp.created_at == datetime(2017, 12, 31, 23, 59, 58, tzinfo=la)
+    assert camp.closed_at == datetime(2018, 4, 9, 9, 18, 35, tzinfo=la)
+    assert camp.title == "Homeless Encampment" and camp.category.name == "Homeless Encampment"
+    assert camp.events.get(kind=EventKind.CREATED).data["source_agency"] == "BOS"
+    bulky = Appeal.objects.get(external_id="1-870332239")
+    assert bulky.closed_at == bulky.created_at
+    assert bulky.events.get(kind=EventKind.CREATED).data["closed_date_only"] is True
+
+
+def test_boston_311_open_cases_enter_closed_without_reply(world, tmp_path):
+    path = write_csv(
+        tmp_path / "boston.csv",
+        BOSTON,
+        [["51", "101005870246", "2025-01-24 03:24:56", "2025-02-07 03:30:00", "", "OVERDUE",
+          "Open", " ", "Street Light Outages", "Public Works Department", "Street Lights",
+          "Street Light Outages", "PWDx_Street Light Outages", "PWDx",
+          "9-15 Orleans St  East Boston  MA  02128", "42.3668659733", "-71.0387666126",
+          "Citizens Connect App"]],
+    )  # fmt: skip
+    summary = run(path)
+    assert (summary.mapping, summary.created) == ("us311-boston", 1)
+    appeal = Appeal.objects.get(external_source="us311-boston", external_id="101005870246")
+    assert appeal.created_at == datetime(
+        2025, 1, 24, 3, 24, 56, tzinfo=ZoneInfo("America/New_York")
+    )
+    assert appeal.status == Status.CLOSED and appeal.public_reply == ""
+    assert appeal.description == "Street Light Outages\nStreet Lights"
+    closing = appeal.events.get(kind=EventKind.RESOLVE)
+    assert closing.data["no_reply"] is True and closing.data["source_status"] == "Open"
+
+
+@pytest.mark.parametrize(
+    "header, preset",
+    [(GOV_LABELLED, "gov-zh"), (GOV_VOTES, "gov-zh"), (GOV_REPLIES, "gov-zh"),
+     (GOV_UNLABELLED, "gov-zh"), (SF, "us311-sf"), (NYC, "us311-nyc"), (LA, "us311-la"),
+     (BOSTON, "us311-boston")],
+)  # fmt: skip
+def test_the_header_picks_the_preset(header, preset):
+    from suqiu.imports.presets import choose
+
+    assert choose(header, None).name == preset
+    if preset.startswith("us311"):
+        assert choose(header, "us311").name == preset
+    else:
+        with pytest.raises(MappingError):
+            choose(header, "us311")
+
+
 # --- custom mappings ---------------------------------------------------------------------------
 
 
