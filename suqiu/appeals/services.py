@@ -1469,18 +1469,18 @@ def _import_batch(
                 ),
             )
         )
-    appeals = Appeal.objects.bulk_create([appeal for _row, appeal in new])
-    if any(appeal.pk is None for appeal in appeals):  # a backend that returns no ids
-        by_id = dict(
-            Appeal.objects.filter(
-                external_source=source, external_id__in=[a.external_id for a in appeals]
-            )
-            .exclude(external_id="")
-            .order_by()
-            .values_list("external_id", "pk")
+    appeals = [appeal for _row, appeal in new]
+    _insert_rows(Appeal, appeals)
+    ids = dict(
+        Appeal.objects.filter(
+            external_source=source, external_id__in=[a.external_id for a in appeals]
         )
-        for appeal in appeals:
-            appeal.pk = by_id[appeal.external_id]
+        .exclude(external_id="")
+        .order_by()
+        .values_list("external_id", "pk")
+    )
+    for appeal in appeals:
+        appeal.pk = ids[appeal.external_id]
     events = []
     for row, appeal in new:
         mark = {"imported": True, "source": source, **(row.data or {})}
@@ -1514,5 +1514,30 @@ def _import_batch(
                 data={**mark, "no_reply": not appeal.public_reply},
             )
         )
-    AppealEvent.objects.bulk_create(events)
+    _insert_rows(AppealEvent, events)
     return ImportOutcome(created=len(appeals), present=present)
+
+
+def _insert_rows(model, objs: list) -> None:
+    """INSERT ``objs`` with one ``executemany``: ``bulk_create`` without compiling the SQL value
+    by value, which was four fifths of an import's CPU. Each value is prepared as Django
+    prepares it (``pre_save`` then ``get_db_prep_save``); no ids come back, no signals are sent
+    (``bulk_create`` sends none either)."""
+    from django.db import connections, router
+
+    # The database wrapper itself: through the ``django.db.connection`` proxy every value's
+    # preparation would look the connection up again (a tenth of the CPU).
+    connection = connections[router.db_for_write(model)]
+    fields = [f for f in model._meta.local_concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(model._meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    rows = [
+        tuple(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields) for obj in objs
+    ]
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
