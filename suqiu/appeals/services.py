@@ -1387,9 +1387,9 @@ def appeal_import_history(
     source has none). The area comes from the point's grid, else the default area. Intake hooks
     (duplicates, routing, notifications) do not run: this is history, not intake.
 
-    Rows are inserted with ``bulk_create``. Should the batch hit a unique constraint (a tracking
-    code clash, or another import storing the same ids at the same moment) it is rolled back and
-    tried again, the ids looked up afresh.
+    Rows are inserted in bulk (``_insert_rows``). Should the batch hit a unique constraint (a
+    tracking code clash, or another import storing the same ids at the same moment) it is rolled
+    back and tried again, the ids looked up afresh.
     """
     if not source or len(source) > 40:
         raise ValidationFailed(
