@@ -49,7 +49,7 @@ from suqiu.core import clock
 from suqiu.imports.categories import CategoryResolver
 from suqiu.imports.dates import DateError, parse_when
 from suqiu.imports.presets import JOINED, Mapping, choose, load_mapping
-from suqiu.imports.readers import BadRow, Table, open_table
+from suqiu.imports.readers import BadRow, ReadError, Table, open_table
 
 TRUNCATE = {
     "title": services.TITLE_MAX,
@@ -376,6 +376,8 @@ def import_appeals(
         categories = CategoryResolver(create=create_categories)
         mapper = RowMapper(mapping, table.header, categories)
         report_path = Path(errors_path) if errors_path else default_errors_path(path)
+        if not report_path.parent.is_dir():
+            raise ReadError(f"no folder {report_path.parent} for the error report")
         summary.errors_path = str(report_path)
         report = ErrorReport(report_path)
         bar = None

@@ -572,6 +572,11 @@ def test_command_line_refuses_what_cannot_work(world, tmp_path):
     path = write_csv(tmp_path / "x.csv", ["a"], [["1"]])
     with pytest.raises(CommandError, match="cannot tell"):
         call_command("import", "appeals", str(path), "--no-progress")
+    with pytest.raises(CommandError, match="for the error report"):
+        call_command(
+            "import", "appeals", str(write_csv(tmp_path / "g.csv", GOV_LABELLED, [])),
+            "--no-progress", "--errors", str(tmp_path / "nowhere" / "e.csv"),
+        )  # fmt: skip
     with pytest.raises(CommandError, match="not both"):
         call_command("import", "appeals", str(path), "--preset", "gov-zh", "--mapping", "m.json")
 
