@@ -58,13 +58,15 @@ def terms_of(title: str, description: str, place_label: str = "") -> list[str]:
     return out
 
 
-@dataclass
+@dataclass(slots=True)
 class Doc:
-    """One appeal as the clustering sees it."""
+    """One appeal as the clustering sees it (slots: a 30-day window of a megacity is 1.5 M of
+    these). ``terms`` is the space-separated string ``terms_of`` gives, as stored; the title is
+    filled in only for the hotspots' representatives."""
 
     id: int
     block: str
-    terms: Sequence[str]
+    terms: str
     created_at: datetime
     title: str = ""
     place_label: str = ""
@@ -144,10 +146,6 @@ def heat_of(members: Sequence[Doc], *, window_start: datetime, window_end: datet
     }
 
 
-def _identity(terms):
-    return terms
-
-
 def vectorise(docs: Sequence[Doc]):
     """TF-IDF rows (CSR, L2-normalised) of the docs' terms, and the vocabulary (index → term)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -155,7 +153,7 @@ def vectorise(docs: Sequence[Doc]):
     # Words in more than a fifth of a large window say nothing about one problem; a small
     # window (a street's week) is too small to tell.
     vectoriser = TfidfVectorizer(
-        analyzer=_identity,
+        analyzer=str.split,
         sublinear_tf=True,
         min_df=2,
         max_df=0.2 if len(docs) >= 1000 else 1.0,
@@ -167,22 +165,19 @@ def vectorise(docs: Sequence[Doc]):
 
 def _components(sub, threshold: float):
     """Connected components of the block's similarity graph at ``threshold``."""
-    from scipy.sparse import csr_matrix
+    from scipy.sparse import vstack
     from scipy.sparse.csgraph import connected_components
 
     n = sub.shape[0]
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    chunk = 2000
     subt = sub.T.tocsc()
+    chunk = 2000  # rows of the similarity matrix at a time: memory stays bounded in big blocks
+    pieces = []
     for start in range(0, n, chunk):
-        sims = (sub[start : start + chunk] @ subt).tocoo()
-        keep = sims.data >= threshold
-        rows.append(sims.row[keep] + start)
-        cols.append(sims.col[keep])
-    r = np.concatenate(rows) if rows else np.empty(0, dtype=np.int32)
-    c = np.concatenate(cols) if cols else np.empty(0, dtype=np.int32)
-    graph = csr_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(n, n))
+        sims = (sub[start : start + chunk] @ subt).tocsr()
+        sims.data = (sims.data >= threshold).astype(np.int8)
+        sims.eliminate_zeros()
+        pieces.append(sims)
+    graph = pieces[0] if len(pieces) == 1 else vstack(pieces, format="csr")
     return connected_components(graph, directed=False)
 
 
@@ -197,7 +192,7 @@ def _centroid_sims(sub, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _split(sub, idx: np.ndarray, threshold: float, cohesion: float, min_size: int):
     """Yield (indices, cohesion, centroid) of coherent components of ``idx`` (block-local)."""
-    n_comp, labels = _components(sub[idx], threshold)
+    n_comp, labels = _components(sub if len(idx) == sub.shape[0] else sub[idx], threshold)
     for label in range(n_comp):
         part = idx[labels == label]
         if len(part) < min_size:
@@ -210,6 +205,27 @@ def _split(sub, idx: np.ndarray, threshold: float, cohesion: float, min_size: in
             yield part, mean, centroid
 
 
+def _merge(sub, parts: list, merge: float):
+    """Join the block's clusters whose centroids are at least ``merge`` alike (one problem
+    told in two vocabularies: "油烟扰民" and "噪音扰民" of the same shops)."""
+    if len(parts) < 2 or merge >= 1:
+        return parts
+    from scipy.sparse.csgraph import connected_components
+
+    centroids = np.vstack([c for _p, _m, c in parts])
+    n_comp, labels = connected_components(centroids @ centroids.T >= merge, directed=False)
+    if n_comp == len(parts):
+        return parts
+    out = []
+    for label in range(n_comp):
+        group = np.concatenate(
+            [p for (p, _m, _c), lab in zip(parts, labels, strict=True) if lab == label]
+        )
+        sims, centroid = _centroid_sims(sub, group)
+        out.append((group, float(sims.mean()), centroid))
+    return out
+
+
 def cluster(
     docs: Sequence[Doc],
     *,
@@ -219,29 +235,37 @@ def cluster(
     cohesion: float = 0.4,
     min_size: int = 3,
     min_reporters: int = 2,
+    merge: float = 0.5,
 ) -> list[Cluster]:
     """The hotspots among ``docs``, hottest first (see the module docstring)."""
     if len(docs) < min_size:
         return []
+    # In block order, so that each block is a slice of rows of one matrix.
+    docs = sorted(docs, key=lambda d: d.block)
     matrix, vocabulary = vectorise(docs)
-    blocks: dict[str, list[int]] = {}
-    for i, d in enumerate(docs):
-        blocks.setdefault(d.block, []).append(i)
     out: list[Cluster] = []
-    for members in blocks.values():
-        if len(members) < min_size:
+    start = 0
+    while start < len(docs):
+        end = start + 1
+        block = docs[start].block
+        while end < len(docs) and docs[end].block == block:
+            end += 1
+        first, start = start, end
+        if end - first < min_size:
             continue
-        idx = np.asarray(members)
-        sub = matrix[idx]
-        for part, mean, centroid in _split(sub, np.arange(len(idx)), threshold, cohesion, min_size):
+        idx = np.arange(first, end)
+        sub = matrix[first:end]
+        found = list(_split(sub, np.arange(len(idx)), threshold, cohesion, min_size))
+        for part, mean, centroid in _merge(sub, found, merge):
             chosen = [docs[i] for i in idx[part]]
             sims = np.asarray(sub[part] @ centroid).ravel()
             representative = chosen[int(np.argmax(sims))]
-            top = [vocabulary[j] for j in np.argsort(centroid)[::-1][:5] if centroid[j] > 0]
+            nonzero = np.flatnonzero(centroid)
+            top = [vocabulary[j] for j in nonzero[np.argsort(-centroid[nonzero])[:5]]]
             labels = Counter(d.place_label for d in chosen if d.place_label)
             place = labels.most_common(1)[0][0] if labels else ""
-            parts = heat_of(chosen, window_start=window_start, window_end=window_end)
-            if parts["reporters"] < min_reporters:
+            heat = heat_of(chosen, window_start=window_start, window_end=window_end)
+            if heat["reporters"] < min_reporters:
                 continue  # one person writing again and again is a case, not a hotspot
             out.append(
                 Cluster(
@@ -250,8 +274,8 @@ def cluster(
                     place_label=place,
                     top_terms=top,
                     cohesion=round(mean, 3),
-                    heat=parts["heat"],
-                    parts=parts,
+                    heat=heat["heat"],
+                    parts=heat,
                     similarity={
                         d.id: round(float(s), 4) for d, s in zip(chosen, sims, strict=True)
                     },

@@ -164,7 +164,6 @@ def load_docs(start: datetime, end: datetime) -> list[clustering.Doc]:
             "place_label",
             "terms",
             "appeal__created_at",
-            "appeal__title",
             "appeal__reporter_id",
             "appeal__reporter_phone",
             "appeal__reporter_name",
@@ -174,7 +173,7 @@ def load_docs(start: datetime, end: datetime) -> list[clustering.Doc]:
         .order_by()
     )
     docs = []
-    for pk, block, label, terms, created, title, rid, phone, name, up, down in rows.iterator(
+    for pk, block, label, terms, created, rid, phone, name, up, down in rows.iterator(
         chunk_size=20000
     ):
         reporter = f"u{rid}" if rid else (f"p{phone}" if phone else (f"n{name}" if name else ""))
@@ -182,9 +181,8 @@ def load_docs(start: datetime, end: datetime) -> list[clustering.Doc]:
             clustering.Doc(
                 id=pk,
                 block=block,
-                terms=terms.split(),
+                terms=terms,
                 created_at=created,
-                title=title,
                 place_label=label,
                 reporter=reporter,
                 support_votes=up,
@@ -230,6 +228,7 @@ def run(
     seconds["features"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
     docs = load_docs(start, end)
+    n_docs = len(docs)
     seconds["load"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
     options = {}
@@ -238,13 +237,21 @@ def run(
     elif getattr(settings, "SUQIU_HOTSPOTS_THRESHOLD", None):
         options["threshold"] = float(settings.SUQIU_HOTSPOTS_THRESHOLD)
     clusters = clustering.cluster(docs, window_start=start, window_end=end, **options)
+    del docs  # the members live on in the clusters
+    titles = dict(
+        Appeal.objects.filter(pk__in=[c.representative.id for c in clusters]).values_list(
+            "pk", "title"
+        )
+    )
+    for c in clusters:
+        c.representative.title = titles.get(c.representative.id, "")
     seconds["cluster"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
     created, updated, removed = store(name, start, end, clusters)
     seconds["store"] = round(time.perf_counter() - t, 3)
     result = RunResult(
         window=name,
-        appeals=len(docs),
+        appeals=n_docs,
         featurised=featurised,
         hotspots=len(clusters),
         created=created,
