@@ -262,8 +262,10 @@ def cluster(
             representative = chosen[int(np.argmax(sims))]
             nonzero = np.flatnonzero(centroid)
             top = [vocabulary[j] for j in nonzero[np.argsort(-centroid[nonzero])[:5]]]
+            # The place most members name, when at least half of them name it.
             labels = Counter(d.place_label for d in chosen if d.place_label)
-            place = labels.most_common(1)[0][0] if labels else ""
+            place, named = labels.most_common(1)[0] if labels else ("", 0)
+            place = place if named * 2 >= len(chosen) else ""
             heat = heat_of(chosen, window_start=window_start, window_end=window_end)
             if heat["reporters"] < min_reporters:
                 continue  # one person writing again and again is a case, not a hotspot

@@ -197,6 +197,29 @@ def load_docs(start: datetime, end: datetime) -> list[clustering.Doc]:
     return docs
 
 
+def _label_places(clusters: list[clustering.Cluster]) -> None:
+    """A hotspot compared within a grid is placed by its grid (and community, unless the grid's
+    name says it), with the place its appeals name when most of them name one ("…·幸福花园");
+    one compared within a place named in the texts keeps the most common spelling, or the
+    canonical name when the spellings are many ("丽发新城")."""
+    from suqiu.directory.models import Grid
+
+    ids = {int(c.members[0].block[2:]) for c in clusters if c.members[0].block.startswith("g:")}
+    names = {
+        g.pk: g.name
+        if not g.community_id or g.name.startswith(g.community.name)
+        else f"{g.community.name} {g.name}"
+        for g in Grid.objects.filter(pk__in=ids).select_related("community")
+    }
+    for c in clusters:
+        block = c.members[0].block
+        if block.startswith("g:") and int(block[2:]) in names:
+            grid = names[int(block[2:])]
+            c.place_label = f"{grid}·{c.place_label}" if c.place_label else grid
+        elif block.startswith("p:") and not c.place_label:
+            c.place_label = block[2:]
+
+
 @dataclass
 class RunResult:
     window: str
@@ -245,6 +268,7 @@ def run(
     )
     for c in clusters:
         c.representative.title = titles.get(c.representative.id, "")
+    _label_places(clusters)
     seconds["cluster"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
     created, updated, removed = store(name, start, end, clusters)
@@ -291,21 +315,24 @@ def _fields_of(c: clustering.Cluster, start: datetime, end: datetime, now: datet
 
 def store(name: str, start: datetime, end: datetime, clusters: list[clustering.Cluster]):
     """Replace the window's hotspots with ``clusters``, keeping ids where members carry over.
-    Returns (created, updated, removed)."""
+    Returns (created, updated, removed). Bulk statements throughout: a megacity's month has
+    tens of thousands of hotspots."""
     now = clock.now()
-    created = updated = removed = 0
     with transaction.atomic():
         stored = {
             h.pk: h for h in Hotspot.objects.select_for_update().filter(window=name).order_by("pk")
         }
-        members_of: dict[int, set[int]] = {pk: set() for pk in stored}
+        members_of: dict[int, dict[int, int]] = {pk: {} for pk in stored}  # appeal → row id
         hotspot_of: dict[int, list[int]] = {}
-        for hid, aid in HotspotMember.objects.filter(hotspot__window=name).values_list(
-            "hotspot_id", "appeal_id"
+        for row_id, hid, aid in HotspotMember.objects.filter(hotspot__window=name).values_list(
+            "pk", "hotspot_id", "appeal_id"
         ):
-            members_of[hid].add(aid)
+            members_of[hid][aid] = row_id
             hotspot_of.setdefault(aid, []).append(hid)
         taken: set[int] = set()
+        fresh: list[tuple[Hotspot, clustering.Cluster]] = []
+        changed: list[Hotspot] = []
+        gone_rows: list[int] = []
         new_members: list[HotspotMember] = []
         for c in clusters:
             ids = {d.id for d in c.members}
@@ -317,36 +344,42 @@ def store(name: str, start: datetime, end: datetime, clusters: list[clustering.C
                     break
             fields = _fields_of(c, start, end, now)
             if match is None:
-                hotspot = Hotspot.objects.create(window=name, **fields)
-                created += 1
-                add = ids
-            else:
-                taken.add(match)
-                hotspot = stored[match]
-                for k, v in fields.items():
-                    setattr(hotspot, k, v)
-                hotspot.save()
-                updated += 1
-                old = members_of[match]
-                gone = old - ids
-                if gone:
-                    HotspotMember.objects.filter(hotspot=hotspot, appeal_id__in=gone).delete()
-                add = ids - old
+                fresh.append((Hotspot(window=name, **fields), c))
+                continue
+            taken.add(match)
+            hotspot = stored[match]
+            for k, v in fields.items():
+                setattr(hotspot, k, v)
+            changed.append(hotspot)
+            old = members_of[match]
+            gone_rows.extend(row for aid, row in old.items() if aid not in ids)
             new_members.extend(
                 HotspotMember(hotspot=hotspot, appeal_id=a, similarity=c.similarity.get(a, 0))
-                for a in add
+                for a in ids
+                if a not in old
             )
+        Hotspot.objects.bulk_create([h for h, _c in fresh], batch_size=1000)
+        for hotspot, c in fresh:
+            new_members.extend(
+                HotspotMember(hotspot=hotspot, appeal_id=d.id, similarity=c.similarity.get(d.id, 0))
+                for d in c.members
+            )
+        if changed:
+            Hotspot.objects.bulk_update(
+                changed, [*_fields_of(clusters[0], start, end, now)], batch_size=1000
+            )
+        for i in range(0, len(gone_rows), 5000):
+            HotspotMember.objects.filter(pk__in=gone_rows[i : i + 5000]).delete()
         HotspotMember.objects.bulk_create(new_members, batch_size=5000)
         lost = [pk for pk in stored if pk not in taken]
         keep = [pk for pk in lost if stored[pk].project_id]
         drop = [pk for pk in lost if not stored[pk].project_id]
         if keep:
             Hotspot.objects.filter(pk__in=keep).update(is_current=False, updated_at=now)
-        if drop:
-            HotspotMember.objects.filter(hotspot_id__in=drop).delete()
-            Hotspot.objects.filter(pk__in=drop).delete()
-            removed = len(drop)
-    return created, updated, removed
+        for i in range(0, len(drop), 5000):
+            HotspotMember.objects.filter(hotspot_id__in=drop[i : i + 5000]).delete()
+            Hotspot.objects.filter(pk__in=drop[i : i + 5000]).delete()
+    return len(fresh), len(changed), len(drop)
 
 
 # --- The worker's duty -------------------------------------------------------------------------
