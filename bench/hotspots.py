@@ -307,7 +307,7 @@ def _phase_scale(args) -> dict:
                     block = f"a:{area}"
                 f_buf.write(
                     f"{pk}\t{_copy_escape(block)}\t{_copy_escape(label)}\t{rank}\t"
-                    f"{_copy_escape(terms)}\t{now.isoformat()}\n"
+                    f"{_copy_escape(terms)}\t{services.FEATURES_VERSION}\t{now.isoformat()}\n"
                 )
         with raw.cursor() as cur:
             with cur.copy(copy.sql()) as cp:
@@ -315,7 +315,7 @@ def _phase_scale(args) -> dict:
             if with_features:
                 with cur.copy(
                     "COPY hotspots_appealfeatures (appeal_id, block, place_label, place_rank, "
-                    "terms, computed_at) FROM STDIN"
+                    "terms, version, computed_at) FROM STDIN"
                 ) as cp:
                     cp.write(f_buf.getvalue())
 

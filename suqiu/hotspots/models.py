@@ -24,6 +24,7 @@ class AppealFeatures(models.Model):
     place_label = models.CharField(max_length=120, blank=True)
     place_rank = models.SmallIntegerField(default=-1)
     terms = models.TextField(blank=True)  # space-separated
+    version = models.PositiveSmallIntegerField(default=0)  # services.FEATURES_VERSION
     computed_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

@@ -24,6 +24,7 @@ from datetime import time as dtime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,6 +48,8 @@ from suqiu.hotspots.models import (
 log = logging.getLogger("suqiu.hotspots")
 
 DEFAULT_DAYS = 30
+# Raise when features_of changes: the next run recomputes the features of its window.
+FEATURES_VERSION = 2
 CELL_DEGREES = 0.005  # about 500 m: the block of an appeal with a point but no grid
 FEATURE_BATCH = 2000
 HOTSPOT_ROLES = ("dispatcher", "leader", "admin")
@@ -97,7 +100,12 @@ def features_of(
         block = f"p:{place.key}"
     else:
         block = f"a:{area_id}"
-    terms = " ".join(clustering.terms_of(title, description, label))
+    # Every place named is the block's business, not the problem's ("坪山大道与龙兴北路交叉口").
+    named = " ".join(
+        p.label
+        for p in places.extract_all(f"{title}。{description[: clustering.DESCRIPTION_CHARS]}")
+    )
+    terms = " ".join(clustering.terms_of(title, description, f"{label} {named}"))
     return block[:120], label[:120], rank, terms
 
 
@@ -108,10 +116,13 @@ def _window_appeals(start: datetime, end: datetime):
 
 
 def featurise_missing(start: datetime, end: datetime) -> int:
-    """Compute the features of the window's appeals that have none. Returns how many."""
+    """Compute the features of the window's appeals that have none (or have them from an
+    older ``FEATURES_VERSION``). Returns how many."""
     done = 0
     last_id = 0
-    base = _window_appeals(start, end).filter(hotspot_features__isnull=True)
+    base = _window_appeals(start, end).filter(
+        Q(hotspot_features__isnull=True) | ~Q(hotspot_features__version=FEATURES_VERSION)
+    )
     while True:
         rows = list(
             base.filter(pk__gt=last_id)
@@ -140,11 +151,16 @@ def featurise_missing(start: datetime, end: datetime) -> int:
                     place_label=label,
                     place_rank=rank,
                     terms=terms,
+                    version=FEATURES_VERSION,
                     computed_at=now,
                 )
             )
-        # Two runs at once (an operator's CLI next to the worker) may compute the same rows.
-        AppealFeatures.objects.bulk_create(batch, ignore_conflicts=True)
+        with transaction.atomic():
+            AppealFeatures.objects.filter(
+                appeal_id__in=[r[0] for r in rows], version__lt=FEATURES_VERSION
+            ).delete()
+            # Two runs at once (an operator's CLI next to the worker) may compute the same rows.
+            AppealFeatures.objects.bulk_create(batch, ignore_conflicts=True)
         done += len(batch)
         last_id = rows[-1][0]
 

@@ -353,3 +353,19 @@ def test_the_command_prints_the_top(planted, capsys):
     out = capsys.readouterr().out
     assert "4 hotspots" in out
     assert "  1. heat" in out and "垃圾" in out.splitlines()[1]
+
+
+def test_features_of_an_older_version_are_computed_again(planted):
+    from suqiu.hotspots.models import AppealFeatures
+
+    run()
+    stale = sorted(planted["B"])
+    AppealFeatures.objects.filter(appeal_id__in=stale).update(version=1, terms="")
+    again = run()
+    assert again.featurised == len(stale)
+    assert set(
+        AppealFeatures.objects.filter(version=services.FEATURES_VERSION).values_list(
+            "appeal_id", flat=True
+        )
+    ) >= set(stale)
+    assert by_members(planted)["B"].size == 4
