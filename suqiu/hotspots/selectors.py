@@ -35,7 +35,7 @@ def windows(*, actor: Actor) -> list[str]:
     """The windows that have hotspots (the rolling one first)."""
     if not may_use_hotspots(actor):
         return []
-    names = sorted(set(Hotspot.objects.values_list("window", flat=True)))
+    names = list(Hotspot.objects.order_by().values_list("window", flat=True).distinct())
     return sorted(names, key=lambda n: (n != CURRENT_WINDOW, n))
 
 
