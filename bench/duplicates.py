@@ -177,6 +177,13 @@ def _phase_run(args) -> dict:
     from suqiu.duplicates import index, services
     from suqiu.duplicates.models import DuplicateEntry
 
+    if args.dup_config:
+        from django.conf import settings
+
+        settings.SUQIU_DUPLICATES = {
+            **getattr(settings, "SUQIU_DUPLICATES", {}),
+            **json.loads(args.dup_config),
+        }
     result: dict = {"timings": {}}
     t_all = time.monotonic()
     call_command("migrate", interactive=False, verbosity=0)
@@ -520,6 +527,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--dup-seed", type=int, default=20261124)
     parser.add_argument(
+        "--dup-config",
+        default="",
+        help="JSON over settings.SUQIU_DUPLICATES, e.g. '{\"max_postings\": 30}'",
+    )
+    parser.add_argument(
         "--dup-keep", action="store_true", help="keep the bench database afterwards"
     )
 
@@ -545,6 +557,7 @@ def run(args: argparse.Namespace) -> dict:
         f"--dup-hook-queries={args.dup_hook_queries}",
         f"--dup-communities={args.dup_communities}",
         f"--dup-seed={args.dup_seed}",
+        f"--dup-config={args.dup_config}",
     ]
     try:
         proc = subprocess.run(

@@ -15,8 +15,8 @@ Design (see ARCHITECTURE.md, "Duplicates"):
   more postings than that is a word everybody in that community uses and is ignored. The work
   per check is bounded by (terms × areas × max_postings) index entries, whatever the size of
   the index: sub-linear.
-- **Exact similarity** on the few candidates (at most ``max_loaded``, best shared-term score
-  first): the mean of the Ochiai (cosine) coefficients of their character-bigram sets and of
+- **Exact similarity** on the few candidates (sharing at least ``min_shared_terms`` terms; at
+  most ``max_loaded``, best shared-term score first): the mean of the Ochiai (cosine) coefficients of their character-bigram sets and of
   their indexed term sets; robust to reordering and rewording, 1.0 for the same text.
 
 Keys are stable across processes and Python versions (blake2b, not ``hash``).
@@ -48,8 +48,11 @@ DEFAULTS = {
     "max_candidates": 5,
     "terms_per_appeal": 16,
     "max_query_terms": 32,
-    "max_postings": 50,
-    "max_loaded": 40,
+    "max_postings": 30,
+    # An appeal must share this many (not too common) terms to be loaded and compared; fewer
+    # for a short appeal (a third of its terms, at least one).
+    "min_shared_terms": 3,
+    "max_loaded": 20,
 }
 
 
@@ -185,9 +188,12 @@ class LookUp:
     keys_too_common: int = 0
 
 
-def look_up(keys: list[int], *, max_postings: int, exclude: int | None = None) -> LookUp:
+def look_up(
+    keys: list[int], *, max_postings: int, min_shared: int = 1, exclude: int | None = None
+) -> LookUp:
     """Postings of ``keys`` (each read up to ``max_postings + 1``), too-common keys dropped,
-    appeals ranked by the sum of their shared keys' inverse frequencies."""
+    appeals sharing at least ``min_shared`` of the rest ranked by the sum of their shared keys'
+    inverse frequencies."""
     keys = list(dict.fromkeys(keys))
     result = LookUp(keys_asked=len(keys))
     if not keys:
@@ -211,6 +217,7 @@ def look_up(keys: list[int], *, max_postings: int, exclude: int | None = None) -
             by_key[key].append(appeal_id)
             result.postings_read += 1
     score: dict[int, float] = defaultdict(float)
+    shared: dict[int, int] = defaultdict(int)
     for _key, ids in by_key.items():
         if len(ids) > max_postings:
             result.keys_too_common += 1
@@ -219,5 +226,8 @@ def look_up(keys: list[int], *, max_postings: int, exclude: int | None = None) -
         for appeal_id in ids:
             if appeal_id != exclude:
                 score[appeal_id] += weight
-    result.ranked = sorted(score, key=lambda a: (-score[a], -a))
+                shared[appeal_id] += 1
+    result.ranked = sorted(
+        (a for a in score if shared[a] >= min_shared), key=lambda a: (-score[a], -a)
+    )
     return result

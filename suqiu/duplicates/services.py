@@ -133,7 +133,10 @@ def find_candidates(appeal: Appeal, terms: list[str], cfg: dict | None = None) -
     search.areas = index.nearby_areas(appeal.lat, appeal.lon, appeal.area_id, cfg["radius_m"])
     query_terms = terms[: cfg["max_query_terms"]]
     keys = [index.term_key(t, a) for a in search.areas for t in query_terms]
-    search.lookup = index.look_up(keys, max_postings=cfg["max_postings"], exclude=appeal.pk)
+    min_shared = max(1, min(cfg["min_shared_terms"], len(query_terms) // 3))
+    search.lookup = index.look_up(
+        keys, max_postings=cfg["max_postings"], min_shared=min_shared, exclude=appeal.pk
+    )
     search.loaded_ids = search.lookup.ranked[: cfg["max_loaded"]]
     if not search.loaded_ids:
         return search
