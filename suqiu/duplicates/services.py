@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +36,7 @@ def on_appeal_created(*, appeal: Appeal, event, actor: Actor) -> None:
         return
     rkey = index.repeat_key(appeal)
     if rkey is not None:
+        _serialise_repeats(rkey)
         main = exact_repeat_of(appeal, rkey, cfg)
         if main is not None:
             _merge_repeat(appeal, main, cfg)
@@ -56,6 +57,16 @@ def on_appeal_created(*, appeal: Appeal, event, actor: Actor) -> None:
             ]
         )
     add_to_index(appeal, terms, rkey, cfg)
+
+
+def _serialise_repeats(rkey: int) -> None:
+    """The same person sending the same text twice at once (a double tap, two tabs): on
+    PostgreSQL the second intake waits here, until the first commits, for a transaction-level
+    advisory lock on the repeat key, then finds the first and merges. SQLite runs one write
+    transaction at a time anyway (BEGIN IMMEDIATE)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [rkey])
 
 
 def exact_repeat_of(appeal: Appeal, rkey: int, cfg: dict) -> Appeal | None:

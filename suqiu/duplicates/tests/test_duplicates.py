@@ -455,3 +455,24 @@ def test_the_api_is_scoped(world, client):
     assert _api(client, world.resident, c2_first.pk).json() == []
     client.logout()
     assert _api(client, world.resident, c1_second.pk).status_code == 404
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_report_sent_twice_at_once_is_merged_once(world):
+    from suqiu.appeals.tests.test_concurrency import race
+
+    for round_ in range(5):
+        text = (LIFT[0], f"{LIFT[1]}（第{round_}轮）")
+        at = T0 + timedelta(hours=round_)
+        outcomes = race(
+            lambda text=text, at=at: create(world, text, at=at),
+            lambda text=text, at=at: create(world, text, at=at),
+        )
+        assert [kind for kind, _ in outcomes] == ["ok", "ok"], outcomes
+        pks = [value.pk for _, value in outcomes]
+        stored = {a.pk: a for a in Appeal.objects.filter(pk__in=pks)}
+        statuses = sorted(a.status for a in stored.values())
+        assert statuses == ["merged", "received"], statuses
+        merged = next(a for a in stored.values() if a.status == "merged")
+        assert merged.merged_into_id in stored
