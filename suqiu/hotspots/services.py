@@ -306,6 +306,25 @@ def run(
 # --- 3. Storing ---------------------------------------------------------------------------------
 
 
+_COMPARED = (
+    "title",
+    "place_label",
+    "block",
+    "terms",
+    "heat",
+    "size",
+    "reporters",
+    "votes",
+    "growth",
+    "span_days",
+    "cohesion",
+    "first_seen",
+    "last_seen",
+    "representative_id",
+    "is_current",
+)
+
+
 def _fields_of(c: clustering.Cluster, start: datetime, end: datetime, now: datetime) -> dict:
     return {
         "window_start": start,
@@ -364,9 +383,12 @@ def store(name: str, start: datetime, end: datetime, clusters: list[clustering.C
                 continue
             taken.add(match)
             hotspot = stored[match]
-            for k, v in fields.items():
-                setattr(hotspot, k, v)
-            changed.append(hotspot)
+            # Most hotspots of an hourly run are as they were: write only those that changed
+            # (the window's bounds move for all of them: one UPDATE below).
+            if any(getattr(hotspot, k) != fields[k] for k in _COMPARED):
+                for k, v in fields.items():
+                    setattr(hotspot, k, v)
+                changed.append(hotspot)
             old = members_of[match]
             gone_rows.extend(row for aid, row in old.items() if aid not in ids)
             new_members.extend(
@@ -381,9 +403,8 @@ def store(name: str, start: datetime, end: datetime, clusters: list[clustering.C
                 for d in c.members
             )
         if changed:
-            Hotspot.objects.bulk_update(
-                changed, [*_fields_of(clusters[0], start, end, now)], batch_size=1000
-            )
+            Hotspot.objects.bulk_update(changed, [*_COMPARED, "updated_at"], batch_size=200)
+        Hotspot.objects.filter(pk__in=taken).update(window_start=start, window_end=end)
         for i in range(0, len(gone_rows), 5000):
             HotspotMember.objects.filter(pk__in=gone_rows[i : i + 5000]).delete()
         HotspotMember.objects.bulk_create(new_members, batch_size=5000)
