@@ -476,3 +476,19 @@ def test_the_same_report_sent_twice_at_once_is_merged_once(world):
         assert statuses == ["merged", "received"], statuses
         merged = next(a for a in stored.values() if a.status == "merged")
         assert merged.merged_into_id in stored
+
+
+def test_dismiss_through_the_api(world):
+    from suqiu.api.testing import ApiClient
+
+    first, second = _pair(world)
+    row = DuplicateCandidate.objects.get(appeal=second, candidate=first)
+    path = f"/appeals/{second.pk}/duplicates/{row.pk}/dismiss"
+    assert ApiClient(world.grid_worker).post(path).status_code == 403
+    assert ApiClient(world.community_worker_c3).post(path).status_code == 404
+    response = ApiClient(world.dispatcher).post(path)
+    assert response.status_code == 200 and response.json()["dismissed"] is True
+    client = ApiClient(world.dispatcher)
+    assert client.get(f"/appeals/{second.pk}/duplicates").json() == []
+    listed = client.get(f"/appeals/{second.pk}/duplicates", {"include_dismissed": "true"}).json()
+    assert [item["id"] for item in listed] == [row.pk]
