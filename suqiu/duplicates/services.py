@@ -115,8 +115,7 @@ def _merge_repeat(appeal: Appeal, main: Appeal, cfg: dict) -> None:
             % {"code": main.tracking_code, "hours": cfg["repeat_hours"]},
         },
     )
-    # Later intake hooks read the status from the instance they were given.
-    appeal.refresh_from_db(fields=["status", "merged_into", "closed_at", "version", "updated_at"])
+    # appeals.services reloads the new appeal for later hooks and the caller (it acted on it).
 
 
 @dataclass
