@@ -156,10 +156,32 @@ def _track_context(request, appeal: Appeal, *, revisit_form=None, outcome: str =
         else "",
         "rejection_reason": _rejection_reason(appeal),
         "merged_into_code": appeal.merged_into.tracking_code if appeal.merged_into_id else "",
+        "main": _main_progress(appeal),
         "is_reporter": is_reporter,
         "can_rate": can_rate,
         "revisit_form": revisit_form or (ResidentRevisitForm() if can_rate else None),
         "revisit_outcome": outcome,
+    }
+
+
+def _main_progress(appeal: Appeal) -> dict | None:
+    """A merged appeal's reporter follows the main appeal: its status, progress, public reply
+    and public timeline (no personal data, as on the main appeal's own tracking page)."""
+    main = appeal.merged_into if appeal.merged_into_id else None
+    if main is None:
+        return None
+    status = Status(main.status)
+    label, explanation = STATUS_FRIENDLY[status]
+    return {
+        "code": main.tracking_code,
+        "status": status.value,
+        "status_label": label,
+        "status_explanation": explanation,
+        "progress": _progress(status),
+        "timeline": _public_timeline(main),
+        "public_reply": main.public_reply
+        if status in {Status.RESOLVED, Status.VERIFIED, Status.CLOSED}
+        else "",
     }
 
 

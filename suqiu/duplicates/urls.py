@@ -1,4 +1,14 @@
 """Workbench pages of duplicates, under /workbench/duplicates/."""
 
+from django.urls import path
+
+from suqiu.duplicates import views
+
 app_name = "duplicates"
-urlpatterns: list = []
+urlpatterns: list = [
+    path(
+        "appeals/<int:pk>/candidates/<int:candidate_id>/dismiss",
+        views.dismiss,
+        name="dismiss",
+    ),
+]

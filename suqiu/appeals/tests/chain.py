@@ -6,10 +6,14 @@ Used by the service, selector and concurrency tests of the appeals app. Everythi
 
 from __future__ import annotations
 
+import itertools
+
 from suqiu.appeals import services
 from suqiu.appeals.models import Appeal
 from suqiu.core.testing import G1_POINT
 from suqiu.directory.access import Actor, actor_for
+
+_SEQ = itertools.count(1)
 
 # The order the happy path passes through; ``bring_to`` stops at the status asked for.
 HAPPY_PATH = ["received", "assessed", "queued", "dispatched", "in_progress", "resolved", "verified"]
@@ -30,7 +34,9 @@ def new_appeal(world, *, by=None, point=G1_POINT, title="楼道灯坏了", **fie
     lat, lon = point if point is not None else (None, None)
     data = services.AppealInput(
         title=title,
-        description=fields.pop("description", "3栋2单元楼道灯不亮一周了"),
+        # A number per call: the same reporter sending the same text again within 24 h is an
+        # exact repeat, which intake merges (suqiu.duplicates).
+        description=fields.pop("description", f"3栋2单元楼道灯不亮一周了（{next(_SEQ)}）"),
         lat=lat,
         lon=lon,
         **fields,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import random
 
@@ -85,10 +86,15 @@ def freeze_ratelimit_window(monkeypatch):
     monkeypatch.setattr(ratelimit, "time", FrozenTime)
 
 
+_SEQ = itertools.count(1)
+
+
 def make_appeal(world, actor_of, **fields) -> Appeal:
     data = dict(
         title="楼道灯坏了",
-        description="秘密描述：3栋2单元楼道灯不亮",
+        # Numbered: the same text from the same reporter again would be an exact repeat,
+        # merged at intake (suqiu.duplicates).
+        description=f"秘密描述：3栋2单元楼道灯不亮（{next(_SEQ)}）",
         lat=G1_POINT[0],
         lon=G1_POINT[1],
         address="和平路12号",

@@ -8,6 +8,7 @@ catalogue exists; most assertions are on status codes, the database and the even
 from __future__ import annotations
 
 import io
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -35,6 +36,9 @@ def _actor(user):
     return actor_for(user)
 
 
+_SEQ = itertools.count(1)
+
+
 def new_appeal(world, *, point=G1_POINT, title="楼道灯坏了", phone="13812341234", **fields):
     """An appeal logged by the operator for a caller (so it has a reporter name and phone)."""
     lat, lon = point if point is not None else (None, None)
@@ -42,7 +46,9 @@ def new_appeal(world, *, point=G1_POINT, title="楼道灯坏了", phone="1381234
         actor=_actor(world.operator),
         data=services.AppealInput(
             title=title,
-            description=fields.pop("description", "3栋2单元楼道灯不亮一周了"),
+            # Numbered: the same caller with the same text again would be an exact repeat,
+            # merged at intake (suqiu.duplicates).
+            description=fields.pop("description", f"3栋2单元楼道灯不亮一周了（{next(_SEQ)}）"),
             lat=lat,
             lon=lon,
             channel="phone",

@@ -1,0 +1,331 @@
+"""Duplicates at intake: exact repeats merged by the system, near-duplicates stored as candidates,
+the new appeal indexed; dismissal of a candidate; pruning of the index.
+
+``on_appeal_created`` is an intake hook (``appeals.services.register_after_create``, order 10):
+it runs inside the transaction that creates the appeal, so the index rows, the candidates and an
+automatic merge commit or roll back with the appeal itself, in whichever process took the intake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from suqiu.appeals import workflow
+from suqiu.appeals.models import Appeal
+from suqiu.appeals.workflow import Status
+from suqiu.core import clock
+from suqiu.core.errors import NotFound, PermissionDenied
+from suqiu.core.text import shingles
+from suqiu.directory.access import SYSTEM, Actor
+from suqiu.duplicates import index
+from suqiu.duplicates.models import DuplicateCandidate, DuplicateEntry, DuplicateTerm
+
+# --- Intake ----------------------------------------------------------------------------------------
+
+
+def on_appeal_created(*, appeal: Appeal, event, actor: Actor) -> None:
+    """The intake hook: merge an exact repeat, else find candidates and index the appeal."""
+    cfg = index.config()
+    if not cfg["enabled"]:
+        return
+    rkey = index.repeat_key(appeal)
+    if rkey is not None:
+        _serialise_repeats(rkey)
+        main = exact_repeat_of(appeal, rkey, cfg)
+        if main is not None:
+            _merge_repeat(appeal, main, cfg)
+            return
+    terms = index.terms_of(appeal.title, appeal.description)
+    found = find_candidates(appeal, terms, cfg)
+    if found.candidates:
+        DuplicateCandidate.objects.bulk_create(
+            [
+                DuplicateCandidate(
+                    appeal=appeal,
+                    candidate_id=c.appeal_id,
+                    similarity=c.similarity,
+                    distance_m=c.distance_m,
+                    created_at=appeal.created_at,
+                )
+                for c in found.candidates
+            ]
+        )
+    add_to_index(appeal, terms, rkey, cfg)
+
+
+def _serialise_repeats(rkey: int) -> None:
+    """The same person sending the same text twice at once (a double tap, two tabs): on
+    PostgreSQL the second intake waits here, until the first commits, for a transaction-level
+    advisory lock on the repeat key, then finds the first and merges. SQLite runs one write
+    transaction at a time anyway (BEGIN IMMEDIATE)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [rkey])
+
+
+def exact_repeat_of(appeal: Appeal, rkey: int, cfg: dict) -> Appeal | None:
+    """The open appeal this one repeats word for word (same reporter, within ``repeat_hours``),
+    following a merged earlier repeat to its main appeal; None if there is none."""
+    since = appeal.created_at - timedelta(hours=cfg["repeat_hours"])
+    ids = list(
+        DuplicateEntry.objects.filter(
+            repeat_key=rkey, created_at__gte=since, created_at__lte=appeal.created_at
+        )
+        .exclude(appeal_id=appeal.pk)
+        .order_by("-created_at")
+        .values_list("appeal_id", flat=True)[:5]
+    )
+    if not ids:
+        return None
+    flat = index.flat_text(appeal.title, appeal.description)
+    for earlier in (
+        Appeal.objects.filter(pk__in=ids).select_related("merged_into").order_by("-created_at")
+    ):
+        # The key is a hash: check the words and the reporter themselves.
+        if index.flat_text(earlier.title, earlier.description) != flat:
+            continue
+        if index.repeat_key(earlier) != rkey:
+            continue
+        main = earlier
+        if main.status == Status.MERGED and main.merged_into is not None:
+            main = main.merged_into
+        if main.status not in workflow.TERMINAL:
+            return main
+    return None
+
+
+def _merge_repeat(appeal: Appeal, main: Appeal, cfg: dict) -> None:
+    from suqiu.appeals import services
+
+    services.appeal_act(
+        actor=SYSTEM,
+        appeal_id=appeal.pk,
+        action="merge",
+        payload={
+            "into": main.pk,
+            "reason": gettext(
+                "Exact repeat of %(code)s: same reporter, same text, within %(hours)d hours."
+            )
+            % {"code": main.tracking_code, "hours": cfg["repeat_hours"]},
+        },
+    )
+    # appeals.services reloads the new appeal for later hooks and the caller (it acted on it).
+
+
+@dataclass
+class Found:
+    appeal_id: int
+    similarity: float
+    distance_m: float | None
+
+
+@dataclass
+class Search:
+    """Candidates found for one appeal, and what the search read (for tests and the bench)."""
+
+    candidates: list[Found] = field(default_factory=list)
+    lookup: index.LookUp | None = None
+    loaded_ids: list[int] = field(default_factory=list)
+    areas: list[int] = field(default_factory=list)
+
+
+def find_candidates(appeal: Appeal, terms: list[str], cfg: dict | None = None) -> Search:
+    """Earlier appeals that may report the same problem: index look-up, then exact checks of
+    place, time and text on the few appeals it names."""
+    cfg = cfg or index.config()
+    search = Search()
+    search.areas = index.nearby_areas(appeal.lat, appeal.lon, appeal.area_id, cfg["radius_m"])
+    query_terms = terms[: cfg["max_query_terms"]]
+    keys = [index.term_key(t, a) for a in search.areas for t in query_terms]
+    min_shared = max(1, min(cfg["min_shared_terms"], len(query_terms) // 3))
+    search.lookup = index.look_up(
+        keys, max_postings=cfg["max_postings"], min_shared=min_shared, exclude=appeal.pk
+    )
+    search.loaded_ids = search.lookup.ranked[: cfg["max_loaded"]]
+    if not search.loaded_ids:
+        return search
+    now = appeal.created_at
+    bigrams = shingles(index.text_of(appeal.title, appeal.description))
+    indexed = terms[: cfg["terms_per_appeal"]]
+    keys_in = {a: {index.term_key(t, a) for t in indexed} for a in search.areas}
+    entries = (
+        DuplicateEntry.objects.filter(appeal_id__in=search.loaded_ids)
+        .select_related("appeal")
+        .order_by()
+        .only(
+            "keys",
+            "appeal__id",
+            "appeal__title",
+            "appeal__description",
+            "appeal__status",
+            "appeal__lat",
+            "appeal__lon",
+            "appeal__area_id",
+            "appeal__created_at",
+            "appeal__closed_at",
+        )
+    )
+    found = []
+    for entry in entries:
+        other = entry.appeal
+        if not _comparable(other, appeal, now, cfg):
+            continue
+        distance = None
+        if None not in (appeal.lat, appeal.lon, other.lat, other.lon):
+            distance = index.distance_m(appeal.lat, appeal.lon, other.lat, other.lon)
+            if distance > cfg["radius_m"]:
+                continue
+        elif other.area_id != appeal.area_id:
+            continue
+        score = index.similarity(
+            bigrams,
+            keys_in.get(other.area_id, set()),
+            shingles(index.text_of(other.title, other.description)),
+            set(index.unpack_keys(entry.keys)),
+        )
+        if score >= cfg["min_similarity"]:
+            found.append(
+                Found(other.pk, score, round(distance, 1) if distance is not None else None)
+            )
+    found.sort(key=lambda f: (-f.similarity, -f.appeal_id))
+    search.candidates = found[: cfg["max_candidates"]]
+    return search
+
+
+def _comparable(other: Appeal, appeal: Appeal, now, cfg: dict) -> bool:
+    """Earlier, not merged away, open (and not too old) or finished within the window."""
+    if other.status == Status.MERGED or other.created_at > appeal.created_at:
+        return False
+    if other.created_at < now - timedelta(days=cfg["open_days"]):
+        return False
+    if other.status in workflow.TERMINAL:
+        return other.closed_at is not None and other.closed_at >= now - timedelta(
+            days=cfg["window_days"]
+        )
+    return True
+
+
+def add_to_index(appeal: Appeal, terms: list[str], rkey: int | None, cfg: dict) -> None:
+    keys = list(
+        dict.fromkeys(index.term_key(t, appeal.area_id) for t in terms[: cfg["terms_per_appeal"]])
+    )
+    DuplicateEntry.objects.create(
+        appeal=appeal,
+        area_id=appeal.area_id,
+        created_at=appeal.created_at,
+        repeat_key=rkey,
+        keys=index.pack_keys(keys),
+    )
+    DuplicateTerm.objects.bulk_create([DuplicateTerm(key=k, appeal_id=appeal.pk) for k in keys])
+
+
+# --- After actions ---------------------------------------------------------------------------------
+
+
+def on_appeal_finished(*, appeal: Appeal, event, actor: Actor) -> None:
+    """After merge, reject and revisit: a finished appeal stays a candidate for ``window_days``
+    (a merged one not at all); the prune duty then takes it out of the index."""
+    if appeal.status not in workflow.TERMINAL:
+        return
+    cfg = index.config()
+    finished = appeal.closed_at or clock.now()
+    expires = (
+        finished
+        if appeal.status == Status.MERGED
+        else finished + timedelta(days=cfg["window_days"])
+    )
+    DuplicateEntry.objects.filter(appeal_id=appeal.pk).update(expires_at=expires)
+
+
+# --- Reading and dismissing --------------------------------------------------------------------------
+
+
+@dataclass
+class CandidateView:
+    row: DuplicateCandidate
+    other: Appeal
+    relation: str  # "earlier": this appeal may repeat ``other``; "later": ``other`` may repeat this
+
+
+def candidates_for(*, actor: Actor, appeal: Appeal, include_dismissed: bool = False):
+    """The candidates of an appeal both ways, limited to appeals ``actor`` may see."""
+    from suqiu.appeals import selectors
+
+    qs = DuplicateCandidate.objects.filter(Q(appeal=appeal) | Q(candidate=appeal))
+    if not include_dismissed:
+        qs = qs.filter(dismissed_at__isnull=True)
+    rows = list(qs.select_related("appeal", "candidate").order_by("-similarity", "id"))
+    others = {r.candidate_id if r.appeal_id == appeal.pk else r.appeal_id for r in rows}
+    visible = set(
+        selectors.appeal_list(actor=actor).filter(pk__in=others).values_list("pk", flat=True)
+    )
+    out = []
+    for r in rows:
+        if r.appeal_id == appeal.pk:
+            other, relation = r.candidate, "earlier"
+        else:
+            other, relation = r.appeal, "later"
+        if other.pk in visible:
+            out.append(CandidateView(r, other, relation))
+    return out
+
+
+def may_dismiss(actor: Actor, appeal: Appeal) -> bool:
+    from suqiu.appeals.services import facts_of
+
+    return workflow.is_assessor(actor, facts_of(appeal))
+
+
+def dismiss(*, actor: Actor, appeal: Appeal, candidate_id: int) -> DuplicateCandidate:
+    """Record that a candidate of ``appeal`` is not a duplicate (who and when). The caller has
+    read ``appeal`` through the selectors (it is visible to ``actor``)."""
+    if not may_dismiss(actor, appeal):
+        raise PermissionDenied(_("You may not dismiss duplicate candidates of this appeal."))
+    with transaction.atomic():
+        row = (
+            DuplicateCandidate.objects.select_for_update()
+            .filter(Q(appeal=appeal) | Q(candidate=appeal), pk=candidate_id)
+            .first()
+        )
+        if row is None:
+            raise NotFound(_("No such duplicate candidate."))
+        if row.dismissed_at is None:
+            row.dismissed_at = clock.now()
+            row.dismissed_by_id = actor.user_id
+            row.save(update_fields=["dismissed_at", "dismissed_by"])
+    return row
+
+
+# --- Worker duty -----------------------------------------------------------------------------------
+
+PRUNE_BATCH = 500
+
+
+def prune(*, limit: int = PRUNE_BATCH) -> int:
+    """Take finished-long-ago and too-old appeals out of the index; returns how many. Claims
+    its batch with SKIP LOCKED, so several workers share the work."""
+    cfg = index.config()
+    now = clock.now()
+    with transaction.atomic():
+        entries = list(
+            DuplicateEntry.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(expires_at__lt=now) | Q(created_at__lt=now - timedelta(days=cfg["open_days"]))
+            )
+            .only("appeal_id", "keys")[:limit]
+        )
+        if not entries:
+            return 0
+        ids = [e.appeal_id for e in entries]
+        keys = sorted({k for e in entries for k in index.unpack_keys(e.keys)})
+        # Every (key, appeal) pair with both in the batch belongs to an appeal being pruned.
+        for i in range(0, len(keys), 2000):
+            DuplicateTerm.objects.filter(key__in=keys[i : i + 2000], appeal_id__in=ids).delete()
+        DuplicateEntry.objects.filter(appeal_id__in=ids).delete()
+    return len(ids)

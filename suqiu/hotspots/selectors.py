@@ -1,0 +1,146 @@
+"""Every read of hotspots and governance projects, scoped to what the actor may see.
+
+Hotspots are for dispatchers, leaders and administrators. A hotspot is visible when at least one
+of its appeals is (``appeals.selectors.visible_q``); only the visible members are listed, so a
+street leader sees the part of a hotspot inside their street and nothing of another street's.
+Projects are visible to their creator, their handling person and organisation, and to whoever
+may see one of their appeals.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+
+from suqiu.appeals.models import Appeal
+from suqiu.appeals.selectors import visible_q
+from suqiu.core.errors import NotFound
+from suqiu.directory.access import Actor
+from suqiu.hotspots.models import GovernanceProject, Hotspot, HotspotMember
+from suqiu.hotspots.services import DEFAULT_DAYS, may_use_hotspots, window_name
+
+CURRENT_WINDOW = window_name(DEFAULT_DAYS, None)
+
+
+def _visible_appeals(actor: Actor) -> QuerySet[Appeal]:
+    return Appeal.objects.filter(visible_q(actor))
+
+
+def _all_visible(actor: Actor) -> bool:
+    return actor.is_superuser or "admin" in actor.roles
+
+
+def windows(*, actor: Actor) -> list[str]:
+    """The windows that have hotspots (the rolling one first)."""
+    if not may_use_hotspots(actor):
+        return []
+    names = list(Hotspot.objects.order_by().values_list("window", flat=True).distinct())
+    return sorted(names, key=lambda n: (n != CURRENT_WINDOW, n))
+
+
+def hotspot_list(*, actor: Actor, window: str = CURRENT_WINDOW) -> QuerySet[Hotspot]:
+    """The window's hotspots ``actor`` may see, hottest first, each with ``visible_size`` (how
+    many of its appeals the actor sees)."""
+    if not may_use_hotspots(actor):
+        return Hotspot.objects.none()
+    qs = Hotspot.objects.filter(window=window).select_related("project")
+    if _all_visible(actor):
+        return qs.annotate(visible_size=Coalesce("size", 0)).order_by("-is_current", "-heat", "-pk")
+    members = HotspotMember.objects.filter(
+        hotspot=OuterRef("pk"), appeal__in=_visible_appeals(actor)
+    )
+    counted = (
+        members.order_by()
+        .values("hotspot")
+        .annotate(n=Count("appeal_id", distinct=True))
+        .values("n")
+    )
+    return (
+        qs.filter(Exists(members))
+        .annotate(visible_size=Subquery(counted))
+        .order_by("-is_current", "-heat", "-pk")
+    )
+
+
+def hotspot_get(*, actor: Actor, hotspot_id: int) -> Hotspot:
+    hotspot = hotspot_list_any(actor=actor).filter(pk=hotspot_id).select_related("project").first()
+    if hotspot is None:
+        raise NotFound(_("No such hotspot."))
+    return hotspot
+
+
+def hotspot_list_any(*, actor: Actor) -> QuerySet[Hotspot]:
+    """Hotspots of every window ``actor`` may see."""
+    if not may_use_hotspots(actor):
+        return Hotspot.objects.none()
+    if _all_visible(actor):
+        return Hotspot.objects.all()
+    return Hotspot.objects.filter(
+        Exists(
+            HotspotMember.objects.filter(hotspot=OuterRef("pk"), appeal__in=_visible_appeals(actor))
+        )
+    )
+
+
+def hotspot_members(*, actor: Actor, hotspot: Hotspot) -> QuerySet[Appeal]:
+    """The hotspot's appeals ``actor`` may see, closest to the centroid first."""
+    return (
+        _visible_appeals(actor)
+        .filter(hotspot_links__hotspot=hotspot)
+        .select_related("area", "category")
+        .order_by("-hotspot_links__similarity", "created_at", "pk")
+        .distinct()
+    )
+
+
+def project_list(*, actor: Actor) -> QuerySet[GovernanceProject]:
+    if not (actor.is_superuser or actor.roles - {"resident", "anonymous"}):
+        return GovernanceProject.objects.none()
+    qs = GovernanceProject.objects.select_related("handler_organisation", "handler_person")
+    if _all_visible(actor):
+        return qs
+    if actor.user_id is None:
+        return qs.none()
+    q = Q(created_by_id=actor.user_id) | Q(handler_person_id=actor.user_id)
+    orgs = actor.org_ids()
+    if orgs:
+        q |= Q(handler_organisation_id__in=orgs)
+    q |= Q(
+        Exists(
+            GovernanceProject.appeals.through.objects.filter(
+                governanceproject_id=OuterRef("pk"), appeal__in=_visible_appeals(actor)
+            )
+        )
+    )
+    return qs.filter(q)
+
+
+def project_get(*, actor: Actor, project_id: int) -> GovernanceProject:
+    project = project_list(actor=actor).filter(pk=project_id).first()
+    if project is None:
+        raise NotFound(_("No such project."))
+    return project
+
+
+def project_appeals(*, actor: Actor, project: GovernanceProject) -> QuerySet[Appeal]:
+    return (
+        _visible_appeals(actor)
+        .filter(governance_projects=project)
+        .select_related("area")
+        .order_by("-created_at", "-pk")
+        .distinct()
+    )
+
+
+def projects_of_appeal(*, actor: Actor, appeal: Appeal) -> list[GovernanceProject]:
+    """Projects that take this appeal in (the caller has checked the appeal is visible)."""
+    return list(appeal.governance_projects.order_by("-created_at"))
+
+
+def hotspots_of_appeal(*, actor: Actor, appeal: Appeal) -> list[Hotspot]:
+    if not may_use_hotspots(actor):
+        return []
+    return list(
+        Hotspot.objects.filter(members__appeal=appeal, is_current=True).order_by("-heat")[:3]
+    )

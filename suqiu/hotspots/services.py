@@ -1,0 +1,548 @@
+"""Every write of hotspots: the periodic run (features, clustering, storing) and promotion of a
+hotspot to a proactive governance project.
+
+A run covers a window of ``days`` ending at ``until`` (default: now):
+
+1. ``featurise_missing``: appeals of the window without ``AppealFeatures`` get them (place from
+   the grid, the text, the point or the area; jieba terms). Only new appeals cost anything, so
+   the hourly run segments one hour of intake.
+2. the window's features are read in one pass and clustered (``clustering.cluster``);
+3. ``store``: the window's hotspots are updated in place — a new cluster takes over the stored
+   hotspot it shares most members with (at least half of the smaller), so ids, and the link of a
+   promoted hotspot to its project, survive re-runs; clusters with no match are added, stored
+   hotspots with no match are deleted unless promoted (those stay, ``is_current`` False).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import time as dtime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from suqiu.appeals import services as appeal_services
+from suqiu.appeals.models import Appeal
+from suqiu.appeals.workflow import Status
+from suqiu.core import clock
+from suqiu.core.errors import Conflict, PermissionDenied, ValidationFailed
+from suqiu.directory.access import Actor
+from suqiu.directory.models import Membership, Organisation, User
+from suqiu.hotspots import clustering, places
+from suqiu.hotspots.models import (
+    AppealFeatures,
+    GovernanceProject,
+    Hotspot,
+    HotspotJob,
+    HotspotMember,
+    ProjectStatus,
+)
+
+log = logging.getLogger("suqiu.hotspots")
+
+DEFAULT_DAYS = 30
+# Raise when features_of changes: the next run recomputes the features of its window.
+FEATURES_VERSION = 2
+CELL_DEGREES = 0.005  # about 500 m: the block of an appeal with a point but no grid
+FEATURE_BATCH = 2000
+HOTSPOT_ROLES = ("dispatcher", "leader", "admin")
+EXCLUDED_STATUSES = (Status.REJECTED, Status.MERGED)  # spam and repeats of another appeal
+
+
+def may_use_hotspots(actor: Actor) -> bool:
+    return actor.has(*HOTSPOT_ROLES)
+
+
+def window_name(days: int, until: datetime | None) -> str:
+    return f"{days}d" if until is None else f"{days}d@{until:%Y-%m-%d}"
+
+
+def window_of(days: int, until: datetime | None) -> tuple[datetime, datetime]:
+    """(start, end) of a window: ``until`` is a day (its end is the next midnight, local time)."""
+    if until is None:
+        end = clock.now()
+    else:
+        day = until.date() if isinstance(until, datetime) else until
+        end = timezone.make_aware(datetime.combine(day + timedelta(days=1), dtime.min))
+    return end - timedelta(days=days), end
+
+
+# --- 1. Features --------------------------------------------------------------------------------
+
+
+def features_of(
+    *,
+    title: str,
+    description: str,
+    grid_id: int | None,
+    lat: float | None,
+    lon: float | None,
+    area_id: int | None,
+) -> tuple[str, str, int, str]:
+    """(block, place label, place rank, terms) of one appeal."""
+    place = places.extract_for(title, description)
+    label = place.label if place else ""
+    rank = place.rank if place else -1
+    if grid_id is not None:
+        block = f"g:{grid_id}"
+    elif place is not None and place.rank >= 2:
+        block = f"p:{place.key}"
+    elif lat is not None and lon is not None:
+        block = f"c:{round(lat / CELL_DEGREES)}:{round(lon / CELL_DEGREES)}"
+    elif place is not None:
+        block = f"p:{place.key}"
+    else:
+        block = f"a:{area_id}"
+    # Every place named is the block's business, not the problem's ("坪山大道与龙兴北路交叉口").
+    named = " ".join(
+        p.label
+        for p in places.extract_all(f"{title}。{description[: clustering.DESCRIPTION_CHARS]}")
+    )
+    terms = " ".join(clustering.terms_of(title, description, f"{label} {named}"))
+    return block[:120], label[:120], rank, terms
+
+
+def _window_appeals(start: datetime, end: datetime):
+    return Appeal.objects.filter(created_at__gte=start, created_at__lt=end).exclude(
+        status__in=EXCLUDED_STATUSES
+    )
+
+
+def featurise_missing(start: datetime, end: datetime) -> int:
+    """Compute the features of the window's appeals that have none (or have them from an
+    older ``FEATURES_VERSION``). Returns how many."""
+    done = 0
+    last_id = 0
+    base = _window_appeals(start, end).filter(
+        Q(hotspot_features__isnull=True) | ~Q(hotspot_features__version=FEATURES_VERSION)
+    )
+    while True:
+        rows = list(
+            base.filter(pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", "title", "description", "grid_id", "lat", "lon", "area_id")[
+                :FEATURE_BATCH
+            ]
+        )
+        if not rows:
+            return done
+        now = clock.now()
+        batch = []
+        for pk, title, description, grid_id, lat, lon, area_id in rows:
+            block, label, rank, terms = features_of(
+                title=title,
+                description=description,
+                grid_id=grid_id,
+                lat=lat,
+                lon=lon,
+                area_id=area_id,
+            )
+            batch.append(
+                AppealFeatures(
+                    appeal_id=pk,
+                    block=block,
+                    place_label=label,
+                    place_rank=rank,
+                    terms=terms,
+                    version=FEATURES_VERSION,
+                    computed_at=now,
+                )
+            )
+        with transaction.atomic():
+            AppealFeatures.objects.filter(
+                appeal_id__in=[r[0] for r in rows], version__lt=FEATURES_VERSION
+            ).delete()
+            # Two runs at once (an operator's CLI next to the worker) may compute the same rows.
+            AppealFeatures.objects.bulk_create(batch, ignore_conflicts=True)
+        done += len(batch)
+        last_id = rows[-1][0]
+
+
+# --- 2. Clustering ------------------------------------------------------------------------------
+
+
+def load_docs(start: datetime, end: datetime) -> list[clustering.Doc]:
+    """The window's appeals as the clustering sees them; text place names canonicalised over
+    the window ("丽发新城小区" and "丽发新城社区" are one block)."""
+    rows = (
+        AppealFeatures.objects.filter(appeal__created_at__gte=start, appeal__created_at__lt=end)
+        .exclude(appeal__status__in=EXCLUDED_STATUSES)
+        .values_list(
+            "appeal_id",
+            "block",
+            "place_label",
+            "terms",
+            "appeal__created_at",
+            "appeal__reporter_id",
+            "appeal__reporter_phone",
+            "appeal__reporter_name",
+            "appeal__support_votes",
+            "appeal__oppose_votes",
+        )
+        .order_by()
+    )
+    docs = []
+    for pk, block, label, terms, created, rid, phone, name, up, down in rows.iterator(
+        chunk_size=20000
+    ):
+        reporter = f"u{rid}" if rid else (f"p{phone}" if phone else (f"n{name}" if name else ""))
+        docs.append(
+            clustering.Doc(
+                id=pk,
+                block=block,
+                terms=terms,
+                created_at=created,
+                place_label=label,
+                reporter=reporter,
+                support_votes=up,
+                oppose_votes=down,
+            )
+        )
+    text_places = Counter(d.block[2:] for d in docs if d.block.startswith("p:"))
+    canonical = places.canonical_keys(text_places)
+    for d in docs:
+        if d.block.startswith("p:"):
+            d.block = "p:" + canonical[d.block[2:]]
+    return docs
+
+
+def _label_places(clusters: list[clustering.Cluster]) -> None:
+    """A hotspot compared within a grid is placed by its grid (and community, unless the grid's
+    name says it), with the place its appeals name when most of them name one ("…·幸福花园");
+    one compared within a place named in the texts keeps the most common spelling, or the
+    canonical name when the spellings are many ("丽发新城")."""
+    from suqiu.directory.models import Grid
+
+    ids = {int(c.members[0].block[2:]) for c in clusters if c.members[0].block.startswith("g:")}
+    names = {
+        g.pk: g.name
+        if not g.community_id or g.name.startswith(g.community.name)
+        else f"{g.community.name} {g.name}"
+        for g in Grid.objects.filter(pk__in=ids).select_related("community")
+    }
+    for c in clusters:
+        block = c.members[0].block
+        if block.startswith("g:") and int(block[2:]) in names:
+            grid = names[int(block[2:])]
+            c.place_label = f"{grid}·{c.place_label}" if c.place_label else grid
+        elif block.startswith("p:") and not c.place_label:
+            c.place_label = block[2:]
+
+
+@dataclass
+class RunResult:
+    window: str
+    appeals: int
+    featurised: int
+    hotspots: int
+    created: int
+    updated: int
+    removed: int
+    seconds: dict
+
+    def as_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def run(
+    *, days: int = DEFAULT_DAYS, until: datetime | None = None, threshold: float | None = None
+) -> RunResult:
+    """One run over a window (see the module docstring)."""
+    if days < 1:
+        raise ValidationFailed(
+            _("The window must be one day or more."), fields={"days": [_("1 or more.")]}
+        )
+    start, end = window_of(days, until)
+    name = window_name(days, until)
+    seconds = {}
+    t = time.perf_counter()
+    featurised = featurise_missing(start, end)
+    seconds["features"] = round(time.perf_counter() - t, 3)
+    t = time.perf_counter()
+    docs = load_docs(start, end)
+    n_docs = len(docs)
+    seconds["load"] = round(time.perf_counter() - t, 3)
+    t = time.perf_counter()
+    options = {}
+    if threshold is not None:
+        options["threshold"] = threshold
+    elif getattr(settings, "SUQIU_HOTSPOTS_THRESHOLD", None):
+        options["threshold"] = float(settings.SUQIU_HOTSPOTS_THRESHOLD)
+    clusters = clustering.cluster(docs, window_start=start, window_end=end, **options)
+    del docs  # the members live on in the clusters
+    titles = dict(
+        Appeal.objects.filter(pk__in=[c.representative.id for c in clusters]).values_list(
+            "pk", "title"
+        )
+    )
+    for c in clusters:
+        c.representative.title = titles.get(c.representative.id, "")
+    _label_places(clusters)
+    seconds["cluster"] = round(time.perf_counter() - t, 3)
+    t = time.perf_counter()
+    created, updated, removed = store(name, start, end, clusters)
+    seconds["store"] = round(time.perf_counter() - t, 3)
+    result = RunResult(
+        window=name,
+        appeals=n_docs,
+        featurised=featurised,
+        hotspots=len(clusters),
+        created=created,
+        updated=updated,
+        removed=removed,
+        seconds=seconds,
+    )
+    log.info("hotspots run %s", result.as_dict())
+    return result
+
+
+# --- 3. Storing ---------------------------------------------------------------------------------
+
+
+_COMPARED = (
+    "title",
+    "place_label",
+    "block",
+    "terms",
+    "heat",
+    "size",
+    "reporters",
+    "votes",
+    "growth",
+    "span_days",
+    "cohesion",
+    "first_seen",
+    "last_seen",
+    "representative_id",
+    "is_current",
+)
+
+
+def _fields_of(c: clustering.Cluster, start: datetime, end: datetime, now: datetime) -> dict:
+    return {
+        "window_start": start,
+        "window_end": end,
+        "title": c.representative.title[:200],
+        "place_label": c.place_label[:120],
+        "block": c.members[0].block[:120],
+        "terms": " ".join(c.top_terms)[:200],
+        "heat": c.heat,
+        "size": len(c.members),
+        "reporters": c.parts["reporters"],
+        "votes": c.parts["votes"],
+        "growth": c.parts["growth"],
+        "span_days": c.parts["span_days"],
+        "cohesion": c.cohesion,
+        "first_seen": c.first_seen,
+        "last_seen": c.last_seen,
+        "representative_id": c.representative.id,
+        "is_current": True,
+        "updated_at": now,
+    }
+
+
+def store(name: str, start: datetime, end: datetime, clusters: list[clustering.Cluster]):
+    """Replace the window's hotspots with ``clusters``, keeping ids where members carry over.
+    Returns (created, updated, removed). Bulk statements throughout: a megacity's month has
+    tens of thousands of hotspots."""
+    now = clock.now()
+    with transaction.atomic():
+        stored = {
+            h.pk: h for h in Hotspot.objects.select_for_update().filter(window=name).order_by("pk")
+        }
+        members_of: dict[int, dict[int, int]] = {pk: {} for pk in stored}  # appeal → row id
+        hotspot_of: dict[int, list[int]] = {}
+        for row_id, hid, aid in HotspotMember.objects.filter(hotspot__window=name).values_list(
+            "pk", "hotspot_id", "appeal_id"
+        ):
+            members_of[hid][aid] = row_id
+            hotspot_of.setdefault(aid, []).append(hid)
+        taken: set[int] = set()
+        fresh: list[tuple[Hotspot, clustering.Cluster]] = []
+        changed: list[Hotspot] = []
+        gone_rows: list[int] = []
+        new_members: list[HotspotMember] = []
+        for c in clusters:
+            ids = {d.id for d in c.members}
+            overlap = Counter(h for a in ids for h in hotspot_of.get(a, ()))
+            match = None
+            for hid, shared in overlap.most_common():
+                if hid not in taken and shared * 2 >= min(len(ids), len(members_of[hid])):
+                    match = hid
+                    break
+            fields = _fields_of(c, start, end, now)
+            if match is None:
+                fresh.append((Hotspot(window=name, **fields), c))
+                continue
+            taken.add(match)
+            hotspot = stored[match]
+            # Most hotspots of an hourly run are as they were: write only those that changed
+            # (the window's bounds move for all of them: one UPDATE below).
+            if any(getattr(hotspot, k) != fields[k] for k in _COMPARED):
+                for k, v in fields.items():
+                    setattr(hotspot, k, v)
+                changed.append(hotspot)
+            old = members_of[match]
+            gone_rows.extend(row for aid, row in old.items() if aid not in ids)
+            new_members.extend(
+                HotspotMember(hotspot=hotspot, appeal_id=a, similarity=c.similarity.get(a, 0))
+                for a in ids
+                if a not in old
+            )
+        Hotspot.objects.bulk_create([h for h, _c in fresh], batch_size=1000)
+        for hotspot, c in fresh:
+            new_members.extend(
+                HotspotMember(hotspot=hotspot, appeal_id=d.id, similarity=c.similarity.get(d.id, 0))
+                for d in c.members
+            )
+        if changed:
+            Hotspot.objects.bulk_update(changed, [*_COMPARED, "updated_at"], batch_size=200)
+        Hotspot.objects.filter(pk__in=taken).update(window_start=start, window_end=end)
+        for i in range(0, len(gone_rows), 5000):
+            HotspotMember.objects.filter(pk__in=gone_rows[i : i + 5000]).delete()
+        HotspotMember.objects.bulk_create(new_members, batch_size=5000)
+        lost = [pk for pk in stored if pk not in taken]
+        keep = [pk for pk in lost if stored[pk].project_id]
+        drop = [pk for pk in lost if not stored[pk].project_id]
+        if keep:
+            Hotspot.objects.filter(pk__in=keep).update(is_current=False, updated_at=now)
+        for i in range(0, len(drop), 5000):
+            HotspotMember.objects.filter(hotspot_id__in=drop[i : i + 5000]).delete()
+            Hotspot.objects.filter(pk__in=drop[i : i + 5000]).delete()
+    return len(fresh), len(changed), len(drop)
+
+
+# --- The worker's duty -------------------------------------------------------------------------
+
+
+def run_due() -> int:
+    """The worker's duty: run the rolling window when it is due (every
+    ``SUQIU_HOTSPOTS_EVERY_SECONDS``, default an hour). The due time is claimed with
+    compare-and-set, so of several workers exactly one runs it. Returns hotspots found (0 when
+    not due)."""
+    every = int(getattr(settings, "SUQIU_HOTSPOTS_EVERY_SECONDS", 3600))
+    days = int(getattr(settings, "SUQIU_HOTSPOTS_DAYS", DEFAULT_DAYS))
+    name = window_name(days, None)
+    now = clock.now()
+    job, _created = HotspotJob.objects.get_or_create(window=name, defaults={"next_run_at": now})
+    claimed = HotspotJob.objects.filter(
+        pk=job.pk, next_run_at=job.next_run_at, next_run_at__lte=now
+    ).update(next_run_at=now + timedelta(seconds=every), last_started_at=now)
+    if claimed != 1:
+        return 0
+    result = run(days=days)
+    HotspotJob.objects.filter(pk=job.pk).update(
+        last_finished_at=clock.now(), last_result=result.as_dict()
+    )
+    return result.hotspots
+
+
+# --- Governance projects ------------------------------------------------------------------------
+
+
+@dataclass
+class ProjectInput:
+    title: str
+    description: str = ""
+    handler_organisation: int | None = None
+    handler_person: int | None = None
+
+
+def _validate_project(data: ProjectInput) -> tuple[Organisation, User | None]:
+    errors: dict[str, list[str]] = {}
+    title = (data.title or "").strip()
+    if not title:
+        errors["title"] = [_("This field is required.")]
+    elif len(title) > 200:
+        errors["title"] = [_("At most 200 characters.")]
+    if len(data.description or "") > 4000:
+        errors["description"] = [_("At most 4000 characters.")]
+    org = None
+    if not data.handler_organisation:
+        errors["handler_organisation"] = [_("This field is required.")]
+    else:
+        org = Organisation.objects.filter(pk=data.handler_organisation, is_active=True).first()
+        if org is None:
+            errors["handler_organisation"] = [_("No such organisation.")]
+    person = None
+    if data.handler_person:
+        person = User.objects.filter(pk=data.handler_person, is_active=True).first()
+        if person is None:
+            errors["handler_person"] = [_("No such person.")]
+        elif (
+            org is not None
+            and not Membership.objects.filter(
+                user=person, organisation__path__startswith=org.path
+            ).exists()
+        ):
+            errors["handler_person"] = [_("This person does not work for that organisation.")]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    return org, person
+
+
+def promote(*, actor: Actor, hotspot_id: int, data: ProjectInput) -> GovernanceProject:
+    """Make a hotspot a proactive governance project (主动治理项目): the project is created with
+    the hotspot's appeals that ``actor`` may see, and each of them gets a note event saying so
+    (through ``appeals.services``), all in one transaction. A hotspot is promoted once (409)."""
+    from suqiu.hotspots import selectors
+
+    if not may_use_hotspots(actor):
+        raise PermissionDenied(_("Only dispatchers, leaders and administrators handle hotspots."))
+    org, person = _validate_project(data)
+    with transaction.atomic():
+        hotspot = selectors.hotspot_get(actor=actor, hotspot_id=hotspot_id)
+        hotspot = Hotspot.objects.select_for_update().get(pk=hotspot.pk)
+        if hotspot.project_id:
+            raise Conflict(
+                _("This hotspot is already a governance project."), code="already_promoted"
+            )
+        appeal_ids = list(
+            selectors.hotspot_members(actor=actor, hotspot=hotspot).values_list("pk", flat=True)
+        )
+        project = GovernanceProject.objects.create(
+            title=data.title.strip(),
+            description=(data.description or "").strip(),
+            handler_organisation=org,
+            handler_person=person,
+            created_by_id=actor.user_id,
+            created_at=clock.now(),
+        )
+        project.appeals.set(appeal_ids)
+        hotspot.project = project
+        hotspot.save(update_fields=["project"])
+        reason = _("Taken into proactive governance project #%(id)s: %(title)s") % {
+            "id": project.pk,
+            "title": project.title,
+        }
+        for appeal_id in appeal_ids:
+            appeal_services.appeal_record_external(
+                appeal_id=appeal_id,
+                data={"source": "hotspots", "project": project.pk, "hotspot": hotspot.pk},
+                reason=reason,
+                actor=actor,
+            )
+    return project
+
+
+def close_project(*, actor: Actor, project_id: int) -> GovernanceProject:
+    from suqiu.hotspots import selectors
+
+    if not may_use_hotspots(actor):
+        raise PermissionDenied(_("Only dispatchers, leaders and administrators handle hotspots."))
+    with transaction.atomic():
+        project = selectors.project_get(actor=actor, project_id=project_id)
+        changed = GovernanceProject.objects.filter(pk=project.pk, status=ProjectStatus.OPEN).update(
+            status=ProjectStatus.CLOSED, closed_at=clock.now()
+        )
+        if not changed:
+            raise Conflict(_("This project is already closed."), code="already_closed")
+        project.refresh_from_db()
+    return project

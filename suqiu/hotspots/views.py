@@ -1,0 +1,145 @@
+"""Workbench pages of hotspots: the ranked list, a hotspot with its appeals and the promotion
+form, governance projects. Reads through ``hotspots.selectors`` (scoped), writes through
+``hotspots.services``; service errors are shown in the form with their status, never a 500."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from suqiu.appeals.views_workbench import _error_text, staff_required
+from suqiu.core.errors import ApplicationError
+from suqiu.hotspots import selectors, services
+from suqiu.hotspots.forms import PromoteForm
+
+PAGE_SIZE = 50
+
+
+def _forbidden(request: HttpRequest) -> HttpResponse:
+    return render(request, "workbench/forbidden.html", status=403)
+
+
+@require_GET
+@staff_required
+def hotspot_list(request: HttpRequest) -> HttpResponse:
+    actor = request.actor
+    if not services.may_use_hotspots(actor):
+        return _forbidden(request)
+    windows = selectors.windows(actor=actor)
+    window = request.GET.get("window") or selectors.CURRENT_WINDOW
+    if window not in windows and windows:
+        window = windows[0]
+    page = Paginator(selectors.hotspot_list(actor=actor, window=window), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "hotspots/list.html",
+        {
+            "page": page,
+            "window": window,
+            "windows": windows,
+            "rank_offset": (page.number - 1) * PAGE_SIZE,
+        },
+    )
+
+
+def _detail(
+    request: HttpRequest,
+    pk: int,
+    *,
+    form: PromoteForm | None = None,
+    error: str = "",
+    status: int = 200,
+):
+    actor = request.actor
+    hotspot = selectors.hotspot_get(actor=actor, hotspot_id=pk)
+    members = list(selectors.hotspot_members(actor=actor, hotspot=hotspot)[:500])
+    if form is None and not hotspot.project_id:
+        title = f"{hotspot.place_label}：{hotspot.title}" if hotspot.place_label else hotspot.title
+        form = PromoteForm(initial={"title": title[:200]})
+    return render(
+        request,
+        "hotspots/detail.html",
+        {"hotspot": hotspot, "members": members, "form": form, "error": error},
+        status=status,
+    )
+
+
+@require_GET
+@staff_required
+def hotspot_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    if not services.may_use_hotspots(request.actor):
+        return _forbidden(request)
+    try:
+        return _detail(request, pk)
+    except ApplicationError as exc:
+        return render(
+            request, "hotspots/not_found.html", {"error": _error_text(exc)}, status=exc.http_status
+        )
+
+
+@require_POST
+@staff_required
+def hotspot_promote(request: HttpRequest, pk: int) -> HttpResponse:
+    if not services.may_use_hotspots(request.actor):
+        return _forbidden(request)
+    form = PromoteForm(request.POST)
+    try:
+        if not form.is_valid():
+            return _detail(request, pk, form=form, status=422)
+        project = services.promote(actor=request.actor, hotspot_id=pk, data=form.to_input())
+    except ApplicationError as exc:
+        if exc.http_status == 404:
+            return render(
+                request, "hotspots/not_found.html", {"error": _error_text(exc)}, status=404
+            )
+        for field, messages in exc.fields.items():
+            if field in form.fields:
+                for m in messages:
+                    form.add_error(field, str(m))
+        return _detail(request, pk, form=form, error=_error_text(exc), status=exc.http_status)
+    return redirect("hotspots:project", pk=project.pk)
+
+
+@require_GET
+@staff_required
+def project_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.project_list(actor=request.actor), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "hotspots/projects.html", {"page": page})
+
+
+@require_GET
+@staff_required
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        project = selectors.project_get(actor=request.actor, project_id=pk)
+    except ApplicationError as exc:
+        return render(request, "hotspots/not_found.html", {"error": _error_text(exc)}, status=404)
+    appeals = list(selectors.project_appeals(actor=request.actor, project=project)[:500])
+    return render(
+        request,
+        "hotspots/project.html",
+        {
+            "project": project,
+            "appeals": appeals,
+            "hotspots": list(project.hotspots.all()),
+            "can_close": services.may_use_hotspots(request.actor) and project.status == "open",
+        },
+    )
+
+
+@require_POST
+@staff_required
+def project_close(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.close_project(actor=request.actor, project_id=pk)
+    except ApplicationError as exc:
+        return render(
+            request, "hotspots/not_found.html", {"error": _error_text(exc)}, status=exc.http_status
+        )
+    return redirect("hotspots:project", pk=pk)

@@ -1,0 +1,150 @@
+"""Reply checks: does a resolve's public reply address the appeal, say what was done and when,
+come on time and say enough? Pure functions (no ORM), calibrated on real replies (see
+``bench/reply_calibration.py`` and ARCHITECTURE.md, "Reply quality").
+
+Each criterion gives a score from 0 to 1 and, below its threshold, a warning; the overall score
+is their weighted mean (a criterion that does not apply, such as timeliness without a due time,
+is left out of the mean).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+
+from suqiu.core.text import key_terms, normalise, words
+
+DEFAULTS = {
+    "min_chars": 30,
+    # Share of the appeal's main terms the reply must mention (and at least one in any case):
+    # 0.1 of 8 terms is "at least one" (real replies: 15 % mention none, see the calibration).
+    "min_addressed": 0.1,
+    "main_terms": 8,
+    "weights": {"addresses": 0.35, "action": 0.25, "time": 0.15, "on_time": 0.15, "length": 0.10},
+}
+
+
+def config() -> dict:
+    """``settings.SUQIU_REPLIES`` over the defaults."""
+    return {**DEFAULTS, **getattr(settings, "SUQIU_REPLIES", {})}
+
+
+# What was done or will be done: completion and action words (Chinese, then English).
+ACTION = re.compile(
+    r"已经|已[^经知悉收]|完成|办结|修复|修好|维修|抢修|更换|清理|清运|清除|拆除|整改|处理完毕|"
+    r"安排|落实|疏通|铺设|补种|恢复|解决|协调|督促|责成|约谈|查处|处罚|立案|核实|调查|回访|"
+    r"将于|将会|将在|将对|将进一步|将继续|计划|拟|正在|着手|启动|部署|开展|实施|加强|制定|纳入|进行了|作出|做出|"
+    r"走访|上门|现场|检查|巡查|执法|处置|关停|取缔|整治|告知|联系|谈话|训诫|"
+    r"\b(?:fixed|repaired|replaced|cleaned|cleared|removed|completed|done|resolved|restored|"
+    r"scheduled|arranged|installed|inspected|will|plan(?:ned)?|has been|have been)\b",
+    re.IGNORECASE,
+)
+
+# When: dates, times, deadlines and periods.
+_CN_NUM = r"[0-9０-９一二三四五六七八九十两百]+"
+TIME = re.compile(
+    rf"{_CN_NUM}\s*年|{_CN_NUM}\s*月(?:{_CN_NUM}\s*[日号])?|{_CN_NUM}\s*[日号](?!常)|"
+    rf"{_CN_NUM}\s*(?:个)?(?:工作日|天|日|周|星期|小时|个月)(?:内|之内|以内|后|前)|"
+    r"\d{1,2}\s*[:：]\s*\d{2}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|"
+    r"今天|今日|明天|明日|后天|昨天|昨日|本周|下周|本月|下月|月底|月初|月中|年底|年内|年初|"
+    r"近日|近期|目前|当天|当日|上午|下午|晚上|即日|随后|日内|工作日|春节前|节前|汛期前|"
+    r"\b(?:today|tomorrow|yesterday|tonight|this (?:week|month|year)|next (?:week|month)|"
+    r"within \d+ (?:hours?|days?|weeks?)|by (?:monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday|the end of)|on (?:monday|tuesday|wednesday|thursday|friday|saturday|"
+    r"sunday)|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}|"
+    r"\d{1,2}(?:am|pm)|\d+ (?:hours?|days?) (?:ago|later))\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Result:
+    """Scores per criterion (0..1; None when it does not apply), overall score, warnings."""
+
+    addresses: float
+    action: float
+    time: float
+    on_time: float | None
+    length: float
+    overall: float
+    missing_terms: list[str] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    chars: int = 0
+
+
+def main_terms(title: str, description: str, n: int) -> list[str]:
+    """The appeal's main terms: title words first, then the description's longest words."""
+    out: dict[str, None] = {}
+    title_words = [w for w in words(title) if w in key_terms(w)]
+    for w in title_words:
+        out.setdefault(w, None)
+    body = [w for w in words(description) if w in key_terms(w)]
+    first: dict[str, int] = {}
+    for i, w in enumerate(body):
+        first.setdefault(w, i)
+    for w in sorted(first, key=lambda w: (-len(w), first[w])):
+        out.setdefault(w, None)
+    return list(out)[:n]
+
+
+def check(
+    *,
+    title: str,
+    description: str,
+    reply: str,
+    resolved_at: datetime | None = None,
+    due_at: datetime | None = None,
+    cfg: dict | None = None,
+) -> Result:
+    cfg = cfg or config()
+    text = normalise(reply)
+    chars = len(re.sub(r"\s+", "", reply or ""))
+    terms = main_terms(title, description, cfg["main_terms"])
+    reply_terms = key_terms(reply)
+    flat = re.sub(r"\s+", "", text)
+    shared = [t for t in terms if t in reply_terms or t in flat]
+    addresses = len(shared) / len(terms) if terms else 1.0
+    missing = [t for t in terms if t not in shared]
+    action = 1.0 if ACTION.search(text) else 0.0
+    when = 1.0 if TIME.search(text) else 0.0
+    on_time = None
+    if due_at is not None and resolved_at is not None:
+        on_time = 1.0 if resolved_at <= due_at else 0.0
+    length = min(1.0, chars / cfg["min_chars"]) if cfg["min_chars"] else 1.0
+
+    warnings: list[dict] = []
+    if terms and (not shared or addresses < cfg["min_addressed"]):
+        warnings.append({"code": "off_topic", "terms": missing[:3]})
+    if not action:
+        warnings.append({"code": "no_action"})
+    if not when:
+        warnings.append({"code": "no_time"})
+    if chars < cfg["min_chars"]:
+        warnings.append({"code": "too_short", "min_chars": cfg["min_chars"], "chars": chars})
+    if on_time == 0.0:
+        warnings.append({"code": "late"})
+
+    weights = cfg["weights"]
+    parts = {
+        "addresses": min(1.0, addresses / max(cfg["min_addressed"] * 2, 1e-9)),
+        "action": action,
+        "time": when,
+        "on_time": on_time,
+        "length": length,
+    }
+    total = sum(weights[k] for k, v in parts.items() if v is not None)
+    overall = sum(weights[k] * v for k, v in parts.items() if v is not None) / total
+    return Result(
+        addresses=round(addresses, 3),
+        action=action,
+        time=when,
+        on_time=on_time,
+        length=round(length, 3),
+        overall=round(overall, 3),
+        missing_terms=missing,
+        warnings=warnings,
+        chars=chars,
+    )

@@ -1,0 +1,54 @@
+"""The resolve hook that checks the public reply, and the warnings in words."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from suqiu.appeals.models import Appeal
+from suqiu.directory.access import Actor
+from suqiu.replies import checks
+from suqiu.replies.models import ReplyCheck
+
+
+def on_resolve(*, appeal: Appeal, event, actor: Actor) -> ReplyCheck:
+    """After-action hook of ``resolve`` (inside its transaction): check and store."""
+    result = checks.check(
+        title=appeal.title,
+        description=appeal.description,
+        reply=appeal.public_reply,
+        resolved_at=appeal.resolved_at,
+        due_at=appeal.due_at,
+    )
+    return ReplyCheck.objects.create(
+        appeal=appeal,
+        event=event,
+        addresses=result.addresses,
+        action=result.action,
+        time=result.time,
+        on_time=result.on_time,
+        length=result.length,
+        overall=result.overall,
+        chars=result.chars,
+        missing_terms=result.missing_terms,
+        warnings=result.warnings,
+        created_at=event.created_at,
+    )
+
+
+def warning_text(warning: dict) -> str:
+    """One warning in plain words, in the active language."""
+    code = warning.get("code")
+    if code == "off_topic":
+        terms = warning.get("terms") or []
+        if terms:
+            return _("The reply does not mention %(terms)s.") % {"terms": " / ".join(terms)}
+        return _("The reply does not mention what the appeal is about.")
+    if code == "no_action":
+        return _("The reply does not say what was done or will be done.")
+    if code == "no_time":
+        return _("No time given for the work.")
+    if code == "too_short":
+        return _("Reply is shorter than %(n)d characters.") % {"n": warning.get("min_chars", 0)}
+    if code == "late":
+        return _("Resolved after the due time.")
+    return str(code)

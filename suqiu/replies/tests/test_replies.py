@@ -1,0 +1,144 @@
+"""Reply checks: written in the resolve's transaction, warnings in plain words for the verifier."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from suqiu.appeals import services as appeal_services
+from suqiu.appeals.models import Appeal
+from suqiu.appeals.tests.chain import act, bring_to
+from suqiu.core import clock
+from suqiu.core.errors import ValidationFailed
+from suqiu.core.testing import PASSWORD
+from suqiu.replies import checks
+from suqiu.replies.models import ReplyCheck
+from suqiu.replies.services import warning_text
+
+pytestmark = pytest.mark.django_db
+
+GOOD = "已于3月5日更换3栋2单元楼道灯泡并检修线路，楼道照明已恢复正常，感谢您的反映。"
+
+
+def resolve(world, reply, **create):
+    appeal = bring_to(world, "in_progress", **create)
+    act(world.handler, appeal, "resolve", public_reply=reply)
+    return appeal, ReplyCheck.objects.get(appeal=appeal)
+
+
+def codes(check):
+    return [w["code"] for w in check.warnings]
+
+
+def test_a_good_reply_passes(world):
+    appeal, check = resolve(world, GOOD)
+    assert codes(check) == []
+    assert check.overall == 1.0 and check.on_time is None
+    assert check.event.kind == "resolve" and check.event.appeal_id == appeal.pk
+
+
+def test_an_off_topic_reply_warns_with_the_missing_terms(world):
+    _appeal, check = resolve(world, "已于今天修剪了公园绿化带的树木，并清理了落叶，现已全部完成。")
+    assert codes(check) == ["off_topic"]
+    assert "楼道" in check.warnings[0]["terms"]
+    with translation.override("en"):
+        assert warning_text(check.warnings[0]).startswith("The reply does not mention 楼道")
+    assert check.overall < 1.0
+
+
+def test_a_too_short_reply_warns(world):
+    _appeal, check = resolve(world, "楼道灯已修好。")
+    assert "too_short" in codes(check)
+    with translation.override("en"):
+        texts = [warning_text(w) for w in check.warnings]
+    assert "Reply is shorter than 30 characters." in texts
+
+
+def test_a_reply_without_a_time_warns(world):
+    _appeal, check = resolve(
+        world, "已更换3栋2单元楼道的灯泡并检修线路，楼道照明恢复正常，请您放心。"
+    )
+    assert codes(check) == ["no_time"]
+    with translation.override("en"):
+        assert warning_text(check.warnings[0]) == "No time given for the work."
+
+
+def test_a_reply_that_says_nothing_was_done_warns(world):
+    _appeal, check = resolve(
+        world, "关于3栋2单元楼道灯的问题，感谢您对我们工作的支持与监督，2026年3月5日。"
+    )
+    assert codes(check) == ["no_action"]
+
+
+def test_a_late_resolve_warns(world):
+    appeal = bring_to(world, "in_progress")
+    due = clock.now() + timedelta(days=1)
+    Appeal.objects.filter(pk=appeal.pk).update(due_at=due)  # the time-limits app sets it
+    with clock.at(due + timedelta(hours=2)):
+        act(world.handler, appeal, "resolve", public_reply=GOOD)
+    check = ReplyCheck.objects.get(appeal=appeal)
+    assert codes(check) == ["late"] and check.on_time == 0.0
+    on_time = bring_to(world, "in_progress")
+    Appeal.objects.filter(pk=on_time.pk).update(due_at=due)
+    act(world.handler, on_time, "resolve", public_reply=GOOD)
+    assert ReplyCheck.objects.get(appeal=on_time).on_time == 1.0
+
+
+def test_a_refused_resolve_writes_no_check(world):
+    appeal = bring_to(world, "in_progress")
+    with pytest.raises(ValidationFailed):
+        act(world.handler, appeal, "resolve", public_reply="")
+    assert not ReplyCheck.objects.filter(appeal=appeal).exists()
+
+
+def test_a_resolve_rolled_back_by_a_later_hook_writes_no_check(world, monkeypatch):
+    appeal = bring_to(world, "in_progress")
+
+    def broken(**kw):
+        assert ReplyCheck.objects.filter(appeal=kw["appeal"]).exists()  # written in the transaction
+        raise RuntimeError("outbox unavailable")
+
+    hooks = appeal_services._AFTER_ACTION
+    monkeypatch.setitem(hooks, "resolve", [*hooks.get("resolve", []), broken])
+    with pytest.raises(RuntimeError):
+        act(world.handler, appeal, "resolve", public_reply=GOOD)
+    assert not ReplyCheck.objects.filter(appeal=appeal).exists()
+    assert Appeal.objects.get(pk=appeal.pk).status == "in_progress"
+
+
+def test_rework_keeps_each_resolve_s_check(world):
+    appeal, first = resolve(world, "楼道灯已修好。")
+    act(world.dispatcher, appeal, "send_back", reason="灯还是不亮")
+    act(world.handler, appeal, "resolve", public_reply=GOOD)
+    rows = list(ReplyCheck.objects.filter(appeal=appeal).order_by("created_at", "id"))
+    assert [r.pk for r in rows][0] == first.pk and len(rows) == 2
+    assert codes(rows[1]) == []
+
+
+def test_the_verifier_sees_the_warnings_on_the_appeal_page(world, client):
+    appeal, _check = resolve(world, "楼道灯已修好。")
+    assert client.login(username=world.dispatcher.username, password=PASSWORD)
+    page = client.get(
+        reverse("workbench:appeal", args=[appeal.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert 'id="reply-checks"' in page
+    assert 'data-warnings="2"' in page  # too short, no time
+
+
+def test_the_check_is_pure_and_configurable():
+    result = checks.check(
+        title="电梯坏了",
+        description="5栋电梯停运三天",
+        reply="已安排维保公司于明天上午维修5栋电梯。",
+        cfg={**checks.config(), "min_chars": 10},
+    )
+    assert result.warnings == []
+    short = checks.check(
+        title="电梯坏了",
+        description="5栋电梯停运三天",
+        reply="已安排维保公司于明天上午维修5栋电梯。",
+    )
+    assert [w["code"] for w in short.warnings] == ["too_short"]
