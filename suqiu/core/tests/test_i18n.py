@@ -149,7 +149,8 @@ _TEMPLATE_ARG = re.compile(r"u('(?:[^'\\]|\\.)*')")
 def marked_in_templates() -> set[tuple[str | None, str]]:
     """The same for {% trans %} and {% blocktrans %}, as Django's makemessages reads them."""
     found: set[tuple[str | None, str]] = set()
-    for path in (PACKAGE / "templates").rglob("*.html"):
+    # suqiu/templates and every app's own templates/ folder.
+    for path in sorted(p for p in PACKAGE.rglob("*.html") if "templates" in p.parts):
         code = templatize(path.read_text(encoding="utf-8"), origin=str(path))
         for call in _TEMPLATE_CALL.finditer(code):
             args = [ast.literal_eval(a) for a in _TEMPLATE_ARG.findall(call.group(2))]
@@ -174,6 +175,7 @@ def test_every_string_marked_in_the_templates_is_in_the_catalogue(catalogue):
     marked = marked_in_templates()
     assert (None, "Report a problem") in marked
     assert (None, "Page %(n)s of %(total)s") in marked  # blocktrans variables
+    assert (None, "Hotspots") in marked  # ... and apps' own templates
     missing = sorted(marked - known, key=str)
     assert missing == [], "run `suqiu makemessages -l zh_Hans` and translate the new strings"
 
