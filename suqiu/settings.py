@@ -68,6 +68,14 @@ INSTALLED_APPS = [
     "suqiu.directory",
     "suqiu.appeals",
     "suqiu.open311",
+    "suqiu.imports",
+    "suqiu.triage",
+    "suqiu.duplicates",
+    "suqiu.hotspots",
+    "suqiu.timelimits",
+    "suqiu.notify",
+    "suqiu.rates",
+    "suqiu.replies",
 ]
 
 MIDDLEWARE = [

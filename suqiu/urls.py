@@ -20,6 +20,13 @@ urlpatterns = [
     path("accounts/welcome/", after_login, name="after-login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("workbench/triage/", include("suqiu.triage.urls")),
+    path("workbench/duplicates/", include("suqiu.duplicates.urls")),
+    path("workbench/hotspots/", include("suqiu.hotspots.urls")),
+    path("workbench/timelimits/", include("suqiu.timelimits.urls")),
+    path("workbench/notify/", include("suqiu.notify.urls")),
+    path("workbench/rates/", include("suqiu.rates.urls")),
+    path("workbench/imports/", include("suqiu.imports.urls")),
     path("workbench/", include("suqiu.appeals.urls_workbench")),
     path("", include("suqiu.appeals.urls_resident")),
 ]

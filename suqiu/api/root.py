@@ -96,6 +96,11 @@ def _register_routers() -> None:
     api.add_router("", appeals_router)
     api.add_router("", tracking_router)
     api.add_router("", directory_router)
+    # Each capability's own endpoints (its app's api.py).
+    from importlib import import_module
+
+    for app in ("triage", "duplicates", "hotspots", "timelimits", "notify", "rates", "imports"):
+        api.add_router("", import_module(f"suqiu.{app}.api").router)
     install_error_handlers(api, body_params=set(APPEAL_BODY_PARAMS))
 
 

@@ -170,6 +170,14 @@ class Appeal(models.Model):
     )
     extension_reason = models.CharField(_("extension reason"), max_length=500, blank=True)
 
+    # Imported history and partner systems: where the appeal came from and its id there (one
+    # appeal per source and id: re-importing a file creates nothing new), and the public's votes
+    # on it where the source has them (点赞/反对; the hotspot heat score counts them).
+    external_source = models.CharField(_("external source"), max_length=40, blank=True)
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    support_votes = models.PositiveIntegerField(_("support votes"), default=0)
+    oppose_votes = models.PositiveIntegerField(_("oppose votes"), default=0)
+
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
@@ -187,6 +195,11 @@ class Appeal(models.Model):
             models.Index(fields=["reporter", "created_at"], name="appeal_reporter_idx"),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["external_source", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="appeal_external_id_unique",
+            ),
             models.CheckConstraint(
                 condition=models.Q(satisfaction__isnull=True)
                 | models.Q(satisfaction__gte=1, satisfaction__lte=5),

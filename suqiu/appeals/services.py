@@ -275,7 +275,7 @@ def _create_row(
             appeal.pk = None
             if attempt == 4:
                 raise
-    _event(
+    created = _event(
         appeal,
         kind=EventKind.CREATED,
         actor=actor,
@@ -287,7 +287,26 @@ def _create_row(
     # A new appeal has no co-handlers: record that as prefetched, so presenting it right away
     # (``facts_of``, ``co_handlers.all()``) needs no query. ``co_handlers.set()`` clears it.
     appeal._prefetched_objects_cache = {"co_handlers": Organisation.objects.none()}
+    for _order, hook in _AFTER_CREATE:
+        hook(appeal=appeal, event=created, actor=actor)
     return appeal
+
+
+# Other apps' work at intake that must commit or roll back with the new appeal (duplicate check,
+# triage suggestions, the reporter's notification...): registered from ``AppConfig.ready`` with an
+# order (lower runs first), called inside the creating transaction after the ``created`` event, as
+# ``hook(appeal=, event=, actor=)``. A hook may act on the appeal through ``appeal_act`` (the
+# system actor auto-merging an exact repeat, say); later hooks should check ``appeal.status``.
+# An exception in a hook rolls the intake back. Imported history (``channel`` import) runs none.
+_AFTER_CREATE: list[tuple[int, Callable[..., None]]] = []
+
+
+def register_after_create(hook: Callable[..., None], *, order: int = 50) -> None:
+    """Run ``hook`` in the transaction of every new appeal (once per hook)."""
+    if any(h is hook for _o, h in _AFTER_CREATE):
+        return
+    _AFTER_CREATE.append((order, hook))
+    _AFTER_CREATE.sort(key=lambda pair: pair[0])
 
 
 def appeal_create_idempotent(

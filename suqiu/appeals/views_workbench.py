@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from suqiu.appeals import presenters, selectors, services
+from suqiu.appeals.extensions import panels_for
 from suqiu.appeals.forms_workbench import (
     ACTION_LABELS,
     ALL_QUEUE,
@@ -491,15 +492,10 @@ def _panel_context(
         "is_overdue": _is_overdue(appeal, now),
         "is_open": Status(appeal.status) in OPEN,
         "show_tasks": shows_task_library(actor),
-        # Open311 federation: sent upstream? upstream id, last error, next retry.
-        "federation": _federation_of(appeal),
+        # Other apps' parts of this page (Open311 federation, triage, time limits...): see
+        # suqiu/appeals/extensions.py.
+        "panels": panels_for(request, appeal),
     }
-
-
-def _federation_of(appeal: Appeal):
-    from suqiu.open311.federation import federation_of
-
-    return federation_of(appeal)
 
 
 def _render_appeal(request: HttpRequest, appeal: Appeal, *, status: int = 200, **kwargs):

@@ -175,6 +175,11 @@ def is_admin(actor) -> bool:
     return actor.is_superuser or "admin" in actor.roles
 
 
+def is_system(actor) -> bool:
+    """Suqiu itself (``suqiu.directory.access.SYSTEM``): the worker's duties and intake automation."""
+    return actor.user_id is None and "system" in actor.roles
+
+
 def is_supervisor(actor, appeal: AppealFacts) -> bool:
     """Dispatchers and leaders of the appeal's area (and administrators)."""
     return is_admin(actor) or _in_area(actor, appeal, "dispatcher", "leader")
@@ -274,6 +279,21 @@ def _no_extension_pending(appeal: AppealFacts, actor) -> str | None:
     return _("An extension request is already pending.") if appeal.extension_pending else None
 
 
+def _assessor_or_system(actor, appeal) -> bool:
+    """Triage automation assesses, merges exact repeats and dispatches above its threshold."""
+    return is_system(actor) or is_assessor(actor, appeal)
+
+
+def _lead_or_system(actor, appeal) -> bool:
+    """The worker returns dispatched appeals nobody accepted in time to the task library."""
+    return is_system(actor) or is_lead_handler(actor, appeal)
+
+
+def _reviser_or_system(actor, appeal) -> bool:
+    """The worker closes as "not rated" when the reporter cannot be reached in time."""
+    return is_system(actor) or is_reviser(actor, appeal)
+
+
 def _handler_or_co(actor, appeal):
     return (
         is_lead_handler(actor, appeal)
@@ -290,7 +310,7 @@ RULES: dict[Action, Rule] = {
             Action.ASSESS,
             frozenset({S.RECEIVED, S.ASSESSED}),
             S.ASSESSED,
-            is_assessor,
+            _assessor_or_system,
             label="分析评估",
         ),
         Rule(
@@ -304,15 +324,17 @@ RULES: dict[Action, Rule] = {
             Action.MERGE,
             frozenset({S.RECEIVED, S.ASSESSED, S.QUEUED}),
             S.MERGED,
-            is_assessor,
+            _assessor_or_system,
             label="合并",
         ),
-        Rule(Action.QUEUE, frozenset({S.ASSESSED}), S.QUEUED, is_assessor, label="任务入库"),
+        Rule(
+            Action.QUEUE, frozenset({S.ASSESSED}), S.QUEUED, _assessor_or_system, label="任务入库"
+        ),
         Rule(
             Action.DISPATCH,
             frozenset({S.ASSESSED, S.QUEUED}),
             S.DISPATCHED,
-            is_assessor,
+            _assessor_or_system,
             label="派单",
         ),
         Rule(
@@ -322,7 +344,7 @@ RULES: dict[Action, Rule] = {
             Action.RETURN,
             frozenset({S.DISPATCHED, S.IN_PROGRESS}),
             S.QUEUED,
-            is_lead_handler,
+            _lead_or_system,
             label="退单",
         ),
         Rule(
@@ -365,7 +387,7 @@ RULES: dict[Action, Rule] = {
         Rule(
             Action.SEND_BACK, frozenset({S.RESOLVED}), S.IN_PROGRESS, is_verifier, label="退回重办"
         ),
-        Rule(Action.REVISIT, frozenset({S.VERIFIED}), S.CLOSED, is_reviser, label="回访"),
+        Rule(Action.REVISIT, frozenset({S.VERIFIED}), S.CLOSED, _reviser_or_system, label="回访"),
         Rule(
             Action.SUSPEND,
             frozenset({S.DISPATCHED, S.IN_PROGRESS}),

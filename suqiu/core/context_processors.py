@@ -6,10 +6,17 @@ def suqiu(request):
     """Values every page template needs (map configuration, the user's roles)."""
     user = getattr(request, "user", None)
     roles = set()
+    nav = []
     if user is not None and user.is_authenticated:
         from suqiu.directory.access import roles_of
 
         roles = roles_of(user)
+        if request.path.startswith("/workbench/") and roles - {"resident"}:
+            # Links other apps add to the workbench (suqiu/appeals/extensions.py).
+            from suqiu.appeals.extensions import nav_for
+            from suqiu.directory.access import actor_for
+
+            nav = nav_for(request, getattr(request, "actor", None) or actor_for(user))
     return {
         "SUQIU_MAP": {
             "tile_url": settings.SUQIU["MAP_TILE_URL"],
@@ -24,4 +31,5 @@ def suqiu(request):
         },
         "user_roles": roles,
         "is_staff_user": bool(roles - {"resident"}),
+        "workbench_nav": nav,
     }

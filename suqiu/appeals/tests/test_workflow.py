@@ -221,14 +221,17 @@ LEAD_HOUSING = {"handler HOUSING", "handler2 HOUSING"}
 # Who may take each action on the C1 appeal led by HOUSING (ROADS co-handling), in a status
 # where the action applies and its guards pass.
 WHO_MAY = [
-    (A.ASSESS, facts(S.RECEIVED, lead_organisation_id=None), ASSESSORS_C1),
+    # The system (triage automation) assesses, merges exact repeats, queues and dispatches; only
+    # people reject.
+    (A.ASSESS, facts(S.RECEIVED, lead_organisation_id=None), ASSESSORS_C1 | {"system"}),
     (A.REJECT, facts(S.RECEIVED, lead_organisation_id=None), ASSESSORS_C1),
-    (A.MERGE, facts(S.ASSESSED, lead_organisation_id=None), ASSESSORS_C1),
-    (A.QUEUE, facts(S.ASSESSED, lead_organisation_id=None), ASSESSORS_C1),
-    (A.DISPATCH, facts(S.QUEUED, lead_organisation_id=None), ASSESSORS_C1),
-    # Accepting, returning and resolving are the lead organisation's; co-handlers only help.
+    (A.MERGE, facts(S.ASSESSED, lead_organisation_id=None), ASSESSORS_C1 | {"system"}),
+    (A.QUEUE, facts(S.ASSESSED, lead_organisation_id=None), ASSESSORS_C1 | {"system"}),
+    (A.DISPATCH, facts(S.QUEUED, lead_organisation_id=None), ASSESSORS_C1 | {"system"}),
+    # Accepting, returning and resolving are the lead organisation's; co-handlers only help. The
+    # worker returns what nobody accepted in time.
     (A.ACCEPT, facts(S.DISPATCHED), LEAD_HOUSING),
-    (A.RETURN, facts(S.DISPATCHED), LEAD_HOUSING),
+    (A.RETURN, facts(S.DISPATCHED), LEAD_HOUSING | {"system"}),
     (A.RESOLVE, facts(S.IN_PROGRESS), LEAD_HOUSING),
     (A.REQUEST_EXTENSION, facts(S.IN_PROGRESS), LEAD_HOUSING),
     # Follow-up notes and resource requests: lead, co-handlers and supervisors.
@@ -247,6 +250,7 @@ WHO_MAY = [
             "social worker (C1)",
             "dispatcher",
             "dispatcher 2",
+            "system",  # closes as "not rated" when the reporter cannot be reached
         }
         | ADMINS,
     ),
@@ -286,7 +290,7 @@ def test_every_action_has_a_row_in_the_who_may_table():
 )
 def test_assessment_follows_the_area_path(area, assessors):
     appeal = AppealFacts(status=S.RECEIVED, area_path=area)
-    assert may(A.ASSESS, appeal) == assessors | ADMINS
+    assert may(A.ASSESS, appeal) == assessors | ADMINS | {"system"}
 
 
 @pytest.mark.parametrize(
@@ -322,7 +326,7 @@ def test_whoever_claimed_works_the_task():
         lead_person_id=VOLUNTEER.user_id,
     )
     assert may(A.RESOLVE, appeal) == {"volunteer"}
-    assert may(A.RETURN, appeal) == {"volunteer"}
+    assert may(A.RETURN, appeal) == {"volunteer", "system"}
 
 
 # --- Guards --------------------------------------------------------------------------------------

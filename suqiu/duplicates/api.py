@@ -1,0 +1,5 @@
+"""REST API of duplicates (added to /api/v1/ by suqiu/api/root.py)."""
+
+from ninja import Router
+
+router = Router(tags=["duplicates"])

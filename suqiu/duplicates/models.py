@@ -1,0 +1,3 @@
+"""Models of duplicates."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,4 @@
+"""Workbench pages of duplicates, under /workbench/duplicates/."""
+
+app_name = "duplicates"
+urlpatterns: list = []

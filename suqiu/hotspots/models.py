@@ -1,0 +1,3 @@
+"""Models of hotspots."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,4 @@
+"""Workbench pages of hotspots, under /workbench/hotspots/."""
+
+app_name = "hotspots"
+urlpatterns: list = []

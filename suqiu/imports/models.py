@@ -1,0 +1,3 @@
+"""Models of imports."""
+
+from django.db import models  # noqa: F401

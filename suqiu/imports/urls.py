@@ -1,0 +1,4 @@
+"""Workbench pages of imports, under /workbench/imports/."""
+
+app_name = "imports"
+urlpatterns: list = []

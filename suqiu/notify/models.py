@@ -1,0 +1,3 @@
+"""Models of notify."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,4 @@
+"""Workbench pages of notify, under /workbench/notify/."""
+
+app_name = "notify"
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Models of rates."""
+
+from django.db import models  # noqa: F401

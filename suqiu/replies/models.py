@@ -1,0 +1,3 @@
+"""Models of replies."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,3 @@
+"""Models of timelimits."""
+
+from django.db import models  # noqa: F401

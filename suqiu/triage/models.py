@@ -1,0 +1,3 @@
+"""Models of triage."""
+
+from django.db import models  # noqa: F401
