@@ -14,6 +14,7 @@ import hashlib
 import io
 from collections.abc import Callable
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -287,16 +288,38 @@ def _create_row(
     # A new appeal has no co-handlers: record that as prefetched, so presenting it right away
     # (``facts_of``, ``co_handlers.all()``) needs no query. ``co_handlers.set()`` clears it.
     appeal._prefetched_objects_cache = {"co_handlers": Organisation.objects.none()}
-    for _order, hook in _AFTER_CREATE:
-        hook(appeal=appeal, event=created, actor=actor)
+    if _AFTER_CREATE:
+        _run_after_create(appeal, created, actor)
     return appeal
+
+
+def _run_after_create(appeal: Appeal, created: AppealEvent, actor: Actor) -> None:
+    acted: set[int] = set()
+    token = _ACTED_ON.set(acted)
+    try:
+        for _order, hook in _AFTER_CREATE:
+            hook(appeal=appeal, event=created, actor=actor)
+            if appeal.pk in acted:
+                # The hook acted on the appeal (``appeal_act`` works on its own copy of the row):
+                # later hooks and the caller get the appeal as it now is.
+                acted.clear()
+                appeal.refresh_from_db()
+                appeal._prefetched_objects_cache = {}
+    finally:
+        _ACTED_ON.reset(token)
+
+
+# While intake hooks run: the ids ``appeal_act`` changed, so the new appeal is reloaded after a
+# hook that acted on it.
+_ACTED_ON: ContextVar[set[int] | None] = ContextVar("suqiu_acted_on", default=None)
 
 
 # Other apps' work at intake that must commit or roll back with the new appeal (duplicate check,
 # triage suggestions, the reporter's notification...): registered from ``AppConfig.ready`` with an
 # order (lower runs first), called inside the creating transaction after the ``created`` event, as
 # ``hook(appeal=, event=, actor=)``. A hook may act on the appeal through ``appeal_act`` (the
-# system actor auto-merging an exact repeat, say); later hooks should check ``appeal.status``.
+# system actor auto-merging an exact repeat, say): the appeal is then reloaded before the next
+# hook and for the caller. Later hooks should check ``appeal.status``.
 # An exception in a hook rolls the intake back. Imported history (``channel`` import) runs none.
 _AFTER_CREATE: list[tuple[int, Callable[..., None]]] = []
 
@@ -709,6 +732,9 @@ def appeal_act(
         )
         for hook in _AFTER_ACTION.get(act, ()):
             hook(appeal=appeal, event=recorded, actor=actor)
+        acted = _ACTED_ON.get()
+        if acted is not None:
+            acted.add(appeal.pk)
     return appeal
 
 
