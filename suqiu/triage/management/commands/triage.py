@@ -2,6 +2,7 @@
 it; `suqiu triage evaluate --train TRAIN.csv --test TEST.csv` prints the evaluation as one JSON
 object on its last line; `suqiu triage list`; `suqiu triage activate VERSION`; `suqiu triage off`."""
 
+import contextlib
 import json
 import sys
 
@@ -88,7 +89,12 @@ class Command(BaseCommand):
             except OSError as exc:
                 raise CommandError(f"Cannot read {path}: {exc.strerror}") from None
         self.stderr.write(f"evaluating: train {train_path}, test {test_path}")
-        result = evaluation.evaluate_files(train_path, test_path)
+        # Whatever the evaluation prints goes to stderr: the JSON stays the last line of stdout.
+        with contextlib.redirect_stdout(sys.stderr):
+            try:
+                result = evaluation.evaluate_files(train_path, test_path)
+            except ValueError as exc:  # a file that is not a labelled CSV: say which and why
+                raise CommandError(str(exc)) from None
         sys.stderr.flush()
         self.stdout.write(json.dumps(result, ensure_ascii=False))
 
