@@ -20,6 +20,7 @@ appeal's urgency when the detected level is higher than the reporter's (see ``se
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -139,7 +140,10 @@ def _find(text: str, term: str, pattern: re.Pattern) -> bool:
 
 # --- What history teaches ------------------------------------------------------------------------
 
-LEARNT_ALONE = 0.8  # a learnt term this precise on its own raises urgency
+# A learnt term raises urgency on its own when even the pessimistic estimate of its precision
+# (the lower end of the 95 % Wilson interval: 9 urgent appeals out of 9 give 0.70, 5 of 5 only
+# 0.57) reaches this; weaker terms count only in pairs.
+LEARNT_ALONE = 0.7
 MIN_DOCS = 5  # a term must occur in this many history appeals to be learnt
 MIN_PRECISION = 0.5  # ... and that share of them must have been urgent or emergency
 MIN_LIFT = 3.0  # ... at least this many times the base rate
@@ -181,10 +185,27 @@ def learn(history: Iterable[tuple[str, str]], *, min_docs: int = MIN_DOCS) -> li
             continue
         level = EMERGENCY if emergencies[term] * 2 > u else URGENT
         out.append(
-            {"term": term, "level": level, "n": n, "urgent": u, "precision": round(precision, 3)}
+            {
+                "term": term,
+                "level": level,
+                "n": n,
+                "urgent": u,
+                "precision": round(precision, 3),
+                "lower": round(wilson_lower(u, n), 3),
+            }
         )
-    out.sort(key=lambda t: (-t["precision"], -t["n"], t["term"]))
+    out.sort(key=lambda t: (-t["lower"], -t["n"], t["term"]))
     return out[:MAX_TERMS]
+
+
+def wilson_lower(successes: int, n: int, z: float = 1.96) -> float:
+    """The lower end of the Wilson score interval of a proportion."""
+    if n == 0:
+        return 0.0
+    p = successes / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - spread) / (1 + z * z / n)
 
 
 # --- Detection -----------------------------------------------------------------------------------
@@ -232,7 +253,7 @@ def detect(text: str, learnt: list[dict] | None = None) -> Detection:
         if _find(flat, term, _compile(term)):
             learnt_hits.append(item)
     if learnt_hits and (
-        len(learnt_hits) >= 2 or any(h.get("precision", 0) >= LEARNT_ALONE for h in learnt_hits)
+        len(learnt_hits) >= 2 or any(h.get("lower", 0) >= LEARNT_ALONE for h in learnt_hits)
     ):
         for h in learnt_hits:
             found.append({"term": h["term"], "kind": "learnt", "level": h.get("level", URGENT)})

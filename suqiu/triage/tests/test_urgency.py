@@ -83,3 +83,14 @@ def test_a_learnt_term_is_negated_like_the_lexicon():
 def test_history_without_urgent_appeals_teaches_nothing():
     assert learn([("楼道灯坏了", NORMAL)] * 10) == []
     assert urgency.RANK[EMERGENCY] < urgency.RANK[URGENT] < urgency.RANK[NORMAL]
+
+
+def test_a_learnt_term_alone_must_be_well_supported():
+    cold = [("楼道灯坏了", NORMAL)] * 40
+    weak = learn([("返潮发霉", URGENT)] * 5 + cold)  # 5 of 5: could be chance
+    strong = learn([("返潮发霉", URGENT)] * 12 + cold)  # 12 of 12
+    assert {t["term"] for t in weak} == {"返潮", "发霉"}
+    assert detect("墙面返潮", weak).level == NORMAL  # one weak term: not enough
+    assert detect("墙面返潮还发霉", weak).level == URGENT  # two agree
+    assert detect("墙面返潮", strong).level == URGENT
+    assert urgency.wilson_lower(5, 5) < urgency.LEARNT_ALONE <= urgency.wilson_lower(12, 12)
