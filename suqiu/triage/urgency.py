@@ -7,7 +7,8 @@ Two parts:
    height or a missing manhole cover, a lone elderly person who cannot be reached) or harm that
    should not wait for the normal queue (``urgent``: no water or power, a burst pipe, a broken
    lift, sewage overflowing...). A term preceded in the same clause by a negation ("没有燃气味",
-   "不是漏电", "no smell of gas") does not count.
+   "不是漏电", "no smell of gas") or by a hypothetical ("一旦发生火灾", "万一起火", "防止漏电",
+   "in case of fire") does not count.
 2. ``learn(history)``: terms over-represented in past appeals that ended up urgent or emergency
    (the urgency after staff assessment). ``suqiu triage train`` stores them with the routing model;
    a learnt term counts like a lexicon term when it is precise enough on its own
@@ -35,25 +36,25 @@ RANK = {EMERGENCY: 0, URGENT: 1, NORMAL: 2}
 
 _EMERGENCY_ZH = """
 燃气泄漏 燃气泄露 煤气泄漏 煤气泄露 天然气泄漏 天然气泄露 液化气泄漏 燃气漏气 煤气漏气 漏气
-燃气味 煤气味 天然气味 液化气味 闻到燃气 闻到煤气 闻到天然气 燃气爆炸 煤气罐爆炸 爆炸
+燃气味 煤气味 天然气味 液化气味 闻到燃气 闻到煤气 闻到天然气 燃气爆炸 煤气罐爆炸 发生爆炸
 电线裸露 裸露电线 电线外露 漏电 触电 电线掉落 电线垂落 电线断落 高压线断 电箱冒火 电线起火 冒火花
 被困 困在电梯 困在里面 关在电梯 电梯困人 被埋
-水浸 内涝 水淹 淹水 被淹 倒灌 洪水 山洪 决堤 溃坝
-起火 着火 失火 火灾 冒烟 浓烟 烧起来 明火
+水浸 内涝 水淹 淹水 被淹 倒灌 山洪 决堤 溃坝
+起火 着火 失火 发生火灾 烧起来 明火
 坠落 高空坠物 坠楼 井盖缺失 井盖丢失 没有井盖 井盖被盗 井盖破损 窨井盖缺失
-塌方 坍塌 倒塌 山体滑坡 滑坡 楼房倾斜 随时可能倒塌
-独居老人联系不上 老人联系不上 独居老人失联 老人失联 敲门无人应 敲门没人应 晕倒 昏迷 不省人事
-轻生 自杀 有人落水 溺水 持刀 危及生命 生命危险
+山体滑坡 楼房倾斜 已经倒塌 突然倒塌
+独居老人联系不上 老人联系不上 独居老人失联 老人失联 敲门无人应 敲门没人应 晕倒 不省人事
+轻生 自杀 有人落水 溺水 持刀
 """
 _URGENT_ZH = """
 停水 断水 停电 断电 水管爆裂 爆管 水管破裂 自来水外溢
 电梯故障 电梯坏了 电梯停运 电梯事故 电梯急停
-污水外溢 污水横流 化粪池满溢 粪水外溢 下水道堵塞
+污水外溢 化粪池满溢 粪水外溢 下水道堵塞
 严重积水 积水严重 严重漏水 漏水严重 楼顶漏水 屋顶漏水
 树木倒伏 大树倒 树倒了 树枝断裂 断枝 广告牌松动 招牌松动 摇摇欲坠 高空抛物
-路面塌陷 地面塌陷 路面下沉 护栏倒 围墙开裂 墙体开裂 危房
-摔倒 摔伤 受伤 无人照料 无人照顾 走失 打架斗殴
-异味刺鼻 刺鼻 疑似中毒 食物中毒 狂犬 咬伤 恶犬
+路面塌陷 地面塌陷 路面下沉 护栏倒 围墙开裂 墙体开裂 倒塌 坍塌 塌方 滑坡
+老人摔倒 无人照料 无人照顾 走失 打架斗殴 昏迷 危及生命 生命危险
+冒烟 浓烟 爆炸 洪水 疑似中毒 食物中毒 咬伤
 """
 _EMERGENCY_EN = """
 gas leak|gas leaking|smell of gas|smells of gas|smell gas|gas smell|leaking gas|explosion
@@ -93,6 +94,24 @@ LEXICON: dict[str, list[str]] = {
 # says nothing about the term ("电梯无法运行有人被困" is an emergency).
 _NEG_ZH = ("没有", "不是", "并非", "并没", "不再", "不存在", "排除", "已无", "已经没", "未曾")
 _NEG_ZH_SHORT = ("没", "无", "未")
+# What might happen is not happening: "一旦发生火灾后果不堪设想", "万一起火", "防止漏电" (a risk to
+# assess in the normal queue, not an emergency) count like negations.
+_HYPOTHETICAL_ZH = (
+    "一旦",
+    "万一",
+    "如果",
+    "假如",
+    "倘若",
+    "要是",
+    "防止",
+    "预防",
+    "以防",
+    "避免",
+    "以免",
+    "防范",
+)
+# Phrases that contain a term but mean something else.
+_IDIOMS = ("慢性自杀", "明火执仗")
 _NEG_EN = re.compile(
     r"\b(no|not|never|without|isn't|aren't|wasn't|don't|doesn't|didn't|nor)\b|n't\b"
 )
@@ -127,6 +146,8 @@ def _negated(text: str, start: int, cjk: bool) -> bool:
         window = before[-NEG_WINDOW_ZH:]
         if any(neg in window for neg in _NEG_ZH):
             return True
+        if any(cue in before[-NEG_WINDOW_ZH - 4 :] for cue in _HYPOTHETICAL_ZH):
+            return True
         return any(neg in before[-NEG_WINDOW_ZH_SHORT:] for neg in _NEG_ZH_SHORT)
     window = " ".join(before.split()[-NEG_WINDOW_EN:])
     return bool(_NEG_EN.search(window))
@@ -135,7 +156,18 @@ def _negated(text: str, start: int, cjk: bool) -> bool:
 def _find(text: str, term: str, pattern: re.Pattern) -> bool:
     """Whether ``term`` occurs at least once without a negation before it."""
     cjk = _is_cjk(term)
-    return any(not _negated(text, m.start(), cjk) for m in pattern.finditer(text))
+    return any(
+        not _negated(text, m.start(), cjk) and not _in_idiom(text, m.start(), m.end())
+        for m in pattern.finditer(text)
+    )
+
+
+def _in_idiom(text: str, start: int, end: int) -> bool:
+    for idiom in _IDIOMS:
+        at = text.find(idiom, max(0, start - len(idiom)), end + len(idiom))
+        if at != -1 and at <= start and end <= at + len(idiom):
+            return True
+    return False
 
 
 # --- What history teaches ------------------------------------------------------------------------

@@ -39,6 +39,12 @@ def test_the_lexicon_finds_danger_in_chinese_and_english(text, level, term):
         "The wires are not exposed, only the cover is loose",
         "路灯不亮，晚上走路不方便",
         "Streetlight out on Elm Street",
+        # What might happen is a risk for the normal queue, not an emergency.
+        "楼道堆满杂物，一旦发生火灾后果不堪设想",
+        "万一晚上高层起火，后果严重",
+        "If there is a fire we cannot get out",
+        # Idioms that contain a term.
+        "工厂排污，这是在慢性自杀",
     ],
 )
 def test_negated_or_harmless_text_stays_normal(text):
