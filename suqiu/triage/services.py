@@ -324,12 +324,22 @@ LABELLED_STATUSES = [
 ]
 
 
+# An appeal triage dispatched on its own confirms its category only once handled to the end
+# under it; until then it would teach the model its own guesses.
+CONFIRMED_STATUSES = [Status.RESOLVED.value, Status.VERIFIED.value, Status.CLOSED.value]
+
+
 def training_rows() -> list[tuple[str, str, str, str]]:
-    """(title, description, category code, urgency) of every assessed appeal with a category."""
+    """(title, description, category code, urgency) of every assessed appeal with a category:
+    the final category, so a person's correction is what is learnt. Appeals triage assessed and
+    dispatched itself count only once resolved under that category."""
+    from django.db.models import Q
+
     return list(
         Appeal.objects.filter(
             status__in=LABELLED_STATUSES, category__isnull=False, category__is_active=True
         )
+        .exclude(Q(triage__auto_dispatched=True) & ~Q(status__in=CONFIRMED_STATUSES))
         .order_by("pk")
         .values_list("title", "description", "category__code", "urgency")
     )

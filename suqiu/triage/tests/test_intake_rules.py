@@ -161,3 +161,23 @@ def test_api_computes_suggestions_for_an_appeal_triaged_before_rules_existed(wor
     assert body["live"] is True
     assert [s["category"]["code"] for s in body["suggestions"]] == ["ROAD"]
     assert not AppealTriage.objects.filter(appeal=appeal).exists()
+
+
+# --- What training learns from ----------------------------------------------------------------
+
+
+def test_training_learns_final_categories_not_unconfirmed_automatic_ones(world):
+    from suqiu.triage.services import training_rows
+
+    rule(world.cat_road, "坑洼", auto=True)
+    auto = new_appeal(world, title="坑洼", description="门口坑洼")  # dispatched by the rule
+    corrected = new_appeal(world, title="漏水", description="楼顶漏水")
+    act(world.dispatcher, corrected, "assess", category="HOUSING")
+    waiting = new_appeal(world, title="灯", description="楼道灯坏了", category="ROAD")
+    assert Appeal.objects.get(pk=auto.pk).status == "dispatched"
+    assert [r[2] for r in training_rows()] == ["HOUSING"]
+    assert waiting.status == "received"
+    # Handled to the end under the automatic category: now it is a label.
+    act(world.roads_handler, auto, "accept")
+    act(world.roads_handler, auto, "resolve", public_reply="已修补")
+    assert sorted(r[2] for r in training_rows()) == ["HOUSING", "ROAD"]
