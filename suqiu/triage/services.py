@@ -22,7 +22,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from suqiu.appeals import services as appeal_services
@@ -386,28 +386,56 @@ def train_from_db(
     }
     say("learning urgency terms from history")
     learnt = urgency.learn((f"{t}\n{d}", u) for t, d, _c, u in rows)
+    return store(
+        trained,
+        label_map=label_map,
+        urgency_terms=learnt,
+        n_train=len(texts),
+        activate_model=activate_model,
+    )
+
+
+STORE_ATTEMPTS = 5
+
+
+def store(
+    trained,
+    *,
+    label_map: dict,
+    urgency_terms: list,
+    n_train: int,
+    activate_model: bool = True,
+) -> RoutingModel:
+    """Save a trained router as the next version (and activate it). Two trainings finishing at
+    once both get a version: the one that loses the race for a number (or for being the active
+    one) tries again with the next."""
     info = getattr(trained, "version_info", {}) or {}
     algorithm = str(info.get("algorithm") or type(trained).__name__)[:120]
-    with transaction.atomic():
-        last = (
-            RoutingModel.objects.select_for_update()
-            .order_by("-version")
-            .values_list("version", flat=True)
-        ).first()
-        model = RoutingModel.objects.create(
-            version=(last or 0) + 1,
-            created_at=clock.now(),
-            algorithm=algorithm,
-            blob=trained.to_bytes(),
-            metrics=_jsonable({**(trained.metrics or {}), "version_info": info}),
-            thresholds={str(k): float(v) for k, v in (trained.thresholds or {}).items()},
-            label_map=label_map,
-            urgency_terms=learnt,
-            n_train=len(texts),
-        )
-        if activate_model:
-            activate(model)
-    return model
+    blob = trained.to_bytes()
+    metrics = _jsonable({**(trained.metrics or {}), "version_info": info})
+    thresholds = {str(k): float(v) for k, v in (trained.thresholds or {}).items()}
+    for attempt in range(STORE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                last = RoutingModel.objects.order_by("-version").values_list("version", flat=True)
+                model = RoutingModel.objects.create(
+                    version=(last.first() or 0) + 1,
+                    created_at=clock.now(),
+                    algorithm=algorithm,
+                    blob=blob,
+                    metrics=metrics,
+                    thresholds=thresholds,
+                    label_map=label_map,
+                    urgency_terms=urgency_terms,
+                    n_train=n_train,
+                )
+                if activate_model:
+                    activate(model)
+            return model
+        except IntegrityError:
+            if attempt == STORE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def activate(model: RoutingModel) -> RoutingModel:
