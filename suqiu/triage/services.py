@@ -155,18 +155,27 @@ def _skip(appeal: Appeal) -> bool:
 
 
 def detect_urgency(*, appeal: Appeal, event, actor: Actor) -> None:
-    """Order 20: how urgent the text reads (kept on the appeal for ``route``)."""
+    """Order 20: how urgent the text reads (kept on the appeal for ``route``). The lexicon works
+    even when the model or the rules cannot be read."""
     if _skip(appeal):
         return
+    text = f"{appeal.title}\n{appeal.description}"
+    learnt: list = []
     try:
         loaded = loader.active()
         learnt = loaded.urgency_terms if loaded is not None else []
-        text = f"{appeal.title}\n{appeal.description}"
+    except Exception:  # noqa: BLE001
+        log.exception("triage: learnt urgency terms unavailable for appeal %s", appeal.pk)
+    try:
         detection = urgency.detect(text, learnt)
-        detection.add(rule_urgency_terms(text))
-        appeal._triage_urgency = detection
     except Exception:  # noqa: BLE001
         log.exception("triage: urgency detection failed for appeal %s", appeal.pk)
+        return
+    try:
+        detection.add(rule_urgency_terms(text))
+    except Exception:  # noqa: BLE001
+        log.exception("triage: keyword rules unavailable for appeal %s", appeal.pk)
+    appeal._triage_urgency = detection
 
 
 def route(*, appeal: Appeal, event, actor: Actor) -> None:
@@ -175,7 +184,11 @@ def route(*, appeal: Appeal, event, actor: Actor) -> None:
     if _skip(appeal):
         return
     detection = getattr(appeal, "_triage_urgency", None) or urgency.Detection()
-    result = suggest(appeal.title, appeal.description)
+    try:
+        result = suggest(appeal.title, appeal.description)
+    except Exception:  # noqa: BLE001 - no suggestion is better than no appeal
+        log.exception("triage: no suggestions for appeal %s", appeal.pk)
+        result = Suggestions()
     triage = AppealTriage(
         appeal=appeal,
         suggestions=result.items,

@@ -181,3 +181,17 @@ def test_training_learns_final_categories_not_unconfirmed_automatic_ones(world):
     act(world.roads_handler, auto, "accept")
     act(world.roads_handler, auto, "resolve", public_reply="已修补")
     assert sorted(r[2] for r in training_rows()) == ["HOUSING", "ROAD"]
+
+
+def test_a_failing_rule_lookup_never_breaks_intake(world, monkeypatch, caplog):
+    from suqiu.triage import loader
+
+    def broken():
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(loader, "rules", broken)
+    appeal = new_appeal(world, title="楼道有燃气味", description="很浓的燃气味")
+    fresh = Appeal.objects.get(pk=appeal.pk)
+    assert (fresh.status, fresh.urgency) == ("received", "emergency")
+    assert AppealTriage.objects.get(appeal=appeal).suggestions == []
+    assert "no suggestions" in caplog.text
