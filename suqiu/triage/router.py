@@ -11,12 +11,14 @@ Text → features
     into words and keeps ASCII words whole, so English is tokenised too).
 
 Model
-    An ensemble, chosen by 5-fold cross-validation on the labelled dev set (see
-    ``bench/triage_cv.py`` for the experiments and their figures): linear SVMs on the features,
-    each calibrated by Platt scaling on internal CV folds (``CalibratedClassifierCV``), whose
-    class probabilities are averaged. The averaged probability is the confidence; per-label
-    thresholds (``Router.thresholds``) are the lowest confidences at which the cross-validated
-    precision of that label's predictions still reaches ``target_precision``.
+    Chosen by 5-fold cross-validation on the labelled dev set (``bench/triage_cv.py`` has the
+    experiments and their figures): one linear SVM (``LinearSVC``, one-vs-rest) on both views,
+    calibrated by a multinomial logistic regression on its out-of-fold scores (Platt scaling
+    generalised to K classes, fitted on internal CV folds so the probabilities reflect unseen
+    text). The calibrated top probability is the confidence; per-label thresholds
+    (``Router.thresholds``) are the lowest confidences at which the cross-validated precision of
+    that label's predictions still reaches ``target_precision``. The trained model is kept as
+    plain arrays (SVM weights, calibration matrix): a prediction is one sparse product.
 
 jieba loads its dictionary (~1 s) once per process, lazily, on the first text tokenised.
 """
@@ -37,13 +39,14 @@ import numpy as np
 import scipy
 import sklearn
 from scipy import sparse
-from sklearn.calibration import CalibratedClassifierCV
+from sklearn.base import clone
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
-ALGORITHM = "tfidf-char13+jieba-words/linear-svc-platt-ensemble"
+ALGORITHM = "tfidf-char13+jieba-words/linear-svc+multinomial-platt"
 FORMAT = 1
 MAGIC = b"SUQIU-ROUTER\n"
 PRECISIONS = (0.95, 0.98, 0.99)
@@ -120,7 +123,8 @@ DEFAULT_PARAMS = {
     "char_min_df": 2,
     "word_min_df": 1,
     "svm_C": 1.0,
-    "calibration": "sigmoid",
+    "calibration": "multinomial-logistic-on-oof-svm-scores",
+    "calibration_C": 1.0,
     "calibration_folds": 5,
 }
 
@@ -160,45 +164,105 @@ class _Model:
         x = sparse.hstack(
             [self.char_vec.fit_transform(chars), self.word_vec.fit_transform(words_)]
         ).tocsr()
-        counts = Counter(labels.tolist())
-        folds = max(2, min(self.params["calibration_folds"], min(counts.values())))
+        for vec in (self.char_vec, self.word_vec):
+            vec.stop_words_ = None  # the terms cut by min_df: large, only for introspection
+        y = np.asarray(labels, dtype=object)
+        self.classes_ = np.unique(y)
+        counts = Counter(y.tolist())
         svm = LinearSVC(C=self.params["svm_C"], random_state=self.seed)
-        if min(counts.values()) >= 2:
-            self.clf = CalibratedClassifierCV(
-                svm, method=self.params["calibration"], cv=folds, ensemble=True
-            )
-        else:  # too few examples of some label for internal folds
-            self.clf = _SoftmaxOnTrain(svm)
-        self.clf.fit(x, labels)
-        self.classes_ = np.asarray(self.clf.classes_)
+        folds = min(self.params["calibration_folds"], min(counts.values()))
+        if folds >= 2:
+            # Out-of-fold SVM scores: the calibration learns how reliable unseen scores are.
+            cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed)
+            scores_ = np.zeros((len(y), len(self.classes_)))
+            for tr, te in cv.split(np.zeros(len(y)), y):
+                fold_svm = clone(svm).fit(x[tr], y[tr])
+                scores_[te] = _decision(fold_svm, x[te])
+        else:  # a label with a single example: no folds; in-sample scores (over-confident)
+            scores_ = None
+        svm.fit(x, y)
+        # The linear model as plain arrays: one sparse product at prediction time.
+        self.weights = np.ascontiguousarray(_coef(svm).T, dtype=np.float32)
+        self.bias = _intercept(svm).astype(np.float64)
+        if scores_ is None:
+            scores_ = _decision(svm, x)
+        self._fit_calibration(scores_, y)
         return self
+
+    def _fit_calibration(self, scores_: np.ndarray, y: np.ndarray) -> None:
+        """Multinomial logistic regression on the SVM scores (Platt scaling for K classes)."""
+        lr = LogisticRegression(C=self.params["calibration_C"], max_iter=1000)
+        lr.fit(scores_, y)
+        coef, intercept = lr.coef_, lr.intercept_
+        if len(self.classes_) == 2:  # sklearn keeps one row for two classes
+            coef = np.vstack([-coef / 2, coef / 2])
+            intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+        self.cal_coef = coef.T.astype(np.float64)
+        self.cal_bias = intercept.astype(np.float64)
+
+    def features(self, views: tuple[list[str], list[str]]) -> sparse.csr_matrix:
+        """The TF-IDF rows of texts, as the fitted vectorisers would make them.
+
+        Computed here from the vectorisers' analyzers, vocabularies and idf (sublinear tf,
+        l2 norm): the same numbers as ``TfidfVectorizer.transform`` (a test checks it) without
+        its per-call validation overhead, which dominated one-text predictions.
+        """
+        analyzers = self.__dict__.get("_analyzers")
+        if analyzers is None:
+            analyzers = self._analyzers = [
+                (v.build_analyzer(), v.vocabulary_, v.idf_.astype(np.float64))
+                for v in (self.char_vec, self.word_vec)
+            ]
+        n_char = len(self.char_vec.vocabulary_)
+        indptr = [0]
+        indices: list[int] = []
+        data: list[float] = []
+        for docs in zip(*views, strict=True):
+            offset = 0
+            for (analyze, vocab, idf), doc in zip(analyzers, docs, strict=True):
+                counts = Counter(analyze(doc))
+                idx = [vocab[t] for t in counts if t in vocab]
+                if idx:
+                    tf = np.fromiter((counts[t] for t in counts if t in vocab), dtype=np.float64)
+                    values = (1.0 + np.log(tf)) * idf[idx]
+                    values /= np.sqrt(values @ values)
+                    indices.extend(i + offset for i in idx)
+                    data.extend(values.tolist())
+                offset = n_char
+            indptr.append(len(indices))
+        return sparse.csr_matrix(
+            (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int64), indptr),
+            shape=(len(indptr) - 1, n_char + len(self.word_vec.vocabulary_)),
+        )
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_analyzers", None)  # rebuilt on first use
+        return state
+
+    def scores(self, views: tuple[list[str], list[str]]) -> np.ndarray:
+        return np.asarray(self.features(views) @ self.weights, dtype=np.float64) + self.bias
 
     def proba(self, views: tuple[list[str], list[str]]) -> np.ndarray:
-        chars, words_ = views
-        x = sparse.hstack([self.char_vec.transform(chars), self.word_vec.transform(words_)]).tocsr()
-        p = self.clf.predict_proba(x)
-        s = p.sum(axis=1, keepdims=True)
-        s[s == 0] = 1.0
-        return p / s
-
-
-class _SoftmaxOnTrain:
-    """Fallback for labels with a single example: SVM scores through a softmax (uncalibrated)."""
-
-    def __init__(self, svm):
-        self.svm = svm
-
-    def fit(self, x, y):
-        self.svm.fit(x, y)
-        self.classes_ = self.svm.classes_
-        return self
-
-    def predict_proba(self, x):
-        d = self.svm.decision_function(x)
-        if d.ndim == 1:
-            d = np.column_stack([-d, d])
-        e = np.exp(d - d.max(axis=1, keepdims=True))
+        z = self.scores(views) @ self.cal_coef + self.cal_bias
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
+
+
+def _coef(svm) -> np.ndarray:
+    coef = np.asarray(svm.coef_)
+    return np.vstack([-coef, coef]) if coef.shape[0] == 1 else coef
+
+
+def _intercept(svm) -> np.ndarray:
+    b = np.atleast_1d(np.asarray(svm.intercept_, dtype=np.float64))
+    return np.array([-b[0], b[0]]) if b.shape[0] == 1 else b
+
+
+def _decision(svm, x) -> np.ndarray:
+    d = svm.decision_function(x)
+    return np.column_stack([-d, d]) if d.ndim == 1 else d
 
 
 # ---------------------------------------------------------------------------------------------

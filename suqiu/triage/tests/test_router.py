@@ -232,3 +232,17 @@ def test_identical_training_is_deterministic():
         [p for row in a.predict(probe) for _, p in row],
         [p for row in b.predict(probe) for _, p in row],
     )
+
+
+def test_fast_features_equal_the_vectorisers(zh_router):
+    from scipy import sparse
+
+    texts = ["公交车太少，等车太久", "The bus is late 12 times", "", "学校收费。学校收费！"]
+    views = router._views(texts)
+    model = zh_router._model
+    expected = sparse.hstack(
+        [model.char_vec.transform(views[0]), model.word_vec.transform(views[1])]
+    ).toarray()
+    got = model.features(views).toarray()
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    assert got[0].any() and not got[2].any()
