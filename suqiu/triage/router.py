@@ -13,12 +13,11 @@ Text → features
 Model
     Chosen by 5-fold cross-validation on the labelled dev set (``bench/triage_cv.py`` has the
     experiments and their figures): one linear SVM (``LinearSVC``, one-vs-rest) on both views,
-    calibrated by a multinomial logistic regression on its out-of-fold scores (Platt scaling
-    generalised to K classes, fitted on internal CV folds so the probabilities reflect unseen
-    text). The calibrated top probability is the confidence; per-label thresholds
+    calibrated by Platt scaling per label on its out-of-fold scores (fitted on internal CV folds
+    so that the probabilities reflect unseen text), normalised to sum to one. The calibrated top probability is the confidence; per-label thresholds
     (``Router.thresholds``) are the lowest confidences at which the cross-validated precision of
     that label's predictions still reaches ``target_precision``. The trained model is kept as
-    plain arrays (SVM weights, calibration matrix): a prediction is one sparse product.
+    plain arrays (SVM weights, Platt parameters): a prediction is one sparse product.
 
 jieba loads its dictionary (~1 s) once per process, lazily, on the first text tokenised.
 """
@@ -39,6 +38,7 @@ import numpy as np
 import scipy
 import sklearn
 from scipy import sparse
+from scipy.special import expit
 from sklearn.base import clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -46,7 +46,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
-ALGORITHM = "tfidf-char13+jieba-words/linear-svc+multinomial-platt"
+ALGORITHM = "tfidf-char13+jieba-words/linear-svc+platt"
 FORMAT = 1
 MAGIC = b"SUQIU-ROUTER\n"
 PRECISIONS = (0.95, 0.98, 0.99)
@@ -123,8 +123,8 @@ DEFAULT_PARAMS = {
     "char_min_df": 2,
     "word_min_df": 1,
     "svm_C": 1.0,
-    "calibration": "multinomial-logistic-on-oof-svm-scores",
-    "calibration_C": 1.0,
+    "calibration": "platt-per-label-on-oof-svm-scores",
+    "calibration_C": 1e4,
     "calibration_folds": 5,
 }
 
@@ -190,15 +190,19 @@ class _Model:
         return self
 
     def _fit_calibration(self, scores_: np.ndarray, y: np.ndarray) -> None:
-        """Multinomial logistic regression on the SVM scores (Platt scaling for K classes)."""
-        lr = LogisticRegression(C=self.params["calibration_C"], max_iter=1000)
-        lr.fit(scores_, y)
-        coef, intercept = lr.coef_, lr.intercept_
-        if len(self.classes_) == 2:  # sklearn keeps one row for two classes
-            coef = np.vstack([-coef / 2, coef / 2])
-            intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-        self.cal_coef = coef.T.astype(np.float64)
-        self.cal_bias = intercept.astype(np.float64)
+        """Platt scaling per label: P(label | its SVM score) = sigmoid(a·score + b), fitted on the
+        out-of-fold scores; the labels' probabilities are then normalised to sum to one (as
+        scikit-learn's ``CalibratedClassifierCV(method="sigmoid")`` does, without its overhead).
+        """
+        a = np.ones(len(self.classes_))
+        b = np.zeros(len(self.classes_))
+        for k, label in enumerate(self.classes_):
+            target = (y == label).astype(int)
+            if 0 < target.sum() < len(target):
+                lr = LogisticRegression(C=self.params["calibration_C"], max_iter=1000)
+                lr.fit(scores_[:, [k]], target)
+                a[k], b[k] = float(lr.coef_[0, 0]), float(lr.intercept_[0])
+        self.cal_a, self.cal_b = a, b
 
     def features(self, views: tuple[list[str], list[str]]) -> sparse.csr_matrix:
         """The TF-IDF rows of texts, as the fitted vectorisers would make them.
@@ -244,10 +248,12 @@ class _Model:
         return np.asarray(self.features(views) @ self.weights, dtype=np.float64) + self.bias
 
     def proba(self, views: tuple[list[str], list[str]]) -> np.ndarray:
-        z = self.scores(views) @ self.cal_coef + self.cal_bias
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        p = expit(self.scores(views) * self.cal_a + self.cal_b)
+        total = p.sum(axis=1, keepdims=True)
+        uniform = total[:, 0] <= 0
+        p[uniform] = 1.0
+        total[uniform] = p.shape[1]
+        return p / total
 
 
 def _coef(svm) -> np.ndarray:
@@ -292,7 +298,11 @@ def coverage_at_precision(confidences, correct, p: float) -> float:
 
 
 def _threshold_at_precision(confidences, correct, p: float) -> float:
-    """Lowest confidence t such that the predictions with confidence ≥ t have precision ≥ p."""
+    """Lowest confidence t such that the predictions with confidence ≥ t have precision ≥ p,
+    counting one pseudo-error: ``hits / (taken + 1) ≥ p``. The pseudo-error asks for evidence in
+    proportion to the target (at p = 0.98, at least 49 predictions), so that a label seen a few
+    times cannot reach auto-dispatch on the luck of a handful of right answers. ``NEVER`` when no
+    threshold qualifies."""
     conf = np.asarray(confidences, dtype=float)
     ok = np.asarray(correct, dtype=bool)
     if len(conf) == 0:
@@ -302,7 +312,7 @@ def _threshold_at_precision(confidences, correct, p: float) -> float:
     hits = np.cumsum(ok)
     taken = np.arange(1, len(conf) + 1)
     ends = np.nonzero(np.append(conf[1:] < conf[:-1], True))[0]
-    good = ends[hits[ends] >= p * taken[ends] - 1e-12]
+    good = ends[hits[ends] >= p * (taken[ends] + 1) - 1e-12]
     if not len(good):
         return NEVER
     return float(conf[good[-1]])

@@ -246,3 +246,19 @@ def test_fast_features_equal_the_vectorisers(zh_router):
     got = model.features(views).toarray()
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
     assert got[0].any() and not got[2].any()
+
+
+def test_threshold_needs_evidence_in_proportion_to_the_target():
+    t = router._threshold_at_precision
+    # 10 right answers are not enough evidence for 98 % (one pseudo-error: 10/11 < 0.98)
+    assert t([0.9] * 10, [True] * 10, 0.98) == NEVER
+    # 49 are (49/50 = 0.98); the threshold is the lowest confidence taken
+    conf = list(np.linspace(0.99, 0.5, 49))
+    assert t(conf, [True] * 49, 0.98) == pytest.approx(0.5)
+    # a wrong answer in the middle: the prefix before it (30 right) is still too small;
+    # after it 48 right of 49 is 48/50 = 0.96 < 0.98 -> never
+    correct = [True] * 30 + [False] + [True] * 18
+    assert t(conf, correct, 0.98) == NEVER
+    # at 0.9 the whole set qualifies (48/50 = 0.96 >= 0.9)
+    assert t(conf, correct, 0.9) == pytest.approx(0.5)
+    assert t([], [], 0.98) == NEVER
