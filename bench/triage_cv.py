@@ -56,7 +56,11 @@ char 1-3 + words + title words     same, cv3                               max  
 char 1-3 + word 1-2-grams          same, cv3                               max     .905   .910   .898   .696   .548
 char 1-3 + words                   1 SVM + multinomial LR on OOF scores    max     .912   .917   .899   .693   .536
 char 1-3 + words  (CHOSEN)         1 SVM + Platt per label on OOF scores   max     .911   .916   .909   .725   .577
-(mean of the last two)                                                     top1/top2 .910 -    -      .747   -
+char 1-3 only                      1 SVM + Platt per label on OOF scores   max     .909   .914   .889   .714   .541
+jieba words only                   1 SVM + Platt per label on OOF scores   max     .899   .905   .878   .663   .495
+mean of (char only, words only)    2 SVMs, probabilities averaged          max     .910   .916   .904   .714   .582
+mean of (joint, char, words)       3 SVMs, probabilities averaged          max     .910   .916   .904   .721   .568
+(mean of joint Platt + multinomial)                                                     top1/top2 .910 -    -      .747   -
 
 Result of this script with the chosen model (``.venv/bin/python bench/triage_cv.py``, 2 shared
 cores, load average 3-4; StratifiedGroupKFold, seed 0; the figures are deterministic, the times
