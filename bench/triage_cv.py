@@ -3,8 +3,9 @@
 Each fold's train and test rows are written as CSV files (the export columns) and scored with
 ``suqiu.triage.evaluation.evaluate_files`` — the same code as ``suqiu triage evaluate`` — so the
 vectorisers, the model and its calibration are fitted inside the fold only. Messages whose text is
-a near-copy of another's (same first 40 CJK characters of 留言详情; the data set has a few) are kept
-in one fold (StratifiedGroupKFold), so a copy cannot be learnt in one fold and tested in another.
+a near-copy of another's (half of their 12-character shingles shared: the data set holds some
+messages twice, in two text forms or reposted) are kept in one fold (StratifiedGroupKFold), so a
+copy cannot be learnt in one fold and tested in another.
 
 Prints one JSON line per fold and then the mean (``"fold": "mean"``).
 
@@ -60,19 +61,20 @@ char 1-3 only                      1 SVM + Platt per label on OOF scores   max  
 jieba words only                   1 SVM + Platt per label on OOF scores   max     .899   .905   .878   .663   .495
 mean of (char only, words only)    2 SVMs, probabilities averaged          max     .910   .916   .904   .714   .582
 mean of (joint, char, words)       3 SVMs, probabilities averaged          max     .910   .916   .904   .721   .568
-(mean of joint Platt + multinomial)                                                     top1/top2 .910 -    -      .747   -
+mean of (joint Platt, multinomial) 2 calibrations averaged             top1/top2 .910 -   -      .747   -
 
-Result of this script with the chosen model (``.venv/bin/python bench/triage_cv.py``, 2 shared
-cores, load average 3-4; StratifiedGroupKFold, seed 0; the figures are deterministic, the times
-are not). Per-fold coverage is noisy (0.62-0.80 at 0.98); pooled over all folds it is 0.725:
+Result of this script with the chosen model (``.venv/bin/python bench/triage_cv.py``, 2 cores,
+quiet machine, load average ~1; StratifiedGroupKFold, seed 0; the figures are deterministic, the
+times are not: with the machine loaded by other jobs (load 8-10) training took 42-69 s and
+predict_ms_p50 3-5.6 ms). Per-fold coverage is noisy (0.63-0.79 at 0.98):
 
 fold  macro_f1  accuracy  cov.95  cov.98  cov.99  train_s  predict_ms_p50
-0     .9123     .9159     .9175   .8003   .6774   24.3     1.22
-1     .9007     .9095     .8820   .6799   .5044   23.6     1.32
-2     .9080     .9136     .9136   .6204   .5016   30.5     1.83
-3     .9040     .9071     .9233   .6236   .4976   35.2     1.56
-4     .9197     .9248     .9345   .7332   .5360   34.3     1.90
-mean  .9089     .9142     .9142   .6915   .5434   29.6     1.57
+0     .9072     .9087     .8950   .6979   .5250   15.4     1.21
+1     .8998     .9071     .8805   .6325   .4661   14.9     1.10
+2     .9155     .9232     .9078   .6589   .5133   15.1     1.12
+3     .9171     .9240     .9281   .7898   .6613   14.9     1.09
+4     .9155     .9167     .8989   .7122   .5715   13.2     0.91
+mean  .9110     .9159     .9021   .6983   .5474   14.7     1.08
 
 Every variant lands at macro-F1 0.905-0.912 and cov@0.98 0.69-0.75: the differences are within
 fold noise. Most high-confidence errors are label noise of the data (住房公积金 and 医保 messages
@@ -96,8 +98,33 @@ def _default_data() -> Path:
     return DEFAULT_DATA
 
 
-def _group_key(detail: str) -> str:
-    return re.sub(r"[^\u4e00-\u9fff]", "", detail)[:40] or detail.strip()[:80]
+def _groups(details: list[str]) -> np.ndarray:
+    """A group id per message: messages whose 留言详情 share at least half of their 12-character
+    CJK shingles (near-copies: the same message in another text form, or reposted) get one id."""
+    cjk = [re.sub(r"[^\u4e00-\u9fff]", "", d) for d in details]
+    shingles = [{t[j : j + 12] for j in range(0, max(1, len(t) - 11), 4)} for t in cjk]
+    index: dict[str, list[int]] = {}
+    for i, grams in enumerate(shingles):
+        for g in grams:
+            index.setdefault(g, []).append(i)
+    shared: dict[tuple[int, int], int] = {}
+    for ids in index.values():
+        if 1 < len(ids) <= 20:  # common boilerplate shingles say nothing
+            for a in range(len(ids)):
+                for b in range(a + 1, len(ids)):
+                    shared[ids[a], ids[b]] = shared.get((ids[a], ids[b]), 0) + 1
+    parent = list(range(len(details)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for (a, b), n in shared.items():
+        if n >= max(1, 0.5 * min(len(shingles[a]), len(shingles[b]))):
+            parent[root(a)] = root(b)
+    return np.asarray([root(i) for i in range(len(details))])
 
 
 def _write(path: Path, rows: list[dict]) -> None:
@@ -125,7 +152,7 @@ def main(argv=None) -> int:
     with data.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
     labels = np.asarray([r["一级标签"] for r in rows], dtype=object)
-    groups = np.asarray([_group_key(r["留言详情"]) for r in rows], dtype=object)
+    groups = _groups([r["留言详情"] for r in rows])
     splitter = StratifiedGroupKFold(n_splits=args.folds, shuffle=True, random_state=args.seed)
     results = []
     with tempfile.TemporaryDirectory(prefix="triage-cv-") as tmp:
