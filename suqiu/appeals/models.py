@@ -286,6 +286,7 @@ class EventKind(models.TextChoices):
     DENY_EXTENSION = "deny_extension", _("Extension denied")
     PHOTO_ADDED = "photo_added", _("Photo added")
     PHONE_REVEALED = "phone_revealed", _("Phone number revealed")
+    URGENCY_RAISED = "urgency_raised", _("Urgency raised")
 
 
 class AppendOnlyQuerySet(models.QuerySet):

@@ -784,6 +784,52 @@ def appeal_record_external(
         )
 
 
+def appeal_flag_urgency(
+    *,
+    appeal_id: int,
+    urgency: str,
+    reason: str = "",
+    data: dict | None = None,
+    actor: Actor = SYSTEM,
+) -> Appeal:
+    """Raise an open appeal's urgency without assessing it (triage's urgency detection at intake),
+    so it moves up its queue now; event ``urgency_raised``. Only the system; never lowers."""
+    if not workflow.is_system(actor):
+        raise PermissionDenied(_("Only the system raises urgency outside an assessment."))
+    if urgency not in Urgency.values:
+        raise ValidationFailed(
+            _("The request is not valid."),
+            fields={"urgency": [_("One of %(choices)s.") % {"choices": ", ".join(Urgency.values)}]},
+        )
+    with transaction.atomic():
+        appeal = _lock(appeal_id)
+        if appeal.status in workflow.TERMINAL:
+            raise workflow.InvalidTransition(
+                _("This action does not apply to the appeal in its current status.")
+            )
+        rank = URGENCY_RANK[Urgency(urgency)]
+        if rank >= appeal.urgency_rank:
+            return appeal
+        now = clock.now()
+        old = appeal.urgency
+        appeal.urgency, appeal.urgency_rank = urgency, rank
+        _save(appeal, now=now)
+        _event(
+            appeal,
+            kind=EventKind.URGENCY_RAISED,
+            actor=actor,
+            from_status=appeal.status,
+            to_status=appeal.status,
+            reason=reason[:TEXT_MAX],
+            data={**(data or {}), "old": old, "new": urgency},
+            at=now,
+        )
+        acted = _ACTED_ON.get()
+        if acted is not None:
+            acted.add(appeal.pk)
+    return appeal
+
+
 # Each handler validates its payload, applies its changes to the locked row (unsaved) and returns
 # the event fields. ``appeal_act`` saves the row and writes the event.
 

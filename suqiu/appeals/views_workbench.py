@@ -389,6 +389,11 @@ def _summarise(event, *, orgs: dict, users: dict, cats: dict) -> str:
                 gettext("co-handlers: %(orgs)s")
                 % {"orgs": ", ".join(str(orgs.get(i, i)) for i in d["co_handlers"])}
             )
+    elif kind == EventKind.URGENCY_RAISED:  # triage at intake (suqiu/triage/services.py)
+        parts.append(
+            gettext("urgency: %(old)s → %(new)s")
+            % {"old": _urgency(d.get("old")), "new": _urgency(d.get("new"))}
+        )
     elif kind == EventKind.RETURN:
         if d.get("lead_organisation"):
             parts.append(

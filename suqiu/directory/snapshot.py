@@ -32,7 +32,11 @@ from django.core.cache import cache
 from django.db import transaction
 
 TTL_SECONDS = 60
-_KEYS = {"directory": "suqiu:version:directory", "people": "suqiu:version:people"}
+_KEYS = {
+    "directory": "suqiu:version:directory",
+    "people": "suqiu:version:people",
+    "triage_model": "suqiu:version:triage_model",  # the active routing model (suqiu/triage)
+}
 
 
 def version(kind: str) -> str:

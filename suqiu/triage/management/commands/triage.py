@@ -1,0 +1,128 @@
+"""`suqiu triage train [--min-per-label N]` trains a routing model from the database and activates
+it; `suqiu triage evaluate --train TRAIN.csv --test TEST.csv` prints the evaluation as one JSON
+object on its last line; `suqiu triage list`; `suqiu triage activate VERSION`; `suqiu triage off`."""
+
+import contextlib
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from suqiu.core.errors import ValidationFailed
+
+
+class Command(BaseCommand):
+    help = "Routing models of triage: train from the database, evaluate on files, list, activate."
+
+    def add_arguments(self, parser):
+        verbs = parser.add_subparsers(dest="verb", required=True)
+        train = verbs.add_parser(
+            "train",
+            help="Train on assessed appeals (their final categories), store the next version, "
+            "activate it and print its cross-validated metrics.",
+        )
+        train.add_argument(
+            "--min-per-label",
+            type=int,
+            default=5,
+            help="Leave out categories with fewer appeals than this (default 5).",
+        )
+        train.add_argument(
+            "--target-precision",
+            type=float,
+            default=0.98,
+            help="Precision the per-category auto-dispatch thresholds aim for (default 0.98).",
+        )
+        train.add_argument("--seed", type=int, default=0)
+        train.add_argument(
+            "--no-activate", action="store_true", help="Store the new version without using it."
+        )
+        evaluate = verbs.add_parser(
+            "evaluate",
+            help="Train on one CSV file, test on another; the last line is the result as JSON.",
+        )
+        evaluate.add_argument("--train", required=True, dest="train_path")
+        evaluate.add_argument("--test", required=True, dest="test_path")
+        verbs.add_parser("list", help="List the stored model versions.")
+        activate = verbs.add_parser("activate", help="Use this stored version from now on.")
+        activate.add_argument("version", type=int)
+        verbs.add_parser("off", help="Use no model (keyword rules only) until one is activated.")
+
+    def handle(self, *args, verb, **opts):
+        getattr(self, f"_{verb}")(**opts)
+
+    def _train(self, *, min_per_label, target_precision, seed, no_activate, **_):
+        from suqiu.triage import services
+
+        if min_per_label < 1:
+            raise CommandError("--min-per-label must be at least 1.")
+        if not 0 < target_precision <= 1:
+            raise CommandError("--target-precision must be in (0, 1].")
+        try:
+            model = services.train_from_db(
+                min_per_label=min_per_label,
+                target_precision=target_precision,
+                seed=seed,
+                activate_model=not no_activate,
+                progress=lambda msg: self.stderr.write(msg),
+            )
+        except ValidationFailed as exc:
+            raise CommandError(str(exc.message)) from None
+        state = "active" if model.is_active else "stored, not active"
+        self.stdout.write(
+            f"routing model v{model.version} ({state}): {model.n_train} appeals, "
+            f"{len(model.label_map)} categories, {len(model.urgency_terms)} learnt urgency terms"
+        )
+        auto = {k: v for k, v in sorted(model.thresholds.items()) if v <= 1.0}
+        self.stdout.write(
+            f"auto-dispatch thresholds: {len(auto)} of {len(model.thresholds)} categories"
+        )
+        self.stdout.write(json.dumps(model.metrics, ensure_ascii=False, default=str))
+
+    def _evaluate(self, *, train_path, test_path, **_):
+        from suqiu.triage import evaluation
+
+        for path in (train_path, test_path):
+            try:
+                with open(path, "rb"):
+                    pass
+            except OSError as exc:
+                raise CommandError(f"Cannot read {path}: {exc.strerror}") from None
+        self.stderr.write(f"evaluating: train {train_path}, test {test_path}")
+        # Whatever the evaluation prints goes to stderr: the JSON stays the last line of stdout.
+        with contextlib.redirect_stdout(sys.stderr):
+            try:
+                result = evaluation.evaluate_files(train_path, test_path)
+            except ValueError as exc:  # a file that is not a labelled CSV: say which and why
+                raise CommandError(str(exc)) from None
+        sys.stderr.flush()
+        self.stdout.write(json.dumps(result, ensure_ascii=False))
+
+    def _list(self, **_):
+        from suqiu.triage.models import RoutingModel
+
+        rows = RoutingModel.objects.defer("blob").order_by("-version")
+        if not rows:
+            self.stdout.write("no routing model; train one with `suqiu triage train`")
+        for m in rows:
+            mark = "*" if m.is_active else " "
+            self.stdout.write(
+                f"{mark} v{m.version}  {m.created_at:%Y-%m-%d %H:%M}  {m.algorithm}  "
+                f"{m.n_train} appeals  {len(m.label_map)} categories"
+            )
+
+    def _activate(self, *, version, **_):
+        from suqiu.triage import services
+        from suqiu.triage.models import RoutingModel
+
+        model = RoutingModel.objects.defer("blob").filter(version=version).first()
+        if model is None:
+            raise CommandError(f"No routing model v{version}.")
+        services.activate(model)
+        self.stdout.write(f"routing model v{version} is active")
+
+    def _off(self, **_):
+        from suqiu.triage import services
+
+        services.deactivate_all()
+        self.stdout.write("no routing model is active: keyword rules only")

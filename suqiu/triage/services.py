@@ -1,0 +1,483 @@
+"""Triage in the running system: suggestions and automatic dispatch at intake, urgency detection,
+corrections, training and activation of routing models.
+
+Intake (hooks registered in ``apps.py``, inside the creating transaction):
+
+- order 20, ``detect_urgency``: reads the text against the urgency lexicon and the terms the active
+  model learnt from history (``urgency.py``); remembers the result on the appeal for order 30.
+- order 30, ``route``: the active routing model's top 3 categories (or, without a usable model, the
+  keyword rules) are stored as ``AppealTriage``. When the top category's probability reaches that
+  category's threshold (calibrated per category at training for the target precision) and the
+  category has a default handling organisation, the system assesses (category, urgency) and
+  dispatches to that organisation, the event reasons naming the model version and confidence.
+  Otherwise a person decides; a detected urgency higher than the reporter's is then raised at once
+  (``appeals.services.appeal_flag_urgency``), so the appeal moves up the to-assess queue.
+
+Nothing here may break intake: every step runs in its own savepoint and failures are logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from suqiu.appeals import services as appeal_services
+from suqiu.appeals.models import Appeal, Channel
+from suqiu.appeals.workflow import Status, is_system
+from suqiu.core import clock
+from suqiu.core.errors import ValidationFailed
+from suqiu.directory import snapshot
+from suqiu.directory.access import SYSTEM, Actor
+from suqiu.triage import loader, urgency
+from suqiu.triage.models import AppealTriage, Correction, RoutingModel, TriageSource
+
+log = logging.getLogger(__name__)
+
+TOP = 3
+NEVER = 1.01  # a threshold no probability reaches
+
+
+def text_of(title: str, description: str) -> str:
+    from suqiu.triage.router import text_of as router_text_of
+
+    return router_text_of(title, description)
+
+
+# --- Suggestions ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Suggestions:
+    source: str = TriageSource.NONE
+    model_version: int | None = None
+    items: list[dict] = field(default_factory=list)  # best first
+    auto: dict | None = None  # the item to assess and dispatch on, when confident enough
+
+
+def suggest(title: str, description: str) -> Suggestions:
+    """What triage would suggest for this text now: the active model, else the keyword rules."""
+    loaded = None
+    try:
+        loaded = loader.active()
+    except Exception:  # noqa: BLE001
+        log.exception("triage: the active routing model could not be read")
+    if loaded is not None:
+        try:
+            return _from_model(loaded, text_of(title, description))
+        except Exception:  # noqa: BLE001 - a model that fails to predict is a model we lack
+            log.exception("triage: routing model v%s failed to predict", loaded.version)
+            return Suggestions()
+    return _from_rules(f"{title}\n{description}")
+
+
+def _item(category, confidence: float, threshold: float) -> dict:
+    return {
+        "category_id": category.pk,
+        "code": category.code,
+        "confidence": round(float(confidence), 4),
+        "threshold": round(float(threshold), 4),
+        "organisation_id": category.default_organisation_id,
+    }
+
+
+def _from_model(loaded: loader.Loaded, text: str) -> Suggestions:
+    ranked = loaded.router.predict([text], top=TOP)[0]
+    out = Suggestions(source=TriageSource.MODEL, model_version=loaded.version)
+    for rank, (label, prob) in enumerate(ranked):
+        category = snapshot.active_category(str(label))
+        if category is None:
+            continue  # deactivated or deleted since training
+        threshold = float(loaded.thresholds.get(str(label), NEVER))
+        item = _item(category, prob, threshold)
+        out.items.append(item)
+        if (
+            rank == 0
+            and threshold <= 1.0
+            and float(prob) >= threshold
+            and category.default_organisation_id is not None
+        ):
+            out.auto = item
+    return out
+
+
+def _from_rules(text: str) -> Suggestions:
+    """Keyword rules: a category's score is how many of its keywords occur; confidence is its
+    share of all hits. A rule marked ``auto`` dispatches on its own only when it is the one
+    category that matched (threshold 1.0 on its suggestion; others never)."""
+    from suqiu.core.text import normalise
+
+    flat = normalise(text)
+    hits: Counter = Counter()
+    auto_ok: dict[int, bool] = {}
+    for rule in loader.rules():
+        n = sum(1 for k in rule.keywords if k in flat)
+        if n and snapshot.active_category(rule.category_id) is not None:
+            hits[rule.category_id] += n
+            auto_ok[rule.category_id] = auto_ok.get(rule.category_id, False) or rule.auto
+    if not hits:
+        return Suggestions()
+    total = sum(hits.values())
+    out = Suggestions(source=TriageSource.RULES)
+    for cat_id, n in sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]:
+        category = snapshot.active_category(cat_id)
+        out.items.append(_item(category, n / total, 1.0 if auto_ok[cat_id] else NEVER))
+    only = out.items[0]
+    if len(hits) == 1 and auto_ok[only["category_id"]] and only["organisation_id"] is not None:
+        out.auto = only
+    return out
+
+
+def rule_urgency_terms(text: str) -> list[dict]:
+    """Keywords of active rules that carry an urgency and occur in ``text``."""
+    from suqiu.core.text import normalise
+
+    flat = normalise(text)
+    out = []
+    for rule in loader.rules():
+        if rule.urgency and rule.urgency != urgency.NORMAL:
+            out.extend(
+                {"term": k, "kind": "rule", "level": rule.urgency}
+                for k in rule.keywords
+                if k in flat
+            )
+    return out
+
+
+# --- Intake hooks --------------------------------------------------------------------------------
+
+
+def _skip(appeal: Appeal) -> bool:
+    return appeal.channel == Channel.IMPORT or appeal.status != Status.RECEIVED
+
+
+def detect_urgency(*, appeal: Appeal, event, actor: Actor) -> None:
+    """Order 20: how urgent the text reads (kept on the appeal for ``route``). The lexicon works
+    even when the model or the rules cannot be read."""
+    if _skip(appeal):
+        return
+    text = f"{appeal.title}\n{appeal.description}"
+    learnt: list = []
+    try:
+        loaded = loader.active()
+        learnt = loaded.urgency_terms if loaded is not None else []
+    except Exception:  # noqa: BLE001
+        log.exception("triage: learnt urgency terms unavailable for appeal %s", appeal.pk)
+    try:
+        detection = urgency.detect(text, learnt)
+    except Exception:  # noqa: BLE001
+        log.exception("triage: urgency detection failed for appeal %s", appeal.pk)
+        return
+    try:
+        detection.add(rule_urgency_terms(text))
+    except Exception:  # noqa: BLE001
+        log.exception("triage: keyword rules unavailable for appeal %s", appeal.pk)
+    appeal._triage_urgency = detection
+
+
+def route(*, appeal: Appeal, event, actor: Actor) -> None:
+    """Order 30: store suggestions; assess and dispatch when the model is sure enough; otherwise
+    raise a detected urgency so the appeal jumps the to-assess queue."""
+    if _skip(appeal):
+        return
+    detection = getattr(appeal, "_triage_urgency", None) or urgency.Detection()
+    try:
+        result = suggest(appeal.title, appeal.description)
+    except Exception:  # noqa: BLE001 - no suggestion is better than no appeal
+        log.exception("triage: no suggestions for appeal %s", appeal.pk)
+        result = Suggestions()
+    triage = AppealTriage(
+        appeal=appeal,
+        suggestions=result.items,
+        source=result.source,
+        model_version=result.model_version,
+        urgency_suggested=detection.level if detection.level != urgency.NORMAL else "",
+        urgency_terms=detection.terms,
+        created_at=clock.now(),
+    )
+    wanted = appeal.urgency
+    if detection.higher_than(wanted):
+        wanted = detection.level
+    auto = result.auto
+    if auto is not None and appeal.category_id not in (None, auto["category_id"]):
+        auto = None  # the reporter chose another category: a person decides
+    if auto is not None:
+        triage.auto_dispatched = _auto_dispatch(appeal, result, auto, wanted)
+        if triage.auto_dispatched:
+            triage.auto_confidence = auto["confidence"]
+            triage.urgency_raised = wanted != appeal.urgency
+    if not triage.auto_dispatched and wanted != appeal.urgency:
+        triage.urgency_raised = _raise_urgency(appeal, wanted, detection)
+    if not (triage.suggestions or triage.urgency_terms):
+        return  # nothing to remember: intake stays as lean as without triage
+    try:
+        with transaction.atomic():
+            triage.save()
+    except Exception:  # noqa: BLE001
+        log.exception("triage: suggestions for appeal %s not stored", appeal.pk)
+
+
+def _auto_note(result: Suggestions, auto: dict) -> str:
+    category = snapshot.active_category(auto["category_id"])
+    if result.source == TriageSource.RULES:
+        return _("Routed automatically by a keyword rule: %(category)s.") % {
+            "category": category.name if category else auto["code"]
+        }
+    return _(
+        "Routed automatically by triage model v%(version)s: %(category)s at confidence "
+        "%(confidence).2f (threshold %(threshold).2f)."
+    ) % {
+        "version": result.model_version,
+        "category": category.name if category else auto["code"],
+        "confidence": auto["confidence"],
+        "threshold": auto["threshold"],
+    }
+
+
+def _auto_dispatch(appeal: Appeal, result: Suggestions, auto: dict, wanted: str) -> bool:
+    note = _auto_note(result, auto)
+    try:
+        with transaction.atomic():
+            appeal_services.appeal_act(
+                actor=SYSTEM,
+                appeal_id=appeal.pk,
+                action="assess",
+                payload={"category": auto["code"], "urgency": wanted, "note": note},
+            )
+            appeal_services.appeal_act(
+                actor=SYSTEM,
+                appeal_id=appeal.pk,
+                action="dispatch",
+                payload={"lead_organisation": auto["organisation_id"], "note": note},
+            )
+    except Exception:  # noqa: BLE001 - the appeal then waits for a person, as below threshold
+        log.exception("triage: automatic dispatch of appeal %s failed", appeal.pk)
+        return False
+    return True
+
+
+def _raise_urgency(appeal: Appeal, wanted: str, detection: urgency.Detection) -> bool:
+    terms = [t["term"] for t in detection.terms]
+    try:
+        with transaction.atomic():
+            appeal_services.appeal_flag_urgency(
+                appeal_id=appeal.pk,
+                urgency=wanted,
+                reason=_("Urgency raised by triage: %(terms)s") % {"terms": "、".join(terms)},
+                data={"source": "triage", "terms": detection.terms},
+            )
+    except Exception:  # noqa: BLE001
+        log.exception("triage: raising the urgency of appeal %s failed", appeal.pk)
+        return False
+    return True
+
+
+# --- Corrections ---------------------------------------------------------------------------------
+
+
+def record_assess(*, appeal: Appeal, event, actor: Actor) -> None:
+    """After a person's assessment: a correction when the category is not the top suggestion."""
+    _record(appeal, actor, event, action="assess")
+
+
+def record_dispatch(*, appeal: Appeal, event, actor: Actor) -> None:
+    """After a person's dispatch: a correction when the lead organisation is not the top
+    suggestion's."""
+    _record(appeal, actor, event, action="dispatch")
+
+
+def _record(appeal: Appeal, actor: Actor, event, *, action: str) -> None:
+    if is_system(actor):
+        return
+    try:
+        with transaction.atomic():
+            triage = AppealTriage.objects.filter(appeal_id=appeal.pk).first()
+            top = triage.top if triage is not None else None
+            if not top:
+                return
+            if action == "assess":
+                differs = appeal.category_id != top.get("category_id")
+            else:
+                differs = appeal.lead_organisation_id != top.get("organisation_id")
+            if not differs:
+                return
+            from suqiu.directory.models import Category, Organisation
+
+            suggested_cat = Category.objects.filter(pk=top.get("category_id")).first()
+            suggested_org = (
+                Organisation.objects.filter(pk=top["organisation_id"]).first()
+                if top.get("organisation_id")
+                else None
+            )
+            Correction.objects.create(
+                appeal_id=appeal.pk,
+                action=action,
+                model_version=triage.model_version,
+                suggested_category=suggested_cat,
+                suggested_organisation=suggested_org,
+                chosen_category_id=appeal.category_id,
+                chosen_organisation_id=appeal.lead_organisation_id
+                if action == "dispatch"
+                else None,
+                actor_id=actor.user_id,
+                at=event.created_at,
+            )
+    except Exception:  # noqa: BLE001 - a failed record must not undo the person's action
+        log.exception("triage: correction on appeal %s not recorded", appeal.pk)
+
+
+# --- Training and activation ---------------------------------------------------------------------
+
+# Appeals a person has assessed: their category and urgency are the final labels.
+LABELLED_STATUSES = [
+    s.value for s in Status if s not in (Status.RECEIVED, Status.REJECTED, Status.MERGED)
+]
+
+
+# An appeal triage dispatched on its own confirms its category only once handled to the end
+# under it; until then it would teach the model its own guesses.
+CONFIRMED_STATUSES = [Status.RESOLVED.value, Status.VERIFIED.value, Status.CLOSED.value]
+
+
+def training_rows() -> list[tuple[str, str, str, str]]:
+    """(title, description, category code, urgency) of every assessed appeal with a category:
+    the final category, so a person's correction is what is learnt. Appeals triage assessed and
+    dispatched itself count only once resolved under that category."""
+    from django.db.models import Q
+
+    return list(
+        Appeal.objects.filter(
+            status__in=LABELLED_STATUSES, category__isnull=False, category__is_active=True
+        )
+        .exclude(Q(triage__auto_dispatched=True) & ~Q(status__in=CONFIRMED_STATUSES))
+        .order_by("pk")
+        .values_list("title", "description", "category__code", "urgency")
+    )
+
+
+def train_from_db(
+    *,
+    min_per_label: int = 5,
+    target_precision: float = 0.98,
+    seed: int = 0,
+    activate_model: bool = True,
+    progress=None,
+) -> RoutingModel:
+    """Train a routing model on the database's assessed appeals, store it as the next version
+    and (by default) activate it."""
+    from suqiu.directory.models import Category
+    from suqiu.triage import router
+
+    say = progress or (lambda _msg: None)
+    rows = training_rows()
+    counts = Counter(code for _t, _d, code, _u in rows)
+    keep = {code for code, n in counts.items() if n >= min_per_label}
+    if len(keep) < 2:
+        raise ValidationFailed(
+            _(
+                "Not enough assessed appeals to train: at least two categories need "
+                "%(n)d appeals each."
+            )
+            % {"n": min_per_label},
+            code="not_enough_data",
+        )
+    texts, labels = [], []
+    for title, description, code, _u in rows:
+        if code in keep:
+            texts.append(router.text_of(title, description))
+            labels.append(code)
+    say(f"training on {len(texts)} appeals in {len(keep)} categories")
+    trained = router.train(
+        texts, labels, target_precision=target_precision, calibrate_thresholds=True, seed=seed
+    )
+    label_map = {
+        c.code: {"category_id": c.pk, "organisation_id": c.default_organisation_id}
+        for c in Category.objects.filter(code__in=keep)
+    }
+    say("learning urgency terms from history")
+    learnt = urgency.learn((f"{t}\n{d}", u) for t, d, _c, u in rows)
+    return store(
+        trained,
+        label_map=label_map,
+        urgency_terms=learnt,
+        n_train=len(texts),
+        activate_model=activate_model,
+    )
+
+
+STORE_ATTEMPTS = 5
+
+
+def store(
+    trained,
+    *,
+    label_map: dict,
+    urgency_terms: list,
+    n_train: int,
+    activate_model: bool = True,
+) -> RoutingModel:
+    """Save a trained router as the next version (and activate it). Two trainings finishing at
+    once both get a version: the one that loses the race for a number (or for being the active
+    one) tries again with the next."""
+    info = getattr(trained, "version_info", {}) or {}
+    algorithm = str(info.get("algorithm") or type(trained).__name__)[:120]
+    blob = trained.to_bytes()
+    metrics = _jsonable({**(trained.metrics or {}), "version_info": info})
+    thresholds = {str(k): float(v) for k, v in (trained.thresholds or {}).items()}
+    for attempt in range(STORE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                last = RoutingModel.objects.order_by("-version").values_list("version", flat=True)
+                model = RoutingModel.objects.create(
+                    version=(last.first() or 0) + 1,
+                    created_at=clock.now(),
+                    algorithm=algorithm,
+                    blob=blob,
+                    metrics=metrics,
+                    thresholds=thresholds,
+                    label_map=label_map,
+                    urgency_terms=urgency_terms,
+                    n_train=n_train,
+                )
+                if activate_model:
+                    activate(model)
+            return model
+        except IntegrityError:
+            if attempt == STORE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def activate(model: RoutingModel) -> RoutingModel:
+    """Make ``model`` the one intake uses; every process picks it up within seconds."""
+    with transaction.atomic():
+        RoutingModel.objects.filter(is_active=True).exclude(pk=model.pk).update(is_active=False)
+        if not model.is_active:
+            model.is_active = True
+            model.save(update_fields=["is_active"])
+        loader.bump()
+    return model
+
+
+def deactivate_all() -> int:
+    """No active model: intake falls back to keyword rules."""
+    with transaction.atomic():
+        n = RoutingModel.objects.filter(is_active=True).update(is_active=False)
+        loader.bump()
+    return n
+
+
+def _jsonable(value):
+    """Metrics as JSON: numpy numbers and tuples become plain numbers and lists."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)

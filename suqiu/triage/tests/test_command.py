@@ -1,0 +1,88 @@
+"""`suqiu triage train|list|activate|off|evaluate`."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from suqiu.triage import loader
+from suqiu.triage.models import RoutingModel
+from suqiu.triage.tests.test_intake_model import HOUSING_TEXTS, ROAD_TEXTS, history
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("triage", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_train_list_activate_and_off(world):
+    history(world)
+    out, err = run("train", "--min-per-label", "3")
+    assert "routing model v1 (active): 16 appeals, 2 categories" in out
+    metrics = json.loads(out.strip().splitlines()[-1])
+    assert "accuracy" in metrics and metrics["version_info"]["n_train"] == 16
+    assert "training on 16 appeals in 2 categories" in err
+    out, _ = run("train", "--min-per-label", "3", "--no-activate")
+    assert "v2 (stored, not active)" in out
+    listing, _ = run("list")
+    assert listing.splitlines()[0].startswith("  v2") and listing.splitlines()[1].startswith("* v1")
+    run("activate", "2")
+    assert RoutingModel.objects.get(is_active=True).version == 2
+    assert loader.active().version == 2
+    run("off")
+    assert not RoutingModel.objects.filter(is_active=True).exists()
+    assert loader.active() is None
+    with pytest.raises(CommandError, match="No routing model v9"):
+        run("activate", "9")
+
+
+def test_train_refuses_too_little_data(world):
+    with pytest.raises(CommandError, match="at least two categories|至少需要两个类别"):
+        run("train")
+
+
+COLUMNS = ["留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "一级标签", "text_form"]
+
+
+def _csv(path, rows):
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(COLUMNS)
+        for i, (title, detail, label) in enumerate(rows):
+            writer.writerow([i, f"U{i}", title, "2019-01-01 00:00:00", detail, label, "original"])
+
+
+def test_evaluate_prints_the_result_as_json_on_its_last_line(tmp_path, capfd):
+    rows = [(t, d, "交通运输") for t, d in ROAD_TEXTS] + [
+        (t, d, "城乡建设") for t, d in HOUSING_TEXTS
+    ]
+    train, test = tmp_path / "train.csv", tmp_path / "test.csv"
+    _csv(train, rows * 2)
+    _csv(test, rows[::3])
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(
+        ["suqiu", "triage", "evaluate", "--train", str(train), "--test", str(test)]
+    )
+    captured = capfd.readouterr()
+    last = captured.out.strip().splitlines()[-1]
+    result = json.loads(last)
+    assert result["n_train"] == 32 and result["n_test"] == 6
+    assert 0 <= result["accuracy"] <= 1 and "macro_f1" in result
+
+
+def test_evaluate_refuses_a_missing_file(tmp_path):
+    with pytest.raises(CommandError, match="Cannot read"):
+        run("evaluate", "--train", str(tmp_path / "nope.csv"), "--test", str(tmp_path / "x.csv"))
+
+
+def test_evaluate_refuses_a_file_without_labels(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="missing column"):
+        run("evaluate", "--train", str(bad), "--test", str(bad))

@@ -1,0 +1,207 @@
+"""Triage with a routing model trained from the database: training, suggestions at intake,
+automatic assessment and dispatch above the threshold, waiting below it, a corrupt model, and
+a new version reaching a running process without a restart."""
+
+import logging
+
+import pytest
+
+from suqiu.appeals.models import Appeal, AppealEvent, EventKind
+from suqiu.appeals.tests.chain import act, new_appeal
+from suqiu.triage import loader, services
+from suqiu.triage.models import AppealTriage, KeywordRule, RoutingModel
+
+pytestmark = pytest.mark.django_db
+
+ROAD_TEXTS = [
+    ("路面坑洼", "门口道路路面坑洼不平，车辆经过颠簸"),
+    ("马路破损", "马路路面破损严重，坑洼很多"),
+    ("道路坑洞", "主干道路面出现坑洞，电动车容易摔"),
+    ("人行道砖松动", "人行道地砖松动，路面不平"),
+    ("路面开裂", "新修的道路路面开裂，坑洼积水"),
+    ("减速带损坏", "道路减速带损坏，路面坑洼"),
+    ("沥青路面破损", "沥青路面破损，需要修补坑洼"),
+    ("道路施工后未恢复", "道路施工结束后路面坑洼没有恢复"),
+]
+HOUSING_TEXTS = [
+    ("楼顶漏水", "住房楼顶防水层老化，下雨屋里漏水"),
+    ("墙体开裂", "老旧住房墙体开裂，担心房屋安全"),
+    ("地下室渗水", "住宅地下室墙角渗水，房屋发霉"),
+    ("厨房渗水", "楼上住户厨房渗水到我家房屋天花板"),
+    ("外墙渗水", "住房外墙瓷砖脱落渗水，房屋维修基金怎么申请"),
+    ("卫生间渗水", "卫生间地面渗水，房屋楼下被泡"),
+    ("屋顶渗水", "顶楼住房屋顶渗水，房屋维修"),
+    ("房屋老化", "老旧住房房屋老化，门窗漏水"),
+]
+
+
+def history(world, *, extra_housing: int = 0):
+    """Assessed appeals (imported history: intake triage does not run on them): eight roads,
+    eight (plus ``extra_housing``) housing; the housing ones with 渗水 were assessed urgent."""
+    for title, description in ROAD_TEXTS:
+        appeal = new_appeal(world, title=title, description=description, channel="import")
+        act(world.dispatcher, appeal, "assess", category="ROAD")
+    housing = HOUSING_TEXTS + HOUSING_TEXTS[:extra_housing]
+    for title, description in housing:
+        appeal = new_appeal(world, title=title, description=description, channel="import")
+        level = "urgent" if "渗水" in description else "normal"
+        act(world.dispatcher, appeal, "assess", category="HOUSING", urgency=level)
+
+
+def trained(world, **thresholds) -> RoutingModel:
+    """Version 1 from the history; ``thresholds`` (label=value) override the calibrated ones."""
+    history(world)
+    model = services.train_from_db(min_per_label=3)
+    if thresholds:
+        model.thresholds = {**model.thresholds, **thresholds}
+        model.save(update_fields=["thresholds"])
+        loader.reset()
+    return model
+
+
+# --- Training ----------------------------------------------------------------------------------
+
+
+def test_training_from_the_database_creates_active_version_1(world):
+    history(world)
+    # Not assessed yet: the reporter's category is no label.
+    new_appeal(world, title="养老服务", description="想咨询居家养老服务", category="ELDERLY")
+    model = services.train_from_db(min_per_label=3)
+    assert (model.version, model.is_active, model.n_train) == (1, True, 16)
+    assert model.label_map == {
+        "ROAD": {"category_id": world.cat_road.pk, "organisation_id": world.roads.pk},
+        "HOUSING": {"category_id": world.cat_housing.pk, "organisation_id": world.housing.pk},
+    }
+    assert set(model.thresholds) == {"ROAD", "HOUSING"}
+    assert all(0 < t <= 1.01 for t in model.thresholds.values())
+    assert model.metrics["version_info"]["n_train"] == 16
+    assert 0 <= model.metrics["accuracy"] <= 1 and "coverage_at_precision" in model.metrics
+    assert model.algorithm
+    # What history teaches about urgency: 渗水 came with urgent assessments.
+    learnt = {t["term"]: t for t in model.urgency_terms}
+    assert learnt["渗水"]["level"] == "urgent" and learnt["渗水"]["urgent"] == 5
+
+
+def test_training_needs_two_categories_with_enough_appeals(world):
+    from suqiu.core.errors import ValidationFailed
+
+    history(world)
+    with pytest.raises(ValidationFailed) as info:
+        services.train_from_db(min_per_label=9)
+    assert info.value.code == "not_enough_data"
+    assert not RoutingModel.objects.exists()
+
+
+# --- Intake ------------------------------------------------------------------------------------
+
+
+def test_intake_stores_the_models_suggestions(world):
+    model = trained(world, ROAD=1.01, HOUSING=1.01)
+    appeal = new_appeal(world, title="路面坑洼", description="小区门口道路路面坑洼，车辆颠簸")
+    triage = AppealTriage.objects.get(appeal=appeal)
+    assert (triage.source, triage.model_version) == ("model", model.version)
+    assert [s["code"] for s in triage.suggestions][0] == "ROAD"
+    assert len(triage.suggestions) == 2
+    top = triage.suggestions[0]
+    assert top["organisation_id"] == world.roads.pk and top["threshold"] == 1.01
+    assert top["confidence"] > triage.suggestions[1]["confidence"]
+
+
+def test_below_the_threshold_the_appeal_waits_for_a_person(world):
+    trained(world, ROAD=1.01, HOUSING=1.01)
+    appeal = new_appeal(world, title="路面坑洼", description="小区门口道路路面坑洼，车辆颠簸")
+    assert Appeal.objects.get(pk=appeal.pk).status == "received"
+    assert list(appeal.events.values_list("kind", flat=True)) == ["created"]
+    assert not AppealTriage.objects.get(appeal=appeal).auto_dispatched
+
+
+def test_above_the_threshold_the_system_assesses_and_dispatches(world):
+    model = trained(world, ROAD=0.0, HOUSING=1.01)
+    appeal = new_appeal(world, title="路面坑洼", description="道路路面坑洼，旁边井盖缺失，车辆颠簸")
+    # The caller gets the appeal as the hooks left it.
+    assert (appeal.status, appeal.category, appeal.lead_organisation) == (
+        "dispatched",
+        world.cat_road,
+        world.roads,
+    )
+    events = list(appeal.events.order_by("created_at", "id"))
+    assert [(e.kind, e.actor_id, e.actor_label) for e in events] == [
+        ("created", world.resident.pk, str(world.resident)),
+        ("assess", None, "system"),
+        ("dispatch", None, "system"),
+    ]
+    triage = AppealTriage.objects.get(appeal=appeal)
+    assert triage.auto_dispatched and triage.model_version == model.version
+    confidence = triage.suggestions[0]["confidence"]
+    assert triage.auto_confidence == confidence
+    for event in events[1:]:
+        assert f"v{model.version}" in event.reason
+        assert f"{confidence:.2f}" in event.reason
+    # The emergency the text describes went into the assessment, not a separate event.
+    assert events[1].data["new"] == {"category": "ROAD", "urgency": "emergency"}
+    assert appeal.urgency == "emergency" and triage.urgency_raised
+    assert not AppealEvent.objects.filter(appeal=appeal, kind=EventKind.URGENCY_RAISED).exists()
+    # A housing text stays below its threshold.
+    other = new_appeal(world, title="楼顶漏水", description="住房楼顶漏水，房屋发霉")
+    assert Appeal.objects.get(pk=other.pk).status == "received"
+
+
+def test_a_reporters_other_category_keeps_a_person_in_the_loop(world):
+    trained(world, ROAD=0.0, HOUSING=0.0)
+    appeal = new_appeal(
+        world, title="路面坑洼", description="道路路面坑洼，车辆颠簸", category="HOUSING"
+    )
+    assert Appeal.objects.get(pk=appeal.pk).status == "received"
+    assert AppealTriage.objects.get(appeal=appeal).suggestions[0]["code"] == "ROAD"
+
+
+def test_a_corrupt_model_never_breaks_intake(world, caplog):
+    model = trained(world, ROAD=0.0)
+    RoutingModel.objects.filter(pk=model.pk).update(blob=b"not a model at all")
+    loader.reset()
+    with caplog.at_level(logging.ERROR, logger="suqiu.triage.loader"):
+        appeal = new_appeal(world, title="路面坑洼", description="道路路面坑洼")
+    assert Appeal.objects.get(pk=appeal.pk).status == "received"
+    assert not AppealTriage.objects.filter(appeal=appeal).exists()
+    assert "does not load" in caplog.text
+    # The keyword rules stand in for the broken model.
+    KeywordRule.objects.create(category=world.cat_road, keywords="坑洼")
+    second = new_appeal(world, title="路面坑洼", description="道路路面坑洼")
+    assert AppealTriage.objects.get(appeal=second).source == "rules"
+
+
+def test_a_model_failing_to_predict_never_breaks_intake(world, monkeypatch, caplog):
+    trained(world)
+    loaded = loader.active()
+
+    def broken(texts, top=3):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(loaded.router, "predict", broken)
+    appeal = new_appeal(world, title="路面坑洼", description="道路路面坑洼")
+    assert Appeal.objects.get(pk=appeal.pk).status == "received"
+    assert "failed to predict" in caplog.text
+
+
+# --- Hot reload --------------------------------------------------------------------------------
+
+
+def test_a_new_version_reaches_the_running_process_without_restart(world, monkeypatch):
+    trained(world)
+    first = loader.active()
+    assert first.version == 1
+    # Between checks the process keeps what it has, without asking the database or the cache.
+    monkeypatch.setattr(loader, "CHECK_SECONDS", 3600.0)
+    history(world, extra_housing=2)
+    v2 = services.train_from_db(min_per_label=3)
+    assert v2.version == 2 and v2.is_active
+    assert not RoutingModel.objects.get(version=1).is_active
+    assert loader.active() is first
+    # At the next check it sees the bumped version token and loads v2 (same process).
+    monkeypatch.setattr(loader, "CHECK_SECONDS", 0.0)
+    assert loader.active().version == 2
+    appeal = new_appeal(world, title="路面坑洼", description="道路路面坑洼")
+    assert AppealTriage.objects.get(appeal=appeal).model_version == 2
+    # Going back to v1 is one activation away.
+    services.activate(RoutingModel.objects.get(version=1))
+    assert loader.active().version == 1

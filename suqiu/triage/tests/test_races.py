@@ -1,0 +1,30 @@
+"""Two trainings finishing at the same moment (PostgreSQL): each gets its own version number and
+exactly one version ends up active."""
+
+import pytest
+
+from suqiu.appeals.tests.test_concurrency import race
+from suqiu.triage import router, services
+from suqiu.triage.models import RoutingModel
+from suqiu.triage.tests.test_intake_model import HOUSING_TEXTS, ROAD_TEXTS
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_stores_get_distinct_versions_and_one_active():
+    texts = [router.text_of(t, d) for t, d in ROAD_TEXTS + HOUSING_TEXTS]
+    labels = ["ROAD"] * len(ROAD_TEXTS) + ["HOUSING"] * len(HOUSING_TEXTS)
+    trained = router.train(texts, labels, calibrate_thresholds=False)
+    expected = 0
+    for _round in range(5):
+        outcomes = race(
+            *[
+                lambda: services.store(trained, label_map={}, urgency_terms=[], n_train=16)
+                for _ in range(3)
+            ]
+        )
+        assert all(kind == "ok" for kind, _value in outcomes), outcomes
+        expected += 3
+        versions = sorted(RoutingModel.objects.values_list("version", flat=True))
+        assert versions == list(range(1, expected + 1))
+        assert RoutingModel.objects.filter(is_active=True).count() == 1

@@ -1,0 +1,264 @@
+import pickle
+
+import numpy as np
+import pytest
+import sklearn
+
+from suqiu.triage import router
+from suqiu.triage.router import NEVER, ModelVersionError, Router, text_of, train
+
+ZH = {
+    "交通运输": [
+        "公交车班次太少，早高峰等车要一个小时",
+        "路口红绿灯坏了，车辆乱行很危险",
+        "出租车司机拒载还乱收费",
+        "高速公路收费站排队太长",
+        "公交线路调整后老人出行不便",
+        "道路坑洼不平，车辆经常爆胎",
+        "希望增开地铁站到火车站的公交专线",
+        "货车超载严重，公路被压坏",
+        "驾驶证年审排队时间太长",
+        "客运站黑车拉客，交通秩序混乱",
+    ],
+    "教育文体": [
+        "学校乱收补课费，家长负担重",
+        "小学划片招生不合理，孩子上学远",
+        "幼儿园收费太高，希望增加公办幼儿园",
+        "教师工资拖欠，老师们很有意见",
+        "中学食堂饭菜质量差，学生吃不饱",
+        "希望体育馆向市民免费开放",
+        "学校强制学生购买教辅资料",
+        "高考报名政策咨询，外地学生能否报考",
+        "图书馆开放时间太短，学生不方便",
+        "培训机构无证办学，家长被骗学费",
+    ],
+    "环境保护": [
+        "化工厂排放废气，空气刺鼻难闻",
+        "工地夜间施工噪音扰民，无法入睡",
+        "河道被污水污染，鱼都死了",
+        "养猪场粪便直排，臭气熏天",
+        "饭店油烟直排居民楼，污染严重",
+        "工厂偷排废水，污染地下水",
+        "垃圾焚烧冒黑烟，周边空气很差",
+        "采石场粉尘污染，庄稼全是灰",
+        "广场舞音响噪音太大，影响休息",
+        "企业违规排放污水进入水库",
+    ],
+}
+
+EN = {
+    "transport": [
+        "The bus is always late and the route was cut",
+        "Traffic lights broken at the junction, cars crash",
+        "Potholes on the road damage car tyres",
+        "Taxi drivers refuse short trips and overcharge",
+        "Please add more buses on route 12 at rush hour",
+        "The highway toll queue is far too long",
+        "Cars parked on the bike lane, traffic jam every day",
+        "The subway station escalator and train schedule",
+    ],
+    "education": [
+        "The school charges illegal tuition fees for extra classes",
+        "Teachers have not been paid their salary for months",
+        "Kindergarten places are too few for the children",
+        "The school canteen food is bad for students",
+        "Primary school enrolment zones are unfair to pupils",
+        "Students forced to buy extra textbooks at school",
+        "The library opening hours are too short for students",
+        "University exam registration rules for students",
+    ],
+    "environment": [
+        "The factory discharges waste water into the river",
+        "Construction noise at night, nobody can sleep",
+        "Smoke and air pollution from the chemical plant",
+        "The pig farm smells terrible, sewage everywhere",
+        "Restaurant exhaust fumes pollute our building air",
+        "Illegal dumping of waste pollutes the lake water",
+        "Loud music noise from the square every night",
+        "Dust pollution from the quarry covers the fields",
+    ],
+}
+
+
+def _flatten(data):
+    texts, labels = [], []
+    for label, items in data.items():
+        texts += items
+        labels += [label] * len(items)
+    return texts, labels
+
+
+@pytest.fixture(scope="module")
+def zh_router():
+    return train(*_flatten(ZH), seed=0)
+
+
+@pytest.fixture(scope="module")
+def en_router():
+    return train(*_flatten(EN), seed=0)
+
+
+def test_predicts_obvious_chinese_labels(zh_router):
+    got = zh_router.predict(
+        [
+            text_of("公交车太少", "早上等公交车要很久，希望增加班次"),
+            text_of("学校乱收费", "学校强制收取补课费，家长负担重"),
+            text_of("工厂排放废气", "化工厂排放废气污染空气"),
+        ]
+    )
+    assert [row[0][0] for row in got] == ["交通运输", "教育文体", "环境保护"]
+
+
+def test_predicts_obvious_english_labels(en_router):
+    got = en_router.predict(
+        [
+            "More buses please, the bus route is always late",
+            "The school charges fees, students and teachers complain",
+            "The factory pollutes the river with waste water",
+        ]
+    )
+    assert [row[0][0] for row in got] == ["transport", "education", "environment"]
+
+
+def test_probabilities_are_sorted_and_sum_at_most_one(zh_router):
+    rows = zh_router.predict(["公交车太少", "学校收费", "噪音扰民", "", "hello world"], top=3)
+    assert len(rows) == 5
+    for row in rows:
+        assert len(row) == 3
+        probs = [p for _, p in row]
+        assert probs == sorted(probs, reverse=True)
+        assert all(0.0 <= p <= 1.0 for p in probs)
+        assert sum(probs) <= 1.0 + 1e-9
+        assert len({label for label, _ in row}) == 3
+    # top is capped at the number of labels, and the full distribution sums to one
+    full = zh_router.predict(["公交车太少"], top=10)[0]
+    assert len(full) == 3
+    assert sum(p for _, p in full) == pytest.approx(1.0)
+    assert zh_router.predict([], top=3) == []
+
+
+def test_thresholds_cover_every_label(zh_router):
+    assert sorted(zh_router.labels) == sorted(ZH)
+    assert set(zh_router.thresholds) == set(ZH)
+    for value in zh_router.thresholds.values():
+        assert 0.0 <= value <= NEVER
+
+
+def test_metrics_and_version_info(zh_router):
+    info = zh_router.version_info
+    assert info["n_train"] == 30
+    assert info["label_counts"] == {label: 10 for label in ZH}
+    assert info["sklearn"] == sklearn.__version__
+    assert info["algorithm"] == router.ALGORITHM
+    m = zh_router.metrics
+    assert 0.0 <= m["macro_f1"] <= 1.0 and 0.0 <= m["accuracy"] <= 1.0
+    assert set(m["coverage_at_precision"]) == {"0.95", "0.98", "0.99"}
+    # the tiny, clean set is learnable even in cross-validation
+    assert m["accuracy"] >= 0.6
+
+
+def test_without_threshold_calibration_every_threshold_is_never():
+    r = train(*_flatten(ZH), calibrate_thresholds=False)
+    assert r.thresholds == {label: NEVER for label in ZH}
+    assert r.metrics == {}
+
+
+def test_unreachable_precision_gives_never():
+    # identical texts with different labels: no threshold can reach precision 0.98
+    texts = ["同一句话"] * 6 + ["另一句话"] * 6
+    labels = ["甲", "乙"] * 3 + ["甲", "乙"] * 3
+    r = train(texts, labels)
+    assert r.thresholds == {"甲": NEVER, "乙": NEVER}
+
+
+def test_round_trip_gives_identical_predictions(zh_router):
+    data = zh_router.to_bytes()
+    again = Router.from_bytes(data)
+    texts = ["公交车太少", "学校收费太高", "工厂噪音", "The bus is late"]
+    assert again.predict(texts) == zh_router.predict(texts)
+    assert again.thresholds == zh_router.thresholds
+    assert again.metrics == zh_router.metrics
+    assert again.version_info == zh_router.version_info
+    assert again.labels == zh_router.labels
+
+
+def test_refuses_model_from_another_sklearn(zh_router, monkeypatch):
+    data = zh_router.to_bytes()
+    monkeypatch.setattr(sklearn, "__version__", "0.1.0")
+    with pytest.raises(ModelVersionError, match="scikit-learn"):
+        Router.from_bytes(data)
+
+
+def test_refuses_bytes_that_are_not_a_router():
+    with pytest.raises(ModelVersionError, match="Not a saved"):
+        Router.from_bytes(pickle.dumps({"a": 1}))
+    with pytest.raises(ModelVersionError):
+        Router.from_bytes(b"")
+
+
+def test_training_input_errors():
+    with pytest.raises(ValueError, match="labels"):
+        train(["a", "b"], ["x"])
+    with pytest.raises(ValueError, match="two different labels"):
+        train(["a", "b"], ["x", "x"])
+
+
+def test_a_label_with_a_single_example_still_trains():
+    texts, labels = _flatten(ZH)
+    r = train([*texts, "火车票买不到"], [*labels, "铁路"])
+    assert "铁路" in r.labels
+    assert set(r.thresholds) == set(r.labels)
+    assert len(r.predict(["火车票"], top=4)[0]) == 4
+
+
+def test_text_of_and_clean():
+    assert text_of("标题", "内容") == "标题。内容"
+    assert text_of("", " 内容 ") == "内容"
+    assert text_of("标题", "") == "标题"
+    # full-width → half-width, whitespace around Chinese dropped, digits folded, lower case
+    assert router.clean("  Ａ市 \u3000 A5区\n\t１２３号  Bus Stop ") == "a市a0区0号bus stop"
+
+
+def test_english_words_are_tokenised():
+    assert router.words(router.clean("The bus is late, again!")) == "the bus is late again"
+
+
+def test_identical_training_is_deterministic():
+    texts, labels = _flatten(EN)
+    a = train(texts, labels, calibrate_thresholds=False, seed=3)
+    b = train(texts, labels, calibrate_thresholds=False, seed=3)
+    probe = ["bus route", "school fees", "river pollution"]
+    np.testing.assert_allclose(
+        [p for row in a.predict(probe) for _, p in row],
+        [p for row in b.predict(probe) for _, p in row],
+    )
+
+
+def test_fast_features_equal_the_vectorisers(zh_router):
+    from scipy import sparse
+
+    texts = ["公交车太少，等车太久", "The bus is late 12 times", "", "学校收费。学校收费！"]
+    views = router._views(texts)
+    model = zh_router._model
+    expected = sparse.hstack(
+        [model.char_vec.transform(views[0]), model.word_vec.transform(views[1])]
+    ).toarray()
+    got = model.features(views).toarray()
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    assert got[0].any() and not got[2].any()
+
+
+def test_threshold_needs_evidence_in_proportion_to_the_target():
+    t = router._threshold_at_precision
+    # 10 right answers are not enough evidence for 98 % (one pseudo-error: 10/11 < 0.98)
+    assert t([0.9] * 10, [True] * 10, 0.98) == NEVER
+    # 49 are (49/50 = 0.98); the threshold is the lowest confidence taken
+    conf = list(np.linspace(0.99, 0.5, 49))
+    assert t(conf, [True] * 49, 0.98) == pytest.approx(0.5)
+    # a wrong answer in the middle: the prefix before it (30 right) is still too small;
+    # after it 48 right of 49 is 48/50 = 0.96 < 0.98 -> never
+    correct = [True] * 30 + [False] + [True] * 18
+    assert t(conf, correct, 0.98) == NEVER
+    # at 0.9 the whole set qualifies (48/50 = 0.96 >= 0.9)
+    assert t(conf, correct, 0.9) == pytest.approx(0.5)
+    assert t([], [], 0.98) == NEVER

@@ -1,0 +1,102 @@
+"""The urgency lexicon (Chinese and English, with negation) and what history teaches."""
+
+import pytest
+
+from suqiu.triage import urgency
+from suqiu.triage.urgency import EMERGENCY, NORMAL, URGENT, detect, learn
+
+
+@pytest.mark.parametrize(
+    ("text", "level", "term"),
+    [
+        ("3栋楼道里有很浓的燃气味，担心爆炸", EMERGENCY, "燃气味"),
+        ("小区配电箱旁电线裸露，小孩经常经过", EMERGENCY, "电线裸露"),
+        ("电梯无法运行有人被困", EMERGENCY, "被困"),
+        ("暴雨后地下车库水浸，车辆被淹", EMERGENCY, "水浸"),
+        ("楼下垃圾堆起火冒烟", EMERGENCY, "起火"),
+        ("人行道井盖缺失，晚上看不清", EMERGENCY, "井盖缺失"),
+        ("楼上独居老人联系不上，敲门无人应", EMERGENCY, "独居老人联系不上"),
+        ("小区停水两天了", URGENT, "停水"),
+        ("There is a strong smell of gas in the stairwell", EMERGENCY, "smell of gas"),
+        ("Exposed wires hanging next to the playground", EMERGENCY, "exposed wires"),
+        ("An old man is trapped in the lift", EMERGENCY, "trapped"),
+        ("Burst pipe on Main Street, water everywhere", URGENT, "burst pipe"),
+    ],
+)
+def test_the_lexicon_finds_danger_in_chinese_and_english(text, level, term):
+    found = detect(text)
+    assert found.level == level
+    assert term in [t["term"] for t in found.terms]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "楼道里没有燃气味了，只是想问问维修进度",
+        "我确认不是漏电，是灯泡坏了",
+        "没闻到煤气味",
+        "There is no smell of gas any more, thanks",
+        "The wires are not exposed, only the cover is loose",
+        "路灯不亮，晚上走路不方便",
+        "Streetlight out on Elm Street",
+        # What might happen is a risk for the normal queue, not an emergency.
+        "楼道堆满杂物，一旦发生火灾后果不堪设想",
+        "万一晚上高层起火，后果严重",
+        "If there is a fire we cannot get out",
+        # Idioms that contain a term.
+        "工厂排污，这是在慢性自杀",
+    ],
+)
+def test_negated_or_harmless_text_stays_normal(text):
+    found = detect(text)
+    assert found.level == NORMAL, found.terms
+
+
+def test_a_negation_in_another_clause_does_not_cancel():
+    # "没有人管" is its own clause: the gas leak after the comma still counts.
+    assert detect("反映多次没有人管，燃气泄漏很严重").level == EMERGENCY
+    # A negation after the term says nothing about it.
+    assert detect("燃气泄漏了没有人来").level == EMERGENCY
+
+
+def _history():
+    hot = [("地下室返潮渗水严重，墙角渗水", URGENT)] * 6
+    cold = [("楼道灯坏了", NORMAL)] * 20 + [("噪音扰民", NORMAL)] * 20
+    mixed = [("墙角有点渗水", NORMAL)]  # one normal appeal with the same term
+    return hot + cold + mixed
+
+
+def test_history_teaches_over_represented_terms():
+    learnt = learn(_history(), min_docs=5)
+    terms = {t["term"]: t for t in learnt}
+    assert "渗水" in terms
+    assert terms["渗水"]["level"] == URGENT
+    assert terms["渗水"]["n"] == 7 and terms["渗水"]["urgent"] == 6
+    assert "楼道" not in terms and "噪音" not in terms
+    # The lexicon alone does not know 渗水; with what history teaches, it is urgent.
+    text = "车库渗水，墙角渗水越来越多"
+    assert detect(text).level == NORMAL
+    found = detect(text, learnt)
+    assert found.level == URGENT
+    assert {"term": "渗水", "kind": "learnt", "level": URGENT} in found.terms
+
+
+def test_a_learnt_term_is_negated_like_the_lexicon():
+    learnt = learn(_history(), min_docs=5)
+    assert detect("已经没有渗水了", learnt).level == NORMAL
+
+
+def test_history_without_urgent_appeals_teaches_nothing():
+    assert learn([("楼道灯坏了", NORMAL)] * 10) == []
+    assert urgency.RANK[EMERGENCY] < urgency.RANK[URGENT] < urgency.RANK[NORMAL]
+
+
+def test_a_learnt_term_alone_must_be_well_supported():
+    cold = [("楼道灯坏了", NORMAL)] * 40
+    weak = learn([("返潮发霉", URGENT)] * 5 + cold)  # 5 of 5: could be chance
+    strong = learn([("返潮发霉", URGENT)] * 12 + cold)  # 12 of 12
+    assert {t["term"] for t in weak} == {"返潮", "发霉"}
+    assert detect("墙面返潮", weak).level == NORMAL  # one weak term: not enough
+    assert detect("墙面返潮还发霉", weak).level == URGENT  # two agree
+    assert detect("墙面返潮", strong).level == URGENT
+    assert urgency.wilson_lower(5, 5) < urgency.LEARNT_ALONE <= urgency.wilson_lower(12, 12)

@@ -1,0 +1,67 @@
+"""The triage panel on the workbench appeal page, and its one-click "use this suggestion"."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from suqiu.appeals.models import Appeal
+from suqiu.appeals.tests.chain import act, new_appeal
+from suqiu.triage.models import KeywordRule
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def client_of(user) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
+
+
+def page(client, appeal) -> str:
+    response = client.get(reverse("workbench:appeal", args=[appeal.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_panel_shows_suggestions_urgency_and_buttons(world):
+    KeywordRule.objects.create(category=world.cat_road, keywords="坑洼")
+    KeywordRule.objects.create(category=world.cat_housing, keywords="墙体")
+    appeal = new_appeal(world, title="路面坑洼", description="路面坑洼，井盖缺失，墙体")
+    html = page(client_of(world.dispatcher), appeal)
+    assert 'class="ap-card triage-panel"' in html and 'data-triage-source="rules"' in html
+    assert html.index('data-suggestion="ROAD"') < html.index('data-suggestion="HOUSING"')
+    assert 'data-urgency-flag="emergency"' in html and "井盖缺失" in html
+    assert 'data-use="assess"' in html
+    assert 'data-use="dispatch"' not in html  # dispatch is not open before assessment
+
+
+def test_use_this_suggestion_assesses_then_dispatches(world):
+    KeywordRule.objects.create(category=world.cat_road, keywords="坑洼")
+    appeal = new_appeal(world, title="路面坑洼", description="路面坑洼")
+    client = client_of(world.dispatcher)
+    # The button's form: the suggestion's category and the urgency shown.
+    url = reverse("workbench:act", args=[appeal.pk, "assess"])
+    response = client.post(url, {"category": world.cat_road.pk, "urgency": "normal"}, **HTMX)
+    assert response.status_code == 200
+    assert Appeal.objects.get(pk=appeal.pk).category == world.cat_road
+    html = response.content.decode()
+    assert 'data-use="dispatch"' in html  # the refreshed panel now offers the dispatch
+    url = reverse("workbench:act", args=[appeal.pk, "dispatch"])
+    client.post(url, {"lead_organisation": world.roads.pk}, **HTMX)
+    fresh = Appeal.objects.get(pk=appeal.pk)
+    assert (fresh.status, fresh.lead_organisation) == ("dispatched", world.roads)
+
+
+def test_an_automatic_dispatch_is_told(world):
+    KeywordRule.objects.create(category=world.cat_road, keywords="坑洼", auto=True)
+    appeal = new_appeal(world, title="路面坑洼", description="路面坑洼")
+    html = page(client_of(world.dispatcher), appeal)
+    assert "data-auto-dispatched" in html and "Auto-dispatched by a keyword rule." in html
+
+
+def test_no_panel_on_a_finished_appeal_without_triage(world):
+    appeal = new_appeal(world)
+    act(world.dispatcher, appeal, "reject", reason="重复")
+    assert "triage-panel" not in page(client_of(world.dispatcher), appeal)

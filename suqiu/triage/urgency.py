@@ -1,0 +1,301 @@
+"""How urgent does an appeal read? A hand-written lexicon plus what history teaches.
+
+Two parts:
+
+1. ``LEXICON``: terms (Chinese and English) that mean danger to life or property now
+   (``emergency``: gas smell, exposed live wires, someone trapped, flooding, fire, a fall from
+   height or a missing manhole cover, a lone elderly person who cannot be reached) or harm that
+   should not wait for the normal queue (``urgent``: no water or power, a burst pipe, a broken
+   lift, sewage overflowing...). A term preceded in the same clause by a negation ("没有燃气味",
+   "不是漏电", "no smell of gas") or by a hypothetical ("一旦发生火灾", "万一起火", "防止漏电",
+   "in case of fire") does not count.
+2. ``learn(history)``: terms over-represented in past appeals that ended up urgent or emergency
+   (the urgency after staff assessment). ``suqiu triage train`` stores them with the routing model;
+   a learnt term counts like a lexicon term when it is precise enough on its own
+   (``LEARNT_ALONE``) or when two learnt terms appear together. Learnt terms never suggest more
+   than ``urgent`` unless their history was mostly emergencies.
+
+``detect(text, learnt)`` answers with the level and the terms that matched; intake raises an
+appeal's urgency when the detected level is higher than the reporter's (see ``services``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from suqiu.core.text import key_terms, normalise
+
+NORMAL, URGENT, EMERGENCY = "normal", "urgent", "emergency"
+RANK = {EMERGENCY: 0, URGENT: 1, NORMAL: 2}
+
+# --- The lexicon ---------------------------------------------------------------------------------
+
+_EMERGENCY_ZH = """
+燃气泄漏 燃气泄露 煤气泄漏 煤气泄露 天然气泄漏 天然气泄露 液化气泄漏 燃气漏气 煤气漏气 漏气
+燃气味 煤气味 天然气味 液化气味 闻到燃气 闻到煤气 闻到天然气 燃气爆炸 煤气罐爆炸 发生爆炸
+电线裸露 裸露电线 电线外露 漏电 触电 电线掉落 电线垂落 电线断落 高压线断 电箱冒火 电线起火 冒火花
+被困 困在电梯 困在里面 关在电梯 电梯困人 被埋
+水浸 内涝 水淹 淹水 被淹 倒灌 山洪 决堤 溃坝
+起火 着火 失火 发生火灾 烧起来 明火
+坠落 高空坠物 坠楼 井盖缺失 井盖丢失 没有井盖 井盖被盗 井盖破损 窨井盖缺失
+山体滑坡 楼房倾斜 已经倒塌 突然倒塌
+独居老人联系不上 老人联系不上 独居老人失联 老人失联 敲门无人应 敲门没人应 晕倒 不省人事
+轻生 自杀 有人落水 溺水 持刀
+"""
+_URGENT_ZH = """
+停水 断水 停电 断电 水管爆裂 爆管 水管破裂 自来水外溢
+电梯故障 电梯坏了 电梯停运 电梯事故 电梯急停
+污水外溢 化粪池满溢 粪水外溢 下水道堵塞
+严重积水 积水严重 严重漏水 漏水严重 楼顶漏水 屋顶漏水
+树木倒伏 大树倒 树倒了 树枝断裂 断枝 广告牌松动 招牌松动 摇摇欲坠 高空抛物
+路面塌陷 地面塌陷 路面下沉 护栏倒 围墙开裂 墙体开裂 倒塌 坍塌 塌方 滑坡
+老人摔倒 无人照料 无人照顾 走失 打架斗殴 昏迷 危及生命 生命危险
+冒烟 浓烟 爆炸 洪水 疑似中毒 食物中毒 咬伤
+"""
+_EMERGENCY_EN = """
+gas leak|gas leaking|smell of gas|smells of gas|smell gas|gas smell|leaking gas|explosion
+exposed wire|exposed wires|exposed wiring|live wire|live wires|bare wire|bare wires|downed power line|power line down|sparking|electric shock|electrocuted
+trapped|stuck in the lift|stuck in the elevator|stuck in a lift|stuck in an elevator
+flooding|flooded|water rising
+on fire|fire broke out|house fire|building fire|thick smoke|smoke pouring|smoke coming|flames
+fell from|falling debris|falling objects|fall from height|missing manhole|open manhole|manhole cover missing|manhole cover is missing|collapsed|landslide
+not answering the door|cannot be reached|can't be reached|not been seen for days|unconscious|fainted|not breathing
+drowning|suicide|danger to life|life-threatening
+"""
+_URGENT_EN = """
+no water|water cut|water outage|no power|power outage|power cut|blackout|burst pipe|pipe burst|burst main
+lift broken|elevator broken|lift out of order|elevator out of order|lift stopped|elevator stopped
+sewage overflow|sewage overflowing|overflowing sewage|blocked drain|drain blocked
+leaking roof|roof leak|serious leak|fallen tree|tree fell|tree down|loose sign
+sinkhole|subsidence|road collapse|injured|injury|fell down|missing person|dog bite|poisoning
+"""
+
+
+def _zh(block: str) -> list[str]:
+    return [t for t in block.split() if t]
+
+
+def _en(block: str) -> list[str]:
+    return [t.strip() for line in block.strip().splitlines() for t in line.split("|") if t.strip()]
+
+
+LEXICON: dict[str, list[str]] = {
+    EMERGENCY: _zh(_EMERGENCY_ZH) + _en(_EMERGENCY_EN),
+    URGENT: _zh(_URGENT_ZH) + _en(_URGENT_EN),
+}
+
+# Negations that cancel a term when they come before it in the same clause.
+# Longer negations count within NEG_WINDOW_ZH characters before the term; the one-character ones
+# (没, 无, 未) only right before it ("没闻到煤气味"), since "无法" or "没法" elsewhere in the clause
+# says nothing about the term ("电梯无法运行有人被困" is an emergency).
+_NEG_ZH = ("没有", "不是", "并非", "并没", "不再", "不存在", "排除", "已无", "已经没", "未曾")
+_NEG_ZH_SHORT = ("没", "无", "未")
+# What might happen is not happening: "一旦发生火灾后果不堪设想", "万一起火", "防止漏电" (a risk to
+# assess in the normal queue, not an emergency) count like negations.
+_HYPOTHETICAL_ZH = (
+    "一旦",
+    "万一",
+    "如果",
+    "假如",
+    "倘若",
+    "要是",
+    "防止",
+    "预防",
+    "以防",
+    "避免",
+    "以免",
+    "防范",
+)
+# Phrases that contain a term but mean something else.
+_IDIOMS = ("慢性自杀", "明火执仗")
+_NEG_EN = re.compile(
+    r"\b(no|not|never|without|isn't|aren't|wasn't|don't|doesn't|didn't|nor)\b|n't\b"
+)
+_CLAUSE = re.compile(r"[，,。.!！?？;；:：\n]")
+NEG_WINDOW_ZH = 6  # characters before the term
+NEG_WINDOW_ZH_SHORT = 3
+NEG_WINDOW_EN = 4  # words before the term
+
+
+def _is_cjk(term: str) -> bool:
+    return bool(term) and "\u3400" <= term[0] <= "\u9fff"
+
+
+def _compile(term: str) -> re.Pattern:
+    if _is_cjk(term):
+        return re.compile(re.escape(term))
+    return re.compile(r"(?<![a-z0-9])" + re.escape(term) + r"(?![a-z0-9])")
+
+
+_PATTERNS: dict[str, list[tuple[str, re.Pattern]]] = {
+    level: [(t, _compile(normalise(t))) for t in terms] for level, terms in LEXICON.items()
+}
+
+
+def _negated(text: str, start: int, cjk: bool) -> bool:
+    """Whether a negation comes before position ``start`` within its clause."""
+    clause_start = 0
+    for m in _CLAUSE.finditer(text, 0, start):
+        clause_start = m.end()
+    before = text[clause_start:start]
+    if cjk:
+        window = before[-NEG_WINDOW_ZH:]
+        if any(neg in window for neg in _NEG_ZH):
+            return True
+        if any(cue in before[-NEG_WINDOW_ZH - 4 :] for cue in _HYPOTHETICAL_ZH):
+            return True
+        return any(neg in before[-NEG_WINDOW_ZH_SHORT:] for neg in _NEG_ZH_SHORT)
+    window = " ".join(before.split()[-NEG_WINDOW_EN:])
+    return bool(_NEG_EN.search(window))
+
+
+def _find(text: str, term: str, pattern: re.Pattern) -> bool:
+    """Whether ``term`` occurs at least once without a negation before it."""
+    cjk = _is_cjk(term)
+    return any(
+        not _negated(text, m.start(), cjk) and not _in_idiom(text, m.start(), m.end())
+        for m in pattern.finditer(text)
+    )
+
+
+def _in_idiom(text: str, start: int, end: int) -> bool:
+    for idiom in _IDIOMS:
+        at = text.find(idiom, max(0, start - len(idiom)), end + len(idiom))
+        if at != -1 and at <= start and end <= at + len(idiom):
+            return True
+    return False
+
+
+# --- What history teaches ------------------------------------------------------------------------
+
+# A learnt term raises urgency on its own when even the pessimistic estimate of its precision
+# (the lower end of the 95 % Wilson interval: 9 urgent appeals out of 9 give 0.70, 5 of 5 only
+# 0.57) reaches this; weaker terms count only in pairs.
+LEARNT_ALONE = 0.7
+MIN_DOCS = 5  # a term must occur in this many history appeals to be learnt
+MIN_PRECISION = 0.5  # ... and that share of them must have been urgent or emergency
+MIN_LIFT = 3.0  # ... at least this many times the base rate
+MAX_TERMS = 200
+
+
+def learn(history: Iterable[tuple[str, str]], *, min_docs: int = MIN_DOCS) -> list[dict]:
+    """Terms over-represented in urgent/emergency history. ``history``: (text, final urgency).
+
+    A term is kept when it occurs in at least ``min_docs`` appeals, at least ``MIN_PRECISION`` of
+    them urgent or emergency, and that share is ``MIN_LIFT`` times the overall share. Each term
+    comes with its level (emergency when most of its urgent appeals were emergencies) and its
+    counts, best (most precise, then most frequent) first."""
+    docs = Counter()
+    hot = Counter()
+    emergencies = Counter()
+    total = hot_total = 0
+    for text, level in history:
+        terms = key_terms(text)
+        total += 1
+        is_hot = level in (URGENT, EMERGENCY)
+        hot_total += is_hot
+        for t in terms:
+            docs[t] += 1
+            if is_hot:
+                hot[t] += 1
+                if level == EMERGENCY:
+                    emergencies[t] += 1
+    if not total or not hot_total:
+        return []
+    base = hot_total / total
+    out = []
+    for term, n in docs.items():
+        u = hot[term]
+        if n < min_docs or u == 0:
+            continue
+        precision = u / n
+        if precision < MIN_PRECISION or precision < MIN_LIFT * base:
+            continue
+        level = EMERGENCY if emergencies[term] * 2 > u else URGENT
+        out.append(
+            {
+                "term": term,
+                "level": level,
+                "n": n,
+                "urgent": u,
+                "precision": round(precision, 3),
+                "lower": round(wilson_lower(u, n), 3),
+            }
+        )
+    out.sort(key=lambda t: (-t["lower"], -t["n"], t["term"]))
+    return out[:MAX_TERMS]
+
+
+def wilson_lower(successes: int, n: int, z: float = 1.96) -> float:
+    """The lower end of the Wilson score interval of a proportion."""
+    if n == 0:
+        return 0.0
+    p = successes / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - spread) / (1 + z * z / n)
+
+
+# --- Detection -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Detection:
+    level: str = NORMAL
+    terms: list[dict] = field(default_factory=list)  # {"term", "kind", "level"}
+
+    def higher_than(self, urgency: str) -> bool:
+        return RANK[self.level] < RANK.get(urgency, RANK[NORMAL])
+
+    def add(self, terms: list[dict]) -> None:
+        """More matched terms (keyword rules with an urgency); the level follows the highest."""
+        known = {t["term"] for t in self.terms}
+        for t in terms:
+            if t["term"] not in known:
+                self.terms.append(t)
+                known.add(t["term"])
+                if RANK[t["level"]] < RANK[self.level]:
+                    self.level = t["level"]
+
+
+def detect(text: str, learnt: list[dict] | None = None) -> Detection:
+    """The urgency ``text`` reads as and the terms that say so."""
+    flat = normalise(text)
+    found: list[dict] = []
+    for level in (EMERGENCY, URGENT):
+        for term, pattern in _PATTERNS[level]:
+            if _find(flat, term, pattern):
+                found.append({"term": term, "kind": "lexicon", "level": level})
+    # Shorter terms inside a longer match ("漏气" in "燃气漏气") are noise in the list.
+    found = [
+        f
+        for f in found
+        if not any(f["term"] != g["term"] and f["term"] in g["term"] for g in found)
+    ]
+    learnt_hits = []
+    known = {f["term"] for f in found}
+    for item in learnt or ():
+        term = item.get("term", "")
+        if not term or term in known or term not in flat:
+            continue
+        if _find(flat, term, _compile(term)):
+            learnt_hits.append(item)
+    if learnt_hits and (
+        len(learnt_hits) >= 2 or any(h.get("lower", 0) >= LEARNT_ALONE for h in learnt_hits)
+    ):
+        for h in learnt_hits:
+            found.append({"term": h["term"], "kind": "learnt", "level": h.get("level", URGENT)})
+    level = NORMAL
+    for f in found:
+        if RANK[f["level"]] < RANK[level]:
+            level = f["level"]
+    return Detection(level=level, terms=found)
+
+
+def explain(item: dict) -> str:
+    """A short text for a learnt term: how often history had it urgent."""
+    return f"{item['term']} ({item.get('urgent', 0)}/{item.get('n', 0)})"

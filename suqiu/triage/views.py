@@ -1,0 +1,31 @@
+"""Workbench parts of triage: the suggestions panel on the appeal page."""
+
+from __future__ import annotations
+
+from suqiu.appeals import presenters
+from suqiu.appeals.models import Urgency
+from suqiu.triage import selectors
+
+
+def triage_panel(request, appeal) -> dict | None:
+    """The "side" panel: suggestions with confidence, the urgency flag, what was done automatically,
+    and one-click buttons that submit the assess or dispatch form with a suggestion."""
+    actor = request.actor
+    if not selectors.is_staff(actor):
+        return None
+    view = selectors.view_of(appeal)
+    if not (view.suggestions or view.urgency_terms or view.auto_dispatched):
+        if appeal.status not in selectors.LIVE_STATUSES:
+            return None
+    allowed = set(presenters.actions_for(actor, appeal))
+    suggested_urgency = view.urgency_suggested or appeal.urgency
+    if Urgency.values.index(suggested_urgency) < Urgency.values.index(appeal.urgency):
+        suggested_urgency = appeal.urgency  # a suggestion never lowers what is set
+    return {
+        "view": view,
+        "appeal": appeal,
+        "can_assess": "assess" in allowed,
+        "can_dispatch": "dispatch" in allowed,
+        "assess_urgency": suggested_urgency,
+        "urgency_label": Urgency(view.urgency_suggested).label if view.urgency_suggested else "",
+    }
