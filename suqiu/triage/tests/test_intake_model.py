@@ -35,15 +35,17 @@ HOUSING_TEXTS = [
 ]
 
 
-def history(world, *, extra_housing: int = 0):
+def history(world, *, extra_housing: int = 0, batch: str = ""):
     """Assessed appeals (imported history: intake triage does not run on them): eight roads,
     eight (plus ``extra_housing``) housing; the housing ones with 渗水 were assessed urgent."""
+    # ``batch`` tells a second history apart (an exact repeat would be merged at intake).
     for title, description in ROAD_TEXTS:
-        appeal = new_appeal(world, title=title, description=description, channel="import")
+        appeal = new_appeal(world, title=title, description=description + batch, channel="import")
         act(world.dispatcher, appeal, "assess", category="ROAD")
-    housing = HOUSING_TEXTS + HOUSING_TEXTS[:extra_housing]
+    # The extra ones are told again in other words (an exact repeat would be merged at intake).
+    housing = HOUSING_TEXTS + [(t, d + "，再次反映") for t, d in HOUSING_TEXTS[:extra_housing]]
     for title, description in housing:
-        appeal = new_appeal(world, title=title, description=description, channel="import")
+        appeal = new_appeal(world, title=title, description=description + batch, channel="import")
         level = "urgent" if "渗水" in description else "normal"
         act(world.dispatcher, appeal, "assess", category="HOUSING", urgency=level)
 
@@ -166,7 +168,7 @@ def test_a_corrupt_model_never_breaks_intake(world, caplog):
     assert "does not load" in caplog.text
     # The keyword rules stand in for the broken model.
     KeywordRule.objects.create(category=world.cat_road, keywords="坑洼")
-    second = new_appeal(world, title="路面坑洼", description="道路路面坑洼")
+    second = new_appeal(world, title="路面坑洼", description="小区门口道路路面坑洼")
     assert AppealTriage.objects.get(appeal=second).source == "rules"
 
 
@@ -192,7 +194,7 @@ def test_a_new_version_reaches_the_running_process_without_restart(world, monkey
     assert first.version == 1
     # Between checks the process keeps what it has, without asking the database or the cache.
     monkeypatch.setattr(loader, "CHECK_SECONDS", 3600.0)
-    history(world, extra_housing=2)
+    history(world, extra_housing=2, batch="（第二批）")
     v2 = services.train_from_db(min_per_label=3)
     assert v2.version == 2 and v2.is_active
     assert not RoutingModel.objects.get(version=1).is_active
