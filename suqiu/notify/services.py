@@ -42,6 +42,7 @@ def notify(
     data: dict | None = None,
     dedupe_key: str | None = None,
     contacts: Iterable[tuple[str, str]] = (),
+    email_users: bool = True,
 ) -> int:
     """Write, in the current transaction, one message per recipient per channel; return how many.
 
@@ -49,7 +50,7 @@ def notify(
     area covers the appeal's area (a department's area is its nearest area ancestor); the staff
     of ``organisation``; ``contacts`` as (channel, address) pairs (a reporter's phone for SMS).
     A user gets an in-app message, plus an e-mail when e-mail is on, ``EMAIL_STAFF`` is set and
-    they have an address. Webhooks configured for ``kind`` get one message each.
+    they have an address (``email_users`` False: in-app only). Webhooks configured for ``kind`` get one message each.
 
     With ``dedupe_key``, a recipient already sent this key on a channel is skipped: a second
     identical call writes nothing. Channels that are not configured are skipped.
@@ -63,7 +64,7 @@ def notify(
     recipients = _recipients(
         users=users, roles_in_area=roles_in_area, organisation=organisation, appeal=appeal
     )
-    email_staff = bool(conf.get("EMAIL_STAFF")) and is_enabled(EMAIL)
+    email_staff = email_users and bool(conf.get("EMAIL_STAFF")) and is_enabled(EMAIL)
     rows: list[OutboxMessage] = []
 
     def add(channel: str, *, user: User | None = None, address: str = "") -> None:
@@ -300,3 +301,14 @@ def retry(message_ids: Iterable[int]) -> int:
     return OutboxMessage.objects.filter(
         pk__in=list(message_ids), status=MessageStatus.FAILED
     ).update(status=MessageStatus.PENDING, attempts=0, next_attempt_at=clock.now(), last_error="")
+
+
+def mark_read(*, user_id: int, item_ids: Iterable[int] | None = None) -> int:
+    """Mark the user's inbox items read (all unread ones when ``item_ids`` is None). Only the
+    user's own items are touched. Returns how many changed."""
+    from suqiu.notify.models import InboxItem
+
+    qs = InboxItem.objects.filter(user_id=user_id, read_at__isnull=True)
+    if item_ids is not None:
+        qs = qs.filter(pk__in=list(item_ids))
+    return qs.update(read_at=clock.now())
