@@ -337,20 +337,33 @@ def _label(group_by: str, rows: list[RateRow]) -> None:
 
 
 @dataclass
+class RankEntry:
+    key: object
+    label: str
+    percent: float
+    numerator: int
+    denominator: int
+
+
+@dataclass
 class Ranking:
     rate: str
-    best: list[RateRow]
-    worst: list[RateRow]
+    best: list[RankEntry]
+    worst: list[RankEntry]
 
 
 def rankings(table: RatesTable, *, top: int = 5, min_count: int = 1) -> list[Ranking]:
     """Best and worst groups (organisations, normally) by each of the three rates, among those
-    with at least ``min_count`` in the rate's denominator; ties by denominator, larger first."""
+    with at least ``min_count`` in the rate's denominator; ties: the larger denominator first."""
     out = []
     for name in RATES:
-        _num, den = FRACTIONS[name]
-        ranked = [r for r in table.rows if r.key and r.sums[den] >= min_count]
-        best = sorted(ranked, key=lambda r: (-r.fraction(name), -r.sums[den], str(r.label)))
-        worst = sorted(ranked, key=lambda r: (r.fraction(name), -r.sums[den], str(r.label)))
-        out.append(Ranking(name, best[:top], worst[:top]))
+        num, den = FRACTIONS[name]
+        entries = [
+            (r.fraction(name), RankEntry(r.key, r.label, r.percent(name), r.sums[num], r.sums[den]))
+            for r in table.rows
+            if r.key and r.sums[den] >= min_count
+        ]
+        best = sorted(entries, key=lambda e: (-e[0], -e[1].denominator, str(e[1].label)))
+        worst = sorted(entries, key=lambda e: (e[0], -e[1].denominator, str(e[1].label)))
+        out.append(Ranking(name, [e for _f, e in best[:top]], [e for _f, e in worst[:top]]))
     return out
