@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 
 from suqiu.notify import conf
 from suqiu.notify.models import ReporterContact
-from suqiu.notify.services import EMAIL, INAPP, SMS, notify
+from suqiu.notify.services import EMAIL, INAPP, SMS, WEBHOOK, notify
+from suqiu.notify.transports import is_enabled
 
 KIND_CREATED = "reporter.created"
 KIND_ACCEPTED = "reporter.accepted"
@@ -35,7 +36,8 @@ def capture_contacts(appeal) -> list[ReporterContact]:
     rows: list[ReporterContact] = []
     if appeal.reporter_id is not None:
         rows.append(ReporterContact(appeal=appeal, channel=INAPP))
-        email = appeal.reporter.email
+        # Only asked for while e-mail is on (intake loads the reporter without it).
+        email = appeal.reporter.email if is_enabled(EMAIL) else ""
         if email:
             rows.append(ReporterContact(appeal=appeal, channel=EMAIL, address=email))
     elif appeal.reporter_phone:
@@ -74,10 +76,32 @@ def tell_reporter(appeal, *, event, kind: str, subject: str, body: str) -> int:
         contacts=pairs,
         subject=subject,
         body=body,
-        data={"audience": "reporter"},
-        dedupe_key=f"{kind}:{event.pk}",
+        data={"audience": "reporter", "event_id": event.pk},
         # The reporter's e-mail, if any, is one of their contacts: no second copy by the staff rule.
         email_users=False,
+        # Integrations get the appeal's own events (``appeal_event``), without personal data.
+        webhooks=False,
+    )
+
+
+def appeal_event(*, appeal, event, actor) -> None:
+    """A webhook-only message ``appeal.<event kind>`` (created, accept, resolve, verify) for
+    integrations: ids, tracking code and status, no personal data. Nothing when no webhook is on."""
+    if not is_enabled(WEBHOOK):
+        return
+    notify(
+        kind=f"appeal.{event.kind}",
+        appeal=appeal,
+        subject=f"{appeal.tracking_code} {event.kind}",
+        body="",
+        data={
+            "event_id": event.pk,
+            "event": event.kind,
+            "from_status": event.from_status,
+            "to_status": event.to_status,
+            "at": event.created_at.isoformat(),
+        },
+        dedupe_key=f"event:{event.pk}",
     )
 
 
@@ -85,6 +109,7 @@ def tell_reporter(appeal, *, event, kind: str, subject: str, body: str) -> int:
 
 
 def on_created(*, appeal, event, actor) -> None:
+    appeal_event(appeal=appeal, event=event, actor=actor)
     if not capture_contacts(appeal):
         return
     with translation.override(settings.LANGUAGE_CODE):
@@ -101,6 +126,7 @@ def on_created(*, appeal, event, actor) -> None:
 
 
 def on_accepted(*, appeal, event, actor) -> None:
+    appeal_event(appeal=appeal, event=event, actor=actor)
     with translation.override(settings.LANGUAGE_CODE):
         organisation = appeal.lead_organisation.name if appeal.lead_organisation_id else ""
         tell_reporter(
@@ -116,6 +142,7 @@ def on_accepted(*, appeal, event, actor) -> None:
 
 
 def on_resolved(*, appeal, event, actor) -> None:
+    appeal_event(appeal=appeal, event=event, actor=actor)
     with translation.override(settings.LANGUAGE_CODE):
         tell_reporter(
             appeal,
@@ -128,6 +155,7 @@ def on_resolved(*, appeal, event, actor) -> None:
 
 
 def on_verified(*, appeal, event, actor) -> None:
+    appeal_event(appeal=appeal, event=event, actor=actor)
     with translation.override(settings.LANGUAGE_CODE):
         tell_reporter(
             appeal,

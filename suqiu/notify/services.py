@@ -43,6 +43,7 @@ def notify(
     dedupe_key: str | None = None,
     contacts: Iterable[tuple[str, str]] = (),
     email_users: bool = True,
+    webhooks: bool = True,
 ) -> int:
     """Write, in the current transaction, one message per recipient per channel; return how many.
 
@@ -50,7 +51,8 @@ def notify(
     area covers the appeal's area (a department's area is its nearest area ancestor); the staff
     of ``organisation``; ``contacts`` as (channel, address) pairs (a reporter's phone for SMS).
     A user gets an in-app message, plus an e-mail when e-mail is on, ``EMAIL_STAFF`` is set and
-    they have an address (``email_users`` False: in-app only). Webhooks configured for ``kind`` get one message each.
+    they have an address (``email_users`` False: in-app only). Webhooks configured for ``kind``
+    get one message each (``webhooks`` False: none).
 
     With ``dedupe_key``, a recipient already sent this key on a channel is skipped: a second
     identical call writes nothing. Channels that are not configured are skipped.
@@ -68,6 +70,9 @@ def notify(
     rows: list[OutboxMessage] = []
 
     def add(channel: str, *, user: User | None = None, address: str = "") -> None:
+        transport = get_transport(channel)
+        # In-app is delivered as it is written (``_deliver_inline``): written as sent.
+        inline = transport is not None and transport.send_many is not None
         rows.append(
             OutboxMessage(
                 recipient=user,
@@ -79,8 +84,10 @@ def notify(
                 body=body,
                 data=data,
                 appeal=appeal,
-                status=MessageStatus.PENDING,
-                next_attempt_at=now,
+                status=MessageStatus.SENT if inline else MessageStatus.PENDING,
+                attempts=1 if inline else 0,
+                sent_at=now if inline else None,
+                next_attempt_at=None if inline else now,
                 dedupe_key=(dedupe_key or "")[:200],
                 created_at=now,
             )
@@ -94,7 +101,7 @@ def notify(
         if channel == INAPP or not address or not is_enabled(channel):
             continue
         add(channel, address=address)
-    if is_enabled(WEBHOOK):
+    if webhooks and is_enabled(WEBHOOK):
         from suqiu.notify.transports.webhook import hooks_for
 
         for hook in hooks_for(kind):
@@ -122,6 +129,11 @@ def _write(rows: list[OutboxMessage]) -> int:
         rows = list(unique.values())
     if not rows:
         return 0
+    if not keyed:
+        # Nothing unique to clash on: no savepoint (two round trips) needed.
+        written = OutboxMessage.objects.bulk_create(rows)
+        _deliver_inline(written)
+        return len(written)
     try:
         with transaction.atomic():
             written = OutboxMessage.objects.bulk_create(rows)
@@ -140,21 +152,14 @@ def _write(rows: list[OutboxMessage]) -> int:
 
 
 def _deliver_inline(rows: list[OutboxMessage]) -> None:
-    """Deliver at once the messages whose transport writes into our own database (in-app)."""
+    """Deliver the messages whose transport writes into our own database (in-app), in the
+    same transaction: they were written as sent; should this fail, nothing is written at all."""
     by_channel: dict[str, list[OutboxMessage]] = {}
     for row in rows:
-        by_channel.setdefault(row.channel, []).append(row)
-    now = clock.now()
+        if row.status == MessageStatus.SENT:
+            by_channel.setdefault(row.channel, []).append(row)
     for channel, batch in by_channel.items():
-        transport = get_transport(channel)
-        if transport is None or transport.send_many is None:
-            continue
-        transport.send_many(batch)
-        OutboxMessage.objects.filter(pk__in=[r.pk for r in batch]).update(
-            status=MessageStatus.SENT, sent_at=now, attempts=1, next_attempt_at=None
-        )
-        for r in batch:
-            r.status, r.sent_at, r.attempts, r.next_attempt_at = MessageStatus.SENT, now, 1, None
+        get_transport(channel).send_many(batch)
 
 
 def _recipients(*, users, roles_in_area, organisation, appeal) -> list[User]:

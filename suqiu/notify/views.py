@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from suqiu.directory.access import actor_for
+from suqiu.directory.access import actor_for, mask_phone
 from suqiu.notify import selectors, services
 from suqiu.notify.models import InboxItem
 
@@ -79,6 +79,9 @@ def failures(request: HttpRequest) -> HttpResponse:
         return render(request, "workbench/forbidden.html", status=403)
     channel = request.GET.get("channel", "")
     page = Paginator(selectors.failures(channel), PAGE_SIZE).get_page(request.GET.get("page"))
+    for m in page.object_list:
+        # Phone numbers are masked, as everywhere in the workbench (the admin shows them whole).
+        m.shown_address = mask_phone(m.address) if m.channel == "sms" else m.address
     return render(
         request,
         "notify/failures.html",

@@ -135,3 +135,30 @@ def test_messages_are_written_at_the_services_time(world):
     [message] = reporter_messages(appeal)
     assert message.created_at == moment
     assert InboxItem.objects.get().created_at == moment
+
+
+def test_integrations_get_the_appeals_events_by_webhook_without_personal_data(world, settings):
+    with HttpServer([200], secret="k") as receiver:
+        settings.SUQIU_NOTIFY = {
+            "WEBHOOK_SECRET": "k",
+            "WEBHOOKS": [{"url": receiver.url, "kinds": ["appeal.created", "appeal.accept"]}],
+        }
+        appeal = new_appeal(world, reporter_name="张阿姨", reporter_phone="13812341234")
+        anonymous = new_appeal(world, by="anonymous", is_anonymous=True)
+        bring_to(world, "in_progress", appeal=appeal)
+        act(world.handler, appeal, "resolve", public_reply="好了")  # not a subscribed kind
+        assert send_due() == 3
+    assert receiver.verified == [True, True, True]
+    payloads = sorted(
+        (r.json() for r in receiver.received), key=lambda p: (p["data"]["appeal_id"], p["id"])
+    )
+    assert [(p["kind"], p["data"]["appeal_id"]) for p in payloads] == [
+        ("appeal.created", appeal.pk),
+        ("appeal.accept", appeal.pk),
+        ("appeal.created", anonymous.pk),
+    ]
+    accept = payloads[1]["data"]
+    assert (accept["from_status"], accept["to_status"]) == ("dispatched", "in_progress")
+    assert accept["tracking_code"] == appeal.tracking_code
+    raw = b"".join(r.body for r in receiver.received).decode()
+    assert "张阿姨" not in raw and "13812341234" not in raw and "楼道灯" not in raw
