@@ -9,8 +9,10 @@ What one run does:
 2. ``--rates-appeals`` (1,000,000) appeals' ``RateFact`` rows written with ``COPY``, created
    over the last ``--rates-days`` (90) days: 95 % dispatched, 5 % returned once and dispatched
    again (a second row), acceptance, resolution, revisit and scores drawn at fixed rates, then
-   ``VACUUM ANALYZE``. Only the facts table is filled: the query reads nothing else (the appeal
-   and event rows behind the facts are not needed to time it);
+   ``VACUUM ANALYZE``, then the daily rollup ``RateDay`` built from them by
+   ``facts.rebuild_rollup`` (what ``suqiu rates rebuild`` ends with). Only the rate tables are
+   filled: the query reads nothing else (the appeal and event rows behind the facts are not
+   needed to time it);
 3. ``--rates-queries`` (50) calls of ``suqiu.rates.selectors.rates`` — the same call the page
    and the API make, labels and rankings included — each with a random group-by (organisation,
    community, category, day, week, month, total; grid inside a street) and filters (none, a
@@ -49,6 +51,7 @@ COLUMNS = [
     ("backend", "backend"),
     ("appeals", "appeals"),
     ("fact rows", "fact_rows"),
+    ("rollup rows", "rollup_rows"),
     ("queries", "queries"),
     ("p50 ms", "p50_ms"),
     ("p90 ms", "p90_ms"),
@@ -234,7 +237,16 @@ def _phase_setup(appeals: int, days: int, seed: int) -> dict:
     load_seconds = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE rates_ratefact")
+    from suqiu.rates.facts import rebuild_rollup
+
+    started = time.perf_counter()
+    rollup_rows = rebuild_rollup()  # what ``suqiu rates rebuild`` ends with
+    rollup_seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE rates_rateday")
     return {
+        "rollup_rows": rollup_rows,
+        "rollup_seconds": round(rollup_seconds, 1),
         "users": users,
         "fact_rows": rows,
         "load_seconds": round(load_seconds, 1),
@@ -320,7 +332,7 @@ def _phase_query(setup: dict, queries: int, days: int, seed: int, appeals: int) 
     with connection.cursor() as cursor:
         cursor.execute(
             "EXPLAIN (ANALYZE, BUFFERS) SELECT organisation_id, SUM(appeals), SUM(responded), "
-            "SUM(decided) FROM rates_ratefact WHERE day >= %s AND day <= %s "
+            "SUM(decided) FROM rates_rateday WHERE day >= %s AND day <= %s "
             "AND area_path LIKE %s GROUP BY organisation_id",
             [full[0], full[1], "/%"],
         )
@@ -407,6 +419,7 @@ def run(args: argparse.Namespace) -> dict:
         "backend": "postgres",
         "appeals": args.rates_appeals,
         "fact_rows": setup["fact_rows"],
+        "rollup_rows": setup["rollup_rows"],
         "queries": len(ms),
         "p50_ms": round(_percentile(ms, 0.5), 1),
         "p90_ms": round(_percentile(ms, 0.9), 1),
@@ -419,6 +432,7 @@ def run(args: argparse.Namespace) -> dict:
             "district_90_queries": len(district),
             "runs": result["runs"],
             "plan": result["plan"],
+            "rollup_seconds": setup["rollup_seconds"],
         },
     }
     notes.append(

@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from suqiu.rates.models import RateFact
+from suqiu.rates.models import COUNTER_FIELDS, ROLLUP_ATTRS, ROLLUP_KEY, RateDay, RateFact
 
 SATISFIED_AT_LEAST = 3  # 5 very satisfied, 4 satisfied, 3 basically satisfied; 1-2 unsatisfied
 
@@ -208,24 +208,23 @@ def _events_of(appeal_ids):
 
 
 def refresh(*, appeal, event=None, actor=None, events=None) -> None:
-    """Rewrite the appeal's rate rows from its events, in the caller's transaction (the hook
-    ``services`` calls after every action and at intake)."""
+    """Rewrite the appeal's rate rows from its events and add the difference to ``RateDay``, in
+    the caller's transaction (the hook ``services`` calls after the actions in ``ACTIONS``)."""
     if events is None:
         events = list(_events_of([appeal.pk]))
     rows = facts_for(appeal, events)
-    existing = list(
-        RateFact.objects.filter(appeal_id=appeal.pk)
-        .order_by("episode")
-        .values_list("id", flat=True)
-    )
+    existing = list(RateFact.objects.filter(appeal_id=appeal.pk).order_by("episode"))
+    delta = contributions(rows, sign=1)
+    _add(delta, contributions(existing, sign=-1))
     if len(existing) == len(rows):
         # The usual case (no new episode): update in place, keeping the rows' ids.
-        for pk, row in zip(existing, rows, strict=True):
-            row.pk = pk
+        for old, row in zip(existing, rows, strict=True):
+            row.pk = old.pk
         RateFact.objects.bulk_update(rows, _UPDATE_FIELDS)
-        return
-    RateFact.objects.filter(appeal_id=appeal.pk).delete()
-    RateFact.objects.bulk_create(rows)
+    else:
+        RateFact.objects.filter(appeal_id=appeal.pk).delete()
+        RateFact.objects.bulk_create(rows)
+    apply_delta(delta)
 
 
 _UPDATE_FIELDS = [
@@ -235,9 +234,86 @@ _UPDATE_FIELDS = [
 
 def on_create(*, appeal, event, actor) -> None:
     """After-create hook: the new appeal's first row, from its ``created`` event alone. Should
-    an earlier intake hook have acted on the appeal already (auto-dispatch, say), the after-action
-    hook wrote the fuller rows: those stay."""
-    RateFact.objects.bulk_create(facts_for(appeal, [event]), ignore_conflicts=True)
+    an earlier intake hook have acted on the appeal (auto-dispatch, an exact repeat merged...),
+    the rows are recomputed from all its events instead."""
+    if appeal.status != "received":
+        refresh(appeal=appeal)
+        return
+    rows = facts_for(appeal, [event])
+    RateFact.objects.bulk_create(rows)
+    apply_delta(contributions(rows, sign=1))
+
+
+# --- The daily rollup ------------------------------------------------------------------------------
+
+
+def contributions(rows, *, sign: int) -> dict[tuple, dict]:
+    """What ``rows`` add to ``RateDay`` (``sign`` -1: what they take away), by rollup key."""
+    out: dict[tuple, dict] = {}
+    for row in rows:
+        key = tuple(getattr(row, k) for k in ROLLUP_KEY)
+        entry = out.setdefault(
+            key, {"attrs": {a: getattr(row, a) for a in ROLLUP_ATTRS}, "sums": {}}
+        )
+        sums = entry["sums"]
+        for name in COUNTER_FIELDS:
+            value = getattr(row, name)
+            if value:
+                sums[name] = sums.get(name, 0) + sign * value
+    return out
+
+
+def _add(into: dict, more: dict) -> None:
+    for key, entry in more.items():
+        target = into.setdefault(key, {"attrs": entry["attrs"], "sums": {}})
+        for name, value in entry["sums"].items():
+            target["sums"][name] = target["sums"].get(name, 0) + value
+
+
+def apply_delta(delta: dict[tuple, dict]) -> None:
+    """Add each key's sums to its ``RateDay`` row (created when missing), keys in sorted order
+    so two transactions never wait for each other's rows in opposite orders."""
+    table = connection.ops.quote_name(RateDay._meta.db_table)
+    for key in sorted(delta, key=lambda k: tuple(str(p) for p in k)):
+        entry = delta[key]
+        sums = {k: v for k, v in entry["sums"].items() if v}
+        if not sums:
+            continue
+        columns = [*ROLLUP_KEY, *ROLLUP_ATTRS, *COUNTER_FIELDS]
+        values = [
+            *key,
+            *(entry["attrs"][a] for a in ROLLUP_ATTRS),
+            *(sums.get(c, 0) for c in COUNTER_FIELDS),
+        ]
+        updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in sums)
+        sql = (
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(columns))}) "
+            f"ON CONFLICT ({', '.join(ROLLUP_KEY)}) DO UPDATE SET {updates}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+
+
+def rebuild_rollup() -> int:
+    """Recompute ``RateDay`` from ``RateFact`` (one statement; on PostgreSQL the table is locked
+    against the hooks' increments meanwhile, which then apply on top). Returns its row count."""
+    table = connection.ops.quote_name(RateDay._meta.db_table)
+    facts = connection.ops.quote_name(RateFact._meta.db_table)
+    counters = ", ".join(COUNTER_FIELDS)
+    sums = ", ".join(f"SUM({c})" for c in COUNTER_FIELDS)
+    attrs = ", ".join(ROLLUP_ATTRS)
+    firsts = ", ".join(f"MIN({a})" for a in ROLLUP_ATTRS)
+    key = ", ".join(ROLLUP_KEY)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+        cursor.execute(f"DELETE FROM {table}")
+        cursor.execute(
+            f"INSERT INTO {table} ({key}, {attrs}, {counters}) "
+            f"SELECT {key}, {firsts}, {sums} FROM {facts} GROUP BY {key}"
+        )
+    return RateDay.objects.count()
 
 
 def rebuild(*, batch_size: int = 2000, appeal_ids=None, progress=None) -> int:
@@ -270,4 +346,5 @@ def rebuild(*, batch_size: int = 2000, appeal_ids=None, progress=None) -> int:
         done += len(batch)
         if progress:
             progress(done)
+    rebuild_rollup()
     return done

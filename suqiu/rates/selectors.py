@@ -1,4 +1,5 @@
-"""Reading the rates: one aggregate query over ``RateFact``, scoped to the asking actor.
+"""Reading the rates: one aggregate query over ``RateDay`` (or ``RateFact`` for grids), scoped
+to the asking actor.
 
 ``rates(actor, group_by=..., date_from=..., date_to=..., area=, category=, organisation=,
 grid=)`` returns a ``RatesTable``: one row per group plus the total, each with the three rates,
@@ -24,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from suqiu.appeals.selectors import AREA_ROLES
 from suqiu.core.errors import PermissionDenied, ValidationFailed
 from suqiu.directory.access import Actor
-from suqiu.rates.models import COUNTER_FIELDS, RateFact
+from suqiu.rates.models import COUNTER_FIELDS, RateDay, RateFact
 
 ORG_ROLES = ("department_handler", "social_worker", "community_worker")
 
@@ -293,7 +294,9 @@ def rates(
         organisation=organisation,
         grid=grid,
     )
-    qs = RateFact.objects.filter(scope).filter(where)
+    # The daily rollup unless the grid is asked for (it is not a rollup key); same columns.
+    source = RateFact if group_by == "grid" or grid is not None else RateDay
+    qs = source.objects.filter(scope).filter(where)
     sums = {f: Sum(f) for f in COUNTER_FIELDS}
     column = GROUPS[group_by]
     rows = []
@@ -302,7 +305,10 @@ def rates(
         total = RateRow(None, "", {f: found[f] or 0 for f in COUNTER_FIELDS})
     else:
         for g in qs.values(column).annotate(**sums).order_by(column):
-            rows.append(RateRow(g[column], "", {f: g[f] or 0 for f in COUNTER_FIELDS}))
+            row = RateRow(g[column], "", {f: g[f] or 0 for f in COUNTER_FIELDS})
+            # Rollup rows an appeal has moved away from are left at zero: not a group.
+            if any(row.sums.values()):
+                rows.append(row)
         # The sums are additive: the total needs no second query.
         total = RateRow(None, "", {f: sum(r.sums[f] for r in rows) for f in COUNTER_FIELDS})
     total.label = str(_("Total"))

@@ -188,3 +188,75 @@ def test_bad_parameters_are_field_errors(world):
             actor(world.admin), group_by="total", date_from=TO, date_to=FROM, area=999999
         )
     assert set(err.value.fields) == {"to", "area"}
+
+
+def test_an_approved_extension_moves_the_accept_due_time(world):
+    from datetime import timedelta
+
+    from suqiu.appeals.models import Appeal
+    from suqiu.rates.tests.fixture import DAY1, _new
+
+    s = _new(world, DAY1, (22.700, 114.200), "HOUSING")
+    s.step(world.dispatcher, "dispatch")
+    original_due = Appeal.objects.get(pk=s.appeal.pk).due_at
+    assert original_due is not None
+    s.step(world.handler, "request_extension", days=2, reason="需要协调")
+    s.step(world.dispatcher, "approve_extension")
+    s.step(world.handler, "accept", late=True)  # an hour after the *extended* due time
+    row = RateFact.objects.get(appeal_id=s.appeal.pk)
+    assert (row.accept_timed, row.accept_on_time, row.responded) == (1, 0, 0)
+
+    s2 = _new(world, DAY1, (22.700, 114.200), "HOUSING")
+    s2.step(world.dispatcher, "dispatch")
+    due = Appeal.objects.get(pk=s2.appeal.pk).due_at
+    s2.step(world.handler, "request_extension", days=2, reason="需要协调")
+    s2.step(world.dispatcher, "approve_extension")
+    s2.now = due + timedelta(hours=1)  # late for the first due time, in time for the extended one
+    s2.step(world.handler, "accept")
+    row = RateFact.objects.get(appeal_id=s2.appeal.pk)
+    assert (row.accept_timed, row.accept_on_time, row.responded, row.decided) == (1, 1, 1, 1)
+
+
+def test_facts_follow_each_action_in_its_transaction(world):
+    from suqiu.rates.tests.fixture import DAY1, _new
+
+    s = _new(world, DAY1, (22.700, 114.200), "HOUSING")
+    row = RateFact.objects.get(appeal_id=s.appeal.pk)
+    assert (row.appeals, row.dispatches, row.organisation_id) == (1, 0, 0)
+    s.step(world.dispatcher, "dispatch")
+    row = RateFact.objects.get(appeal_id=s.appeal.pk)
+    assert (row.dispatches, row.decided, row.organisation_id) == (1, 0, world.housing.pk)
+    with pytest.raises(ValidationFailed):
+        s.step(world.handler, "return")  # no reason: refused, nothing written
+    assert RateFact.objects.get(appeal_id=s.appeal.pk).decided == 0
+
+
+def test_the_daily_rollup_follows_the_facts(world, story):
+    from django.db.models import Sum
+
+    from suqiu.rates.models import COUNTER_FIELDS, RateDay
+
+    def rollup():
+        return sorted(
+            tuple(v for k, v in row.items() if k != "id")
+            for row in RateDay.objects.values()
+            if any(row[c] for c in COUNTER_FIELDS)
+        )
+
+    live = rollup()
+    assert live
+    sums = {c: Sum(c) for c in COUNTER_FIELDS}
+    assert RateDay.objects.aggregate(**sums) == RateFact.objects.aggregate(**sums)
+    facts.rebuild_rollup()
+    assert rollup() == live
+
+
+@pytest.mark.parametrize("group_by", ["organisation", "area", "category", "day", "total"])
+def test_rollup_and_facts_give_the_same_table(world, story, group_by, monkeypatch):
+    from suqiu.rates.models import RateDay
+
+    via_rollup = table(world, group_by=group_by)
+    monkeypatch.setattr(selectors, "RateDay", RateFact)
+    via_facts = table(world, group_by=group_by)
+    assert [(r.key, r.sums) for r in via_rollup.rows] == [(r.key, r.sums) for r in via_facts.rows]
+    assert RateDay is not RateFact
