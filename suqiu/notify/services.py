@@ -281,6 +281,8 @@ def _deliver(message: OutboxMessage) -> None:
     try:
         if transport is None:
             raise PermanentError(f"no transport named {message.channel!r}")
+        if not transport.enabled():
+            raise PermanentError(f"the {message.channel} channel is not configured any more")
         transport.send(message)
     except PermanentError as exc:
         log.warning("notify %s via %s failed for good: %s", message.pk, message.channel, exc)

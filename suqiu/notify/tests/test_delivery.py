@@ -264,3 +264,14 @@ def test_a_receiver_refusing_the_signature_fails_the_message(world, settings, t0
     message = OutboxMessage.objects.get()
     assert (message.status, message.attempts) == (MessageStatus.FAILED, 1)
     assert "401" in message.last_error
+
+
+def test_a_message_for_a_channel_switched_off_since_fails_visibly(world, settings, t0):
+    configure(settings, SMS_URL="http://127.0.0.1:9/")
+    with clock.at(t0):
+        notify(kind="k", contacts=[("sms", "1")], subject="s", body="b")
+    configure(settings)  # SMS_URL removed
+    with clock.at(t0):
+        send_due()
+    message = OutboxMessage.objects.get()
+    assert message.status == "failed" and "not configured" in message.last_error
