@@ -19,6 +19,7 @@ class NotifyConfig(AppConfig):
         register_transport("sms", sms.send, enabled=sms.enabled)
         register_transport("webhook", webhook.send, enabled=webhook.enabled)
         register_duty("notify.send", services.send_due, every_seconds=5)
+        register_duty("notify.prune", services.prune, every_seconds=3600)
 
         from suqiu.appeals import services as appeals
         from suqiu.notify import reporter

@@ -34,6 +34,8 @@ def defaults() -> dict:
         # How long a claimed message may stay "sending" before another worker takes it over.
         "CLAIM_SECONDS": float(_env("CLAIM_SECONDS", "300")),
         "BATCH": int(_env("BATCH", "50")),
+        # Sent messages are deleted from the outbox after this many days (0: kept for ever).
+        "RETENTION_DAYS": float(_env("RETENTION_DAYS", "90")),
         "TIMEOUT_SECONDS": float(_env("TIMEOUT_SECONDS", "10")),
         # E-mail over SMTP. Empty host: the e-mail channel is off (no e-mail messages written).
         "EMAIL_HOST": _env("EMAIL_HOST"),

@@ -58,9 +58,12 @@ def track_url(appeal) -> str:
     return (conf.get("SITE_URL") or "").rstrip("/") + path
 
 
-def tell_reporter(appeal, *, event, kind: str, subject: str, body: str) -> int:
-    """Write the message to each of the reporter's channels; once per event (deduped)."""
-    contacts = list(ReporterContact.objects.filter(appeal=appeal))
+def tell_reporter(
+    appeal, *, event, kind: str, subject: str, body: str, contacts: list | None = None
+) -> int:
+    """Write the message to each of the reporter's channels (``contacts``: known already)."""
+    if contacts is None:
+        contacts = list(ReporterContact.objects.filter(appeal=appeal))
     users = (
         [appeal.reporter]
         if appeal.reporter_id and any(c.channel == INAPP for c in contacts)
@@ -110,12 +113,14 @@ def appeal_event(*, appeal, event, actor) -> None:
 
 def on_created(*, appeal, event, actor) -> None:
     appeal_event(appeal=appeal, event=event, actor=actor)
-    if not capture_contacts(appeal):
+    contacts = capture_contacts(appeal)
+    if not contacts:
         return
     with translation.override(settings.LANGUAGE_CODE):
         tell_reporter(
             appeal,
             event=event,
+            contacts=contacts,
             kind=KIND_CREATED,
             subject=_("Your appeal %(code)s was received") % {"code": appeal.tracking_code},
             body=_(

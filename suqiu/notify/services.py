@@ -58,6 +58,8 @@ def notify(
     identical call writes nothing. Channels that are not configured are skipped.
     """
     data = dict(data or {})
+    # A subject is one line (an e-mail header); a line break would fail every delivery.
+    subject = " ".join(subject.splitlines()).strip()
     if appeal is not None:
         data.setdefault("appeal_id", appeal.pk)
         data.setdefault("tracking_code", appeal.tracking_code)
@@ -319,3 +321,26 @@ def mark_read(*, user_id: int, item_ids: Iterable[int] | None = None) -> int:
     if item_ids is not None:
         qs = qs.filter(pk__in=list(item_ids))
     return qs.update(read_at=clock.now())
+
+
+def prune(*, now=None) -> int:
+    """Delete sent outbox messages older than ``RETENTION_DAYS`` (the ``notify.prune`` duty), in
+    batches; in-app messages stay in the inbox (``InboxItem`` keeps its own copy). Failed ones
+    stay until an administrator deals with them. Returns how many were deleted."""
+    days = float(conf.get("RETENTION_DAYS"))
+    if days <= 0:
+        return 0
+    cutoff = (now or clock.now()) - timedelta(days=days)
+    ids = list(
+        OutboxMessage.objects.filter(status=MessageStatus.SENT, created_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:1000]
+    )
+    if not ids:
+        return 0
+    from suqiu.notify.models import InboxItem
+
+    with transaction.atomic():
+        InboxItem.objects.filter(message_id__in=ids).update(message=None)
+        OutboxMessage.objects.filter(pk__in=ids).delete()
+    return len(ids)

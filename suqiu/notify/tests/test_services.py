@@ -162,3 +162,42 @@ def test_webhooks_get_one_message_per_configured_url_for_their_kinds(world, sett
 def test_a_webhook_without_any_secret_is_never_written(world, settings):
     settings.SUQIU_NOTIFY = {"WEBHOOKS": [{"url": "http://127.0.0.1:9/", "kinds": ["*"]}]}
     assert notify(kind="appeal.created", subject="s", body="b") == 0
+
+
+def test_a_subject_is_one_line(world):
+    notify(kind="k", users=[world.resident], subject="第一行\r\n第二行\n", body="正文\n两行")
+    message = OutboxMessage.objects.get()
+    assert (message.subject, message.body) == ("第一行 第二行", "正文\n两行")
+
+
+def test_old_sent_messages_are_pruned_and_inbox_items_stay(world, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from suqiu.core import clock
+    from suqiu.notify.services import prune
+
+    settings.SUQIU_NOTIFY = {"RETENTION_DAYS": 30, "SMS_URL": "http://127.0.0.1:9/"}
+    long_ago = timezone.now() - timedelta(days=31)
+    with clock.at(long_ago):
+        notify(kind="old", users=[world.resident], subject="旧", body="")
+        notify(kind="old-failed", contacts=[("sms", "1")], subject="旧", body="")
+    OutboxMessage.objects.filter(kind="old-failed").update(status=MessageStatus.FAILED)
+    notify(kind="new", users=[world.resident], subject="新", body="")
+    assert prune() == 1
+    assert sorted(OutboxMessage.objects.values_list("kind", flat=True)) == ["new", "old-failed"]
+    assert sorted(InboxItem.objects.values_list("subject", flat=True)) == ["新", "旧"]
+    assert prune() == 0
+
+
+def test_intake_adds_three_statements_for_a_resident_with_an_account(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        new_appeal(world, point=G1_POINT)
+    ours = [q["sql"] for q in queries if '"notify_' in q["sql"]]
+    # The reporter's contact, the outbox row (written as sent) and the inbox item.
+    assert len(ours) == 3, ours
+    assert all(sql.lstrip().upper().startswith("INSERT") for sql in ours)
