@@ -201,3 +201,11 @@ def test_intake_adds_three_statements_for_a_resident_with_an_account(world):
     # The reporter's contact, the outbox row (written as sent) and the inbox item.
     assert len(ours) == 3, ours
     assert all(sql.lstrip().upper().startswith("INSERT") for sql in ours)
+
+
+def test_the_worker_runs_the_duties_and_the_transports_are_registered():
+    from suqiu.core.worker import duties
+    from suqiu.notify.transports import transports
+
+    assert {"notify.send", "notify.prune"} <= {d.name for d in duties()}
+    assert {"inapp", "email", "sms", "webhook"} <= set(transports())
