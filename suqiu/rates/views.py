@@ -16,12 +16,12 @@ from suqiu.rates import exports, selectors
 from suqiu.rates.forms import RatesFilterForm
 
 
-def _table(request: HttpRequest):
+def _table(request: HttpRequest, *, with_rankings: bool = False):
     form = RatesFilterForm(request.GET)  # every field is optional: no filter, the defaults
     if not form.is_valid():
         return form, None
     try:
-        table = selectors.rates(request.actor, **form.query())
+        table = selectors.rates(request.actor, **form.query(), with_rankings=with_rankings)
     except ValidationFailed as exc:
         for name, messages in exc.fields.items():
             field = {"from": "date_from", "to": "date_to"}.get(name, name)
@@ -35,7 +35,7 @@ def _table(request: HttpRequest):
 def page(request: HttpRequest) -> HttpResponse:
     if not selectors.may_read_rates(request.actor):
         return render(request, "workbench/forbidden.html", status=403)
-    form, table = _table(request)
+    form, table = _table(request, with_rankings=True)
     context = {
         "form": form,
         "table": table,
@@ -45,11 +45,7 @@ def page(request: HttpRequest) -> HttpResponse:
     }
     if table is not None:
         context["group_label"] = selectors.GROUP_LABELS[table.group_by]
-        ranking_table = table
-        if table.group_by != "organisation":
-            query = {**form.query(), "group_by": "organisation"}
-            ranking_table = selectors.rates(request.actor, **query)
-        context["rankings"] = selectors.rankings(ranking_table)
+        context["rankings"] = selectors.rankings(table)
     return render(request, "rates/page.html", context, status=200 if table else 422)
 
 

@@ -260,3 +260,21 @@ def test_rollup_and_facts_give_the_same_table(world, story, group_by, monkeypatc
     via_facts = table(world, group_by=group_by)
     assert [(r.key, r.sums) for r in via_rollup.rows] == [(r.key, r.sums) for r in via_facts.rows]
     assert RateDay is not RateFact
+
+
+@pytest.mark.parametrize("group_by", ["area", "category", "week", "grid", "total", "organisation"])
+def test_rankings_rows_come_with_the_table(world, story, group_by):
+    """On PostgreSQL from the same scan (GROUPING SETS), elsewhere from a second query: the same
+    rows either way."""
+    both = table(world, group_by=group_by, with_rankings=True)
+    alone = table(world, group_by=group_by)
+    orgs = table(world, group_by="organisation")
+    assert [(r.key, r.label, r.sums) for r in both.rows] == [
+        (r.key, r.label, r.sums) for r in alone.rows
+    ]
+    assert both.total.sums == alone.total.sums
+    assert [(r.key, r.label, r.sums) for r in both.by_organisation] == [
+        (r.key, r.label, r.sums) for r in orgs.rows
+    ]
+    ranks = selectors.rankings(both)
+    assert [e.key for e in ranks[0].best] == [world.housing.pk, world.roads.pk]
