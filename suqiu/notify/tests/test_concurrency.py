@@ -56,3 +56,38 @@ def test_concurrent_senders_deliver_each_message_exactly_once(world, settings):
     assert set(per_message.values()) == {1}
     rows = OutboxMessage.objects.all()
     assert {r.status for r in rows} == {"sent"} and {r.attempts for r in rows} == {1}
+
+
+def test_two_identical_calls_at_once_write_each_message_once(world):
+    from django.db import transaction
+
+    barrier = threading.Barrier(2)
+    written: list[int] = []
+    errors: list[BaseException] = []
+
+    def caller():
+        try:
+            with transaction.atomic():
+                barrier.wait(timeout=30)
+                written.append(
+                    notify(
+                        kind="k",
+                        users=[world.dispatcher, world.leader],
+                        subject="s",
+                        body="b",
+                        dedupe_key="same-event",
+                    )
+                )
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=caller) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert sorted(written) == [0, 2]
+    assert OutboxMessage.objects.count() == 2
