@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connection
 from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -286,7 +284,7 @@ def rates(
     dates) in ``actor``'s scope, grouped by ``group_by`` (one of ``GROUPS``).
 
     ``with_rankings``: also the rows by organisation (``table.by_organisation``) for
-    ``rankings(table)``, from the same scan on PostgreSQL."""
+    ``rankings(table)``, from the same scan (grouped by both) unless grouped by grid."""
     scope = rate_scope_q(actor)
     if group_by not in GROUPS:
         raise ValidationFailed(
@@ -306,15 +304,17 @@ def rates(
     qs = source.objects.filter(scope).filter(where)
     column = GROUPS[group_by]
     by_organisation = None
-    if with_rankings and column != "organisation_id" and connection.vendor == "postgresql":
-        # One scan for both groupings (GROUPING SETS), not two.
-        rows, by_organisation, total_sums = _grouping_sets(qs, column)
-    else:
+    if not with_rankings or column in ("organisation_id", "grid_id"):
         rows, total_sums = _grouped(qs, column)
         if with_rankings:
             by_organisation = (
                 rows if column == "organisation_id" else _grouped(qs, "organisation_id")[0]
             )
+    elif column is None:
+        by_organisation, total_sums = _grouped(qs, "organisation_id")
+        rows = []
+    else:
+        rows, by_organisation, total_sums = _grouped_with_organisations(qs, column)
     total = RateRow(None, str(_("Total")), total_sums)
     _label(group_by, rows)
     if by_organisation is not None and by_organisation is not rows:
@@ -343,49 +343,31 @@ def _grouped(qs, column: str | None) -> tuple[list[RateRow], dict]:
     return rows, {f: sum(r.sums[f] for r in rows) for f in COUNTER_FIELDS}
 
 
-def _grouping_sets(qs, column: str | None) -> tuple[list[RateRow], list[RateRow], dict]:
-    """PostgreSQL: the groups of ``column`` and of the organisation in one scan."""
-    query = qs.query
-    compiler = query.get_compiler(using=qs.db)
-    try:
-        where_sql, params = compiler.compile(query.where)
-    except EmptyResultSet:
-        return [], [], {f: 0 for f in COUNTER_FIELDS}
-    qn = connection.ops.quote_name
-    org = qn("organisation_id")
-    sums = ", ".join(f"SUM({qn(f)})" for f in COUNTER_FIELDS)
-    if column is None:
-        key, flag, sets = "NULL", f"GROUPING({org})", f"((), ({org}))"
-    else:
-        key, flag, sets = qn(column), f"GROUPING({qn(column)})", f"(({qn(column)}), ({org}))"
-    sql = (
-        f"SELECT {key}, {org}, {flag}, {sums} FROM {qn(qs.model._meta.db_table)} "
-        f"WHERE {where_sql} GROUP BY GROUPING SETS {sets}"
-    )
-    rows, orgs = [], []
-    total = {f: 0 for f in COUNTER_FIELDS}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for group_key, org_id, grouping, *values in cursor.fetchall():
-            row = RateRow(
-                None, "", {f: int(v or 0) for f, v in zip(COUNTER_FIELDS, values, strict=True)}
-            )
-            if not any(row.sums.values()):
-                continue
-            is_group = grouping == (1 if column is None else 0)
-            if is_group and column is None:
-                total = row.sums
-            elif is_group:
-                row.key = group_key
-                rows.append(row)
+def _grouped_with_organisations(qs, column: str) -> tuple[list[RateRow], list[RateRow], dict]:
+    """The groups of ``column`` and of the organisation from one (parallel) scan grouped by both,
+    summed here: a few thousand pairs at most (communities, categories or days × organisations;
+    grids, far more numerous, take two queries instead)."""
+    sums = {f: Sum(f) for f in COUNTER_FIELDS}
+    groups: dict = {}
+    orgs: dict = {}
+    pairs = qs.values(column, "organisation_id").annotate(**sums).order_by()
+    for g in pairs:
+        values = [g[f] or 0 for f in COUNTER_FIELDS]
+        if not any(values):
+            continue  # a rollup row an appeal moved away from
+        for into, key in ((groups, g[column]), (orgs, g["organisation_id"])):
+            acc = into.get(key)
+            if acc is None:
+                into[key] = values
             else:
-                row.key = org_id
-                orgs.append(row)
-    rows.sort(key=lambda r: r.key)
-    orgs.sort(key=lambda r: r.key)
-    if column is not None:
-        total = {f: sum(r.sums[f] for r in rows) for f in COUNTER_FIELDS}
-    return rows, orgs, total
+                into[key] = [a + b for a, b in zip(acc, values, strict=True)]
+    rows = [
+        RateRow(k, "", dict(zip(COUNTER_FIELDS, v, strict=True))) for k, v in sorted(groups.items())
+    ]
+    by_org = [
+        RateRow(k, "", dict(zip(COUNTER_FIELDS, v, strict=True))) for k, v in sorted(orgs.items())
+    ]
+    return rows, by_org, {f: sum(r.sums[f] for r in rows) for f in COUNTER_FIELDS}
 
 
 def _label(group_by: str, rows: list[RateRow]) -> None:
