@@ -38,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -61,6 +61,7 @@ COLUMNS = [
     ("max ms", "max_ms"),
     ("district p50 ms", "district_p50_ms"),
     ("district p99 ms", "district_p99_ms"),
+    ("district CPU p99 ms", "district_cpu_p99_ms"),
     ("load s", "load_seconds"),
 ]
 
@@ -327,9 +328,33 @@ def _phase_query(setup: dict, queries: int, days: int, seed: int, appeals: int) 
                 "group_by": group_by,
                 "filters": {k: v for k, v in filters.items()},
                 "days": (period[1] - period[0]).days + 1,
-                "district_90": actor_name == "bench-dispatcher" and not filters and period == full,
+                "district_90": actor_name == "bench-dispatcher" and period == full,
+                "args": [actor_name, group_by, [period[0].isoformat(), period[1].isoformat()]],
             }
         )
+    # The same queries again, serial (no parallel workers), for their CPU cost: this process
+    # plus its PostgreSQL backend (read from /proc: the server is on this machine). A busy
+    # machine stretches wall time, hardly CPU time: this is what a query costs one idle core.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+        cursor.execute("SET max_parallel_workers_per_gather = 0")
+
+    def backend_cpu() -> float:
+        try:
+            fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    for run_ in runs:
+        actor_name, group_by, (start, stop) = run_["args"]
+        period = (date.fromisoformat(start), date.fromisoformat(stop))
+        cpu0, own0 = backend_cpu(), time.process_time()
+        one(actor_name, group_by, period, **run_["filters"])
+        run_["serial_cpu_ms"] = round(1000 * (backend_cpu() - cpu0 + time.process_time() - own0), 1)
+    with connection.cursor() as cursor:
+        cursor.execute("RESET max_parallel_workers_per_gather")
     with connection.cursor() as cursor:
         cursor.execute(
             "EXPLAIN (ANALYZE, BUFFERS) SELECT organisation_id, SUM(appeals), SUM(responded), "
@@ -436,6 +461,8 @@ def run(args: argparse.Namespace) -> dict:
     )
     ms = [r["ms"] for r in result["runs"]]
     district = [r["ms"] for r in result["runs"] if r["district_90"]]
+    district_cpu = [r["serial_cpu_ms"] for r in result["runs"] if r["district_90"]]
+    cpu = [r["serial_cpu_ms"] for r in result["runs"]]
     row = {
         "backend": "postgres",
         "appeals": args.rates_appeals,
@@ -448,9 +475,12 @@ def run(args: argparse.Namespace) -> dict:
         "max_ms": round(max(ms), 1),
         "district_p50_ms": round(_percentile(district, 0.5), 1) if district else None,
         "district_p99_ms": round(_percentile(district, 0.99), 1) if district else None,
+        "district_cpu_p99_ms": round(_percentile(district_cpu, 0.99), 1) if district else None,
         "load_seconds": setup["load_seconds"],
         "details": {
             "mean_ms": round(statistics.fmean(ms), 1),
+            "serial_cpu_p50_ms": round(_percentile(cpu, 0.5), 1),
+            "serial_cpu_p99_ms": round(_percentile(cpu, 0.99), 1),
             "district_90_queries": len(district),
             "runs": result["runs"],
             "plan": result["plan"],
@@ -464,6 +494,12 @@ def run(args: argparse.Namespace) -> dict:
         f"{args.rates_days} days (the target's query: any group-by, with or without a filter); "
         f"the others are a street leader's (grids read RateFact) and a department handler's; each query includes the rankings by "
         "organisation, as the page and the API do (the same scan grouped by both, but for grids)"
+    )
+    notes.append(
+        "district CPU p99: the same district queries run again without parallel workers, CPU "
+        "time of this process plus its PostgreSQL backend: what one query costs an idle core "
+        f"(all 50: p50 {row['details']['serial_cpu_p50_ms']} ms, "
+        f"p99 {row['details']['serial_cpu_p99_ms']} ms)"
     )
     if busy > 0.3:
         notes.append(
