@@ -8,7 +8,8 @@ Settings (``settings.SUQIU[...]`` wins, else the environment variable, else the 
 - ``NOT_REACHED_GRACE_HOURS`` / ``SUQIU_NOT_REACHED_GRACE_HOURS``: how long after the revisit
   due time the worker waits before closing a verified appeal as "not rated" because nobody
   reached the reporter (default 48);
-- ``TIMELIMITS_BATCH`` / ``SUQIU_TIMELIMITS_BATCH``: rows a duty claims per transaction (100);
+- ``TIMELIMITS_BATCH`` / ``SUQIU_TIMELIMITS_BATCH``: rows a duty claims per transaction (50: a
+  round of the four duties stays within about two seconds; see ``bench/sweep.py``);
 - ``SUQIU_TIMELIMITS_TEST_ITEM_SLEEP``: seconds a duty sleeps after each item — only for the
   crash test, which kills a worker in the middle of a batch; never set it in production.
 """
@@ -44,7 +45,7 @@ def not_reached_grace_hours() -> float:
 
 
 def batch_size() -> int:
-    return max(1, int(_setting("TIMELIMITS_BATCH", "SUQIU_TIMELIMITS_BATCH", "100")))
+    return max(1, int(_setting("TIMELIMITS_BATCH", "SUQIU_TIMELIMITS_BATCH", "50")))
 
 
 def test_item_sleep() -> float:

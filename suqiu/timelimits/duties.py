@@ -53,6 +53,45 @@ def _when(moment: datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
+class People:
+    """Who the messages of one batch go to, looked up once per area, organisation or person
+    (a batch's rows share a few areas: without this, every message would ask again)."""
+
+    def __init__(self):
+        self._cache: dict[tuple, list] = {}
+
+    def _users(self, key: tuple, ids) -> list:
+        from suqiu.directory.models import User
+
+        if key not in self._cache:
+            self._cache[key] = list(User.objects.filter(pk__in=set(ids), is_active=True))
+        return self._cache[key]
+
+    def in_area(self, area_path: str, roles: tuple[str, ...]) -> list:
+        from suqiu.notify.services import staff_covering
+
+        key = ("area", area_path, roles)
+        if key not in self._cache:
+            return self._users(key, staff_covering(area_path, roles))
+        return self._cache[key]
+
+    def of_organisation(self, org_id: int) -> list:
+        from suqiu.directory.models import Membership
+
+        key = ("org", org_id)
+        if key not in self._cache:
+            ids = (
+                Membership.objects.filter(organisation_id=org_id)
+                .exclude(role="resident")
+                .values_list("user_id", flat=True)
+            )
+            return self._users(key, ids)
+        return self._cache[key]
+
+    def person(self, user_id: int) -> list:
+        return self._users(("user", user_id), [user_id])
+
+
 def _claim(filters: dict, order: str, batch: int) -> list[Appeal]:
     return list(
         Appeal.objects.select_for_update(skip_locked=True)
@@ -64,7 +103,7 @@ def _claim(filters: dict, order: str, batch: int) -> list[Appeal]:
 def _sweep(
     filters: dict,
     order: str,
-    handle: Callable[[Appeal, datetime], bool],
+    handle: Callable[[Appeal, datetime, People], bool],
     *,
     now: datetime | None = None,
     batch: int | None = None,
@@ -76,8 +115,9 @@ def _sweep(
     pause = conf.test_item_sleep()
     with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
         rows = _claim(filters, order, batch)
+        people = People()
         for row in rows:
-            handle(row, now)
+            handle(row, now, people)
             if pause:
                 time.sleep(pause)  # only the crash test sets this (conf.test_item_sleep)
     return len(rows)
@@ -86,21 +126,23 @@ def _sweep(
 # --- Reminders ------------------------------------------------------------------------------------
 
 
-def _responsible(appeal: Appeal) -> dict:
-    """Who must act in the appeal's current stage, as ``notify`` recipients."""
+def _responsible(appeal: Appeal, people: People) -> list:
+    """Who must act in the appeal's current stage: the area's dispatchers (dispatch stage), the
+    area's operators and community workers (revisit), else the lead person or, without one,
+    the lead organisation's staff."""
     stage = appeal.due_stage
     if stage == "dispatch":
-        return {"roles_in_area": DISPATCHER_ROLES}
+        return people.in_area(appeal.area_path, DISPATCHER_ROLES)
     if stage == "revisit":
-        return {"roles_in_area": REVISIT_ROLES}
+        return people.in_area(appeal.area_path, REVISIT_ROLES)
     if appeal.lead_person_id is not None:
-        return {"users": [appeal.lead_person]}
+        return people.person(appeal.lead_person_id)
     if appeal.lead_organisation_id is not None:
-        return {"organisation": appeal.lead_organisation}
-    return {"roles_in_area": DISPATCHER_ROLES}
+        return people.of_organisation(appeal.lead_organisation_id)
+    return people.in_area(appeal.area_path, DISPATCHER_ROLES)
 
 
-def _remind_one(appeal: Appeal, now: datetime) -> bool:
+def _remind_one(appeal: Appeal, now: datetime, people: People) -> bool:
     stage, due = appeal.due_stage, appeal.due_at
     if due is not None and stage and appeal.reminded_for != stage:
         _notify(
@@ -116,7 +158,7 @@ def _remind_one(appeal: Appeal, now: datetime) -> bool:
             % {"stage": stage_label(stage), "code": appeal.tracking_code, "due": _when(due)},
             data={"stage": stage, "due_at": due.isoformat()},
             dedupe_key=f"remind:{appeal.pk}:{stage}:{due.isoformat()}",
-            **_responsible(appeal),
+            users=_responsible(appeal, people),
         )
     Appeal.objects.filter(pk=appeal.pk, remind_at=appeal.remind_at).update(
         remind_at=None, reminded_for=stage
@@ -133,7 +175,7 @@ def remind_due(*, now: datetime | None = None, batch: int | None = None) -> int:
 # --- Escalation -----------------------------------------------------------------------------------
 
 
-def _escalate_one(appeal: Appeal, now: datetime) -> bool:
+def _escalate_one(appeal: Appeal, now: datetime, people: People) -> bool:
     stage = appeal.due_stage
     with clock.at(now):
         event = services.appeal_escalate(appeal_id=appeal.pk, stage=stage, actor=SYSTEM)
@@ -144,7 +186,7 @@ def _escalate_one(appeal: Appeal, now: datetime) -> bool:
     _notify(
         kind="escalated",
         appeal=appeal,
-        roles_in_area=SUPERVISOR_ROLES,
+        users=people.in_area(appeal.area_path, SUPERVISOR_ROLES),
         subject=_("Overdue, escalated: %(code)s %(title)s")
         % {"code": appeal.tracking_code, "title": appeal.title},
         body=_("The %(stage)s limit of appeal %(code)s ended at %(due)s, %(late)s ago.")
@@ -169,7 +211,7 @@ def escalate_overdue(*, now: datetime | None = None, batch: int | None = None) -
 # --- Unaccepted dispatches --------------------------------------------------------------------
 
 
-def _return_one(appeal: Appeal, now: datetime) -> bool:
+def _return_one(appeal: Appeal, now: datetime, people: People) -> bool:
     lead_org, lead_person = appeal.lead_organisation_id, appeal.lead_person_id
     reason = _("Not accepted within the time limit (due %(due)s); back in the task library.") % {
         "due": _when(appeal.due_at)
@@ -185,7 +227,7 @@ def _return_one(appeal: Appeal, now: datetime) -> bool:
     _notify(
         kind="returned_unaccepted",
         appeal=fresh,
-        roles_in_area=DISPATCHER_ROLES,
+        users=people.in_area(appeal.area_path, DISPATCHER_ROLES),
         subject=_("Not accepted in time, back to dispatch: %(code)s %(title)s")
         % {"code": appeal.tracking_code, "title": appeal.title},
         body=reason,
@@ -210,7 +252,7 @@ def return_unaccepted(*, now: datetime | None = None, batch: int | None = None) 
 # --- Revisits nobody could make ------------------------------------------------------------------
 
 
-def _close_one(appeal: Appeal, now: datetime) -> bool:
+def _close_one(appeal: Appeal, now: datetime, people: People) -> bool:
     try:
         with clock.at(now):
             services.appeal_act(
