@@ -306,10 +306,13 @@ def rates(
     by_organisation = None
     if not with_rankings or column in ("organisation_id", "grid_id"):
         rows, total_sums = _grouped(qs, column)
-        if with_rankings:
-            by_organisation = (
-                rows if column == "organisation_id" else _grouped(qs, "organisation_id")[0]
-            )
+        if with_rankings and column == "organisation_id":
+            by_organisation = rows
+        elif with_rankings:
+            # Grouped by grid: the organisations from the rollup unless a grid is filtered on.
+            org_source = RateFact if grid is not None else RateDay
+            org_qs = org_source.objects.filter(scope).filter(where)
+            by_organisation = _grouped(org_qs, "organisation_id")[0]
     elif column is None:
         by_organisation, total_sums = _grouped(qs, "organisation_id")
         rows = []

@@ -278,3 +278,39 @@ def test_rankings_rows_come_with_the_table(world, story, group_by):
     ]
     ranks = selectors.rankings(both)
     assert [e.key for e in ranks[0].best] == [world.housing.pk, world.roads.pk]
+
+
+def test_an_intake_hook_that_dispatches_first_is_counted_once(world):
+    """Auto-dispatch at intake (an earlier after-create hook acting through ``appeal_act``):
+    the action's hook writes the rows, the create hook then recomputes instead of adding."""
+    from django.db.models import Sum
+
+    from suqiu.appeals import services
+    from suqiu.directory.access import SYSTEM
+    from suqiu.rates.models import RateDay
+    from suqiu.rates.tests.fixture import DAY1
+
+    def auto_dispatch(*, appeal, event, actor):
+        services.appeal_act(actor=SYSTEM, appeal_id=appeal.pk, action="assess")
+        services.appeal_act(actor=SYSTEM, appeal_id=appeal.pk, action="dispatch")
+        return True
+
+    services.register_after_create(auto_dispatch, order=30)
+    try:
+        from suqiu.core import clock
+
+        with clock.at(DAY1):
+            appeal = services.appeal_create(
+                actor=actor(world.resident),
+                data=services.AppealInput(
+                    title="路灯不亮", description="路灯坏了", lat=22.7, lon=114.2, category="ROAD"
+                ),
+            )
+    finally:
+        services._AFTER_CREATE[:] = [
+            (o, h) for o, h in services._AFTER_CREATE if h is not auto_dispatch
+        ]
+    rows = list(RateFact.objects.filter(appeal_id=appeal.pk))
+    assert [(r.appeals, r.dispatches, r.organisation_id) for r in rows] == [(1, 1, world.roads.pk)]
+    sums = RateDay.objects.aggregate(a=Sum("appeals"), d=Sum("dispatches"))
+    assert sums == {"a": 1, "d": 1}
