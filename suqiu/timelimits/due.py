@@ -54,8 +54,13 @@ def _iso(value: datetime | None) -> str | None:
 def limits_of(appeal) -> Limits:
     category_path = None
     if appeal.category_id is not None:
-        category = appeal.category  # select_related by callers; one query otherwise
-        category_path = category.path
+        cached = appeal._state.fields_cache.get("category")
+        if cached is None:
+            # The process's directory snapshot (no query); an inactive category is not in it.
+            from suqiu.directory import snapshot
+
+            cached = snapshot.active_category(appeal.category_id) or appeal.category
+        category_path = cached.path
     return limits_for(category_path=category_path, urgency=appeal.urgency)
 
 
