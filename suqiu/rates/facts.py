@@ -293,6 +293,17 @@ def apply_delta(delta: dict[tuple, dict]) -> None:
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, values)
+            if any(v < 0 for v in sums.values()):
+                # A row the appeal moved away from (intake's "no organisation" row after the
+                # dispatch, the old category's after a reassessment) goes once it is all zero,
+                # so the queries do not keep scanning empty rows.
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE "
+                    + " AND ".join(f"{c} = %s" for c in ROLLUP_KEY)
+                    + " AND "
+                    + " AND ".join(f"{c} = 0" for c in COUNTER_FIELDS),
+                    list(key),
+                )
 
 
 def rebuild_rollup() -> int:

@@ -314,3 +314,12 @@ def test_an_intake_hook_that_dispatches_first_is_counted_once(world):
     assert [(r.appeals, r.dispatches, r.organisation_id) for r in rows] == [(1, 1, world.roads.pk)]
     sums = RateDay.objects.aggregate(a=Sum("appeals"), d=Sum("dispatches"))
     assert sums == {"a": 1, "d": 1}
+
+
+def test_rollup_rows_left_empty_are_removed(world, story):
+    from suqiu.rates.models import COUNTER_FIELDS, RateDay
+
+    for row in RateDay.objects.values():
+        assert any(row[c] for c in COUNTER_FIELDS), row
+    # Intake's "no organisation" rows went when the appeals were dispatched.
+    assert not RateDay.objects.filter(organisation_id=0).exists()
