@@ -3,7 +3,9 @@
 ``facts_for(appeal, events)`` replays the events in order and returns the appeal's ``RateFact``
 rows (see ``models.py`` for what a row is). The live path (``refresh``, an after-action and
 after-create hook) and the ``suqiu rates rebuild`` command both call it, so a rebuild gives the
-same figures as the hooks by construction; the tests check it all the same.
+same figures as the hooks by construction; the tests check it all the same. ``refresh`` also
+adds the difference between the appeal's old and new rows to the ``RateDay`` rollup
+(``apply_delta``); ``rebuild`` recomputes the rollup from the facts (``rebuild_rollup``).
 
 Due times come from the events: the time-limits app writes ``{"due_at": iso | None, "stage":
 ...}`` into the data of every event that changes the due time (``suqiu/timelimits/due.py``), so
