@@ -429,6 +429,10 @@ def run(args: argparse.Namespace) -> dict:
             "verify": verify,
             "claim_index": sweep["claim_index"],
             "empty_sweep_s": sweep["sweeps"][-1] if sweep["handled"][-1] == 0 else None,
+            "first_sweep_s": working[0] if working else None,
+            "max_after_first_s": max(working[1:]) if len(working) > 1 else None,
+            "sweeps_s": [round(x, 3) for x in sweep["sweeps"]],
+            "handled_per_sweep": sweep["handled"],
             "cpu_python_s": sweep["cpu_python_s"],
             "cpu_postgres_s": sweep["cpu_postgres_s"],
             "recipients_per_dispatch_reminder": recipients_per_dispatch_reminder,
@@ -438,6 +442,14 @@ def run(args: argparse.Namespace) -> dict:
         f"claim query on the full table uses index {sweep['claim_index'] or '(none)'}; "
         f"a sweep that finds nothing takes {row['details']['empty_sweep_s'] or 0:.3f} s"
     )
+    if len(working) > 1:
+        slowest = max(range(len(working)), key=working.__getitem__)
+        notes.append(
+            f"first sweep (fresh process, cold caches) {working[0]:.2f} s; slowest is sweep "
+            f"{slowest + 1} of {len(working)} ({working[slowest]:.2f} s, "
+            f"{sweep['handled'][slowest]} rows); after the first, max "
+            f"{max(working[1:]):.2f} s"
+        )
     notes.append(
         f"due set: {setup['remind']:,} reminders, {setup['escalate']:,} overdue, "
         f"{setup['return']:,} unaccepted, {setup['close']:,} unreached revisits; "
