@@ -11,7 +11,8 @@ From scratch:
    reminder, 40% overdue for escalation, 10% dispatched and not accepted in time, 10% verified
    with the revisit overdue beyond the grace time; the other 99% are due days ahead;
 3. in a child process, the worker's round — ``timelimits.remind``, ``.escalate``,
-   ``.return_unaccepted``, ``.close_unreached``, one batch each (``--sweep-batch``, 50) — run
+   ``.return_unaccepted``, ``.close_unreached``, one batch each (``--sweep-batch``, 50; the
+   last two, which go through ``appeal_act``, take half a batch) — run
    again and again until a round finds nothing; each round is timed (the "sweep"), and the
    claim query's plan and time on the full table are recorded;
 4. checks: every due row handled exactly once (one ``escalate`` event per overdue appeal, one
@@ -249,7 +250,8 @@ def _phase_sweep(batch: int, max_sweeps: int) -> dict:
     for _ in range(max_sweeps):
         now = clock.now()
         t0 = time.perf_counter()
-        handled = sum(duty(now=now, batch=batch) for duty in DUTIES.values())
+        # The worker's own batch sizes (SUQIU_TIMELIMITS_BATCH is set for this process).
+        handled = sum(duty(now=now) for duty in DUTIES.values())
         sweeps.append(time.perf_counter() - t0)
         handled_per.append(handled)
         if handled == 0:
@@ -382,6 +384,7 @@ def run(args: argparse.Namespace) -> dict:
         )
         due = setup["remind"] + setup["escalate"] + setup["return"] + setup["close"]
         print(f"  sweep: {due:,} due; sweeping in batches of {args.sweep_batch}…", flush=True)
+        env["SUQIU_TIMELIMITS_BATCH"] = str(args.sweep_batch)
         sweep = _child(
             "sweep",
             env,

@@ -237,9 +237,17 @@ def _return_one(appeal: Appeal, now: datetime, people: People) -> bool:
     return True
 
 
+def _heavy_batch(batch: int | None) -> int:
+    """Returns and closures go through the whole work chain (``appeal_act``: its checks, the
+    other apps' after-action hooks), four times the work of a reminder: half a batch, so a
+    worker's round of the four duties stays within about two seconds (bench/sweep.py)."""
+    return batch or max(1, conf.batch_size() // 2)
+
+
 def return_unaccepted(*, now: datetime | None = None, batch: int | None = None) -> int:
     """Dispatched appeals nobody accepted within the accept limit go back to the task library."""
     now = now or clock.now()
+    batch = _heavy_batch(batch)
     return _sweep(
         {"status": "dispatched", "due_stage": "accept", "due_at__lte": now},
         "due_at",
@@ -274,6 +282,7 @@ def close_unreached(*, now: datetime | None = None, batch: int | None = None) ->
     """Close as "not rated" verified appeals whose revisit is overdue by the grace time
     (``NOT_REACHED_GRACE_HOURS``, 48 by default): nobody reached the reporter."""
     now = now or clock.now()
+    batch = _heavy_batch(batch)
     grace = timedelta(hours=conf.not_reached_grace_hours())
     return _sweep(
         {"status": "verified", "due_stage": "revisit", "due_at__lte": now - grace},
