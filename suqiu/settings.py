@@ -263,3 +263,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("SUQIU_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Hotspot job (suqiu/hotspots): how often the worker re-clusters, over how many days, and the
+# text similarity that joins two appeals of one place.
+SUQIU_HOTSPOTS_EVERY_SECONDS = int(os.environ.get("SUQIU_HOTSPOTS_EVERY_SECONDS", "3600"))
+SUQIU_HOTSPOTS_DAYS = int(os.environ.get("SUQIU_HOTSPOTS_DAYS", "30"))
+SUQIU_HOTSPOTS_THRESHOLD = float(os.environ.get("SUQIU_HOTSPOTS_THRESHOLD", "0.3"))

@@ -165,6 +165,19 @@ class Appeal(models.Model):
     rework_count = models.PositiveSmallIntegerField(_("rework count"), default=0)
 
     due_at = models.DateTimeField(_("due at"), null=True, blank=True, db_index=True)
+    # The clock (suqiu/timelimits/due.py): the stage ``due_at`` belongs to, when it started,
+    # whether it counts working time, when to remind and to escalate (cleared once done; the
+    # ``*_for`` markers name the stage it was done for), the time left while suspended (hours
+    # in the stage's measure) and the separate first-contact due time.
+    due_stage = models.CharField(_("due stage"), max_length=16, blank=True)
+    stage_started_at = models.DateTimeField(_("stage started at"), null=True, blank=True)
+    due_working = models.BooleanField(default=False, editable=False)
+    remind_at = models.DateTimeField(_("remind at"), null=True, blank=True)
+    reminded_for = models.CharField(max_length=16, blank=True, editable=False)
+    escalate_at = models.DateTimeField(_("escalate at"), null=True, blank=True)
+    escalated_for = models.CharField(max_length=16, blank=True, editable=False)
+    paused_remaining = models.FloatField(null=True, blank=True, editable=False)
+    first_contact_due_at = models.DateTimeField(_("first contact due"), null=True, blank=True)
     extension_requested_until = models.DateTimeField(
         _("extension requested until"), null=True, blank=True
     )
@@ -193,6 +206,24 @@ class Appeal(models.Model):
             models.Index(fields=["area_path", "status"], name="appeal_area_status_idx"),
             models.Index(fields=["lead_organisation", "status"], name="appeal_lead_org_idx"),
             models.Index(fields=["reporter", "created_at"], name="appeal_reporter_idx"),
+            # The worker's sweeps (suqiu/timelimits/duties.py): small partial indexes over the
+            # rows with something pending, so a sweep over a million open appeals reads only
+            # the due ones.
+            models.Index(
+                fields=["remind_at"],
+                condition=models.Q(remind_at__isnull=False),
+                name="appeal_remind_at_idx",
+            ),
+            models.Index(
+                fields=["escalate_at"],
+                condition=models.Q(escalate_at__isnull=False),
+                name="appeal_escalate_at_idx",
+            ),
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(status__in=["dispatched", "verified"]),
+                name="appeal_accept_revisit_due_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -287,6 +318,7 @@ class EventKind(models.TextChoices):
     PHOTO_ADDED = "photo_added", _("Photo added")
     PHONE_REVEALED = "phone_revealed", _("Phone number revealed")
     URGENCY_RAISED = "urgency_raised", _("Urgency raised")
+    ESCALATE = "escalate", _("Overdue: escalated")
 
 
 class AppendOnlyQuerySet(models.QuerySet):

@@ -18,14 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from suqiu.appeals import workflow
 from suqiu.appeals.models import Appeal, AppealEvent
 from suqiu.appeals.tracking import normalise_code
 from suqiu.appeals.workflow import Status
+from suqiu.core import clock
 from suqiu.core.errors import NotFound
 from suqiu.directory.access import Actor
 
@@ -186,13 +186,14 @@ class AppealFilters:
         if self.created_before:
             qs = qs.filter(created_at__lt=self.created_before)
         if self.overdue:
-            qs = qs.filter(due_at__lt=timezone.now(), status__in=[s.value for s in workflow.OPEN])
+            qs = qs.filter(queue_q("overdue"))
         if self.order == "newest":
             qs = qs.order_by("-created_at", "-id")
         elif self.order == "oldest":
             qs = qs.order_by("created_at", "id")
         else:
-            qs = qs.order_by("urgency_rank", "created_at", "id")
+            # Most urgent first, then the nearest due time (no due time last), then oldest.
+            qs = qs.order_by("urgency_rank", F("due_at").asc(nulls_last=True), "created_at", "id")
         return qs
 
 
@@ -204,7 +205,8 @@ def _category_path(code: str) -> str:
 
 
 # Workbench queues by stage: name → (label, condition). "overdue" depends on the time, so
-# conditions are built by ``queue_q`` for a given moment.
+# conditions are built by ``queue_q`` for a given moment: open and past the due time of its
+# current stage (a suspended appeal's clock is stopped: it has no due time).
 _OPEN_STATUSES = [s.value for s in workflow.OPEN]
 QUEUES: dict[str, tuple[str, Q]] = {
     "to_assess": ("to assess", Q(status=Status.RECEIVED)),
@@ -222,13 +224,13 @@ def queue_q(name: str, *, now: datetime | None = None) -> Q:
     """The condition of one workbench queue at ``now`` (overdue: open and past its due time)."""
     cond = QUEUES[name][1]
     if name == "overdue":
-        cond = cond & Q(due_at__lt=now or timezone.now())
+        cond = cond & Q(due_at__lt=now or clock.now())
     return cond
 
 
 def queue_counts(*, actor: Actor) -> dict[str, int]:
     """How many visible appeals wait in each queue; one query."""
-    now = timezone.now()
+    now = clock.now()
     aggregates = {
         name: Count("pk", filter=queue_q(name, now=now), distinct=True) for name in QUEUES
     }

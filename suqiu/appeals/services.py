@@ -45,6 +45,7 @@ from suqiu.directory import snapshot
 from suqiu.directory.access import PHONE_REVEAL_ROLES, SYSTEM, Actor
 from suqiu.directory.geo import resolve_grid, validate_latlon
 from suqiu.directory.models import Category, Organisation, OrgKind, User
+from suqiu.timelimits import due as timelimits_due
 
 TITLE_MAX = 120
 DESCRIPTION_MAX = 4000
@@ -260,6 +261,9 @@ def _create_row(
         created_at=now,
         updated_at=now,
     )
+    # The dispatch stage's clock starts at reception (suqiu/timelimits/due.py); set before the
+    # insert, so intake hooks see the due time.
+    due_data = timelimits_due.on_create(appeal, now=now)
     if not savepoint:
         # The caller retries the whole transaction on a clash (``_retrying_code_clash``).
         appeal.tracking_code = new_tracking_code()
@@ -283,7 +287,7 @@ def _create_row(
         to_status=Status.RECEIVED,
         is_public=True,
         at=now,
-        data={"channel": data.channel, "grid": grid.code if grid else None},
+        data={"channel": data.channel, "grid": grid.code if grid else None, **due_data},
     )
     # A new appeal has no co-handlers: record that as prefetched, so presenting it right away
     # (``facts_of``, ``co_handlers.all()``) needs no query. ``co_handlers.set()`` clears it.
@@ -726,6 +730,18 @@ def appeal_act(
         # A handler may choose among targets the rule allows (revisit: closed or rework).
         target = event.pop("to_status", target)
         appeal.status = target
+        # The clock: a new stage, a pause, an extension (suqiu/timelimits/due.py). Its changes
+        # go into this action's event data ({"due_at", "old_due_at", "stage"}).
+        due_data = timelimits_due.on_action(
+            appeal,
+            action=act.value,
+            before=before,
+            now=now,
+            actor_is_system=workflow.is_system(actor),
+            event_data=event.get("data") or {},
+        )
+        if due_data:
+            event["data"] = {**(event.get("data") or {}), **due_data}
         _save(appeal, now=now)
         recorded = _event(
             appeal, actor=actor, from_status=before, to_status=target, at=now, **event
@@ -828,6 +844,49 @@ def appeal_flag_urgency(
         if acted is not None:
             acted.add(appeal.pk)
     return appeal
+
+
+def appeal_escalate(*, appeal_id: int, stage: str, actor: Actor = SYSTEM) -> AppealEvent | None:
+    """Record that the appeal's ``stage`` is overdue and escalated (督办) to the area's
+    supervisors: an ``escalate`` event (staff-only), once per stage and due time.
+
+    Returns None, writing nothing, when there is nothing to escalate any more (the stage moved
+    on, the due time moved, it was escalated already): the worker calls this for rows it
+    claimed, and whatever happened since wins. Notifications are the caller's (same
+    transaction)."""
+    with transaction.atomic():
+        appeal = _lock(appeal_id)
+        now = clock.now()
+        if (
+            appeal.status in workflow.TERMINAL
+            or appeal.due_stage != stage
+            or appeal.escalated_for == stage
+            or appeal.due_at is None
+            or appeal.due_at > now
+        ):
+            return None
+        appeal.escalated_for = stage
+        appeal.escalate_at = None
+        appeal.updated_at = now
+        appeal.version += 1
+        # Only what changed (the worker escalates thousands in a row; see bench/sweep.py).
+        appeal.save(update_fields=["escalated_for", "escalate_at", "updated_at", "version"])
+        overdue = now - appeal.due_at
+        return _event(
+            appeal,
+            kind=EventKind.ESCALATE,
+            actor=actor,
+            from_status=appeal.status,
+            to_status=appeal.status,
+            at=now,
+            data={
+                "stage": stage,
+                "due_at": appeal.due_at.isoformat(),
+                "overdue_seconds": int(overdue.total_seconds()),
+                "lead_organisation": appeal.lead_organisation_id,
+                "lead_person": appeal.lead_person_id,
+            },
+        )
 
 
 # Each handler validates its payload, applies its changes to the locked row (unsaved) and returns
@@ -1121,6 +1180,25 @@ def _do_revisit(
     *, appeal: Appeal, actor: Actor, payload: dict, target: Status, now: datetime
 ) -> dict:
     errors: dict = {}
+    not_rated = _bool(payload, "not_rated", required=False, errors=errors)
+    if not_rated:
+        # Nobody reached the reporter in time (the worker after the revisit limit, or staff
+        # who tried): closed without a rating.
+        comment = _text(payload, "comment", required=False, errors=errors)
+        for name in ("satisfaction", "was_resolved"):
+            if payload.get(name) not in (None, ""):
+                errors[name] = [_("Not with “not reached”.")]
+        _raise_if(errors)
+        appeal.satisfaction = None
+        appeal.revisit_resolved = None
+        appeal.closed_at = now
+        return {
+            "to_status": Status.CLOSED,
+            "kind": EventKind.REVISIT,
+            "reason": comment,
+            "is_public": True,
+            "data": {"not_rated": True, "by_reporter": False, "rework": False},
+        }
     satisfaction = _int(payload, "satisfaction", required=True, errors=errors, lo=1, hi=5)
     was_resolved = _bool(payload, "was_resolved", required=True, errors=errors)
     comment = _text(payload, "comment", required=False, errors=errors)
@@ -1323,8 +1401,9 @@ ACTION_INPUTS: dict[str, dict[str, str]] = {
     "verify": {"note": "text"},
     "send_back": {"reason": "text, required"},
     "revisit": {
-        "satisfaction": "1-5, required",
-        "was_resolved": "bool, required",
+        "satisfaction": "1-5, required unless not_rated",
+        "was_resolved": "bool, required unless not_rated",
+        "not_rated": "bool: the reporter could not be reached; closes without a rating",
         "comment": "text",
     },
     "suspend": {"reason": "text, required"},

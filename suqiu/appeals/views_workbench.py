@@ -37,9 +37,11 @@ from suqiu.appeals.forms_workbench import (
 from suqiu.appeals.http import photo_response
 from suqiu.appeals.models import STATUS_LABELS, Appeal, Channel, EventKind
 from suqiu.appeals.workflow import OPEN, InvalidTransition, Status
+from suqiu.core import clock
 from suqiu.core.errors import ApplicationError, NotFound
 from suqiu.directory.access import Actor, actor_for
 from suqiu.directory.models import Category, Organisation, User
+from suqiu.timelimits.display import clock_of, clock_of_first_contact, stage_label
 
 PAGE_SIZE = 50
 BULK_LIMIT = 200
@@ -108,8 +110,11 @@ def _list_context(request: HttpRequest, actor: Actor, params: QueryDict) -> dict
     queryset = selectors.appeal_list(actor=actor, filters=filters)
     page = Paginator(queryset, PAGE_SIZE).get_page(params.get("page"))
     counts = selectors.queue_counts(actor=actor)
-    now = timezone.now()
-    rows = [{"appeal": a, "overdue": _is_overdue(a, now)} for a in page.object_list]
+    now = clock.now()
+    rows = [
+        {"appeal": a, "overdue": _is_overdue(a, now), "clock": clock_of(a, now)}
+        for a in page.object_list
+    ]
     queues = [
         {"name": name, "label": label, "count": counts.get(name, 0)}
         for name, label in QUEUE_LABELS.items()
@@ -439,9 +444,39 @@ def _summarise(event, *, orgs: dict, users: dict, cats: dict) -> str:
         parts.append(gettext("photo #%(id)s") % {"id": d.get("photo_id", "?")})
     elif kind == EventKind.PHONE_REVEALED:
         parts.append(gettext("reporter's phone number"))
+    elif kind == EventKind.ESCALATE:
+        parts.append(
+            gettext("%(stage)s limit ended %(when)s")
+            % {"stage": stage_label(d.get("stage") or ""), "when": _when(d.get("due_at"))}
+        )
     elif d:
-        parts.extend(f"{k}={v}" for k, v in sorted(d.items()))
+        parts.extend(f"{k}={v}" for k, v in sorted(d.items()) if k not in _CLOCK_KEYS)
+    # The clock's part (suqiu/timelimits/due.py): the new due time of the stage, when it moved.
+    if kind != EventKind.ESCALATE and "stage" in d and kind != EventKind.APPROVE_EXTENSION:
+        if d.get("due_at"):
+            parts.append(
+                gettext("%(stage)s due %(when)s")
+                % {"stage": stage_label(d.get("stage") or ""), "when": _when(d["due_at"])}
+            )
+        elif d.get("paused_remaining_hours") is not None:
+            parts.append(gettext("clock stopped"))
+    if d.get("not_rated"):
+        parts.append(gettext("not reached, not rated"))
+    if d.get("first_contact"):
+        parts.append(gettext("first contact"))
     return " · ".join(str(p) for p in parts)
+
+
+_CLOCK_KEYS = frozenset(
+    {
+        "due_at",
+        "old_due_at",
+        "stage",
+        "paused_remaining_hours",
+        "first_contact_due_at",
+        "first_contact",
+    }
+)
 
 
 def _urgency(value: str | None) -> str:
@@ -474,7 +509,7 @@ def _panel_context(
     panel_error = ""
     if error is not None and (bound is None or bound.action not in allowed):
         panel_error = _error_text(error)
-    now = timezone.now()
+    now = clock.now()
     merged_in = list(
         selectors.appeal_list(actor=actor).filter(merged_into=appeal).order_by("created_at")
     )
@@ -495,6 +530,10 @@ def _panel_context(
         "notice": notice,
         "merged_in": merged_in,
         "is_overdue": _is_overdue(appeal, now),
+        "clock": clock_of(appeal, now),
+        "first_contact_left": (
+            clock_of_first_contact(appeal, now) if appeal.first_contact_due_at else None
+        ),
         "is_open": Status(appeal.status) in OPEN,
         "show_tasks": shows_task_library(actor),
         # Other apps' parts of this page (Open311 federation, triage, time limits...): see

@@ -31,6 +31,7 @@ from suqiu.appeals import services
 from suqiu.appeals.models import Appeal, AppealEvent
 from suqiu.core import clock
 from suqiu.core.errors import ApplicationError
+from suqiu.demo.clock import SOON, due_soon, settle
 from suqiu.demo.directory import Directory, build_directory
 from suqiu.demo.people import DEMO_USERS
 from suqiu.demo.plan import ANONYMOUS, SYSTEM, MergeTarget, Plan, Planner, build_plans
@@ -39,6 +40,7 @@ from suqiu.directory.access import actor_for
 from suqiu.directory.models import Category, Organisation, User
 
 BATCH = 500  # steps per transaction
+SOON_FROM = 500  # demos with at least this many appeals include the "due within minutes" set
 
 
 class DatabaseNotEmpty(Exception):
@@ -90,11 +92,25 @@ def generate(
         f"Directory: {len(d.orgs)} organisations, {len(d.grids)} grids, "
         f"{len(d.categories)} categories, {len(d.users)} people."
     )
+    # With a full demo, a few of the appeals are the "due within minutes" set (demo/clock.py).
+    soon = len(SOON) if appeals >= SOON_FROM else 0
     planner = Planner(d, rng=random.Random(seed), now=now, days=days, tz=tz)
-    plans = build_plans(planner, appeals)
+    plans = build_plans(planner, appeals - soon)
     report = Report(steps=sum(len(p.steps) for p in plans))
     log(f"Planned {len(plans)} appeals with {report.steps} steps over {days} days; replaying…")
     _replay(plans, d, report, log)
+    # What the worker would have done while all this happened (escalations, returns, closures
+    # as "not rated"), then appeals whose time runs out in the next minutes.
+    end = timezone.now()
+    settled = settle(end)
+    log(
+        "Time limits: {escalated} escalated, {returned} returned unaccepted, {kept_waiting} "
+        "given more time to accept, {closed_not_rated} closed as not rated.".format(**settled)
+    )
+    if soon:
+        with transaction.atomic():
+            due_soon(d, end)
+        log(f"Added {soon} appeals due within minutes (watch the inbox of dispatcher/leader).")
     report.appeals = Appeal.objects.count()
     report.events = AppealEvent.objects.count()
     report.by_status = dict(Counter(Appeal.objects.values_list("status", flat=True)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.utils.translation import gettext as _
 
 from suqiu.appeals.models import Appeal
@@ -17,7 +19,7 @@ def on_resolve(*, appeal: Appeal, event, actor: Actor) -> ReplyCheck:
         description=appeal.description,
         reply=appeal.public_reply,
         resolved_at=appeal.resolved_at,
-        due_at=appeal.due_at,
+        due_at=_resolve_due(appeal, event),
     )
     return ReplyCheck.objects.create(
         appeal=appeal,
@@ -33,6 +35,16 @@ def on_resolve(*, appeal: Appeal, event, actor: Actor) -> ReplyCheck:
         warnings=result.warnings,
         created_at=event.created_at,
     )
+
+
+def _resolve_due(appeal: Appeal, event) -> datetime | None:
+    """The due time the resolve was measured against. By the time hooks run, the time-limits
+    clock has moved ``appeal.due_at`` to the next stage; the event keeps the one in force before
+    it (``old_due_at``) whenever the action changed the clock."""
+    data = event.data or {}
+    if "old_due_at" in data:
+        return datetime.fromisoformat(data["old_due_at"]) if data["old_due_at"] else None
+    return appeal.due_at
 
 
 def warning_text(warning: dict) -> str:

@@ -25,6 +25,11 @@ class Command(BaseCommand):
             help="Do not load demo data even if the database is empty.",
         )
         parser.add_argument("--no-worker", action="store_true")
+        parser.add_argument(
+            "--no-train",
+            action="store_true",
+            help="Do not train a routing model from freshly loaded demo data.",
+        )
 
     def handle(self, *args, **opts):
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -74,6 +79,22 @@ class Command(BaseCommand):
         procs = []
         if not opts["no_worker"]:
             procs.append(subprocess.Popen([sys.executable, "-m", "suqiu.cli", "worker"], env=env))
+        if demo_loaded and not opts["no_train"]:
+            # The first routing model, learnt from the demo history, in the background at low
+            # priority: the pages work at once (keyword-free suggestions wait for it), and the
+            # running processes pick the model up when it is active, without a restart.
+            self.stdout.write(
+                "Training the first routing model from the demo history in the background "
+                "(a few minutes); triage suggestions appear on new appeals once it is active.\n"
+            )
+            sys.stdout.flush()
+            procs.append(
+                subprocess.Popen(
+                    ["nice", "-n", "10", sys.executable, "-m", "suqiu.cli", "triage", "train"],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                )
+            )
         web = subprocess.Popen(
             [
                 sys.executable,

@@ -1,0 +1,103 @@
+"""The inbox in a real browser (Debian's Chromium through Playwright, against ``live_server``):
+the badge shows the unread count, "Mark read" swaps the item through htmx and the badge follows
+without a page load. Screenshots go to test-artifacts/browser/ (gitignored)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from suqiu.core.testing import PASSWORD
+from suqiu.notify.services import notify
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "browser"
+
+
+@pytest.fixture
+def page(live_server):
+    from playwright.sync_api import expect, sync_playwright
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls here are not async.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    expect.set_options(timeout=15_000)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                headless=True,
+                args=["--headless", "--no-sandbox", "--disable-gpu"],
+            )
+            context = browser.new_context(base_url=live_server.url, locale="en-GB")
+            context.route(
+                re.compile(r"^(?!" + re.escape(live_server.url) + ").*"),
+                lambda route: route.abort(),
+            )
+            yield context.new_page()
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def test_mark_read_in_the_browser_updates_the_badge(world, page):
+    from playwright.sync_api import expect
+
+    notify(kind="k", users=[world.dispatcher], subject="新诉求待分拨", body="一社区 楼道灯坏了")
+    notify(kind="k", users=[world.dispatcher], subject="诉求即将超时", body="还剩 2 小时")
+    page.goto("/accounts/login/?next=/workbench/notify/")
+    form = page.locator("main form")
+    form.locator("input[name=username]").fill(world.dispatcher.username)
+    form.locator("input[name=password]").fill(PASSWORD)
+    form.locator("button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/workbench/notify/$"))
+    badge = page.locator("a[data-nav=notify] .nav-badge")
+    expect(badge).to_have_text("2")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "notify-inbox.png"), full_page=True)
+    item = page.locator(".notify-item", has_text="新诉求待分拨")
+    item.get_by_role("button").click()
+    expect(page.locator(".notify-item", has_text="新诉求待分拨")).not_to_have_class(
+        re.compile(r"\bunread\b")
+    )
+    expect(badge).to_have_text("1")
+    expect(page.locator("#notify-unread")).to_contain_text("1")
+    page.locator(".notify-item", has_text="诉求即将超时").get_by_role("button").click()
+    expect(page.locator("a[data-nav=notify]")).to_be_visible()
+    expect(page.locator("a[data-nav=notify] .nav-badge")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "notify-inbox-read.png"), full_page=True)
+
+
+def test_an_administrator_sends_a_failed_message_again(world, page, settings):
+    from playwright.sync_api import expect
+
+    from suqiu.notify.models import MessageStatus, OutboxMessage
+
+    settings.SUQIU_NOTIFY = {"SMS_URL": "http://127.0.0.1:9/"}
+    notify(kind="reporter.created", contacts=[("sms", "13700000001")], subject="s", body="短信")
+    OutboxMessage.objects.update(
+        status=MessageStatus.FAILED, attempts=6, last_error="SMS gateway answered 400: bad number"
+    )
+    page.goto("/accounts/login/?next=/workbench/notify/failures")
+    form = page.locator("main form")
+    form.locator("input[name=username]").fill(world.admin.username)
+    form.locator("input[name=password]").fill(PASSWORD)
+    form.locator("button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/workbench/notify/failures$"))
+    expect(page.locator("a[data-nav=notify_failures] .nav-badge")).to_have_text("1")
+    row = page.locator("tr[data-message]")
+    expect(row).to_contain_text("bad number")
+    expect(row).to_contain_text("137****0001")
+    page.screenshot(path=str(ARTIFACTS / "notify-failures.png"), full_page=True)
+    row.get_by_role("button").click()
+    expect(row).to_contain_text("Queued again")
+    assert OutboxMessage.objects.get().status == "pending"

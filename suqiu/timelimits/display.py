@@ -1,0 +1,71 @@
+"""How much time is left, in words, for the workbench and the notifications."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.utils.translation import gettext as _
+
+from suqiu.timelimits.models import Stage
+
+
+def duration_text(delta: timedelta) -> str:
+    """``2 h 15 min``, ``3 d 4 h``, ``12 min`` (the absolute value; at least one minute)."""
+    minutes = max(1, int(abs(delta).total_seconds() // 60))
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("%(d)d d %(h)d h") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)d h %(m)d min") % {"h": hours, "m": mins}
+    return _("%(m)d min") % {"m": mins}
+
+
+def stage_label(stage: str) -> str:
+    try:
+        return str(Stage(stage).label)
+    except ValueError:
+        return stage or ""
+
+
+def clock_of(appeal, now: datetime) -> dict | None:
+    """The appeal's clock for a page: ``text`` ("2 h 15 min left", "overdue by 3 h"), ``level``
+    (``ok``, ``soon`` once the reminder time has come, ``late``, ``paused``) and the stage."""
+    stage = appeal.due_stage
+    if appeal.status == "suspended" and appeal.paused_remaining is not None:
+        left = timedelta(hours=appeal.paused_remaining)
+        if appeal.paused_remaining < 0:
+            text = _("paused, overdue by %(t)s") % {"t": duration_text(left)}
+        else:
+            text = _("paused, %(t)s left") % {"t": duration_text(left)}
+        return {"text": text, "level": "paused", "stage": stage_label(stage)}
+    if appeal.due_at is None:
+        return None
+    left = appeal.due_at - now
+    if left.total_seconds() < 0:
+        return {
+            "text": _("overdue by %(t)s") % {"t": duration_text(left)},
+            "level": "late",
+            "stage": stage_label(stage),
+        }
+    soon = (
+        appeal.reminded_for == stage
+        and bool(stage)
+        or (appeal.remind_at is not None and appeal.remind_at <= now)
+    )
+    return {
+        "text": _("%(t)s left") % {"t": duration_text(left)},
+        "level": "soon" if soon else "ok",
+        "stage": stage_label(stage),
+    }
+
+
+def clock_of_first_contact(appeal, now: datetime) -> dict | None:
+    """The first-contact due time's clock (None once contact was made)."""
+    due = appeal.first_contact_due_at
+    if due is None:
+        return None
+    left = due - now
+    if left.total_seconds() < 0:
+        return {"text": _("overdue by %(t)s") % {"t": duration_text(left)}, "level": "late"}
+    return {"text": _("%(t)s left") % {"t": duration_text(left)}, "level": "ok"}
