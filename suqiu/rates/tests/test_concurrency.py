@@ -37,12 +37,13 @@ def test_concurrent_actions_keep_the_rollup_exact(world):
     def work():
         try:
             barrier.wait(timeout=30)
-            for _ in range(EACH):
+            for n in range(EACH):
                 appeal = services.appeal_create(
                     actor=resident,
                     data=services.AppealInput(
                         title="楼道灯坏了",
-                        description="楼道灯不亮",
+                        # Told apart: the same text from the same reporter is merged at intake.
+                        description=f"楼道灯不亮（{threading.get_ident()}-{n}）",
                         lat=G1_POINT[0],
                         lon=G1_POINT[1],
                         category="HOUSING",
