@@ -453,7 +453,7 @@ def appeal_add_photo(*, actor: Actor, appeal: Appeal, content: bytes) -> AppealP
     """Attach a validated photo; validation happens before any row or file is written."""
     content_type, width, height = validate_photo(content)
     with _files_removed_on_error() as written, transaction.atomic():
-        locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        locked = Appeal.objects.select_for_update(no_key=True).get(pk=appeal.pk)
         if locked.status in workflow.TERMINAL:
             raise workflow.InvalidTransition(_("Photos cannot be added to a finished appeal."))
         if locked.photos.count() >= settings.SUQIU["PHOTO_MAX_COUNT"]:
@@ -604,7 +604,7 @@ def _lock_for_merge(appeal_id: int, into: Any) -> None:
         )
     ids = sorted({appeal_id, other} - {None})
     list(
-        Appeal.objects.select_for_update()
+        Appeal.objects.select_for_update(no_key=True)
         .filter(pk__in=ids)
         .order_by("pk")
         .values_list("pk", flat=True)
@@ -613,7 +613,7 @@ def _lock_for_merge(appeal_id: int, into: Any) -> None:
 
 def _lock(appeal_id: int) -> Appeal:
     try:
-        return Appeal.objects.select_for_update().get(pk=appeal_id)
+        return Appeal.objects.select_for_update(no_key=True).get(pk=appeal_id)
     except Appeal.DoesNotExist:
         raise NotFound(_("No such appeal.")) from None
 
@@ -949,7 +949,7 @@ def _do_merge(
     else:
         from suqiu.appeals.tracking import normalise_code
 
-        qs = Appeal.objects.select_for_update()
+        qs = Appeal.objects.select_for_update(no_key=True)
         if isinstance(into_raw, int) or str(into_raw).isdigit():
             main = qs.filter(pk=int(into_raw)).first()
         else:

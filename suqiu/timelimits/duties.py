@@ -94,7 +94,7 @@ class People:
 
 def _claim(filters: dict, order: str, batch: int) -> list[Appeal]:
     return list(
-        Appeal.objects.select_for_update(skip_locked=True)
+        Appeal.objects.select_for_update(skip_locked=True, no_key=True)
         .filter(**filters)
         .order_by(order, "id")[:batch]
     )
