@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 from django.conf import settings
 from django.core.management import call_command
@@ -88,13 +89,14 @@ class Command(BaseCommand):
                 "(a few minutes); triage suggestions appear on new appeals once it is active.\n"
             )
             sys.stdout.flush()
-            procs.append(
-                subprocess.Popen(
-                    ["nice", "-n", "10", sys.executable, "-m", "suqiu.cli", "triage", "train"],
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                )
+            trainer = subprocess.Popen(
+                ["nice", "-n", "10", sys.executable, "-m", "suqiu.cli", "triage", "train"],
+                env=env,
+                stdout=subprocess.DEVNULL,
             )
+            procs.append(trainer)
+            # Reap it when it finishes (it ends long before the server does).
+            threading.Thread(target=trainer.wait, daemon=True).start()
         web = subprocess.Popen(
             [
                 sys.executable,
