@@ -14,13 +14,16 @@ Model
     Chosen by 5-fold cross-validation on the labelled dev set (``bench/triage_cv.py`` has the
     experiments and their figures): one-vs-rest linear SVMs (``LinearSVC``, C=0.5) on both
     views, each label's SVM on the features scaled by their naive-Bayes log-count ratio for that
-    label (NB-SVM, Wang & Manning 2012; the scaling folds into the weights), calibrated by
-    Platt scaling per label on its out-of-fold scores (fitted on internal CV folds so that the
-    probabilities reflect unseen text), normalised to sum to one. The calibrated top
-    probability is the confidence; per-label thresholds
+    label (NB-SVM, Wang & Manning 2012; the scaling folds into the weights), and a plain
+    one-vs-rest ``LinearSVC`` (C=1) on the same features. Each is calibrated by Platt scaling
+    per label on its out-of-fold scores (fitted on internal CV folds so that the probabilities
+    reflect unseen text), normalised to sum to one, and the two distributions are averaged (the
+    average ranks confidence better for coverage: agreement of the two raises it). The top
+    averaged probability is the confidence; per-label thresholds
     (``Router.thresholds``) are the lowest confidences at which the cross-validated precision of
     that label's predictions still reaches ``target_precision``. The trained model is kept as
-    plain arrays (SVM weights, Platt parameters): a prediction is one sparse product.
+    plain arrays (both models' SVM weights side by side, Platt parameters): a prediction is one
+    sparse product.
 
 jieba loads its dictionary (~1 s) once per process, lazily, on the first text tokenised.
 """
@@ -49,7 +52,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
-ALGORITHM = "tfidf-char13+jieba-words/nb-svm+platt"
+ALGORITHM = "tfidf-char13+jieba-words/nb-svm+linear-svc+platt-mean"
 FORMAT = 1
 MAGIC = b"SUQIU-ROUTER\n"
 PRECISIONS = (0.95, 0.98, 0.99)
@@ -128,6 +131,7 @@ DEFAULT_PARAMS = {
     "svm_C": 0.5,
     "nb_scaling": True,
     "nb_alpha": 0.5,
+    "plain_svm_C": 1.0,
     "calibration": "platt-per-label-on-oof-svm-scores",
     "calibration_C": 1e4,
     "calibration_folds": 5,
@@ -178,14 +182,14 @@ class _Model:
         if folds >= 2:
             # Out-of-fold SVM scores: the calibration learns how reliable unseen scores are.
             cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed)
-            scores_ = np.zeros((len(y), len(self.classes_)))
+            scores_ = np.zeros((len(y), len(self.classes_) * len(self._members())))
             for tr, te in cv.split(np.zeros(len(y)), y):
-                w, b = self._fit_linear(x[tr], y[tr])
+                w, b = self._fit_members(x[tr], y[tr])
                 scores_[te] = x[te] @ w + b
         else:  # a label with a single example: no folds; in-sample scores (over-confident)
             scores_ = None
-        # The linear model as plain arrays: one sparse product at prediction time.
-        w, b = self._fit_linear(x, y)
+        # The linear models as plain arrays: one sparse product at prediction time.
+        w, b = self._fit_members(x, y)
         self.weights = np.ascontiguousarray(w, dtype=np.float32)
         self.bias = np.asarray(b, dtype=np.float64)
         if scores_ is None:
@@ -193,7 +197,21 @@ class _Model:
         self._fit_calibration(scores_, y)
         return self
 
-    def _fit_linear(self, x: sparse.csr_matrix, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _members(self) -> list[tuple[bool, float]]:
+        """The linear models whose calibrated probabilities are averaged: (NB scaling, C)."""
+        p = self.params
+        members = [(bool(p.get("nb_scaling")), p["svm_C"])]
+        if p.get("plain_svm_C"):
+            members.append((False, p["plain_svm_C"]))
+        return members
+
+    def _fit_members(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        fitted = [self._fit_linear(x, y, nb, c) for nb, c in self._members()]
+        return np.hstack([w for w, _ in fitted]), np.concatenate([b for _, b in fitted])
+
+    def _fit_linear(
+        self, x: sparse.csr_matrix, y: np.ndarray, nb_scaling: bool, c: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         """One-vs-rest linear SVMs: (weights of shape features × classes, biases).
 
         With ``nb_scaling`` (NB-SVM, Wang & Manning 2012) each label's SVM sees the features
@@ -204,8 +222,8 @@ class _Model:
         very low bias.
         """
         p = self.params
-        svm = LinearSVC(C=p["svm_C"], random_state=self.seed)
-        if not p.get("nb_scaling"):
+        svm = LinearSVC(C=c, random_state=self.seed)
+        if not nb_scaling:
             svm.fit(x, y)
             cols = [list(self.classes_).index(c) for c in svm.classes_]
             w = np.zeros((x.shape[1], len(self.classes_)))
@@ -235,10 +253,10 @@ class _Model:
         out-of-fold scores; the labels' probabilities are then normalised to sum to one (as
         scikit-learn's ``CalibratedClassifierCV(method="sigmoid")`` does, without its overhead).
         """
-        a = np.ones(len(self.classes_))
-        b = np.zeros(len(self.classes_))
-        for k, label in enumerate(self.classes_):
-            target = (y == label).astype(int)
+        a = np.ones(scores_.shape[1])
+        b = np.zeros(scores_.shape[1])
+        for k in range(scores_.shape[1]):  # member m's label j is column m * n_labels + j
+            target = (y == self.classes_[k % len(self.classes_)]).astype(int)
             if 0 < target.sum() < len(target):
                 lr = LogisticRegression(C=self.params["calibration_C"], max_iter=1000)
                 lr.fit(scores_[:, [k]], target)
@@ -290,11 +308,13 @@ class _Model:
 
     def proba(self, views: tuple[list[str], list[str]]) -> np.ndarray:
         p = expit(self.scores(views) * self.cal_a + self.cal_b)
-        total = p.sum(axis=1, keepdims=True)
-        uniform = total[:, 0] <= 0
+        n_labels = len(self.classes_)
+        p = p.reshape(len(p), -1, n_labels)  # texts × members × labels
+        total = p.sum(axis=2, keepdims=True)
+        uniform = total[..., 0] <= 0
         p[uniform] = 1.0
-        total[uniform] = p.shape[1]
-        return p / total
+        total[uniform] = n_labels
+        return (p / total).mean(axis=1)  # the members' normalised probabilities, averaged
 
 
 def _coef(svm) -> np.ndarray:
