@@ -40,13 +40,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import intake  # shared helpers: throwaway databases, child phases
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_DIR.parent / "shared" / "data" / "appeals-zh"
 if not DATA_DIR.exists():
     DATA_DIR = Path("/work/shared/data/appeals-zh")
-PG_ADMIN_URL = os.environ.get(
-    "SUQIU_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
-)
+PG_ADMIN_URL = intake.PG_ADMIN_URL
 PG_BENCH_DB = os.environ.get("SUQIU_BENCH_DUPLICATES_DB", "suqiu_bench_dups")
 
 TARGET_P99_MS = 20.0
@@ -499,19 +499,11 @@ def _pct(sorted_values: list[float], q: float) -> float:
 
 
 def _reset_postgres() -> str:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{PG_BENCH_DB}"')
-    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{PG_BENCH_DB}"
+    return intake.reset_database(PG_BENCH_DB)
 
 
 def _drop_postgres() -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
+    intake.drop_database(PG_BENCH_DB)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -51,15 +51,15 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import intake  # shared helpers: throwaway databases, child phases
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("SUQIU_SHARED_DATA", PROJECT_DIR.parent / "shared" / "data"))
 if not (DATA_DIR / "appeals-zh").exists():
     DATA_DIR = Path("/work/shared/data")
 CORPUS = DATA_DIR / "appeals-zh"
 VOTES_CSV = CORPUS / "messages_with_votes.csv"
-PG_ADMIN_URL = os.environ.get(
-    "SUQIU_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
-)
+PG_ADMIN_URL = intake.PG_ADMIN_URL
 PG_BENCH_DB = os.environ.get("SUQIU_BENCH_HOTSPOTS_DB", "suqiu_bench_hotspots")
 PER_DAY = 50_000  # a megacity's appeals a day (the issue's figure)
 FIELD_ORIGIN = (22.50, 113.80)
@@ -529,19 +529,11 @@ def _phase_real(args) -> dict:
 
 
 def _reset_postgres() -> str:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{PG_BENCH_DB}"')
-    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{PG_BENCH_DB}"
+    return intake.reset_database(PG_BENCH_DB)
 
 
 def _drop_postgres() -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
+    intake.drop_database(PG_BENCH_DB)
 
 
 def _child(phase: str, env: dict, argv: list[str]) -> dict:

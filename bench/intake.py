@@ -268,9 +268,11 @@ def _payload(rng: random.Random, n: int) -> dict:
     }
 
 
-def _child(phase: str, env: dict, *args: str) -> dict:
+def run_phase(script: str, phase: str, env: dict, *args: str) -> dict:
+    """Run ``script --phase PHASE ARGS`` in a child process with its own Django settings
+    (``env``) and return the JSON object its last line of output prints."""
     proc = subprocess.run(
-        [sys.executable, __file__, "--phase", phase, *args],
+        [sys.executable, script, "--phase", phase, *args],
         env=env,
         cwd=PROJECT_DIR,
         capture_output=True,
@@ -279,6 +281,10 @@ def _child(phase: str, env: dict, *args: str) -> dict:
     if proc.returncode != 0:
         raise RuntimeError(f"{phase} phase failed:\n{proc.stderr[-4000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _child(phase: str, env: dict, *args: str) -> dict:
+    return run_phase(__file__, phase, env, *args)
 
 
 # --- Server -----------------------------------------------------------------------------------
@@ -499,14 +505,26 @@ def _percentile(sorted_values: list[float], q: float) -> float:
 # --- One backend, one run ---------------------------------------------------------------------
 
 
-def _reset_postgres() -> str:
+def reset_database(name: str) -> str:
+    """Drop and create the throwaway PostgreSQL database ``name`` (every benchmark has its own);
+    its URL."""
     import psycopg
 
     with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{PG_BENCH_DB}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    return f"{base}/{PG_BENCH_DB}"
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+
+
+def drop_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _reset_postgres() -> str:
+    return reset_database(PG_BENCH_DB)
 
 
 def postgres_available() -> str | None:

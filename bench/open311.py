@@ -326,12 +326,7 @@ async def _fetch(url: str, fmt: str, *, clients: int, total: int) -> dict:
 
 
 def _reset_postgres() -> str:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{PG_BENCH_DB}"')
-    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{PG_BENCH_DB}"
+    return intake.reset_database(PG_BENCH_DB)
 
 
 def _child_setup(env: dict, n_appeals: int) -> dict:

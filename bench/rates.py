@@ -41,10 +41,10 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import intake  # shared helpers: throwaway databases, child phases
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = os.environ.get(
-    "SUQIU_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
-)
+PG_ADMIN_URL = intake.PG_ADMIN_URL
 PG_DB = os.environ.get("SUQIU_BENCH_RATES_DB", "suqiu_bench_rates")
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TARGET_P99_MS = 500.0
@@ -385,12 +385,7 @@ def _child(phase: str, env: dict, payload: dict) -> dict:
 
 
 def _reset_postgres() -> str:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{PG_DB}"')
-    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{PG_DB}"
+    return intake.reset_database(PG_DB)
 
 
 def _percentile(values: list[float], q: float) -> float:

@@ -31,16 +31,15 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import intake  # shared helpers: throwaway databases, child phases
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = os.environ.get(
-    "SUQIU_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
-)
+PG_ADMIN_URL = intake.PG_ADMIN_URL
 PG_BENCH_DB = os.environ.get("SUQIU_BENCH_SWEEP_DB", "suqiu_bench_sweep")
 TARGET_SWEEP_S = 2.0
 
@@ -311,32 +310,15 @@ def _phase_verify() -> dict:
 
 
 def _child(phase: str, env: dict, *args: str) -> dict:
-    proc = subprocess.run(
-        [sys.executable, __file__, "--phase", phase, *args],
-        env=env,
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{phase} phase failed:\n{proc.stderr[-4000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return intake.run_phase(__file__, phase, env, *args)
 
 
 def _reset_postgres() -> str:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{PG_BENCH_DB}"')
-    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{PG_BENCH_DB}"
+    return intake.reset_database(PG_BENCH_DB)
 
 
 def _drop_postgres() -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
+    intake.drop_database(PG_BENCH_DB)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
