@@ -188,7 +188,7 @@ def appeal_create(*, actor: Actor, data: AppealInput) -> Appeal:
     """Receive an appeal: tracking code at once, grid and area from the point, event ``created``."""
     category, area = _validate_input(data)
     return _retrying_code_clash(
-        lambda: _create_row(actor=actor, data=data, category=category, area=area, savepoint=False)
+        lambda: _create_row(actor=actor, data=data, category=category, area=area)
     )
 
 
@@ -217,8 +217,9 @@ def _create_row(
     data: AppealInput,
     category: Category | None,
     area: Organisation | None,
-    savepoint: bool = True,
 ) -> Appeal:
+    """Insert the appeal and its ``created`` event and run the intake hooks. Callers run it
+    through ``_retrying_code_clash``, which owns the transaction."""
     grid = resolve_grid(data.lat, data.lon)
     if grid is not None:
         area = grid.community
@@ -264,22 +265,9 @@ def _create_row(
     # The dispatch stage's clock starts at reception (suqiu/timelimits/due.py); set before the
     # insert, so intake hooks see the due time.
     due_data = timelimits_due.on_create(appeal, now=now)
-    if not savepoint:
-        # The caller retries the whole transaction on a clash (``_retrying_code_clash``).
-        appeal.tracking_code = new_tracking_code()
-        appeal.save(force_insert=True)
-    # A tracking-code collision is astronomically unlikely (see tracking.py), but retry rather
-    # than fail if it ever happens; the savepoint keeps the outer transaction usable.
-    for attempt in range(5 if savepoint else 0):
-        appeal.tracking_code = new_tracking_code()
-        try:
-            with transaction.atomic():
-                appeal.save(force_insert=True)
-            break
-        except IntegrityError:
-            appeal.pk = None
-            if attempt == 4:
-                raise
+    # The caller retries the whole transaction on a code clash (``_retrying_code_clash``).
+    appeal.tracking_code = new_tracking_code()
+    appeal.save(force_insert=True)
     created = _event(
         appeal,
         kind=EventKind.CREATED,
@@ -353,7 +341,7 @@ def appeal_create_idempotent(
     category, area = _validate_input(data)
 
     def create() -> Appeal:
-        appeal = _create_row(actor=actor, data=data, category=category, area=area, savepoint=False)
+        appeal = _create_row(actor=actor, data=data, category=category, area=area)
         IdempotencyKey.objects.create(
             owner=owner, key=key, request_hash=request_hash, appeal=appeal
         )
@@ -525,22 +513,27 @@ def appeal_create_with_photos(*, actor: Actor, data: AppealInput, photos: list[b
         )
     checked = [validate_photo(p) for p in photos]
     category, area = _validate_input(data)
-    with _files_removed_on_error() as written, transaction.atomic():
-        appeal = _create_row(actor=actor, data=data, category=category, area=area)
-        for content, (content_type, width, height) in zip(photos, checked, strict=True):
-            photo = AppealPhoto(
-                appeal=appeal,
-                content_type=content_type,
-                size=len(content),
-                width=width,
-                height=height,
-                sha256=hashlib.sha256(content).hexdigest(),
-                uploaded_by_id=actor.user_id,
-            )
-            photo.file.save("photo", ContentFile(content), save=False)
-            written.append(photo.file)
-            photo.save()
-    return appeal
+    with _files_removed_on_error() as written:
+
+        def create() -> Appeal:
+            # A code clash fails at the appeal's insert, before any photo file is written.
+            appeal = _create_row(actor=actor, data=data, category=category, area=area)
+            for content, (content_type, width, height) in zip(photos, checked, strict=True):
+                photo = AppealPhoto(
+                    appeal=appeal,
+                    content_type=content_type,
+                    size=len(content),
+                    width=width,
+                    height=height,
+                    sha256=hashlib.sha256(content).hexdigest(),
+                    uploaded_by_id=actor.user_id,
+                )
+                photo.file.save("photo", ContentFile(content), save=False)
+                written.append(photo.file)
+                photo.save()
+            return appeal
+
+        return _retrying_code_clash(create)
 
 
 # --- The work chain ---------------------------------------------------------------------------------
