@@ -9,7 +9,6 @@ exists, so nothing is ever sent about something that did not happen.
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -17,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
 from suqiu.core import clock
+from suqiu.core.retry import backoff_seconds as _backoff_seconds
 from suqiu.directory.models import AREA_KINDS, Membership, Organisation, Role, User
 from suqiu.notify import conf
 from suqiu.notify.models import MessageStatus, OutboxMessage
@@ -235,11 +235,11 @@ def staff_covering(area_path: str, roles: Iterable[str]) -> set[int]:
 def backoff_seconds(attempts: int) -> float:
     """Exponential backoff with jitter after ``attempts`` failed tries: between half and all of
     ``BACKOFF_BASE_SECONDS * 2**(attempts-1)``, capped at ``BACKOFF_MAX_SECONDS``."""
-    full = min(
-        float(conf.get("BACKOFF_BASE_SECONDS")) * 2 ** max(attempts - 1, 0),
-        float(conf.get("BACKOFF_MAX_SECONDS")),
+    return _backoff_seconds(
+        attempts,
+        base=float(conf.get("BACKOFF_BASE_SECONDS")),
+        cap=float(conf.get("BACKOFF_MAX_SECONDS")),
     )
-    return full / 2 + random.random() * full / 2
 
 
 def _claim(now, batch: int) -> list[OutboxMessage]:

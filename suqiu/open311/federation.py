@@ -33,7 +33,6 @@ kinds would need a migration of the appeals app).
 from __future__ import annotations
 
 import logging
-import random
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -43,7 +42,7 @@ from django.utils.translation import gettext as _
 from suqiu.appeals import services as appeal_services
 from suqiu.appeals.models import Appeal
 from suqiu.appeals.workflow import OPEN
-from suqiu.core import clock
+from suqiu.core import clock, retry
 from suqiu.open311 import client
 from suqiu.open311.models import (
     FederatedRequest,
@@ -96,8 +95,11 @@ def on_dispatch(*, appeal: Appeal, event, actor) -> None:
 
 def backoff(attempts: int) -> timedelta:
     """30 s · 2^(attempts-1), at most an hour, ±20 % jitter so retries do not march in step."""
-    seconds = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
-    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+    return timedelta(
+        seconds=retry.backoff_seconds(
+            attempts, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_MAX_SECONDS, jitter=(0.8, 1.2)
+        )
+    )
 
 
 def request_form(row: FederatedRequest) -> dict[str, str]:
