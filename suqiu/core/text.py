@@ -34,8 +34,10 @@ _jieba = None
 _jieba_lock = threading.Lock()
 
 
-def _segmenter():
-    """jieba, initialised once per process (thread-safe)."""
+def segmenter():
+    """The process's jieba tokenizer (jieba's default one), its dictionary loaded on first use,
+    once per process (thread-safe). Everything that segments Chinese uses this one: each
+    tokenizer would otherwise hold its own copy of the dictionary."""
     global _jieba
     if _jieba is None:
         with _jieba_lock:
@@ -44,7 +46,7 @@ def _segmenter():
 
                 jieba.setLogLevel(logging.WARNING)
                 jieba.initialize()
-                _jieba = jieba
+                _jieba = jieba.dt
     return _jieba
 
 
@@ -55,12 +57,12 @@ def normalise(text: str) -> str:
 
 def words(text: str, *, stopwords: frozenset[str] = STOPWORDS) -> list[str]:
     """The words of a text in order: jieba for Chinese runs, letters/digits for the rest."""
-    jieba = None
+    tokenizer = None
     out: list[str] = []
     for run in _CJK_OR_WORD.findall(normalise(text)):
         if "\u3400" <= run[0] <= "\u9fff":
-            jieba = jieba or _segmenter()
-            out.extend(w for w in jieba.lcut(run, HMM=False) if w not in stopwords)
+            tokenizer = tokenizer or segmenter()
+            out.extend(w for w in tokenizer.lcut(run, HMM=False) if w not in stopwords)
         elif run not in stopwords:
             out.append(run)
     return out

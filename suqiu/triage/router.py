@@ -35,7 +35,6 @@ import pickle
 import platform
 import re
 import struct
-import threading
 import time
 import unicodedata
 from collections import Counter
@@ -51,6 +50,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
+
+from suqiu.core.text import segmenter
 
 ALGORITHM = "tfidf-char13+jieba-words/nb-svm+linear-svc+platt-mean"
 FORMAT = 1
@@ -85,30 +86,9 @@ def text_of(title: str, description: str) -> str:
     return title or description
 
 
-_jieba_lock = threading.Lock()
-_jieba = None
-
-
-def _tokenizer():
-    """The process's jieba tokenizer, its dictionary loaded on first use (once per process)."""
-    global _jieba
-    if _jieba is None:
-        with _jieba_lock:
-            if _jieba is None:
-                import logging
-
-                import jieba
-
-                jieba.setLogLevel(logging.WARNING)
-                tokenizer = jieba.Tokenizer()
-                tokenizer.initialize()
-                _jieba = tokenizer
-    return _jieba
-
-
 def words(cleaned: str) -> str:
     """jieba words of a cleaned text, joined by single spaces (punctuation and spaces dropped)."""
-    return " ".join(w for w in _tokenizer().lcut(cleaned) if w.strip() and not _is_punct(w))
+    return " ".join(w for w in segmenter().lcut(cleaned) if w.strip() and not _is_punct(w))
 
 
 def _is_punct(token: str) -> bool:
