@@ -696,9 +696,18 @@ def _raise_if(errors: dict) -> None:
 
 
 def appeal_act(
-    *, actor: Actor, appeal_id: int, action: str, payload: dict[str, Any] | None = None
+    *,
+    actor: Actor,
+    appeal_id: int,
+    action: str,
+    payload: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
 ) -> Appeal:
     """Take one work-chain action by name. Payload fields depend on the action (see ``ACTION_INPUTS``).
+
+    ``context`` is what the calling code (never a user's payload) records about why it acted,
+    kept in the event's data under ``"context"``: triage's model version and confidence when it
+    dispatches by itself, say.
 
     Validation errors are raised before anything is written; the action itself runs in one
     transaction with its event.
@@ -735,6 +744,8 @@ def appeal_act(
         )
         if due_data:
             event["data"] = {**(event.get("data") or {}), **due_data}
+        if context:
+            event["data"] = {**(event.get("data") or {}), "context": context}
         _save(appeal, now=now)
         recorded = _event(
             appeal, actor=actor, from_status=before, to_status=target, at=now, **event

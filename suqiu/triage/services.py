@@ -239,6 +239,16 @@ def _auto_note(result: Suggestions, auto: dict) -> str:
 
 def _auto_dispatch(appeal: Appeal, result: Suggestions, auto: dict, wanted: str) -> bool:
     note = _auto_note(result, auto)
+    # Why the system acted, as data on both events (the note says it in words).
+    context = {
+        "triage": {
+            "source": result.source,
+            "model_version": result.model_version,
+            "category": auto["code"],
+            "confidence": auto.get("confidence"),
+            "threshold": auto.get("threshold"),
+        }
+    }
     try:
         with transaction.atomic():
             appeal_services.appeal_act(
@@ -246,12 +256,14 @@ def _auto_dispatch(appeal: Appeal, result: Suggestions, auto: dict, wanted: str)
                 appeal_id=appeal.pk,
                 action="assess",
                 payload={"category": auto["code"], "urgency": wanted, "note": note},
+                context=context,
             )
             appeal_services.appeal_act(
                 actor=SYSTEM,
                 appeal_id=appeal.pk,
                 action="dispatch",
                 payload={"lead_organisation": auto["organisation_id"], "note": note},
+                context=context,
             )
     except Exception:  # noqa: BLE001 - the appeal then waits for a person, as below threshold
         log.exception("triage: automatic dispatch of appeal %s failed", appeal.pk)

@@ -139,6 +139,10 @@ def test_above_the_threshold_the_system_assesses_and_dispatches(world):
     for event in events[1:]:
         assert f"v{model.version}" in event.reason
         assert f"{confidence:.2f}" in event.reason
+        # ... and as data on the events themselves.
+        why = event.data["context"]["triage"]
+        assert (why["model_version"], why["category"]) == (model.version, "ROAD")
+        assert why["confidence"] == confidence and why["threshold"] == 0.0
     # The emergency the text describes went into the assessment, not a separate event.
     assert events[1].data["new"] == {"category": "ROAD", "urgency": "emergency"}
     assert appeal.urgency == "emergency" and triage.urgency_raised
