@@ -126,38 +126,17 @@ def _start_stage(appeal, stage: str | None, start: datetime, now: datetime) -> N
     cal = conf.calendar()
     appeal.stage_started_at = start if stage else None
     appeal.paused_remaining = None
-    if stage is None:
-        _schedule(
-            appeal,
-            stage="",
-            due=None,
-            lead_hours=0,
-            working=False,
-            cal=cal,
-            now=now,
-            reset_markers=True,
-        )
-        return
-    limits = limits_of(appeal)
-    limit = limits.of(stage)
-    if limit is None:
-        _schedule(
-            appeal,
-            stage=stage,
-            due=None,
-            lead_hours=0,
-            working=False,
-            cal=cal,
-            now=now,
-            reset_markers=True,
-        )
-        return
-    hours, working = _hours(*limit, cal)
-    due = _add(start, hours, working, cal)
-    lead = hours * (100 - limits.remind_percent) / 100
+    due, lead, working = None, 0.0, False
+    limits = limits_of(appeal) if stage else None
+    limit = limits.of(stage) if limits is not None else None
+    if limit is not None:
+        # No stage (finished) or no limit for it: nothing is due.
+        hours, working = _hours(*limit, cal)
+        due = _add(start, hours, working, cal)
+        lead = hours * (100 - limits.remind_percent) / 100
     _schedule(
         appeal,
-        stage=stage,
+        stage=stage or "",
         due=due,
         lead_hours=lead,
         working=working,
