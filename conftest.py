@@ -73,7 +73,12 @@ def _media_and_cache(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     from django.core.cache import cache
 
+    from suqiu.directory.snapshot import forget_versions
+    from suqiu.duplicates.index import forget_common_keys
+
     cache.clear()
+    forget_versions()  # this process's copies of the version tokens just cleared
+    forget_common_keys()  # this process's memory of the duplicate index's everyday words
 
 
 @pytest.fixture

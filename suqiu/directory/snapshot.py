@@ -14,7 +14,12 @@ all processes of a deployment):
 - a process whose snapshot was built for another version rebuilds it at its next use;
 - a snapshot older than ``TTL_SECONDS`` is rebuilt anyway: changes that bypass ``save()``
   (``QuerySet.update``/bulk deletes, raw SQL) take effect within that time. Revoking a token
-  through the admin or ``suqiu token revoke`` takes effect at once.
+  through the admin or ``suqiu token revoke`` takes effect at once in the process that did it
+  and within ``READ_SECONDS`` in the others.
+
+Each process reads a version token from the shared cache at most once per ``READ_SECONDS``
+(a request asks several times; with Redis each read is a round trip), and takes its own bumps
+at once.
 
 A snapshot's model instances are shared between requests: read them, never change them.
 """
@@ -39,21 +44,40 @@ _KEYS = {
 }
 
 
+READ_SECONDS = 1.0
+# The tokens this process read last: kind -> (token, monotonic time of the read).
+_read: dict[str, tuple[str, float]] = {}
+
+
+def forget_versions() -> None:
+    """Read every token from the shared cache at its next use (tests clear the cache)."""
+    _read.clear()
+
+
 def version(kind: str) -> str:
+    now = time.monotonic()
+    seen = _read.get(kind)
+    if seen is not None and now - seen[1] < READ_SECONDS:
+        return seen[0]
     key = _KEYS[kind]
     value = cache.get(key)
     if value is None:
         cache.add(key, uuid.uuid4().hex, timeout=None)
         value = cache.get(key)
-    # A cache that keeps nothing (DummyCache) gives a new version every time: always rebuild.
-    return value or uuid.uuid4().hex
+    if value is None:
+        # A cache that keeps nothing (DummyCache) gives a new version every time: always rebuild.
+        return uuid.uuid4().hex
+    _read[kind] = (value, now)
+    return value
 
 
 def bump(kind: str) -> None:
     """Mark ``kind`` changed, now and again when the current transaction commits."""
 
     def _set() -> None:
-        cache.set(_KEYS[kind], uuid.uuid4().hex, timeout=None)
+        value = uuid.uuid4().hex
+        cache.set(_KEYS[kind], value, timeout=None)
+        _read[kind] = (value, time.monotonic())
 
     _set()
     transaction.on_commit(_set)

@@ -15,6 +15,10 @@ Design (see ARCHITECTURE.md, "Duplicates"):
   more postings than that is a word everybody in that community uses and is ignored. The work
   per check is bounded by (terms × areas × max_postings) index entries, whatever the size of
   the index: sub-linear.
+- **Known-common keys.** A key found too common stays too common for a while (an area's
+  everyday words only gather postings until the window prunes them): each process remembers it
+  for ``COMMON_TTL`` seconds and does not read its postings again, so a check reads only the
+  postings of its telling terms.
 - **Exact similarity** on the few candidates (sharing at least ``min_shared_terms`` terms; at
   most ``max_loaded``, best shared-term score first): the mean of the Ochiai (cosine) coefficients of their character-bigram sets and of
   their indexed term sets; robust to reordering and rewording, 1.0 for the same text.
@@ -28,6 +32,7 @@ import hashlib
 import math
 import re
 import struct
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -175,7 +180,82 @@ def similarity(bigrams_a: set, keys_a: set, bigrams_b: set, keys_b: set) -> floa
     return round((_ochiai(bigrams_a, bigrams_b) + _ochiai(keys_a, keys_b)) / 2, 4)
 
 
+# --- Storage -------------------------------------------------------------------------------------
+# Intake writes an entry and its postings and reads repeats on every appeal: plain SQL here (one
+# statement on PostgreSQL for the writes), which costs a fraction of building model instances.
+
+
+def insert_entry(*, appeal_id: int, area_id: int, created_at, repeat_key, keys: list[int]):
+    """Index an appeal: its ``DuplicateEntry`` and one ``DuplicateTerm`` per key."""
+    entry = connection.ops.quote_name("duplicates_duplicateentry")
+    term = connection.ops.quote_name("duplicates_duplicateterm")
+    created = connection.ops.adapt_datetimefield_value(created_at)
+    packed = pack_keys(keys)
+    insert_entry_sql = (
+        f"INSERT INTO {entry} (appeal_id, area_id, created_at, expires_at, repeat_key, keys) "
+        "VALUES (%s, %s, %s, NULL, %s, %s)"
+    )
+    params = [appeal_id, area_id, created, repeat_key, packed]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH e AS ({insert_entry_sql}) "
+                f"INSERT INTO {term} (key, appeal_id) "
+                "SELECT k, %s FROM unnest(%s::integer[]) AS k",
+                [*params, appeal_id, keys],
+            )
+            return
+        cursor.execute(insert_entry_sql, params)
+        if keys:
+            cursor.execute(
+                f"INSERT INTO {term} (key, appeal_id) VALUES "
+                + ", ".join(["(%s, %s)"] * len(keys)),
+                [v for k in keys for v in (k, appeal_id)],
+            )
+
+
+def repeats_of(repeat_key: int, *, since, until, exclude: int, limit: int = 5) -> list[int]:
+    """Ids of indexed appeals with this repeat key created in [since, until], newest first."""
+    entry = connection.ops.quote_name("duplicates_duplicateentry")
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT appeal_id FROM {entry} WHERE repeat_key = %s AND created_at >= %s "
+            "AND created_at <= %s AND appeal_id <> %s ORDER BY created_at DESC LIMIT %s",
+            [repeat_key, adapt(since), adapt(until), exclude, limit],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 # --- Look-up -------------------------------------------------------------------------------------
+
+
+# Keys this process found too common: key -> (monotonic expiry, the postings limit it exceeded).
+COMMON_TTL = 600.0
+COMMON_MAX = 200_000
+_common: dict[int, tuple[float, int]] = {}
+
+
+def forget_common_keys() -> None:
+    """Forget the keys found too common (tests; a process's memory otherwise expires alone)."""
+    _common.clear()
+
+
+def _known_common(key: int, max_postings: int, now: float) -> bool:
+    seen = _common.get(key)
+    if seen is None:
+        return False
+    if seen[0] < now:
+        del _common[key]
+        return False
+    # More than L postings means more than any smaller limit too.
+    return max_postings <= seen[1]
+
+
+def _remember_common(key: int, max_postings: int, now: float) -> None:
+    if len(_common) >= COMMON_MAX:
+        _common.clear()
+    _common[key] = (now + COMMON_TTL, max_postings)
 
 
 @dataclass
@@ -196,6 +276,10 @@ def look_up(
     inverse frequencies."""
     keys = list(dict.fromkeys(keys))
     result = LookUp(keys_asked=len(keys))
+    now = time.monotonic()
+    fresh = [k for k in keys if not _known_common(k, max_postings, now)]
+    result.keys_too_common = len(keys) - len(fresh)
+    keys = fresh
     if not keys:
         return result
     by_key: dict[int, list[int]] = defaultdict(list)
@@ -218,9 +302,10 @@ def look_up(
             result.postings_read += 1
     score: dict[int, float] = defaultdict(float)
     shared: dict[int, int] = defaultdict(int)
-    for _key, ids in by_key.items():
+    for key, ids in by_key.items():
         if len(ids) > max_postings:
             result.keys_too_common += 1
+            _remember_common(key, max_postings, now)
             continue
         weight = math.log(1 + max_postings / len(ids))
         for appeal_id in ids:

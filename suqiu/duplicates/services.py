@@ -73,14 +73,7 @@ def exact_repeat_of(appeal: Appeal, rkey: int, cfg: dict) -> Appeal | None:
     """The open appeal this one repeats word for word (same reporter, within ``repeat_hours``),
     following a merged earlier repeat to its main appeal; None if there is none."""
     since = appeal.created_at - timedelta(hours=cfg["repeat_hours"])
-    ids = list(
-        DuplicateEntry.objects.filter(
-            repeat_key=rkey, created_at__gte=since, created_at__lte=appeal.created_at
-        )
-        .exclude(appeal_id=appeal.pk)
-        .order_by("-created_at")
-        .values_list("appeal_id", flat=True)[:5]
-    )
+    ids = index.repeats_of(rkey, since=since, until=appeal.created_at, exclude=appeal.pk)
     if not ids:
         return None
     flat = index.flat_text(appeal.title, appeal.description)
@@ -215,14 +208,13 @@ def add_to_index(appeal: Appeal, terms: list[str], rkey: int | None, cfg: dict) 
     keys = list(
         dict.fromkeys(index.term_key(t, appeal.area_id) for t in terms[: cfg["terms_per_appeal"]])
     )
-    DuplicateEntry.objects.create(
-        appeal=appeal,
+    index.insert_entry(
+        appeal_id=appeal.pk,
         area_id=appeal.area_id,
         created_at=appeal.created_at,
         repeat_key=rkey,
-        keys=index.pack_keys(keys),
+        keys=keys,
     )
-    DuplicateTerm.objects.bulk_create([DuplicateTerm(key=k, appeal_id=appeal.pk) for k in keys])
 
 
 # --- After actions ---------------------------------------------------------------------------------

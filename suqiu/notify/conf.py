@@ -3,6 +3,7 @@ below, which are read from the environment (variable ``SUQIU_NOTIFY_<KEY>``)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 
@@ -25,7 +26,9 @@ def _env_json(name: str, default):
     return json.loads(raw) if raw else default
 
 
+@functools.cache
 def defaults() -> dict:
+    """Read once per process (the environment does not change under a running process)."""
     return {
         # Delivery: attempts before a message fails for good; backoff base and cap (seconds).
         "MAX_ATTEMPTS": int(_env("MAX_ATTEMPTS", "6")),

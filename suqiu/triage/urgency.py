@@ -131,8 +131,11 @@ def _compile(term: str) -> re.Pattern:
     return re.compile(r"(?<![a-z0-9])" + re.escape(term) + r"(?![a-z0-9])")
 
 
-_PATTERNS: dict[str, list[tuple[str, re.Pattern]]] = {
-    level: [(t, _compile(normalise(t))) for t in terms] for level, terms in LEXICON.items()
+# (term, its normalised text, its pattern) per level: the plain substring test ``flat in text``
+# rules a term out before any pattern runs (most texts contain none of the lexicon).
+_PATTERNS: dict[str, list[tuple[str, str, re.Pattern]]] = {
+    level: [(t, normalise(t), _compile(normalise(t))) for t in terms]
+    for level, terms in LEXICON.items()
 }
 
 
@@ -267,8 +270,8 @@ def detect(text: str, learnt: list[dict] | None = None) -> Detection:
     flat = normalise(text)
     found: list[dict] = []
     for level in (EMERGENCY, URGENT):
-        for term, pattern in _PATTERNS[level]:
-            if _find(flat, term, pattern):
+        for term, plain, pattern in _PATTERNS[level]:
+            if plain in flat and _find(flat, term, pattern):
                 found.append({"term": term, "kind": "lexicon", "level": level})
     # Shorter terms inside a longer match ("漏气" in "燃气漏气") are noise in the list.
     found = [
