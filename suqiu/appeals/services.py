@@ -41,6 +41,7 @@ from suqiu.appeals.tracking import new_tracking_code
 from suqiu.appeals.workflow import Action, AppealFacts, Status
 from suqiu.core import clock
 from suqiu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from suqiu.core.rows import insert_row, insert_rows
 from suqiu.directory import snapshot
 from suqiu.directory.access import PHONE_REVEAL_ROLES, SYSTEM, Actor
 from suqiu.directory.geo import resolve_grid, validate_latlon
@@ -166,18 +167,21 @@ def _event(
     data: dict | None = None,
     at: datetime | None = None,
 ) -> AppealEvent:
-    return AppealEvent.objects.create(
-        appeal=appeal,
-        kind=kind,
-        actor_id=actor.user_id,
-        actor_label=_actor_label(actor),
-        created_at=at or clock.now(),
-        from_status=from_status,
-        to_status=to_status,
-        reason=reason,
-        public_text=public_text,
-        is_public=is_public,
-        data=data or {},
+    # Append-only: a plain INSERT (``core.rows``), never a save of an existing row.
+    return insert_row(
+        AppealEvent(
+            appeal=appeal,
+            kind=kind,
+            actor_id=actor.user_id,
+            actor_label=_actor_label(actor),
+            created_at=at or clock.now(),
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            public_text=public_text,
+            is_public=is_public,
+            data=data or {},
+        )
     )
 
 
@@ -267,7 +271,7 @@ def _create_row(
     due_data = timelimits_due.on_create(appeal, now=now)
     # The caller retries the whole transaction on a code clash (``_retrying_code_clash``).
     appeal.tracking_code = new_tracking_code()
-    appeal.save(force_insert=True)
+    insert_row(appeal)
     created = _event(
         appeal,
         kind=EventKind.CREATED,
@@ -1516,7 +1520,7 @@ def appeal_import_history(
     source has none). The area comes from the point's grid, else the default area. Intake hooks
     (duplicates, routing, notifications) do not run: this is history, not intake.
 
-    Rows are inserted in bulk (``_insert_rows``). Should the batch hit a unique constraint (a
+    Rows are inserted in bulk (``core.rows.insert_rows``). Should the batch hit a unique constraint (a
     tracking code clash, or another import storing the same ids at the same moment) it is rolled
     back and tried again, the ids looked up afresh.
     """
@@ -1599,7 +1603,7 @@ def _import_batch(
             )
         )
     appeals = [appeal for _row, appeal in new]
-    _insert_rows(Appeal, appeals)
+    insert_rows(Appeal, appeals)
     ids = dict(
         Appeal.objects.filter(
             external_source=source, external_id__in=[a.external_id for a in appeals]
@@ -1643,30 +1647,5 @@ def _import_batch(
                 data={**mark, "no_reply": not appeal.public_reply},
             )
         )
-    _insert_rows(AppealEvent, events)
+    insert_rows(AppealEvent, events)
     return ImportOutcome(created=len(appeals), present=present)
-
-
-def _insert_rows(model, objs: list) -> None:
-    """INSERT ``objs`` with one ``executemany``: ``bulk_create`` without compiling the SQL value
-    by value, which was four fifths of an import's CPU. Each value is prepared as Django
-    prepares it (``pre_save`` then ``get_db_prep_save``); no ids come back, no signals are sent
-    (``bulk_create`` sends none either)."""
-    from django.db import connections, router
-
-    # The database wrapper itself: through the ``django.db.connection`` proxy every value's
-    # preparation would look the connection up again (a tenth of the CPU).
-    connection = connections[router.db_for_write(model)]
-    fields = [f for f in model._meta.local_concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(model._meta.db_table),
-        ", ".join(quote(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
-    rows = [
-        tuple(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields) for obj in objs
-    ]
-    if rows:
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, rows)

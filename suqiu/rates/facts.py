@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from suqiu.core.rows import insert_rows
 from suqiu.rates.models import COUNTER_FIELDS, ROLLUP_ATTRS, ROLLUP_KEY, RateDay, RateFact
 
 SATISFIED_AT_LEAST = 3  # 5 very satisfied, 4 satisfied, 3 basically satisfied; 1-2 unsatisfied
@@ -242,7 +243,7 @@ def on_create(*, appeal, event, actor) -> None:
         refresh(appeal=appeal)
         return
     rows = facts_for(appeal, [event])
-    RateFact.objects.bulk_create(rows)
+    insert_rows(RateFact, rows)
     apply_delta(contributions(rows, sign=1))
 
 
