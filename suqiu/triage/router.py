@@ -6,24 +6,32 @@ Text → features
     ``clean`` normalises a text (NFKC: full-width → half-width, every run of whitespace → one
     space, spaces next to non-ASCII characters dropped so that ``original`` and
     ``whitespace_stripped`` copies of one message read the same, digit runs → ``0``, lower case).
-    Two TF-IDF views (sublinear tf) are taken of the cleaned text: character 1–3-grams (works for
-    Chinese and, on ASCII, as sub-word features for English) and jieba words (jieba cuts Chinese
-    into words and keeps ASCII words whole, so English is tokenised too).
+    Four TF-IDF blocks (sublinear tf) are taken of the cleaned text: character 1–3-grams (works
+    for Chinese and, on ASCII, as sub-word features for English), jieba words (jieba cuts Chinese
+    into words and keeps ASCII words whole, so English is tokenised too), character 1–3-grams of
+    the head (first 80 characters) and of the lead (the text up to its first 。, i.e. the title
+    when there is one, at most 60 characters).
 
 Model
     Chosen by 5-fold cross-validation on the labelled dev set (``bench/triage_cv.py`` has the
-    experiments and their figures): one-vs-rest linear SVMs (``LinearSVC``, C=0.5) on both
-    views, each label's SVM on the features scaled by their naive-Bayes log-count ratio for that
-    label (NB-SVM, Wang & Manning 2012; the scaling folds into the weights), and a plain
-    one-vs-rest ``LinearSVC`` (C=1) on the same features. Each is calibrated by Platt scaling
-    per label on its out-of-fold scores (fitted on internal CV folds so that the probabilities
-    reflect unseen text), normalised to sum to one, and the two distributions are averaged (the
-    average ranks confidence better for coverage: agreement of the two raises it). The top
-    averaged probability is the confidence; per-label thresholds
-    (``Router.thresholds``) are the lowest confidences at which the cross-validated precision of
-    that label's predictions still reaches ``target_precision``. The trained model is kept as
-    plain arrays (both models' SVM weights side by side, Platt parameters): a prediction is one
-    sparse product.
+    experiments and their figures): a stack of eight linear base models (``DEFAULT_PARAMS
+    ["members"]``): NB-SVMs (one-vs-rest ``LinearSVC``, C=0.5, each label's SVM on the features
+    scaled by their naive-Bayes log-count ratio for that label; Wang & Manning 2012; the scaling
+    folds into the weights) on char+words, on chars, on words, on the head and on the lead; a
+    plain one-vs-rest ``LinearSVC`` (C=1) and a modified-Huber ``SGDClassifier`` on char+words;
+    multinomial naive Bayes on char+words (its log-probabilities). A multinomial logistic
+    regression (C=0.03) on their standardised out-of-fold scores (internal CV folds, so that it
+    learns how reliable unseen scores are) gives the label probabilities. The confidence (the
+    top probability) is the geometric mean of the stack's probability of its top label and the
+    probability of that label from the two char+words SVMs (NB-SVM and plain), each calibrated by
+    Platt scaling per label on its out-of-fold scores, normalised and averaged (their agreement
+    ranks confidence better for coverage); the rest of the probability is shared by the other
+    labels in proportion to the stack's. Per-label thresholds (``Router.thresholds``) are the
+    lowest confidences at which the cross-validated precision of that label's predictions still
+    reaches ``target_precision``. The stack is linear in the members' scores, so the trained
+    model is kept as plain arrays (one weight matrix: the folded stack, the naive-Bayes block for
+    its log-normalisation and the two confidence SVMs side by side; Platt parameters): a
+    prediction is one sparse product.
 
 jieba loads its dictionary (~1 s) once per process, lazily, on the first text tokenised.
 """
