@@ -6,24 +6,32 @@ Text → features
     ``clean`` normalises a text (NFKC: full-width → half-width, every run of whitespace → one
     space, spaces next to non-ASCII characters dropped so that ``original`` and
     ``whitespace_stripped`` copies of one message read the same, digit runs → ``0``, lower case).
-    Two TF-IDF views (sublinear tf) are taken of the cleaned text: character 1–3-grams (works for
-    Chinese and, on ASCII, as sub-word features for English) and jieba words (jieba cuts Chinese
-    into words and keeps ASCII words whole, so English is tokenised too).
+    Four TF-IDF blocks (sublinear tf) are taken of the cleaned text: character 1–3-grams (works
+    for Chinese and, on ASCII, as sub-word features for English), jieba words (jieba cuts Chinese
+    into words and keeps ASCII words whole, so English is tokenised too), character 1–3-grams of
+    the head (first 80 characters) and of the lead (the text up to its first 。, i.e. the title
+    when there is one, at most 60 characters).
 
 Model
     Chosen by 5-fold cross-validation on the labelled dev set (``bench/triage_cv.py`` has the
-    experiments and their figures): one-vs-rest linear SVMs (``LinearSVC``, C=0.5) on both
-    views, each label's SVM on the features scaled by their naive-Bayes log-count ratio for that
-    label (NB-SVM, Wang & Manning 2012; the scaling folds into the weights), and a plain
-    one-vs-rest ``LinearSVC`` (C=1) on the same features. Each is calibrated by Platt scaling
-    per label on its out-of-fold scores (fitted on internal CV folds so that the probabilities
-    reflect unseen text), normalised to sum to one, and the two distributions are averaged (the
-    average ranks confidence better for coverage: agreement of the two raises it). The top
-    averaged probability is the confidence; per-label thresholds
-    (``Router.thresholds``) are the lowest confidences at which the cross-validated precision of
-    that label's predictions still reaches ``target_precision``. The trained model is kept as
-    plain arrays (both models' SVM weights side by side, Platt parameters): a prediction is one
-    sparse product.
+    experiments and their figures): a stack of eight linear base models (``DEFAULT_PARAMS
+    ["members"]``): NB-SVMs (one-vs-rest ``LinearSVC``, C=0.5, each label's SVM on the features
+    scaled by their naive-Bayes log-count ratio for that label; Wang & Manning 2012; the scaling
+    folds into the weights) on char+words, on chars, on words, on the head and on the lead; a
+    plain one-vs-rest ``LinearSVC`` (C=1) and a modified-Huber ``SGDClassifier`` on char+words;
+    multinomial naive Bayes on char+words (its log-probabilities). A multinomial logistic
+    regression (C=0.03) on their standardised out-of-fold scores (internal CV folds, so that it
+    learns how reliable unseen scores are) gives the label probabilities. The confidence (the
+    top probability) is the geometric mean of the stack's probability of its top label and the
+    probability of that label from the two char+words SVMs (NB-SVM and plain), each calibrated by
+    Platt scaling per label on its out-of-fold scores, normalised and averaged (their agreement
+    ranks confidence better for coverage); the rest of the probability is shared by the other
+    labels in proportion to the stack's. Per-label thresholds (``Router.thresholds``) are the
+    lowest confidences at which the cross-validated precision of that label's predictions still
+    reaches ``target_precision``. The stack is linear in the members' scores, so the trained
+    model is kept as plain arrays (one weight matrix: the folded stack, the naive-Bayes block for
+    its log-normalisation and the two confidence SVMs side by side; Platt parameters): a
+    prediction is one sparse product.
 
 jieba loads its dictionary (~1 s) once per process, lazily, on the first text tokenised.
 """
@@ -43,18 +51,19 @@ import numpy as np
 import scipy
 import sklearn
 from scipy import sparse
-from scipy.special import expit
+from scipy.special import expit, logsumexp, softmax
 from sklearn.base import clone
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
+from sklearn.naive_bayes import MultinomialNB
 from sklearn.svm import LinearSVC
 
 from suqiu.core.text import segmenter
 
-ALGORITHM = "tfidf-char13+jieba-words/nb-svm+linear-svc+platt-mean"
-FORMAT = 1
+ALGORITHM = "tfidf-char13+jieba-words+head+lead/8-members+stacked-lr+platt-agreement"
+FORMAT = 2
 MAGIC = b"SUQIU-ROUTER\n"
 PRECISIONS = (0.95, 0.98, 0.99)
 NEVER = 1.01  # threshold of a label whose predictions never reach the target precision
@@ -95,31 +104,59 @@ def _is_punct(token: str) -> bool:
     return len(token) == 1 and unicodedata.category(token).startswith("P")
 
 
-def _views(texts: list[str]) -> tuple[list[str], list[str]]:
+HEAD_CHARS = 80  # the "head" view: the first characters of the text
+LEAD_CHARS = 60  # the "lead" view: the text up to its first 。 (the title, when there is one)
+
+
+def _views(texts: list[str]) -> tuple[list[str], list[str], list[str], list[str]]:
+    """The four texts the features are taken of: cleaned text, its jieba words, its head and its
+    lead (see ``DEFAULT_PARAMS``)."""
     cleaned = [clean(t) for t in texts]
-    return cleaned, [words(c) for c in cleaned]
+    return (
+        cleaned,
+        [words(c) for c in cleaned],
+        [c[:HEAD_CHARS] for c in cleaned],
+        [c.split("。", 1)[0][:LEAD_CHARS] for c in cleaned],
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Model
 # ---------------------------------------------------------------------------------------------
 
+# Feature blocks, in column order: char n-grams of the text, its jieba words, char n-grams of its
+# head, char n-grams of its lead.
+BLOCKS = ("char", "word", "head", "lead")
+
 DEFAULT_PARAMS = {
     "char_ngram_range": (1, 3),
     "char_min_df": 2,
     "word_min_df": 1,
-    "svm_C": 0.5,
-    "nb_scaling": True,
     "nb_alpha": 0.5,
-    "plain_svm_C": 1.0,
-    "calibration": "platt-per-label-on-oof-svm-scores",
+    # The base models: (name, kind, feature blocks, C / alpha). "nbsvm" = NB-SVM (one-vs-rest
+    # LinearSVC on NB-scaled features), "svm" = plain one-vs-rest LinearSVC, "mnb" = multinomial
+    # naive Bayes (its log-probabilities), "huber" = SGDClassifier(loss="modified_huber").
+    "members": (
+        ("nbsvm", "nbsvm", ("char", "word"), 0.5),
+        ("svm", "svm", ("char", "word"), 1.0),
+        ("nbsvm-char", "nbsvm", ("char",), 0.5),
+        ("nbsvm-word", "nbsvm", ("word",), 0.5),
+        ("huber", "huber", ("char", "word"), 2e-5),
+        ("nbsvm-head", "nbsvm", ("head",), 0.5),
+        ("mnb", "mnb", ("char", "word"), 0.05),
+        ("nbsvm-lead", "nbsvm", ("lead",), 0.5),
+    ),
+    "stack": "multinomial-logistic-regression-on-standardised-oof-member-scores",
+    "stack_C": 0.03,
+    # The confidence members: Platt per label on their OOF scores, probabilities averaged.
+    "confidence_members": ("nbsvm", "svm"),
     "calibration_C": 1e4,
     "calibration_folds": 5,
 }
 
 
 class _Model:
-    """Vectorisers + calibrated classifier; ``proba(views)`` gives class probabilities."""
+    """Vectorisers + stacked classifier; ``proba(views)`` gives class probabilities."""
 
     def __init__(self, params: dict, seed: int):
         self.params = params
@@ -128,66 +165,147 @@ class _Model:
     def _vectorisers(self, n: int):
         p = self.params
         char_min_df = p["char_min_df"] if n >= 50 else 1
-        return (
-            TfidfVectorizer(
+
+        def chars():
+            return TfidfVectorizer(
                 analyzer="char",
                 ngram_range=tuple(p["char_ngram_range"]),
                 min_df=char_min_df,
                 sublinear_tf=True,
                 lowercase=False,
                 dtype=np.float32,
-            ),
-            TfidfVectorizer(
-                analyzer="word",
-                token_pattern=r"\S+",
-                min_df=p["word_min_df"],
-                sublinear_tf=True,
-                lowercase=False,
-                dtype=np.float32,
-            ),
-        )
+            )
 
-    def fit(self, views: tuple[list[str], list[str]], labels: np.ndarray) -> _Model:
-        chars, words_ = views
-        self.char_vec, self.word_vec = self._vectorisers(len(chars))
-        x = sparse.hstack(
-            [self.char_vec.fit_transform(chars), self.word_vec.fit_transform(words_)]
-        ).tocsr()
-        for vec in (self.char_vec, self.word_vec):
+        word = TfidfVectorizer(
+            analyzer="word",
+            token_pattern=r"\S+",
+            min_df=p["word_min_df"],
+            sublinear_tf=True,
+            lowercase=False,
+            dtype=np.float32,
+        )
+        return [chars(), word, chars(), chars()]
+
+    def fit(self, views, labels: np.ndarray) -> _Model:
+        self.vecs = self._vectorisers(len(views[0]))
+        blocks = []
+        for vec, texts in zip(self.vecs, views, strict=True):
+            try:
+                blocks.append(vec.fit_transform(texts))
+            except ValueError:  # empty vocabulary (e.g. texts of punctuation only): no columns
+                vec.vocabulary_, vec.idf_ = {}, np.zeros(0)
+                blocks.append(sparse.csr_matrix((len(texts), 0), dtype=np.float32))
             vec.stop_words_ = None  # the terms cut by min_df: large, only for introspection
+        sizes = [b.shape[1] for b in blocks]
+        edges = np.concatenate([[0], np.cumsum(sizes)])
+        self.block_cols = {
+            name: (int(edges[i]), int(edges[i + 1])) for i, name in enumerate(BLOCKS)
+        }
+        x = sparse.hstack(blocks).tocsr()
         y = np.asarray(labels, dtype=object)
         self.classes_ = np.unique(y)
         counts = Counter(y.tolist())
         folds = min(self.params["calibration_folds"], min(counts.values()))
+        members = self.params["members"]
+        n_labels = len(self.classes_)
         if folds >= 2:
-            # Out-of-fold SVM scores: the calibration learns how reliable unseen scores are.
+            # Out-of-fold member scores: the stack and the calibration learn how reliable
+            # unseen scores are.
             cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed)
-            scores_ = np.zeros((len(y), len(self.classes_) * len(self._members())))
+            scores_ = np.zeros((len(y), n_labels * len(members)))
             for tr, te in cv.split(np.zeros(len(y)), y):
-                w, b = self._fit_members(x[tr], y[tr])
-                scores_[te] = x[te] @ w + b
+                fitted = [self._fit_member(m, x[tr], y[tr]) for m in members]
+                scores_[te] = self._member_scores(fitted, x[te])
         else:  # a label with a single example: no folds; in-sample scores (over-confident)
             scores_ = None
-        # The linear models as plain arrays: one sparse product at prediction time.
-        w, b = self._fit_members(x, y)
-        self.weights = np.ascontiguousarray(w, dtype=np.float32)
-        self.bias = np.asarray(b, dtype=np.float64)
+        fitted = [self._fit_member(m, x, y) for m in members]
         if scores_ is None:
-            scores_ = np.asarray(x @ self.weights, dtype=np.float64) + self.bias
+            scores_ = self._member_scores(fitted, x)
+        self._fit_stack(scores_, y)
         self._fit_calibration(scores_, y)
+        self._fold(fitted, x.shape[1])
         return self
 
-    def _members(self) -> list[tuple[bool, float]]:
-        """The linear models whose calibrated probabilities are averaged: (NB scaling, C)."""
-        p = self.params
-        members = [(bool(p.get("nb_scaling")), p["svm_C"])]
-        if p.get("plain_svm_C"):
-            members.append((False, p["plain_svm_C"]))
-        return members
+    def _fold(self, fitted: list[dict], n_features: int) -> None:
+        """Keep the trained model as one weight matrix, so that a prediction is one sparse
+        product. The stack is linear in the members' scores, so its logits fold into one weight
+        matrix (features × labels) — except for naive Bayes' log-normalisation, a per-text
+        ``logsumexp`` of its joint log-likelihood, whose weights are kept in a second block
+        with the vector it is multiplied by. The confidence members' weights are the last
+        blocks: ``weights`` = [stack | naive Bayes | confidence members...]."""
+        k = len(self.classes_)
+        names = [m[0] for m in self.params["members"]]
+        stack_w = np.zeros((n_features, k))
+        stack_b = np.array(self.stack_c, dtype=np.float64)
+        nb_w = np.zeros((n_features, k))
+        nb_b = np.zeros(k)
+        self.lse_coef = np.zeros(k)
+        for i, m in enumerate(fitted):
+            a = self.stack_a[i * k : (i + 1) * k]  # this member's rows of the stack
+            lo, hi = m["cols"]
+            stack_w[lo:hi] += m["w"].astype(np.float64) @ a
+            stack_b += m["b"] @ a
+            if m["log_normalise"]:
+                nb_w[lo:hi], nb_b = m["w"], m["b"]
+                self.lse_coef -= a.sum(axis=0)
+        blocks_w, blocks_b = [stack_w, nb_w], [stack_b, nb_b]
+        for name in self.params["confidence_members"]:
+            m = fitted[names.index(name)]
+            w = np.zeros((n_features, k))
+            lo, hi = m["cols"]
+            w[lo:hi] = m["w"]
+            blocks_w.append(w)
+            blocks_b.append(m["b"])
+        self.weights = np.ascontiguousarray(np.hstack(blocks_w), dtype=np.float32)
+        self.bias = np.concatenate(blocks_b)
 
-    def _fit_members(self, x, y) -> tuple[np.ndarray, np.ndarray]:
-        fitted = [self._fit_linear(x, y, nb, c) for nb, c in self._members()]
-        return np.hstack([w for w, _ in fitted]), np.concatenate([b for _, b in fitted])
+    def _cols(self, blocks) -> tuple[int, int]:
+        """The column range of consecutive feature blocks."""
+        return self.block_cols[blocks[0]][0], self.block_cols[blocks[-1]][1]
+
+    def _fit_member(self, member, x, y) -> dict:
+        """One base model, fitted: ``{"cols", "w" (features × labels), "b", "log_normalise"}``."""
+        _name, kind, blocks, c = member
+        lo, hi = self._cols(blocks)
+        xs = x[:, lo:hi]
+        k = len(self.classes_)
+        w = np.zeros((hi - lo, k))
+        b = np.full(k, -1e3)
+        present = [i for i, label in enumerate(self.classes_) if (y == label).any()]
+        if kind in ("nbsvm", "svm"):
+            w, b = self._fit_linear(xs, y, kind == "nbsvm", c)
+        elif len(present) < 2:
+            b[present] = 0.0  # one label only: it always wins
+        elif kind == "mnb":
+            nb = MultinomialNB(alpha=c).fit(xs, y)
+            cols = [list(self.classes_).index(label) for label in nb.classes_]
+            w[:, cols], b[cols] = nb.feature_log_prob_.T, nb.class_log_prior_
+        elif kind == "huber":
+            sgd = SGDClassifier(
+                loss="modified_huber", alpha=c, max_iter=30, tol=None, random_state=self.seed
+            ).fit(xs, y)
+            cols = [list(self.classes_).index(label) for label in sgd.classes_]
+            w[:, cols], b[cols] = _coef(sgd).T, _intercept(sgd)
+        else:
+            raise ValueError(f"Unknown member kind {kind!r}.")
+        return {
+            "cols": (lo, hi),
+            "w": np.ascontiguousarray(w, dtype=np.float32),
+            "b": np.asarray(b, dtype=np.float64),
+            "log_normalise": kind == "mnb",
+        }
+
+    @staticmethod
+    def _member_scores(members: list[dict], x) -> np.ndarray:
+        """The members' scores side by side (texts × members·labels)."""
+        out = []
+        for m in members:
+            lo, hi = m["cols"]
+            s = np.asarray(x[:, lo:hi] @ m["w"], dtype=np.float64) + m["b"]
+            if m["log_normalise"]:  # naive Bayes: joint log-likelihood → log-probability
+                s = s - logsumexp(s, axis=1, keepdims=True)
+            out.append(s)
+        return np.hstack(out)
 
     def _fit_linear(
         self, x: sparse.csr_matrix, y: np.ndarray, nb_scaling: bool, c: float
@@ -202,20 +320,23 @@ class _Model:
         very low bias.
         """
         p = self.params
+        w = np.zeros((x.shape[1], len(self.classes_)))
+        b = np.full(len(self.classes_), -1e3)
+        if x.shape[1] == 0:
+            return w, b
         svm = LinearSVC(C=c, random_state=self.seed)
         if not nb_scaling:
+            if len(np.unique(y)) < 2:
+                b[list(self.classes_).index(y[0])] = 0.0
+                return w, b
             svm.fit(x, y)
             cols = [list(self.classes_).index(c) for c in svm.classes_]
-            w = np.zeros((x.shape[1], len(self.classes_)))
-            b = np.full(len(self.classes_), -1e3)
             w[:, cols], b[cols] = _coef(svm).T, _intercept(svm)
             return w, b
         alpha = p["nb_alpha"]
         binary = x.copy()
         binary.data[:] = 1.0
         totals = np.asarray(binary.sum(axis=0)).ravel()
-        w = np.zeros((x.shape[1], len(self.classes_)))
-        b = np.full(len(self.classes_), -1e3)
         for k, label in enumerate(self.classes_):
             target = y == label
             if not target.any() or target.all():
@@ -228,22 +349,52 @@ class _Model:
             b[k] = float(fitted.intercept_[0])
         return w, b
 
+    def _fit_stack(self, scores_: np.ndarray, y: np.ndarray) -> None:
+        """The stack: a multinomial logistic regression (C = ``stack_C``, strongly regularised)
+        on the standardised out-of-fold scores of all members."""
+        mu = scores_.mean(axis=0)
+        sd = scores_.std(axis=0)
+        sd[sd < 1e-9] = 1.0
+        lr = LogisticRegression(C=self.params["stack_C"], max_iter=3000)
+        lr.fit((scores_ - mu) / sd, y)
+        coef = np.zeros((scores_.shape[1], len(self.classes_)))
+        bias = np.full(len(self.classes_), -1e3)
+        cols = [list(self.classes_).index(label) for label in lr.classes_]
+        if len(lr.classes_) == 2:  # one logit z: softmax of (-z/2, z/2) is sigmoid(z)
+            coef[:, cols], bias[cols] = _coef(lr).T / 2, _intercept(lr) / 2
+        else:
+            coef[:, cols], bias[cols] = _coef(lr).T, _intercept(lr)
+        # Fold the standardisation into the coefficients: logits = scores @ a + c.
+        self.stack_a = coef / sd[:, None]
+        self.stack_c = bias - (mu / sd) @ coef
+
+    def _confidence_columns(self) -> list[int]:
+        names = [m[0] for m in self.params["members"]]
+        k = len(self.classes_)
+        return [
+            names.index(name) * k + j
+            for name in self.params["confidence_members"]
+            for j in range(k)
+        ]
+
     def _fit_calibration(self, scores_: np.ndarray, y: np.ndarray) -> None:
-        """Platt scaling per label: P(label | its SVM score) = sigmoid(a·score + b), fitted on the
-        out-of-fold scores; the labels' probabilities are then normalised to sum to one (as
-        scikit-learn's ``CalibratedClassifierCV(method="sigmoid")`` does, without its overhead).
+        """Platt scaling per label of the confidence members: P(label | its score) =
+        sigmoid(a·score + b), fitted on the out-of-fold scores; the labels' probabilities are
+        then normalised to sum to one (as scikit-learn's
+        ``CalibratedClassifierCV(method="sigmoid")`` does, without its overhead).
         """
-        a = np.ones(scores_.shape[1])
-        b = np.zeros(scores_.shape[1])
-        for k in range(scores_.shape[1]):  # member m's label j is column m * n_labels + j
-            target = (y == self.classes_[k % len(self.classes_)]).astype(int)
+        cols = self._confidence_columns()
+        a = np.ones(len(cols))
+        b = np.zeros(len(cols))
+        for i, col in enumerate(cols):  # member m's label j is column m * n_labels + j
+            target = (y == self.classes_[col % len(self.classes_)]).astype(int)
             if 0 < target.sum() < len(target):
                 lr = LogisticRegression(C=self.params["calibration_C"], max_iter=1000)
-                lr.fit(scores_[:, [k]], target)
-                a[k], b[k] = float(lr.coef_[0, 0]), float(lr.intercept_[0])
+                lr.fit(scores_[:, [col]], target)
+                a[i], b[i] = float(lr.coef_[0, 0]), float(lr.intercept_[0])
         self.cal_a, self.cal_b = a, b
 
-    def features(self, views: tuple[list[str], list[str]]) -> sparse.csr_matrix:
+    def features(self, views) -> sparse.csr_matrix:
         """The TF-IDF rows of texts, as the fitted vectorisers would make them.
 
         Computed here from the vectorisers' analyzers, vocabularies and idf (sublinear tf,
@@ -253,16 +404,15 @@ class _Model:
         analyzers = self.__dict__.get("_analyzers")
         if analyzers is None:
             analyzers = self._analyzers = [
-                (v.build_analyzer(), v.vocabulary_, v.idf_.astype(np.float64))
-                for v in (self.char_vec, self.word_vec)
+                (v.build_analyzer(), v.vocabulary_, np.asarray(v.idf_, dtype=np.float64))
+                for v in self.vecs
             ]
-        n_char = len(self.char_vec.vocabulary_)
+        offsets = [self.block_cols[name][0] for name in BLOCKS]
         indptr = [0]
         indices: list[int] = []
         data: list[float] = []
         for docs in zip(*views, strict=True):
-            offset = 0
-            for (analyze, vocab, idf), doc in zip(analyzers, docs, strict=True):
+            for (analyze, vocab, idf), doc, offset in zip(analyzers, docs, offsets, strict=True):
                 counts = Counter(analyze(doc))
                 idx = [vocab[t] for t in counts if t in vocab]
                 if idx:
@@ -271,11 +421,10 @@ class _Model:
                     values /= np.sqrt(values @ values)
                     indices.extend(i + offset for i in idx)
                     data.extend(values.tolist())
-                offset = n_char
             indptr.append(len(indices))
         return sparse.csr_matrix(
             (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int64), indptr),
-            shape=(len(indptr) - 1, n_char + len(self.word_vec.vocabulary_)),
+            shape=(len(indptr) - 1, self.block_cols[BLOCKS[-1]][1]),
         )
 
     def __getstate__(self):
@@ -283,18 +432,37 @@ class _Model:
         state.pop("_analyzers", None)  # rebuilt on first use
         return state
 
-    def scores(self, views: tuple[list[str], list[str]]) -> np.ndarray:
+    def scores(self, views) -> np.ndarray:
+        """Texts × (stack logits | naive-Bayes joint log-likelihood | confidence members)."""
         return np.asarray(self.features(views) @ self.weights, dtype=np.float64) + self.bias
 
-    def proba(self, views: tuple[list[str], list[str]]) -> np.ndarray:
-        p = expit(self.scores(views) * self.cal_a + self.cal_b)
+    def proba(self, views) -> np.ndarray:
+        """Class probabilities: the stack's, with the top label's probability replaced by the
+        geometric mean of it and the confidence members' calibrated probability of that label
+        (their agreement ranks confidence better), the rest shared by the other labels in
+        proportion to the stack's probabilities. Where that would make another label the top
+        one, the stack's probabilities are kept as they are."""
         n_labels = len(self.classes_)
-        p = p.reshape(len(p), -1, n_labels)  # texts × members × labels
+        s = self.scores(views)
+        nb = s[:, n_labels : 2 * n_labels]
+        logits = s[:, :n_labels] + logsumexp(nb, axis=1, keepdims=True) * self.lse_coef
+        stack = softmax(logits, axis=1)
+        p = expit(s[:, 2 * n_labels :] * self.cal_a + self.cal_b)
+        p = p.reshape(len(p), -1, n_labels)  # texts × confidence members × labels
         total = p.sum(axis=2, keepdims=True)
         uniform = total[..., 0] <= 0
         p[uniform] = 1.0
         total[uniform] = n_labels
-        return (p / total).mean(axis=1)  # the members' normalised probabilities, averaged
+        calibrated = (p / total).mean(axis=1)
+        rows = np.arange(len(s))
+        top = stack.argmax(axis=1)
+        conf = np.sqrt(stack[rows, top] * calibrated[rows, top])
+        rest = (1.0 - conf) / np.clip(1.0 - stack[rows, top], 1e-12, None)
+        out = stack * rest[:, None]
+        out[rows, top] = conf
+        flipped = out.max(axis=1) > conf
+        out[flipped] = stack[flipped]
+        return out
 
 
 def _coef(svm) -> np.ndarray:
@@ -505,10 +673,8 @@ def train(
             proba = np.zeros((len(y), len(model.classes_)))
             skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
             for tr, te in skf.split(np.zeros(len(y)), y):
-                m = _fit(
-                    ([views[0][i] for i in tr], [views[1][i] for i in tr]), y[tr], params, seed
-                )
-                p = m.proba(([views[0][i] for i in te], [views[1][i] for i in te]))
+                m = _fit([[v[i] for i in tr] for v in views], y[tr], params, seed)
+                p = m.proba([[v[i] for i in te] for v in views])
                 cols = [list(model.classes_).index(c) for c in m.classes_]
                 proba[np.ix_(te, cols)] = p
             pred = model.classes_[proba.argmax(axis=1)]

@@ -241,7 +241,7 @@ def test_fast_features_equal_the_vectorisers(zh_router):
     views = router._views(texts)
     model = zh_router._model
     expected = sparse.hstack(
-        [model.char_vec.transform(views[0]), model.word_vec.transform(views[1])]
+        [vec.transform(view) for vec, view in zip(model.vecs, views, strict=True)]
     ).toarray()
     got = model.features(views).toarray()
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
