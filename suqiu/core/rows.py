@@ -21,13 +21,7 @@ def _statement(model, connection, returning: bool) -> tuple[str, list]:
     key = (model, connection.alias, connection.vendor, returning)
     found = _STATEMENTS.get(key)
     if found is None:
-        # Every column but a primary key the database generates (a one-to-one primary key, as
-        # on ``DuplicateEntry``, is the caller's value).
-        fields = [
-            f
-            for f in model._meta.local_concrete_fields
-            if not (f.primary_key and getattr(f, "db_returning", False))
-        ]
+        fields = [f for f in model._meta.local_concrete_fields if not f.primary_key]
         quote = connection.ops.quote_name
         sql = "INSERT INTO {} ({}) VALUES ({})".format(
             quote(model._meta.db_table),
@@ -47,7 +41,7 @@ def _connection(model):
 
 
 def insert_rows(model, objs: list) -> None:
-    """INSERT ``objs`` (instances of ``model``; a generated primary key left unset) with one
+    """INSERT ``objs`` (instances of ``model`` without a primary key) with one
     ``executemany``. No ids come back."""
     if not objs:
         return

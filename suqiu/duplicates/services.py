@@ -21,7 +21,6 @@ from suqiu.appeals.models import Appeal
 from suqiu.appeals.workflow import Status
 from suqiu.core import clock
 from suqiu.core.errors import NotFound, PermissionDenied
-from suqiu.core.rows import insert_rows
 from suqiu.core.text import shingles
 from suqiu.directory.access import SYSTEM, Actor
 from suqiu.duplicates import index
@@ -209,20 +208,13 @@ def add_to_index(appeal: Appeal, terms: list[str], rkey: int | None, cfg: dict) 
     keys = list(
         dict.fromkeys(index.term_key(t, appeal.area_id) for t in terms[: cfg["terms_per_appeal"]])
     )
-    # Plain INSERTs (``core.rows``): intake indexes every appeal.
-    insert_rows(
-        DuplicateEntry,
-        [
-            DuplicateEntry(
-                appeal_id=appeal.pk,
-                area_id=appeal.area_id,
-                created_at=appeal.created_at,
-                repeat_key=rkey,
-                keys=index.pack_keys(keys),
-            )
-        ],
+    index.insert_entry(
+        appeal_id=appeal.pk,
+        area_id=appeal.area_id,
+        created_at=appeal.created_at,
+        repeat_key=rkey,
+        keys=keys,
     )
-    insert_rows(DuplicateTerm, [DuplicateTerm(key=k, appeal_id=appeal.pk) for k in keys])
 
 
 # --- After actions ---------------------------------------------------------------------------------
