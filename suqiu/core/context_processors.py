@@ -7,6 +7,7 @@ def suqiu(request):
     user = getattr(request, "user", None)
     roles = set()
     nav = []
+    unread = None
     if user is not None and user.is_authenticated:
         from suqiu.directory.access import roles_of
 
@@ -17,6 +18,15 @@ def suqiu(request):
             from suqiu.directory.access import actor_for
 
             nav = nav_for(request, getattr(request, "actor", None) or actor_for(user))
+        elif not roles - {"resident"}:
+            # A resident's "Messages" link: the count is only queried if a page shows the link.
+            from suqiu.notify.selectors import unread_count
+
+            user_id = user.pk
+
+            def unread():
+                return unread_count(user_id)
+
     return {
         "SUQIU_MAP": {
             "tile_url": settings.SUQIU["MAP_TILE_URL"],
@@ -32,4 +42,5 @@ def suqiu(request):
         "user_roles": roles,
         "is_staff_user": bool(roles - {"resident"}),
         "workbench_nav": nav,
+        "resident_unread": unread,
     }

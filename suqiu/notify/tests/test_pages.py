@@ -123,7 +123,35 @@ def test_a_resident_reads_their_messages_outside_the_workbench_layout(world):
     html = response.content.decode()
     assert appeal.tracking_code in html
     assert f"/track/{appeal.tracking_code}" in html  # the public tracking page, not the workbench
-    assert "data-nav=" not in html
+    assert 'href="/workbench/"' not in html  # the resident layout, no workbench navigation
+    assert 'aria-current="page">Messages' in html
+
+
+def resident_badge(html: str) -> int | None:
+    m = re.search(
+        r'<a href="/workbench/notify/" data-nav="notify"[^>]*>Messages(?: <span '
+        r'class="badge" data-badge="(\d+)")?',
+        html,
+    )
+    assert m, "no Messages link in the resident navigation"
+    return int(m.group(1)) if m.group(1) else None
+
+
+def test_residents_find_their_messages_from_every_resident_page(world):
+    appeal = new_appeal(world)  # the tracking code message
+    client = client_for(world.resident)
+    assert resident_badge(client.get("/").content.decode()) == 1
+    notify(kind="k", users=[world.resident], subject="已受理", body="")
+    notify(kind="k", users=[world.dispatcher], subject="别人的消息", body="")
+    home = client.get("/").content.decode()
+    assert resident_badge(home) == 2
+    assert resident_badge(client.get(f"/track/{appeal.tracking_code}").content.decode()) == 2
+    InboxItem.objects.filter(user=world.resident).update(read_at=appeal.created_at)
+    assert resident_badge(client.get("/").content.decode()) is None
+    # Signed out: no link; staff: their workbench badge, not a second link.
+    assert "/workbench/notify/" not in Client().get("/").content.decode()
+    staff_home = client_for(world.dispatcher).get("/").content.decode()
+    assert 'href="/workbench/notify/"' not in staff_home and 'href="/workbench/"' in staff_home
 
 
 def test_inbox_needs_sign_in(world):
