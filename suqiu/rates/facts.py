@@ -220,10 +220,16 @@ def refresh(*, appeal, event=None, actor=None, events=None) -> None:
     delta = contributions(rows, sign=1)
     _add(delta, contributions(existing, sign=-1))
     if len(existing) == len(rows):
-        # The usual case (no new episode): update in place, keeping the rows' ids.
+        # The usual case (no new episode): update in place, keeping the rows' ids, and only
+        # the columns that changed (one small UPDATE per changed row: ``bulk_update``'s CASE
+        # expressions cost ~15 ms of CPU per call to build, on every action of intake).
         for old, row in zip(existing, rows, strict=True):
             row.pk = old.pk
-        RateFact.objects.bulk_update(rows, _UPDATE_FIELDS)
+            changed = {
+                f: getattr(row, f) for f in _UPDATE_FIELDS if getattr(row, f) != getattr(old, f)
+            }
+            if changed:
+                RateFact.objects.filter(pk=old.pk).update(**changed)
     else:
         RateFact.objects.filter(appeal_id=appeal.pk).delete()
         RateFact.objects.bulk_create(rows)

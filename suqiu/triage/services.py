@@ -22,6 +22,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -354,37 +355,42 @@ LABELLED_STATUSES = [
 CONFIRMED_STATUSES = [Status.RESOLVED.value, Status.VERIFIED.value, Status.CLOSED.value]
 
 
-def training_rows() -> list[tuple[str, str, str, str]]:
+def training_rows(max_rows: int | None = None) -> list[tuple[str, str, str, str]]:
     """(title, description, category code, urgency) of every assessed appeal with a category:
     the final category, so a person's correction is what is learnt. Appeals triage assessed and
-    dispatched itself count only once resolved under that category."""
+    dispatched itself count only once resolved under that category. With ``max_rows``, only the
+    most recent ``max_rows`` of them (by their time of intake), oldest first."""
     from django.db.models import Q
 
-    return list(
-        Appeal.objects.filter(
-            status__in=LABELLED_STATUSES, category__isnull=False, category__is_active=True
-        )
-        .exclude(Q(triage__auto_dispatched=True) & ~Q(status__in=CONFIRMED_STATUSES))
-        .order_by("pk")
-        .values_list("title", "description", "category__code", "urgency")
-    )
+    qs = Appeal.objects.filter(
+        status__in=LABELLED_STATUSES, category__isnull=False, category__is_active=True
+    ).exclude(Q(triage__auto_dispatched=True) & ~Q(status__in=CONFIRMED_STATUSES))
+    fields = ("title", "description", "category__code", "urgency")
+    if max_rows is None:
+        return list(qs.order_by("created_at", "pk").values_list(*fields))
+    newest = list(qs.order_by("-created_at", "-pk").values_list(*fields)[: max(0, max_rows)])
+    return newest[::-1]
 
 
 def train_from_db(
     *,
     min_per_label: int = 5,
+    max_rows: int | None = None,
     target_precision: float = 0.98,
     seed: int = 0,
     activate_model: bool = True,
     progress=None,
 ) -> RoutingModel:
     """Train a routing model on the database's assessed appeals, store it as the next version
-    and (by default) activate it."""
+    and (by default) activate it. ``max_rows`` (default ``SUQIU_TRIAGE_MAX_ROWS``; 0 = all)
+    keeps training to the most recent appeals: its time and memory grow with the rows."""
     from suqiu.directory.models import Category
     from suqiu.triage import router
 
     say = progress or (lambda _msg: None)
-    rows = training_rows()
+    if max_rows is None:
+        max_rows = settings.SUQIU_TRIAGE_MAX_ROWS
+    rows = training_rows(max_rows or None)
     counts = Counter(code for _t, _d, code, _u in rows)
     keep = {code for code, n in counts.items() if n >= min_per_label}
     if len(keep) < 2:

@@ -41,6 +41,20 @@ def test_train_list_activate_and_off(world):
         run("activate", "9")
 
 
+def test_train_keeps_to_the_most_recent_appeals(world, settings):
+    history(world)
+    out, err = run("train", "--min-per-label", "3", "--max-rows", "12")
+    assert "training on 12 appeals in 2 categories" in err
+    assert "v1 (active): 12 appeals" in out
+    settings.SUQIU_TRIAGE_MAX_ROWS = 14  # the default of --max-rows
+    _, err = run("train", "--min-per-label", "3")
+    assert "training on 14 appeals in 2 categories" in err
+    _, err = run("train", "--min-per-label", "3", "--max-rows", "0")  # 0: all of them
+    assert "training on 16 appeals in 2 categories" in err
+    with pytest.raises(CommandError, match="--max-rows"):
+        run("train", "--max-rows", "-1")
+
+
 def test_train_refuses_too_little_data(world):
     with pytest.raises(CommandError, match="at least two categories|至少需要两个类别"):
         run("train")

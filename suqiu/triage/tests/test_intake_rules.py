@@ -7,6 +7,7 @@ from suqiu.api.testing import ApiClient
 from suqiu.appeals import selectors, services
 from suqiu.appeals.models import Appeal, AppealEvent, EventKind
 from suqiu.appeals.tests.chain import act, actor, new_appeal
+from suqiu.core import clock
 from suqiu.core.testing import G1_POINT, G4_POINT
 from suqiu.triage.models import AppealTriage, Correction, KeywordRule
 
@@ -195,3 +196,20 @@ def test_a_failing_rule_lookup_never_breaks_intake(world, monkeypatch, caplog):
     assert (fresh.status, fresh.urgency) == ("received", "emergency")
     assert AppealTriage.objects.get(appeal=appeal).suggestions == []
     assert "no suggestions" in caplog.text
+
+
+def test_training_can_be_kept_to_the_most_recent_appeals(world):
+    from datetime import timedelta
+
+    from suqiu.triage.services import training_rows
+
+    made = []
+    for i, (code, days_ago) in enumerate([("ROAD", 3), ("HOUSING", 1), ("ROAD", 2)]):
+        a = new_appeal(world, title=f"第{i}件", description=f"内容{i}")
+        act(world.dispatcher, a, "assess", category=code)
+        Appeal.objects.filter(pk=a.pk).update(created_at=clock.now() - timedelta(days=days_ago))
+        made.append(a)
+    # Oldest first; the cap keeps the newest (by time of intake, not by id).
+    assert [r[0] for r in training_rows()] == ["第0件", "第2件", "第1件"]
+    assert [r[0] for r in training_rows(2)] == ["第2件", "第1件"]
+    assert training_rows(0) == []

@@ -33,6 +33,13 @@ class Command(BaseCommand):
             default=0.98,
             help="Precision the per-category auto-dispatch thresholds aim for (default 0.98).",
         )
+        train.add_argument(
+            "--max-rows",
+            type=int,
+            default=None,
+            help="Train on at most this many of the most recent assessed appeals (default: "
+            "SUQIU_TRIAGE_MAX_ROWS, 20000; 0 = all of them).",
+        )
         train.add_argument("--seed", type=int, default=0)
         train.add_argument(
             "--no-activate", action="store_true", help="Store the new version without using it."
@@ -51,16 +58,19 @@ class Command(BaseCommand):
     def handle(self, *args, verb, **opts):
         getattr(self, f"_{verb}")(**opts)
 
-    def _train(self, *, min_per_label, target_precision, seed, no_activate, **_):
+    def _train(self, *, min_per_label, max_rows, target_precision, seed, no_activate, **_):
         from suqiu.triage import services
 
         if min_per_label < 1:
             raise CommandError("--min-per-label must be at least 1.")
+        if max_rows is not None and max_rows < 0:
+            raise CommandError("--max-rows must be 0 (all) or more.")
         if not 0 < target_precision <= 1:
             raise CommandError("--target-precision must be in (0, 1].")
         try:
             model = services.train_from_db(
                 min_per_label=min_per_label,
+                max_rows=max_rows,
                 target_precision=target_precision,
                 seed=seed,
                 activate_model=not no_activate,
