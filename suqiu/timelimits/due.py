@@ -246,6 +246,10 @@ def on_action(
         old_due = _parse(event_data.get("old_due_at"))
     else:
         stage = STAGE_OF_STATUS.get(status)
+        if status == "suspended":
+            # The clock is stopped (``suspend`` kept the time left): an action taken meanwhile
+            # (a note, a denied extension) leaves it so, for ``resume`` to restore.
+            stage = appeal.due_stage
         if (stage or "") != (appeal.due_stage or "") or (
             action in ("send_back", "revisit") and stage
         ):

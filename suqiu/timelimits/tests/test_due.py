@@ -180,6 +180,25 @@ def test_an_extension_approved_while_suspended_lengthens_the_time_left(world):
     assert fresh(appeal).due_at == at(2025, 10, 15, 18, 0)
 
 
+def test_a_note_or_a_denied_extension_while_suspended_keeps_the_paused_clock(world):
+    appeal = bring_to(world, "dispatched")
+    with clock.at(at(2025, 9, 29, 10, 0)):
+        act(world.handler, appeal, "accept")  # due 13 Oct 10:00 (35 working hours)
+        act(world.handler, appeal, "request_extension", days=1, reason="等配件")
+    with clock.at(at(2025, 9, 30, 10, 0)):  # 28 working hours left
+        act(world.dispatcher, appeal, "suspend", reason="等待业主回复")
+    with clock.at(at(2025, 10, 9, 10, 0)):
+        act(world.handler, appeal, "note", text="业主仍在外地")
+        act(world.dispatcher, appeal, "deny_extension", reason="挂起期间不延期")
+    a = fresh(appeal)
+    assert (a.status, a.due_stage, a.due_at) == ("suspended", "resolve", None)
+    assert a.paused_remaining == pytest.approx(28)
+    with clock.at(at(2025, 10, 10, 9, 0)):
+        act(world.leader, appeal, "resume")
+    # As if nothing had happened while suspended: 28 h from Friday 10 Oct 09:00.
+    assert fresh(appeal).due_at == at(2025, 10, 14, 18, 0)
+
+
 def test_the_rest_of_the_chain(world):
     appeal = bring_to(world, "in_progress")
     with clock.at(at(2025, 9, 29, 10, 0)):
