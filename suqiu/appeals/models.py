@@ -168,7 +168,9 @@ class Appeal(models.Model):
     # The clock (suqiu/timelimits/due.py): the stage ``due_at`` belongs to, when it started,
     # whether it counts working time, when to remind and to escalate (cleared once done; the
     # ``*_for`` markers name the stage it was done for), the time left while suspended (hours
-    # in the stage's measure) and the separate first-contact due time.
+    # in the stage's measure) and the separate first-contact due time with its own reminder and
+    # escalation times (cleared once done, at the first contact or when the appeal leaves
+    # ``in_progress``; the flags say they were done for the current first-contact due time).
     due_stage = models.CharField(_("due stage"), max_length=16, blank=True)
     stage_started_at = models.DateTimeField(_("stage started at"), null=True, blank=True)
     due_working = models.BooleanField(default=False, editable=False)
@@ -178,6 +180,14 @@ class Appeal(models.Model):
     escalated_for = models.CharField(max_length=16, blank=True, editable=False)
     paused_remaining = models.FloatField(null=True, blank=True, editable=False)
     first_contact_due_at = models.DateTimeField(_("first contact due"), null=True, blank=True)
+    first_contact_remind_at = models.DateTimeField(
+        _("first contact remind at"), null=True, blank=True
+    )
+    first_contact_reminded = models.BooleanField(default=False, editable=False)
+    first_contact_escalate_at = models.DateTimeField(
+        _("first contact escalate at"), null=True, blank=True
+    )
+    first_contact_escalated = models.BooleanField(default=False, editable=False)
     extension_requested_until = models.DateTimeField(
         _("extension requested until"), null=True, blank=True
     )
@@ -218,6 +228,16 @@ class Appeal(models.Model):
                 fields=["escalate_at"],
                 condition=models.Q(escalate_at__isnull=False),
                 name="appeal_escalate_at_idx",
+            ),
+            models.Index(
+                fields=["first_contact_remind_at"],
+                condition=models.Q(first_contact_remind_at__isnull=False),
+                name="appeal_fc_remind_at_idx",
+            ),
+            models.Index(
+                fields=["first_contact_escalate_at"],
+                condition=models.Q(first_contact_escalate_at__isnull=False),
+                name="appeal_fc_escalate_at_idx",
             ),
             models.Index(
                 fields=["due_at"],
@@ -319,6 +339,7 @@ class EventKind(models.TextChoices):
     PHONE_REVEALED = "phone_revealed", _("Phone number revealed")
     URGENCY_RAISED = "urgency_raised", _("Urgency raised")
     ESCALATE = "escalate", _("Overdue: escalated")
+    REMIND = "remind", _("Due soon: reminded")
 
 
 class AppendOnlyQuerySet(models.QuerySet):

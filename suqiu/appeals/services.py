@@ -897,6 +897,105 @@ def appeal_escalate(*, appeal_id: int, stage: str, actor: Actor = SYSTEM) -> App
         )
 
 
+# The first contact's reminder and escalation (the worker's duties in suqiu/timelimits/duties.py
+# call these for the rows they claimed). Their events name the time ``first_contact_due_at``,
+# never ``due_at``: the rate facts read ``due_at`` in any event's data as the stage's due time
+# in force (suqiu/rates/facts.py).
+
+_FIRST_CONTACT_FIELDS = (
+    "first_contact_remind_at",
+    "first_contact_reminded",
+    "first_contact_escalate_at",
+    "first_contact_escalated",
+    "updated_at",
+    "version",
+)
+
+
+def _first_contact_pending(appeal: Appeal) -> bool:
+    return appeal.status == Status.IN_PROGRESS and appeal.first_contact_due_at is not None
+
+
+def _first_contact_event(appeal: Appeal, *, kind: str, actor: Actor, now: datetime, **data):
+    return _event(
+        appeal,
+        kind=kind,
+        actor=actor,
+        from_status=appeal.status,
+        to_status=appeal.status,
+        at=now,
+        data={
+            "stage": "first_contact",
+            "first_contact_due_at": appeal.first_contact_due_at.isoformat(),
+            **data,
+            "lead_organisation": appeal.lead_organisation_id,
+            "lead_person": appeal.lead_person_id,
+        },
+    )
+
+
+def appeal_remind_first_contact(*, appeal_id: int, actor: Actor = SYSTEM) -> AppealEvent | None:
+    """Record that the handler was reminded to get in touch with the reporter before the
+    first-contact due time: a ``remind`` event (staff-only, ``stage`` ``first_contact``), once
+    per first-contact due time; ``first_contact_remind_at`` is cleared.
+
+    Returns None, writing nothing, when the reminder time has not come; returns None and only
+    clears the reminder time when there is nothing to remind of any more (contact made, the
+    appeal no longer in progress, reminded already) or the due time itself has passed (the
+    escalation covers it). Notifications are the caller's (same transaction)."""
+    with transaction.atomic():
+        appeal = _lock(appeal_id)
+        now = clock.now()
+        if appeal.first_contact_remind_at is None or appeal.first_contact_remind_at > now:
+            return None
+        remind = (
+            _first_contact_pending(appeal)
+            and not appeal.first_contact_reminded
+            and appeal.first_contact_due_at > now
+        )
+        appeal.first_contact_remind_at = None
+        appeal.first_contact_reminded = appeal.first_contact_reminded or remind
+        appeal.updated_at = now
+        appeal.version += 1
+        appeal.save(update_fields=_FIRST_CONTACT_FIELDS)
+        if not remind:
+            return None
+        return _first_contact_event(appeal, kind=EventKind.REMIND, actor=actor, now=now)
+
+
+def appeal_escalate_first_contact(*, appeal_id: int, actor: Actor = SYSTEM) -> AppealEvent | None:
+    """Record that the first contact is overdue and escalated (督办) to the area's supervisors:
+    an ``escalate`` event (staff-only, ``stage`` ``first_contact``), once per first-contact due
+    time; ``first_contact_escalate_at`` is cleared.
+
+    Returns None, writing nothing, when the escalation time has not come; returns None and only
+    clears (or, should the due time be later, moves) the escalation time when there is nothing
+    to escalate (contact made, the appeal no longer in progress, escalated already).
+    Notifications are the caller's (same transaction)."""
+    with transaction.atomic():
+        appeal = _lock(appeal_id)
+        now = clock.now()
+        if appeal.first_contact_escalate_at is None or appeal.first_contact_escalate_at > now:
+            return None
+        pending = _first_contact_pending(appeal) and not appeal.first_contact_escalated
+        due = appeal.first_contact_due_at
+        escalate = pending and due <= now
+        appeal.first_contact_escalate_at = due if pending and due > now else None
+        appeal.first_contact_escalated = appeal.first_contact_escalated or escalate
+        appeal.updated_at = now
+        appeal.version += 1
+        appeal.save(update_fields=_FIRST_CONTACT_FIELDS)
+        if not escalate:
+            return None
+        return _first_contact_event(
+            appeal,
+            kind=EventKind.ESCALATE,
+            actor=actor,
+            now=now,
+            overdue_seconds=int((now - due).total_seconds()),
+        )
+
+
 # Each handler validates its payload, applies its changes to the locked row (unsaved) and returns
 # the event fields. ``appeal_act`` saves the row and writes the event.
 

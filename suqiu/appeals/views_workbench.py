@@ -445,14 +445,31 @@ def _summarise(event, *, orgs: dict, users: dict, cats: dict) -> str:
     elif kind == EventKind.PHONE_REVEALED:
         parts.append(gettext("reporter's phone number"))
     elif kind == EventKind.ESCALATE:
+        # A first contact's escalation names its time ``first_contact_due_at`` (see
+        # services.appeal_escalate_first_contact).
         parts.append(
             gettext("%(stage)s limit ended %(when)s")
-            % {"stage": stage_label(d.get("stage") or ""), "when": _when(d.get("due_at"))}
+            % {
+                "stage": stage_label(d.get("stage") or ""),
+                "when": _when(d.get("due_at") or d.get("first_contact_due_at")),
+            }
+        )
+    elif kind == EventKind.REMIND:  # the first contact's reminder
+        parts.append(
+            gettext("%(stage)s limit ends %(when)s")
+            % {
+                "stage": stage_label(d.get("stage") or ""),
+                "when": _when(d.get("first_contact_due_at")),
+            }
         )
     elif d:
         parts.extend(f"{k}={v}" for k, v in sorted(d.items()) if k not in _CLOCK_KEYS)
     # The clock's part (suqiu/timelimits/due.py): the new due time of the stage, when it moved.
-    if kind != EventKind.ESCALATE and "stage" in d and kind != EventKind.APPROVE_EXTENSION:
+    if "stage" in d and kind not in (
+        EventKind.ESCALATE,
+        EventKind.REMIND,
+        EventKind.APPROVE_EXTENSION,
+    ):
         if d.get("due_at"):
             parts.append(
                 gettext("%(stage)s due %(when)s")

@@ -11,7 +11,10 @@ history happened (no notifications: nobody needs a thousand old messages in thei
   into the next hours — an extension approved by a dispatcher, as the timeline then shows);
 - verified appeals whose revisit nobody made within the limit and the grace time are closed as
   "not rated";
-- reminders whose time has passed count as sent.
+- reminders whose time has passed count as sent;
+- first contacts not made in time are reminded and escalated through
+  ``services.appeal_remind_first_contact`` / ``appeal_escalate_first_contact`` (events, no
+  notifications).
 
 ``due_soon(d, now)`` then adds a few appeals whose clocks run out in the minutes after the demo is
 loaded (and two already overdue), in the demo people's own area and department, so that a
@@ -49,7 +52,13 @@ def _last_event_at(appeal_id: int) -> datetime:
 
 def settle(now: datetime, *, extend_by: timedelta = timedelta(hours=6)) -> dict[str, int]:
     """Apply the worker's past work to the replayed history (see the module docstring)."""
-    done = {"escalated": 0, "returned": 0, "kept_waiting": 0, "closed_not_rated": 0}
+    done = {
+        "escalated": 0,
+        "first_contact_escalated": 0,
+        "returned": 0,
+        "kept_waiting": 0,
+        "closed_not_rated": 0,
+    }
     grace = timedelta(hours=conf.not_reached_grace_hours())
     with transaction.atomic():
         # Dispatches nobody accepted: the newest few per organisation stay (with more time).
@@ -94,8 +103,29 @@ def settle(now: datetime, *, extend_by: timedelta = timedelta(hours=6)) -> dict[
             with clock.at(at):
                 if services.appeal_escalate(appeal_id=appeal.pk, stage=appeal.due_stage):
                     done["escalated"] += 1
-        # Reminders of the past: sent (no event is written for a reminder).
+        # Reminders of the past: sent (no event is written for a stage's reminder).
         Appeal.objects.filter(remind_at__lt=now).update(remind_at=None, reminded_for=F("due_stage"))
+        # First contacts not made in time: reminded and escalated through the services (both
+        # write events), at their times or, if later, just after the appeal's last event.
+        for appeal in Appeal.objects.filter(first_contact_remind_at__lt=now).order_by(
+            "first_contact_remind_at"
+        ):
+            at = max(appeal.first_contact_remind_at, _last_event_at(appeal.pk))
+            if at < now:
+                with clock.at(at):
+                    services.appeal_remind_first_contact(appeal_id=appeal.pk)
+        for appeal in Appeal.objects.filter(first_contact_escalate_at__lt=now).order_by(
+            "first_contact_escalate_at"
+        ):
+            at = max(
+                appeal.first_contact_escalate_at + timedelta(minutes=5),
+                _last_event_at(appeal.pk),
+            )
+            if at >= now:
+                continue  # the worker will do it
+            with clock.at(at):
+                if services.appeal_escalate_first_contact(appeal_id=appeal.pk):
+                    done["first_contact_escalated"] += 1
     return done
 
 

@@ -104,7 +104,8 @@ def generate(
     end = timezone.now()
     settled = settle(end)
     log(
-        "Time limits: {escalated} escalated, {returned} returned unaccepted, {kept_waiting} "
+        "Time limits: {escalated} escalated, {first_contact_escalated} escalated for no first "
+        "contact, {returned} returned unaccepted, {kept_waiting} "
         "given more time to accept, {closed_not_rated} closed as not rated.".format(**settled)
     )
     if soon:

@@ -9,7 +9,7 @@ Settings (``settings.SUQIU[...]`` wins, else the environment variable, else the 
   due time the worker waits before closing a verified appeal as "not rated" because nobody
   reached the reporter (default 48);
 - ``TIMELIMITS_BATCH`` / ``SUQIU_TIMELIMITS_BATCH``: rows a duty claims per transaction (50: a
-  round of the four duties stays within about two seconds; see ``bench/sweep.py``);
+  round of the duties stays within about two seconds; see ``bench/sweep.py``);
 - ``SUQIU_TIMELIMITS_TEST_ITEM_SLEEP``: seconds a duty sleeps after each item — only for the
   crash test, which kills a worker in the middle of a batch; never set it in production.
 """

@@ -61,11 +61,25 @@ def clock_of(appeal, now: datetime) -> dict | None:
 
 
 def clock_of_first_contact(appeal, now: datetime) -> dict | None:
-    """The first-contact due time's clock (None once contact was made)."""
+    """The first-contact due time's clock (None once contact was made), with the levels of
+    ``clock_of`` (``soon`` once its reminder time has come) and ``escalated`` once the worker
+    escalated it."""
     due = appeal.first_contact_due_at
     if due is None:
         return None
     left = due - now
+    escalated = bool(appeal.first_contact_escalated)
     if left.total_seconds() < 0:
-        return {"text": _("overdue by %(t)s") % {"t": duration_text(left)}, "level": "late"}
-    return {"text": _("%(t)s left") % {"t": duration_text(left)}, "level": "ok"}
+        return {
+            "text": _("overdue by %(t)s") % {"t": duration_text(left)},
+            "level": "late",
+            "escalated": escalated,
+        }
+    soon = appeal.first_contact_reminded or (
+        appeal.first_contact_remind_at is not None and appeal.first_contact_remind_at <= now
+    )
+    return {
+        "text": _("%(t)s left") % {"t": duration_text(left)},
+        "level": "soon" if soon else "ok",
+        "escalated": escalated,
+    }

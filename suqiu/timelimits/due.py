@@ -23,6 +23,13 @@ Per stage the appeal keeps ``remind_at`` (cleared once the reminder is sent; the
 written to ``reminded_for``) and ``escalate_at`` (the due time; cleared once overdue-escalated,
 ``escalated_for`` = stage). The ``accept`` stage is not escalated: the worker returns the appeal
 to the task library at its due time instead.
+
+The first contact has its own ``first_contact_remind_at`` and ``first_contact_escalate_at``, set
+by the same rule (the policy's reminder share of the first-contact limit, in its measure) when
+accept or claim starts it, cleared with ``first_contact_due_at`` when contact is made or the
+appeal leaves ``in_progress``; ``first_contact_reminded`` / ``first_contact_escalated`` say they
+were done. Suspension stops the two (the due time itself stays where it is: a note while
+suspended still meets it) and ``resume`` sets them again from the due time.
 """
 
 from __future__ import annotations
@@ -154,14 +161,45 @@ def _lead_hours(appeal, stage: str, cal) -> float:
     return hours * (100 - limits_of(appeal).remind_percent) / 100
 
 
-def _first_contact(appeal, start: datetime) -> None:
+def _first_contact(appeal, start: datetime, now: datetime) -> None:
+    """Start the first-contact limit at ``start`` (accept or claim), with its reminder and
+    escalation times."""
     limit = limits_of(appeal).of("first_contact")
     if limit is None:
-        appeal.first_contact_due_at = None
+        _clear_first_contact(appeal)
         return
     cal = conf.calendar()
     hours, working = _hours(*limit, cal)
     appeal.first_contact_due_at = _add(start, hours, working, cal)
+    appeal.first_contact_reminded = appeal.first_contact_escalated = False
+    _schedule_first_contact(appeal, now, cal)
+
+
+def _schedule_first_contact(appeal, now: datetime, cal) -> None:
+    """Set the first-contact reminder and escalation times from ``first_contact_due_at``, by the
+    rule of a stage's (``_schedule``): the reminder when the policy's share of the limit remains
+    (at once if that time has passed, none if the due time has), the escalation at the due
+    time; neither once done for this due time (``first_contact_reminded`` / ``_escalated``)."""
+    due = appeal.first_contact_due_at
+    appeal.first_contact_remind_at = appeal.first_contact_escalate_at = None
+    if due is None:
+        return
+    limits = limits_of(appeal)
+    limit = limits.of("first_contact")
+    if limit is not None and not appeal.first_contact_reminded and due > now:
+        hours, working = _hours(*limit, cal)
+        lead = hours * (100 - limits.remind_percent) / 100
+        if lead > 0:
+            appeal.first_contact_remind_at = max(_add(due, -lead, working, cal), now)
+    if not appeal.first_contact_escalated:
+        appeal.first_contact_escalate_at = due
+
+
+def _clear_first_contact(appeal) -> None:
+    """No first contact is due any more (made, or the appeal left ``in_progress``)."""
+    appeal.first_contact_due_at = None
+    appeal.first_contact_remind_at = appeal.first_contact_escalate_at = None
+    appeal.first_contact_reminded = appeal.first_contact_escalated = False
 
 
 def on_create(appeal, *, now: datetime) -> dict:
@@ -189,6 +227,9 @@ def on_action(
         else:
             appeal.paused_remaining = None
         appeal.due_at = appeal.remind_at = appeal.escalate_at = None
+        # The first-contact due time stays (a note while suspended still meets it); its reminder
+        # and escalation wait for ``resume``.
+        appeal.first_contact_remind_at = appeal.first_contact_escalate_at = None
         out["paused_remaining_hours"] = (
             round(appeal.paused_remaining, 4) if appeal.paused_remaining is not None else None
         )
@@ -213,6 +254,10 @@ def on_action(
             appeal.paused_remaining = None
         else:
             _start_stage(appeal, stage, now, now)
+        if status == "in_progress" and appeal.first_contact_due_at is not None:
+            # Suspension did not move the first-contact due time: overdue by now, it is
+            # escalated at the next sweep.
+            _schedule_first_contact(appeal, now, cal)
     elif action == "approve_extension":
         stage = appeal.due_stage
         if status == "suspended":
@@ -246,13 +291,17 @@ def on_action(
         old_due = _parse(event_data.get("old_due_at"))
     else:
         stage = STAGE_OF_STATUS.get(status)
+        if status == "suspended":
+            # The clock is stopped (``suspend`` kept the time left): an action taken meanwhile
+            # (a note, a denied extension) leaves it so, for ``resume`` to restore.
+            stage = appeal.due_stage
         if (stage or "") != (appeal.due_stage or "") or (
             action in ("send_back", "revisit") and stage
         ):
             # A new stage (a rework after verification or revisit restarts the resolve clock).
             _start_stage(appeal, stage, now, now)
             if action in ("accept", "claim") and stage == "resolve":
-                _first_contact(appeal, now)
+                _first_contact(appeal, now, now)
                 out["first_contact_due_at"] = _iso(appeal.first_contact_due_at)
         elif action == "assess" and stage and appeal.stage_started_at is not None:
             # Category or urgency may have changed: re-time the running stage from its start,
@@ -263,10 +312,10 @@ def on_action(
             and appeal.first_contact_due_at is not None
             and not actor_is_system
         ):
-            appeal.first_contact_due_at = None
+            _clear_first_contact(appeal)
             out["first_contact"] = True
         if status not in ("in_progress", "suspended"):
-            appeal.first_contact_due_at = None
+            _clear_first_contact(appeal)
 
     if appeal.due_at != old_due or (appeal.due_stage or "") != (old_stage or "") or out:
         out.update(

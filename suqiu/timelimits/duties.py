@@ -1,15 +1,18 @@
-"""The worker's supervision duties: remind before the due time, escalate (督办) when overdue,
-take back dispatches nobody accepted, close revisits nobody could make.
+"""The worker's supervision duties: remind before the due time, escalate (督办) when overdue
+(a stage's, and the first contact's), take back dispatches nobody accepted, close revisits
+nobody could make.
 
 Each duty claims a small batch of due rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` (ordered
 by due time) and handles them in that one transaction: the notification rows, the event and the
-cleared ``remind_at``/``escalate_at`` commit together or not at all. So
+cleared ``remind_at``/``escalate_at`` (``first_contact_remind_at``/``first_contact_escalate_at``)
+commit together or not at all. So
 
 - two workers never get the same row (the second skips rows the first has locked, and when it
   gets to them later they no longer match: PostgreSQL re-checks the condition after the lock);
 - a worker killed in the middle of a batch (SIGKILL, power cut) leaves no trace of it: the
   transaction rolls back, the rows are still due, the next sweep does them once;
-- the notifications' ``dedupe_key`` (``remind:{appeal}:{stage}:{due}``) is a second guard.
+- the notifications' ``dedupe_key`` (``remind:{appeal}:{stage}:{due}``, with ``first_contact``
+  for the stage of the first contact) is a second guard.
 
 On SQLite (one worker) ``FOR UPDATE`` is not needed: write transactions take the database lock
 up front. Each duty returns how many rows it handled; the worker calls it again at once while
@@ -208,6 +211,91 @@ def escalate_overdue(*, now: datetime | None = None, batch: int | None = None) -
     return _sweep({"escalate_at__lte": now}, "escalate_at", _escalate_one, now=now, batch=batch)
 
 
+# --- First contact (首次联系) -----------------------------------------------------------------------
+# The handler must get in touch with the reporter within the first-contact limit after accept or
+# claim (suqiu/timelimits/due.py). Reminded like a stage (the same people, the same kind of
+# message) and escalated like a stage, each with an event written by the service.
+
+
+def _remind_first_contact_one(appeal: Appeal, now: datetime, people: People) -> bool:
+    with clock.at(now):
+        event = services.appeal_remind_first_contact(appeal_id=appeal.pk, actor=SYSTEM)
+    if event is None:
+        return False  # contact made or no longer in progress: the service cleared the time
+    due = appeal.first_contact_due_at
+    _notify(
+        kind="due_soon",
+        appeal=appeal,
+        subject=_("First contact due in %(left)s: %(code)s %(title)s")
+        % {
+            "left": duration_text(due - now),
+            "code": appeal.tracking_code,
+            "title": appeal.title,
+        },
+        body=_("The %(stage)s limit of appeal %(code)s ends at %(due)s.")
+        % {
+            "stage": stage_label("first_contact"),
+            "code": appeal.tracking_code,
+            "due": _when(due),
+        },
+        data={"stage": "first_contact", "due_at": due.isoformat(), "event_id": event.pk},
+        dedupe_key=f"remind:{appeal.pk}:first_contact:{due.isoformat()}",
+        users=_responsible(appeal, people),
+    )
+    return True
+
+
+def remind_first_contact(*, now: datetime | None = None, batch: int | None = None) -> int:
+    """Remind the handler (whoever the stage's reminders go to) before the first-contact due
+    time."""
+    now = now or clock.now()
+    return _sweep(
+        {"first_contact_remind_at__lte": now},
+        "first_contact_remind_at",
+        _remind_first_contact_one,
+        now=now,
+        batch=batch,
+    )
+
+
+def _escalate_first_contact_one(appeal: Appeal, now: datetime, people: People) -> bool:
+    with clock.at(now):
+        event = services.appeal_escalate_first_contact(appeal_id=appeal.pk, actor=SYSTEM)
+    if event is None:
+        return False
+    due = appeal.first_contact_due_at
+    _notify(
+        kind="escalated",
+        appeal=appeal,
+        users=people.in_area(appeal.area_path, SUPERVISOR_ROLES),
+        subject=_("No first contact in time, escalated: %(code)s %(title)s")
+        % {"code": appeal.tracking_code, "title": appeal.title},
+        body=_("The %(stage)s limit of appeal %(code)s ended at %(due)s, %(late)s ago.")
+        % {
+            "stage": stage_label("first_contact"),
+            "code": appeal.tracking_code,
+            "due": _when(due),
+            "late": duration_text(now - due),
+        },
+        data={"stage": "first_contact", "due_at": due.isoformat(), "event_id": event.pk},
+        dedupe_key=f"escalate:{appeal.pk}:first_contact:{due.isoformat()}",
+    )
+    return True
+
+
+def escalate_first_contact(*, now: datetime | None = None, batch: int | None = None) -> int:
+    """Escalate to the area's dispatchers and leaders when the first-contact due time passed
+    without contact, once per due time."""
+    now = now or clock.now()
+    return _sweep(
+        {"first_contact_escalate_at__lte": now},
+        "first_contact_escalate_at",
+        _escalate_first_contact_one,
+        now=now,
+        batch=batch,
+    )
+
+
 # --- Unaccepted dispatches --------------------------------------------------------------------
 
 
@@ -240,7 +328,7 @@ def _return_one(appeal: Appeal, now: datetime, people: People) -> bool:
 def _heavy_batch(batch: int | None) -> int:
     """Returns and closures go through the whole work chain (``appeal_act``: its checks, the
     other apps' after-action hooks), four times the work of a reminder: half a batch, so a
-    worker's round of the four duties stays within about two seconds (bench/sweep.py)."""
+    worker's round of the duties stays within about two seconds (bench/sweep.py)."""
     return batch or max(1, conf.batch_size() // 2)
 
 
@@ -296,6 +384,8 @@ def close_unreached(*, now: datetime | None = None, batch: int | None = None) ->
 DUTIES = {
     "timelimits.remind": remind_due,
     "timelimits.escalate": escalate_overdue,
+    "timelimits.remind_first_contact": remind_first_contact,
+    "timelimits.escalate_first_contact": escalate_first_contact,
     "timelimits.return_unaccepted": return_unaccepted,
     "timelimits.close_unreached": close_unreached,
 }

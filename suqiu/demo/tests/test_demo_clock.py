@@ -36,6 +36,8 @@ def test_the_past_is_settled_and_a_few_appeals_are_due_within_minutes(demo_with_
     old = Appeal.objects.exclude(title__in=soon_titles)
     assert not old.filter(remind_at__lt=before - timedelta(minutes=1)).exists()
     assert not old.filter(escalate_at__lt=before - timedelta(minutes=1)).exists()
+    assert not old.filter(first_contact_remind_at__lt=before - timedelta(minutes=1)).exists()
+    assert not old.filter(first_contact_escalate_at__lt=before - timedelta(minutes=1)).exists()
     assert not old.filter(status="dispatched", due_at__lt=before - timedelta(minutes=1)).exists()
     soon = {a.title: a for a in Appeal.objects.filter(title__in=soon_titles)}
     assert set(soon) == soon_titles

@@ -1,7 +1,8 @@
 """Several workers and a worker killed mid-batch, on PostgreSQL: every reminder and escalation
 exactly once.
 
-(a) two threads, each with its own database connection, sweep the same due set at once;
+(a) two threads, each with its own database connection, sweep the same due set at once (stages'
+    reminders and escalations, and first contacts');
 (b) a real ``suqiu worker`` process against the test database is SIGKILLed while a batch is
     open (``SUQIU_TIMELIMITS_TEST_ITEM_SLEEP`` makes it sleep between items), then restarted.
 """
@@ -21,10 +22,15 @@ import pytest
 from django.db import connection, connections
 
 from suqiu.appeals.models import Appeal, AppealEvent
-from suqiu.appeals.tests.chain import new_appeal
+from suqiu.appeals.tests.chain import bring_to, new_appeal
 from suqiu.core import clock
 from suqiu.notify.models import OutboxMessage
-from suqiu.timelimits.duties import escalate_overdue, remind_due
+from suqiu.timelimits.duties import (
+    escalate_first_contact,
+    escalate_overdue,
+    remind_due,
+    remind_first_contact,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -96,6 +102,69 @@ def test_two_workers_sweeping_the_same_rows_do_each_thing_once(world, monkeypatc
     assert len(reminded) == len(remind_only) * len(dispatchers)
     assert not Appeal.objects.filter(pk__in=ids, escalate_at__isnull=False).exists()
     assert not Appeal.objects.filter(pk__in=remind_only, remind_at__isnull=False).exists()
+
+
+def _in_progress(world, n: int, *, accepted_ago: timedelta) -> list[int]:
+    """``n`` emergencies accepted ``accepted_ago`` (first contact due 2 h after acceptance,
+    reminded when 24 min remain)."""
+    with clock.at(clock.now() - accepted_ago):
+        return [
+            bring_to(world, "in_progress", urgency="emergency", title=f"首联{i}").pk
+            for i in range(n)
+        ]
+
+
+def _first_contact_events(ids, kind: str) -> Counter:
+    return Counter(
+        AppealEvent.objects.filter(
+            appeal_id__in=ids, kind=kind, data__stage="first_contact"
+        ).values_list("appeal_id", flat=True)
+    )
+
+
+def test_two_workers_remind_and_escalate_each_first_contact_once(world, monkeypatch):
+    overdue = _in_progress(world, 16, accepted_ago=timedelta(hours=3))
+    remind_only = _in_progress(world, 8, accepted_ago=timedelta(hours=1, minutes=50))
+    monkeypatch.setenv("SUQIU_TIMELIMITS_TEST_ITEM_SLEEP", "0.005")
+    start = threading.Barrier(2)
+    handled: Counter = Counter()
+    errors: list[BaseException] = []
+
+    def sweep():
+        try:
+            start.wait()
+            while True:
+                done = escalate_first_contact(batch=3) + remind_first_contact(batch=3)
+                handled[threading.current_thread().name] += done
+                if done == 0:
+                    break
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sweep, name=f"w{i}") for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert set(handled) == {"w0", "w1"} and all(handled.values())
+    assert _first_contact_events(overdue, "escalate") == Counter({pk: 1 for pk in overdue})
+    assert _first_contact_events(remind_only, "remind") == Counter({pk: 1 for pk in remind_only})
+    assert _first_contact_events(remind_only, "escalate") == Counter()
+    assert _first_contact_events(overdue, "remind") == Counter()  # past due: escalated only
+    escalated = _messages(overdue, "escalated")
+    assert set(escalated.values()) == {1}
+    assert len(escalated) == len(overdue) * 3  # two dispatchers and the S1 leader
+    reminded = _messages(remind_only, "due_soon")
+    assert set(reminded.values()) == {1}
+    assert len(reminded) == len(remind_only)  # the handler who accepted
+    both = overdue + remind_only
+    assert not Appeal.objects.filter(pk__in=both, first_contact_remind_at__isnull=False).exists()
+    assert not Appeal.objects.filter(
+        pk__in=overdue, first_contact_escalate_at__isnull=False
+    ).exists()
 
 
 def _worker(env: dict) -> subprocess.Popen:

@@ -107,6 +107,48 @@ def test_accept_starts_resolve_and_first_contact_and_a_note_meets_first_contact(
     assert last_event(appeal).data["first_contact"] is True
 
 
+def test_first_contact_gets_its_reminder_and_escalation_times_and_contact_clears_them(world):
+    appeal = bring_to(world, "dispatched")
+    with clock.at(at(2025, 9, 29, 10, 0)):
+        act(world.handler, appeal, "accept")
+    a = fresh(appeal)
+    # Reminded when 20% of the working day (1.4 h) remain: 30 Sept 09:00 back to 29 Sept 17:36.
+    assert a.first_contact_remind_at == at(2025, 9, 29, 17, 36)
+    assert a.first_contact_escalate_at == a.first_contact_due_at == at(2025, 9, 30, 10, 0)
+    assert (a.first_contact_reminded, a.first_contact_escalated) == (False, False)
+    with clock.at(at(2025, 9, 29, 15, 0)):
+        act(world.handler, appeal, "request_resources", text="需要高空作业车")
+    a = fresh(appeal)
+    assert (a.first_contact_due_at, a.first_contact_remind_at, a.first_contact_escalate_at) == (
+        None,
+        None,
+        None,
+    )
+    assert last_event(appeal).data["first_contact"] is True
+
+
+def test_suspension_holds_the_first_contact_timers_and_resume_sets_them_again(world):
+    appeal = bring_to(world, "dispatched")
+    with clock.at(at(2025, 9, 29, 10, 0)):
+        act(world.handler, appeal, "accept")
+    with clock.at(at(2025, 9, 29, 11, 0)):
+        act(world.dispatcher, appeal, "suspend", reason="等待业主回复")
+    a = fresh(appeal)
+    assert (a.first_contact_remind_at, a.first_contact_escalate_at) == (None, None)
+    assert a.first_contact_due_at == at(2025, 9, 30, 10, 0)
+    with clock.at(at(2025, 9, 29, 12, 0)):
+        act(world.leader, appeal, "resume")
+    a = fresh(appeal)
+    assert a.first_contact_remind_at == at(2025, 9, 29, 17, 36)
+    assert a.first_contact_escalate_at == at(2025, 9, 30, 10, 0)
+    # Resumed after the reminder time: reminded at once.
+    with clock.at(at(2025, 9, 29, 17, 0)):
+        act(world.dispatcher, appeal, "suspend", reason="等待业主回复")
+    with clock.at(at(2025, 9, 29, 17, 50)):
+        act(world.leader, appeal, "resume")
+    assert fresh(appeal).first_contact_remind_at == at(2025, 9, 29, 17, 50)
+
+
 def test_suspension_stops_the_clock_and_resume_restores_the_working_time_left(world):
     appeal = bring_to(world, "dispatched")
     with clock.at(at(2025, 9, 29, 10, 0)):
@@ -178,6 +220,25 @@ def test_an_extension_approved_while_suspended_lengthens_the_time_left(world):
     with clock.at(at(2025, 10, 10, 9, 0)):
         act(world.leader, appeal, "resume")
     assert fresh(appeal).due_at == at(2025, 10, 15, 18, 0)
+
+
+def test_a_note_or_a_denied_extension_while_suspended_keeps_the_paused_clock(world):
+    appeal = bring_to(world, "dispatched")
+    with clock.at(at(2025, 9, 29, 10, 0)):
+        act(world.handler, appeal, "accept")  # due 13 Oct 10:00 (35 working hours)
+        act(world.handler, appeal, "request_extension", days=1, reason="等配件")
+    with clock.at(at(2025, 9, 30, 10, 0)):  # 28 working hours left
+        act(world.dispatcher, appeal, "suspend", reason="等待业主回复")
+    with clock.at(at(2025, 10, 9, 10, 0)):
+        act(world.handler, appeal, "note", text="业主仍在外地")
+        act(world.dispatcher, appeal, "deny_extension", reason="挂起期间不延期")
+    a = fresh(appeal)
+    assert (a.status, a.due_stage, a.due_at) == ("suspended", "resolve", None)
+    assert a.paused_remaining == pytest.approx(28)
+    with clock.at(at(2025, 10, 10, 9, 0)):
+        act(world.leader, appeal, "resume")
+    # As if nothing had happened while suspended: 28 h from Friday 10 Oct 09:00.
+    assert fresh(appeal).due_at == at(2025, 10, 14, 18, 0)
 
 
 def test_the_rest_of_the_chain(world):

@@ -12,10 +12,13 @@ from suqiu.appeals.tests.chain import act, bring_to, new_appeal
 from suqiu.core import clock
 from suqiu.core.worker import duties as registered
 from suqiu.notify.models import OutboxMessage
+from suqiu.rates.models import RateFact
 from suqiu.timelimits.duties import (
     close_unreached,
+    escalate_first_contact,
     escalate_overdue,
     remind_due,
+    remind_first_contact,
     return_unaccepted,
 )
 
@@ -47,11 +50,27 @@ def kinds(appeal) -> list[str]:
     )
 
 
+def first_contact_events(appeal, kind: str) -> list[AppealEvent]:
+    return list(
+        AppealEvent.objects.filter(appeal_id=appeal.pk, kind=kind, data__stage="first_contact")
+    )
+
+
+def first_contact_recipients(appeal, kind: str) -> set[int]:
+    return set(
+        OutboxMessage.objects.filter(
+            appeal_id=appeal.pk, kind=kind, channel="inapp", data__stage="first_contact"
+        ).values_list("recipient_id", flat=True)
+    )
+
+
 def test_the_duties_are_registered_with_the_worker():
     names = {d.name for d in registered()}
     assert {
         "timelimits.remind",
         "timelimits.escalate",
+        "timelimits.remind_first_contact",
+        "timelimits.escalate_first_contact",
         "timelimits.return_unaccepted",
         "timelimits.close_unreached",
     } <= names
@@ -215,3 +234,175 @@ def test_a_stale_claim_writes_nothing(world):
         assert services.appeal_escalate(appeal_id=appeal.pk, stage="dispatch") is not None
         assert services.appeal_escalate(appeal_id=appeal.pk, stage="dispatch") is None  # done
     assert kinds(appeal).count("escalate") == 1
+
+
+# --- First contact ----------------------------------------------------------------------------------
+
+
+def accepted(world):
+    """In progress, accepted by ``world.handler`` on Monday 29 Sept 10:00: first contact due
+    30 Sept 10:00 (one working day), reminder 29 Sept 17:36 (when 1.4 working hours remain)."""
+    appeal = bring_to(world, "dispatched")
+    with clock.at(at(2025, 9, 29, 10, 0)):
+        act(world.handler, appeal, "accept")
+    a = fresh(appeal)
+    assert a.first_contact_due_at == at(2025, 9, 30, 10, 0)
+    assert a.first_contact_remind_at == at(2025, 9, 29, 17, 36)
+    return a
+
+
+def test_first_contact_reminder_goes_to_the_handler_once_before_the_due_time(world):
+    appeal = accepted(world)
+    assert remind_first_contact(now=at(2025, 9, 29, 17, 35)) == 0
+    assert remind_first_contact(now=at(2025, 9, 29, 17, 36)) == 1
+    # The lead person, as a stage reminder in progress.
+    assert first_contact_recipients(appeal, "due_soon") == {world.handler.pk}
+    message = OutboxMessage.objects.get(
+        appeal_id=appeal.pk, kind="due_soon", channel="inapp", data__stage="first_contact"
+    )
+    assert (
+        message.dedupe_key
+        == f"remind:{appeal.pk}:first_contact:{appeal.first_contact_due_at.isoformat()}"
+    )
+    [event] = first_contact_events(appeal, "remind")
+    assert (event.actor_id, event.actor_label, event.is_public) == (None, "system", False)
+    assert (event.from_status, event.to_status) == ("in_progress", "in_progress")
+    assert datetime.fromisoformat(event.data["first_contact_due_at"]) == at(2025, 9, 30, 10, 0)
+    assert event.data["lead_person"] == world.handler.pk
+    assert message.data["event_id"] == event.pk
+    a = fresh(appeal)
+    assert (a.first_contact_remind_at, a.first_contact_reminded) == (None, True)
+    # The resolve stage's own reminder is untouched.
+    assert a.remind_at is not None and a.reminded_for == ""
+    # A second sweep finds nothing; the due time is still there for the page.
+    assert remind_first_contact(now=at(2025, 9, 30, 9, 0)) == 0
+    assert len(first_contact_events(appeal, "remind")) == 1
+    assert a.first_contact_due_at == at(2025, 9, 30, 10, 0)
+
+
+def test_no_first_contact_in_time_is_escalated_to_supervisors_once(world):
+    appeal = accepted(world)
+    due = appeal.first_contact_due_at
+    assert escalate_first_contact(now=due - timedelta(minutes=1)) == 0
+    assert escalate_first_contact(now=due + timedelta(minutes=5)) == 1
+    [event] = first_contact_events(appeal, "escalate")
+    assert (event.actor_id, event.is_public) == (None, False)
+    assert datetime.fromisoformat(event.data["first_contact_due_at"]) == due
+    assert event.data["overdue_seconds"] == 300
+    # Not "due_at": the rate facts read that as the stage's due time (see the rates test below).
+    assert "due_at" not in event.data
+    # The same people as a stage's escalation: the district's dispatchers and S1's leader.
+    assert first_contact_recipients(appeal, "escalated") == {
+        world.dispatcher.pk,
+        world.dispatcher2.pk,
+        world.leader.pk,
+    }
+    a = fresh(appeal)
+    assert (a.first_contact_escalate_at, a.first_contact_escalated) == (None, True)
+    assert a.escalated_for == ""  # the resolve stage (due 13 Oct) is not overdue
+    assert escalate_overdue(now=due + timedelta(minutes=5)) == 0
+    assert escalate_first_contact(now=due + timedelta(days=3)) == 0
+    assert kinds(appeal).count("escalate") == 1
+
+
+def test_contact_in_time_means_neither_first_contact_reminder_nor_escalation(world):
+    appeal = accepted(world)
+    with clock.at(at(2025, 9, 29, 15, 0)):
+        act(world.handler, appeal, "note", text="已电话联系居民，约好明早上门")
+    a = fresh(appeal)
+    assert (a.first_contact_due_at, a.first_contact_remind_at, a.first_contact_escalate_at) == (
+        None,
+        None,
+        None,
+    )
+    later = at(2025, 10, 20, 9, 0)
+    assert remind_first_contact(now=later) == 0
+    assert escalate_first_contact(now=later) == 0
+    assert first_contact_events(appeal, "remind") == []
+    assert first_contact_events(appeal, "escalate") == []
+    assert first_contact_recipients(appeal, "due_soon") == set()
+    assert first_contact_recipients(appeal, "escalated") == set()
+
+
+def test_contact_after_the_reminder_still_prevents_the_escalation(world):
+    appeal = accepted(world)
+    assert remind_first_contact(now=at(2025, 9, 29, 17, 40)) == 1
+    with clock.at(at(2025, 9, 30, 9, 30)):
+        act(world.handler, appeal, "request_resources", text="需要物业配合开门")
+    assert escalate_first_contact(now=at(2025, 9, 30, 10, 5)) == 0
+    assert first_contact_events(appeal, "escalate") == []
+
+
+def test_a_reminder_the_worker_reaches_after_the_due_time_is_left_to_the_escalation(world):
+    appeal = accepted(world)
+    late = appeal.first_contact_due_at + timedelta(hours=1)
+    # Claimed (the worker was down), but nothing is sent: the due time has passed.
+    assert remind_first_contact(now=late) == 1
+    assert first_contact_events(appeal, "remind") == []
+    assert first_contact_recipients(appeal, "due_soon") == set()
+    assert fresh(appeal).first_contact_remind_at is None
+    assert remind_first_contact(now=late) == 0
+    assert escalate_first_contact(now=late) == 1
+    assert len(first_contact_events(appeal, "escalate")) == 1
+
+
+def test_the_first_contact_services_write_nothing_before_time_or_twice(world):
+    from suqiu.appeals import services
+
+    appeal = accepted(world)
+    with clock.at(at(2025, 9, 29, 17, 0)):
+        assert services.appeal_remind_first_contact(appeal_id=appeal.pk) is None  # not yet
+    with clock.at(at(2025, 9, 30, 9, 0)):
+        assert services.appeal_escalate_first_contact(appeal_id=appeal.pk) is None  # not yet
+        assert services.appeal_remind_first_contact(appeal_id=appeal.pk) is not None
+        assert services.appeal_remind_first_contact(appeal_id=appeal.pk) is None  # done
+    with clock.at(at(2025, 9, 30, 11, 0)):
+        assert services.appeal_escalate_first_contact(appeal_id=appeal.pk) is not None
+        assert services.appeal_escalate_first_contact(appeal_id=appeal.pk) is None  # done
+    assert kinds(appeal).count("remind") == 1
+    assert kinds(appeal).count("escalate") == 1
+
+
+def test_a_suspended_appeal_waits_and_resume_escalates_a_first_contact_overdue_by_then(world):
+    appeal = accepted(world)
+    with clock.at(at(2025, 9, 29, 11, 0)):
+        act(world.dispatcher, appeal, "suspend", reason="等待业主回国")
+    a = fresh(appeal)
+    assert (a.first_contact_remind_at, a.first_contact_escalate_at) == (None, None)
+    assert a.first_contact_due_at == at(2025, 9, 30, 10, 0)  # suspension does not move it
+    assert remind_first_contact(now=at(2025, 10, 9, 9, 0)) == 0
+    assert escalate_first_contact(now=at(2025, 10, 9, 9, 0)) == 0
+    with clock.at(at(2025, 10, 9, 9, 0)):
+        act(world.leader, appeal, "resume")
+    a = fresh(appeal)
+    assert a.first_contact_remind_at is None  # past the due time: the escalation covers it
+    assert a.first_contact_escalate_at == at(2025, 9, 30, 10, 0)
+    assert escalate_first_contact(now=at(2025, 10, 9, 9, 0)) == 1
+    [event] = first_contact_events(appeal, "escalate")
+    assert event.created_at == at(2025, 10, 9, 9, 0)
+
+
+def test_leaving_in_progress_clears_the_first_contact_timers(world):
+    appeal = accepted(world)
+    with clock.at(at(2025, 9, 29, 11, 0)):
+        act(world.handler, appeal, "return", reason="不属于本部门职责")
+    a = fresh(appeal)
+    assert a.status == "queued"
+    assert (a.first_contact_due_at, a.first_contact_remind_at, a.first_contact_escalate_at) == (
+        None,
+        None,
+        None,
+    )
+    assert remind_first_contact(now=at(2025, 10, 20)) == 0
+    assert escalate_first_contact(now=at(2025, 10, 20)) == 0
+
+
+def test_a_first_contact_escalation_leaves_the_on_time_rates_alone(world):
+    """Its event names ``first_contact_due_at``: the rate facts, which read ``due_at`` in any
+    event as the stage's due time in force, still judge the resolution against 13 October."""
+    appeal = accepted(world)
+    escalate_first_contact(now=at(2025, 9, 30, 11, 0))
+    with clock.at(at(2025, 10, 10, 10, 0)):
+        act(world.handler, appeal, "resolve", public_reply="已修好")
+    fact = RateFact.objects.get(appeal_id=appeal.pk)
+    assert (fact.resolve_done, fact.resolve_timed, fact.resolve_on_time) == (1, 1, 1)

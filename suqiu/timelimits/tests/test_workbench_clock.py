@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -113,3 +114,34 @@ def test_an_escalation_reads_well_in_the_timeline(world):
     assert "Overdue: escalated" in text
     assert "dispatch limit ended" in text
     assert "Escalated" in text
+
+
+def test_the_first_contact_reminder_and_escalation_show_on_the_appeal_page(world):
+    from suqiu.timelimits.duties import escalate_first_contact, remind_first_contact
+
+    now = timezone.now()
+    # Emergencies: first contact within 2 h of acceptance, reminded when 24 min remain.
+    with clock.at(now - timedelta(hours=1, minutes=50)):
+        soon = bring_to(world, "in_progress", urgency="emergency", title="燃气味")
+    with clock.at(now - timedelta(hours=3)):
+        late = bring_to(world, "in_progress", urgency="emergency", title="电梯困人")
+    # Both reminder times have come; the late one's due time too, so it gets the escalation only.
+    assert remind_first_contact(now=now) == 2
+    assert escalate_first_contact(now=now) == 1
+    client = client_for(world.dispatcher)
+    text = client.get(reverse("workbench:appeal", args=[soon.pk])).content.decode()
+    assert 'data-first-contact-level="soon"' in text
+    assert "Due soon: reminded" in text and "first contact limit ends" in text
+    text = client.get(reverse("workbench:appeal", args=[late.pk])).content.decode()
+    assert 'data-first-contact-level="late"' in text and "overdue by 1 h" in text
+    assert "Overdue: escalated" in text and "first contact limit ended" in text
+    assert "Due soon: reminded" not in text
+    assert re.search(
+        r'data-first-contact-level="late">[^<]*</span> <span class="badge late">Escalated<', text
+    )
+    zh = Client()  # the default language
+    assert zh.login(username=world.dispatcher.username, password=PASSWORD)
+    text = zh.get(reverse("workbench:appeal", args=[late.pk])).content.decode()
+    assert "超期督办" in text and "首次联系时限已于" in text
+    text = zh.get(reverse("workbench:appeal", args=[soon.pk])).content.decode()
+    assert "临期提醒" in text and "首次联系时限将于" in text
