@@ -101,3 +101,27 @@ def test_an_administrator_sends_a_failed_message_again(world, page, settings):
     row.get_by_role("button").click()
     expect(row).to_contain_text("Queued again")
     assert OutboxMessage.objects.get().status == "pending"
+
+
+def test_a_resident_finds_and_reads_their_messages(world, page):
+    from playwright.sync_api import expect
+
+    notify(kind="k", users=[world.resident], subject="您的诉求已受理", body="编号 SQ-1")
+    notify(kind="k", users=[world.resident], subject="您的诉求已办结", body="请评价")
+    page.goto("/accounts/login/?next=/")
+    form = page.locator("main form")
+    form.locator("input[name=username]").fill(world.resident.username)
+    form.locator("input[name=password]").fill(PASSWORD)
+    form.locator("button[type=submit]").click()
+    link = page.locator("a[data-nav=notify]")
+    expect(link.locator(".badge")).to_have_text("2")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "resident-home-messages.png"), full_page=True)
+    link.click()
+    expect(page).to_have_url(re.compile(r"/workbench/notify/$"))
+    expect(page.locator(".notify-item")).to_have_count(2)
+    page.locator(".notify-item", has_text="您的诉求已受理").get_by_role("button").click()
+    expect(page.locator("a[data-nav=notify] .badge")).to_have_text("1")
+    page.screenshot(path=str(ARTIFACTS / "resident-inbox.png"), full_page=True)
+    page.goto("/")
+    expect(page.locator("a[data-nav=notify] .badge")).to_have_text("1")
