@@ -49,16 +49,20 @@ def page(live_server):
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+def sign_in(page, user, next_url: str) -> None:
+    page.goto(f"/accounts/login/?next={next_url}")
+    form = page.locator("main form")
+    form.locator("input[name=username]").fill(user.username)
+    form.locator("input[name=password]").fill(PASSWORD)
+    form.locator("button[type=submit]").click()
+
+
 def test_mark_read_in_the_browser_updates_the_badge(world, page):
     from playwright.sync_api import expect
 
     notify(kind="k", users=[world.dispatcher], subject="新诉求待分拨", body="一社区 楼道灯坏了")
     notify(kind="k", users=[world.dispatcher], subject="诉求即将超时", body="还剩 2 小时")
-    page.goto("/accounts/login/?next=/workbench/notify/")
-    form = page.locator("main form")
-    form.locator("input[name=username]").fill(world.dispatcher.username)
-    form.locator("input[name=password]").fill(PASSWORD)
-    form.locator("button[type=submit]").click()
+    sign_in(page, world.dispatcher, "/workbench/notify/")
     expect(page).to_have_url(re.compile(r"/workbench/notify/$"))
     badge = page.locator("a[data-nav=notify] .nav-badge")
     expect(badge).to_have_text("2")
@@ -87,11 +91,7 @@ def test_an_administrator_sends_a_failed_message_again(world, page, settings):
     OutboxMessage.objects.update(
         status=MessageStatus.FAILED, attempts=6, last_error="SMS gateway answered 400: bad number"
     )
-    page.goto("/accounts/login/?next=/workbench/notify/failures")
-    form = page.locator("main form")
-    form.locator("input[name=username]").fill(world.admin.username)
-    form.locator("input[name=password]").fill(PASSWORD)
-    form.locator("button[type=submit]").click()
+    sign_in(page, world.admin, "/workbench/notify/failures")
     expect(page).to_have_url(re.compile(r"/workbench/notify/failures$"))
     expect(page.locator("a[data-nav=notify_failures] .nav-badge")).to_have_text("1")
     row = page.locator("tr[data-message]")
@@ -108,11 +108,7 @@ def test_a_resident_finds_and_reads_their_messages(world, page):
 
     notify(kind="k", users=[world.resident], subject="您的诉求已受理", body="编号 SQ-1")
     notify(kind="k", users=[world.resident], subject="您的诉求已办结", body="请评价")
-    page.goto("/accounts/login/?next=/")
-    form = page.locator("main form")
-    form.locator("input[name=username]").fill(world.resident.username)
-    form.locator("input[name=password]").fill(PASSWORD)
-    form.locator("button[type=submit]").click()
+    sign_in(page, world.resident, "/")
     link = page.locator("a[data-nav=notify]")
     expect(link.locator(".badge")).to_have_text("2")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
