@@ -39,6 +39,7 @@ jieba loads its dictionary (~1 s) once per process, lazily, on the first text to
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import platform
 import re
@@ -50,6 +51,7 @@ from collections import Counter
 import numpy as np
 import scipy
 import sklearn
+from joblib import Parallel, delayed
 from scipy import sparse
 from scipy.special import expit, logsumexp, softmax
 from sklearn.base import clone
@@ -123,6 +125,23 @@ def _views(texts: list[str]) -> tuple[list[str], list[str], list[str], list[str]
 # ---------------------------------------------------------------------------------------------
 # Model
 # ---------------------------------------------------------------------------------------------
+
+
+def jobs() -> int:
+    """Threads a training uses: ``SUQIU_TRIAGE_JOBS``, else the CPUs this process may run on."""
+    configured = os.environ.get("SUQIU_TRIAGE_JOBS", "").strip()
+    if configured:
+        try:
+            return max(1, int(configured))
+        except ValueError:
+            raise ValueError(
+                f"SUQIU_TRIAGE_JOBS must be a whole number of threads, not {configured!r}."
+            ) from None
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
 
 # Feature blocks, in column order: char n-grams of the text, its jieba words, char n-grams of its
 # head, char n-grams of its lead.
@@ -208,18 +227,31 @@ class _Model:
         folds = min(self.params["calibration_folds"], min(counts.values()))
         members = self.params["members"]
         n_labels = len(self.classes_)
+        # The members fitted on all rows and, for the out-of-fold member scores (from which the
+        # stack and the calibration learn how reliable unseen scores are), on each internal
+        # fold: independent fits, run side by side on the machine's cores (liblinear and numpy
+        # release the GIL, so threads suffice). Each fit is seeded, but liblinear's random
+        # number generator is one per process: with several threads the weights may differ
+        # in their last digits (about 1e-7) from one training to the next; SUQIU_TRIAGE_JOBS=1
+        # makes trainings identical bit for bit.
+        everything = np.arange(len(y))
+        splits = [(everything, None)]
         if folds >= 2:
-            # Out-of-fold member scores: the stack and the calibration learn how reliable
-            # unseen scores are.
             cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed)
+            splits += list(cv.split(np.zeros(len(y)), y))
+
+        def fit_on(tr):
+            return [self._fit_member(m, x[tr], y[tr]) for m in members]
+
+        results = Parallel(n_jobs=min(jobs(), len(splits)), prefer="threads")(
+            delayed(fit_on)(tr) for tr, _te in splits
+        )
+        fitted = results[0]
+        if folds >= 2:
             scores_ = np.zeros((len(y), n_labels * len(members)))
-            for tr, te in cv.split(np.zeros(len(y)), y):
-                fitted = [self._fit_member(m, x[tr], y[tr]) for m in members]
-                scores_[te] = self._member_scores(fitted, x[te])
+            for (_tr, te), fold_fitted in zip(splits[1:], results[1:], strict=True):
+                scores_[te] = self._member_scores(fold_fitted, x[te])
         else:  # a label with a single example: no folds; in-sample scores (over-confident)
-            scores_ = None
-        fitted = [self._fit_member(m, x, y) for m in members]
-        if scores_ is None:
             scores_ = self._member_scores(fitted, x)
         self._fit_stack(scores_, y)
         self._fit_calibration(scores_, y)
