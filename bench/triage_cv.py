@@ -179,6 +179,11 @@ under 城乡建设 or 商贸旅游), the same message kinds the round-1 notes na
 encoder is obtainable on this offline machine (the PyPI packages that wrap one, e.g. text2vec,
 model2vec, download the weights at run time), so the published BERT route was not open.
 
+The same model with its member fits run side by side (two threads on 2 cores, 2026-11-24
+23:55 UTC, quiet machine): identical figures, train_seconds 48.8 per fold (76.8 sequential on
+the same machine an hour earlier), predict_ms_p50 2.29; `suqiu triage evaluate` on all 6,187
+rows: training 63.3 s (100.8 s sequential).
+
 Result of this script with the chosen model, round 4 (CHOSEN 4: the stack of S8L with the
 "mix" confidence; ``.venv/bin/python bench/triage_cv.py``, 2 cores, load average 0.9-1.3,
 2026-11-24 20:10 UTC):
