@@ -265,7 +265,7 @@ LOGGING = {
 }
 
 # Routing model training (`suqiu triage train`): at most this many of the most recent assessed
-# appeals (0 = all). Training time grows linearly: about 6 minutes per 5,000 on 2 cores.
+# appeals (0 = all). Training time grows linearly: under 4 minutes per 5,000 on 2 cores.
 SUQIU_TRIAGE_MAX_ROWS = int(os.environ.get("SUQIU_TRIAGE_MAX_ROWS", "20000"))
 
 # Hotspot job (suqiu/hotspots): how often the worker re-clusters, over how many days, and the
