@@ -912,6 +912,13 @@ _FIRST_CONTACT_FIELDS = (
 )
 
 
+def _save_first_contact(appeal: Appeal, now: datetime) -> None:
+    """Save only the first contact's supervision fields (the worker does thousands in a row)."""
+    appeal.updated_at = now
+    appeal.version += 1
+    appeal.save(update_fields=_FIRST_CONTACT_FIELDS)
+
+
 def _first_contact_pending(appeal: Appeal) -> bool:
     return appeal.status == Status.IN_PROGRESS and appeal.first_contact_due_at is not None
 
@@ -955,9 +962,7 @@ def appeal_remind_first_contact(*, appeal_id: int, actor: Actor = SYSTEM) -> App
         )
         appeal.first_contact_remind_at = None
         appeal.first_contact_reminded = appeal.first_contact_reminded or remind
-        appeal.updated_at = now
-        appeal.version += 1
-        appeal.save(update_fields=_FIRST_CONTACT_FIELDS)
+        _save_first_contact(appeal, now)
         if not remind:
             return None
         return _first_contact_event(appeal, kind=EventKind.REMIND, actor=actor, now=now)
@@ -982,9 +987,7 @@ def appeal_escalate_first_contact(*, appeal_id: int, actor: Actor = SYSTEM) -> A
         escalate = pending and due <= now
         appeal.first_contact_escalate_at = due if pending and due > now else None
         appeal.first_contact_escalated = appeal.first_contact_escalated or escalate
-        appeal.updated_at = now
-        appeal.version += 1
-        appeal.save(update_fields=_FIRST_CONTACT_FIELDS)
+        _save_first_contact(appeal, now)
         if not escalate:
             return None
         return _first_contact_event(

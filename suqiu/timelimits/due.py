@@ -161,16 +161,16 @@ def _lead_hours(appeal, stage: str, cal) -> float:
     return hours * (100 - limits_of(appeal).remind_percent) / 100
 
 
-def _first_contact(appeal, start: datetime, now: datetime) -> None:
-    """Start the first-contact limit at ``start`` (accept or claim), with its reminder and
-    escalation times."""
+def _first_contact(appeal, now: datetime) -> None:
+    """Start the first-contact limit now (accept or claim), with its reminder and escalation
+    times."""
     limit = limits_of(appeal).of("first_contact")
     if limit is None:
         _clear_first_contact(appeal)
         return
     cal = conf.calendar()
     hours, working = _hours(*limit, cal)
-    appeal.first_contact_due_at = _add(start, hours, working, cal)
+    appeal.first_contact_due_at = _add(now, hours, working, cal)
     appeal.first_contact_reminded = appeal.first_contact_escalated = False
     _schedule_first_contact(appeal, now, cal)
 
@@ -184,13 +184,10 @@ def _schedule_first_contact(appeal, now: datetime, cal) -> None:
     appeal.first_contact_remind_at = appeal.first_contact_escalate_at = None
     if due is None:
         return
-    limits = limits_of(appeal)
-    limit = limits.of("first_contact")
-    if limit is not None and not appeal.first_contact_reminded and due > now:
-        hours, working = _hours(*limit, cal)
-        lead = hours * (100 - limits.remind_percent) / 100
-        if lead > 0:
-            appeal.first_contact_remind_at = max(_add(due, -lead, working, cal), now)
+    lead = _lead_hours(appeal, "first_contact", cal)
+    if lead > 0 and not appeal.first_contact_reminded and due > now:
+        _limit_hours, working = _hours(*limits_of(appeal).of("first_contact"), cal)
+        appeal.first_contact_remind_at = max(_add(due, -lead, working, cal), now)
     if not appeal.first_contact_escalated:
         appeal.first_contact_escalate_at = due
 
@@ -301,7 +298,7 @@ def on_action(
             # A new stage (a rework after verification or revisit restarts the resolve clock).
             _start_stage(appeal, stage, now, now)
             if action in ("accept", "claim") and stage == "resolve":
-                _first_contact(appeal, now, now)
+                _first_contact(appeal, now)
                 out["first_contact_due_at"] = _iso(appeal.first_contact_due_at)
         elif action == "assess" and stage and appeal.stage_started_at is not None:
             # Category or urgency may have changed: re-time the running stage from its start,

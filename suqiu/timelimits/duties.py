@@ -145,23 +145,65 @@ def _responsible(appeal: Appeal, people: People) -> list:
     return people.in_area(appeal.area_path, DISPATCHER_ROLES)
 
 
+def _send_reminder(
+    appeal: Appeal,
+    people: People,
+    subject: str,
+    *,
+    stage: str,
+    due: datetime,
+    now: datetime,
+    **data,
+) -> None:
+    """The "due soon" message to whoever must act (``subject`` takes ``left``, ``code`` and
+    ``title``); one per appeal, stage and due time."""
+    _notify(
+        kind="due_soon",
+        appeal=appeal,
+        subject=subject
+        % {"left": duration_text(due - now), "code": appeal.tracking_code, "title": appeal.title},
+        body=_("The %(stage)s limit of appeal %(code)s ends at %(due)s.")
+        % {"stage": stage_label(stage), "code": appeal.tracking_code, "due": _when(due)},
+        data={"stage": stage, "due_at": due.isoformat(), **data},
+        dedupe_key=f"remind:{appeal.pk}:{stage}:{due.isoformat()}",
+        users=_responsible(appeal, people),
+    )
+
+
+def _send_escalation(
+    appeal: Appeal,
+    people: People,
+    subject: str,
+    *,
+    stage: str,
+    due: datetime,
+    now: datetime,
+    **data,
+) -> None:
+    """The "overdue, escalated" message to the area's dispatchers and leaders (``subject`` takes
+    ``code`` and ``title``); one per appeal, stage and due time."""
+    _notify(
+        kind="escalated",
+        appeal=appeal,
+        users=people.in_area(appeal.area_path, SUPERVISOR_ROLES),
+        subject=subject % {"code": appeal.tracking_code, "title": appeal.title},
+        body=_("The %(stage)s limit of appeal %(code)s ended at %(due)s, %(late)s ago.")
+        % {
+            "stage": stage_label(stage),
+            "code": appeal.tracking_code,
+            "due": _when(due),
+            "late": duration_text(now - due),
+        },
+        data={"stage": stage, "due_at": due.isoformat(), **data},
+        dedupe_key=f"escalate:{appeal.pk}:{stage}:{due.isoformat()}",
+    )
+
+
 def _remind_one(appeal: Appeal, now: datetime, people: People) -> bool:
     stage, due = appeal.due_stage, appeal.due_at
     if due is not None and stage and appeal.reminded_for != stage:
-        _notify(
-            kind="due_soon",
-            appeal=appeal,
-            subject=_("Due in %(left)s: %(code)s %(title)s")
-            % {
-                "left": duration_text(due - now),
-                "code": appeal.tracking_code,
-                "title": appeal.title,
-            },
-            body=_("The %(stage)s limit of appeal %(code)s ends at %(due)s.")
-            % {"stage": stage_label(stage), "code": appeal.tracking_code, "due": _when(due)},
-            data={"stage": stage, "due_at": due.isoformat()},
-            dedupe_key=f"remind:{appeal.pk}:{stage}:{due.isoformat()}",
-            users=_responsible(appeal, people),
+        _send_reminder(
+            appeal, people, _("Due in %(left)s: %(code)s %(title)s"), stage=stage, due=due, now=now
         )
     Appeal.objects.filter(pk=appeal.pk, remind_at=appeal.remind_at).update(
         remind_at=None, reminded_for=stage
@@ -186,21 +228,14 @@ def _escalate_one(appeal: Appeal, now: datetime, people: People) -> bool:
         # Nothing to escalate any more (the stage moved on or the due time moved): forget it.
         Appeal.objects.filter(pk=appeal.pk, escalate_at=appeal.escalate_at).update(escalate_at=None)
         return False
-    _notify(
-        kind="escalated",
-        appeal=appeal,
-        users=people.in_area(appeal.area_path, SUPERVISOR_ROLES),
-        subject=_("Overdue, escalated: %(code)s %(title)s")
-        % {"code": appeal.tracking_code, "title": appeal.title},
-        body=_("The %(stage)s limit of appeal %(code)s ended at %(due)s, %(late)s ago.")
-        % {
-            "stage": stage_label(stage),
-            "code": appeal.tracking_code,
-            "due": _when(appeal.due_at),
-            "late": duration_text(now - appeal.due_at),
-        },
-        data={"stage": stage, "due_at": appeal.due_at.isoformat(), "event_id": event.pk},
-        dedupe_key=f"escalate:{appeal.pk}:{stage}:{appeal.due_at.isoformat()}",
+    _send_escalation(
+        appeal,
+        people,
+        _("Overdue, escalated: %(code)s %(title)s"),
+        stage=stage,
+        due=appeal.due_at,
+        now=now,
+        event_id=event.pk,
     )
     return True
 
@@ -222,25 +257,14 @@ def _remind_first_contact_one(appeal: Appeal, now: datetime, people: People) -> 
         event = services.appeal_remind_first_contact(appeal_id=appeal.pk, actor=SYSTEM)
     if event is None:
         return False  # contact made or no longer in progress: the service cleared the time
-    due = appeal.first_contact_due_at
-    _notify(
-        kind="due_soon",
-        appeal=appeal,
-        subject=_("First contact due in %(left)s: %(code)s %(title)s")
-        % {
-            "left": duration_text(due - now),
-            "code": appeal.tracking_code,
-            "title": appeal.title,
-        },
-        body=_("The %(stage)s limit of appeal %(code)s ends at %(due)s.")
-        % {
-            "stage": stage_label("first_contact"),
-            "code": appeal.tracking_code,
-            "due": _when(due),
-        },
-        data={"stage": "first_contact", "due_at": due.isoformat(), "event_id": event.pk},
-        dedupe_key=f"remind:{appeal.pk}:first_contact:{due.isoformat()}",
-        users=_responsible(appeal, people),
+    _send_reminder(
+        appeal,
+        people,
+        _("First contact due in %(left)s: %(code)s %(title)s"),
+        stage="first_contact",
+        due=appeal.first_contact_due_at,
+        now=now,
+        event_id=event.pk,
     )
     return True
 
@@ -263,22 +287,14 @@ def _escalate_first_contact_one(appeal: Appeal, now: datetime, people: People) -
         event = services.appeal_escalate_first_contact(appeal_id=appeal.pk, actor=SYSTEM)
     if event is None:
         return False
-    due = appeal.first_contact_due_at
-    _notify(
-        kind="escalated",
-        appeal=appeal,
-        users=people.in_area(appeal.area_path, SUPERVISOR_ROLES),
-        subject=_("No first contact in time, escalated: %(code)s %(title)s")
-        % {"code": appeal.tracking_code, "title": appeal.title},
-        body=_("The %(stage)s limit of appeal %(code)s ended at %(due)s, %(late)s ago.")
-        % {
-            "stage": stage_label("first_contact"),
-            "code": appeal.tracking_code,
-            "due": _when(due),
-            "late": duration_text(now - due),
-        },
-        data={"stage": "first_contact", "due_at": due.isoformat(), "event_id": event.pk},
-        dedupe_key=f"escalate:{appeal.pk}:first_contact:{due.isoformat()}",
+    _send_escalation(
+        appeal,
+        people,
+        _("No first contact in time, escalated: %(code)s %(title)s"),
+        stage="first_contact",
+        due=appeal.first_contact_due_at,
+        now=now,
+        event_id=event.pk,
     )
     return True
 
