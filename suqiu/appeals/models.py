@@ -188,6 +188,9 @@ class Appeal(models.Model):
         _("first contact escalate at"), null=True, blank=True
     )
     first_contact_escalated = models.BooleanField(default=False, editable=False)
+    # While suspended: the first contact's time left (hours in its limit's measure), restored by
+    # resume; negative when it was already overdue.
+    first_contact_paused_remaining = models.FloatField(null=True, blank=True, editable=False)
     extension_requested_until = models.DateTimeField(
         _("extension requested until"), null=True, blank=True
     )

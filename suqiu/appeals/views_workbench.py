@@ -477,6 +477,10 @@ def _summarise(event, *, orgs: dict, users: dict, cats: dict) -> str:
             )
         elif d.get("paused_remaining_hours") is not None:
             parts.append(gettext("clock stopped"))
+        if d.get("first_contact_due_at"):  # accept / claim start it, resume moves it
+            parts.append(
+                gettext("first contact due %(when)s") % {"when": _when(d["first_contact_due_at"])}
+            )
     if d.get("not_rated"):
         parts.append(gettext("not reached, not rated"))
     if d.get("first_contact"):
@@ -490,6 +494,7 @@ _CLOCK_KEYS = frozenset(
         "old_due_at",
         "stage",
         "paused_remaining_hours",
+        "first_contact_paused_remaining_hours",
         "first_contact_due_at",
         "first_contact",
     }

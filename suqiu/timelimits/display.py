@@ -28,16 +28,20 @@ def stage_label(stage: str) -> str:
         return stage or ""
 
 
+def _paused_text(hours_left: float) -> str:
+    """A stopped clock: "paused, 3 h 0 min left" or "paused, overdue by 1 h 0 min"."""
+    left = duration_text(timedelta(hours=hours_left))
+    if hours_left < 0:
+        return _("paused, overdue by %(t)s") % {"t": left}
+    return _("paused, %(t)s left") % {"t": left}
+
+
 def clock_of(appeal, now: datetime) -> dict | None:
     """The appeal's clock for a page: ``text`` ("2 h 15 min left", "overdue by 3 h"), ``level``
     (``ok``, ``soon`` once the reminder time has come, ``late``, ``paused``) and the stage."""
     stage = appeal.due_stage
     if appeal.status == "suspended" and appeal.paused_remaining is not None:
-        left = timedelta(hours=appeal.paused_remaining)
-        if appeal.paused_remaining < 0:
-            text = _("paused, overdue by %(t)s") % {"t": duration_text(left)}
-        else:
-            text = _("paused, %(t)s left") % {"t": duration_text(left)}
+        text = _paused_text(appeal.paused_remaining)
         return {"text": text, "level": "paused", "stage": stage_label(stage)}
     if appeal.due_at is None:
         return None
@@ -62,13 +66,16 @@ def clock_of(appeal, now: datetime) -> dict | None:
 
 def clock_of_first_contact(appeal, now: datetime) -> dict | None:
     """The first-contact due time's clock (None once contact was made), with the levels of
-    ``clock_of`` (``soon`` once its reminder time has come) and ``escalated`` once the worker
-    escalated it."""
+    ``clock_of`` (``soon`` once its reminder time has come, ``paused`` while suspended) and
+    ``escalated`` once the worker escalated it."""
     due = appeal.first_contact_due_at
     if due is None:
         return None
-    left = due - now
     escalated = bool(appeal.first_contact_escalated)
+    paused = appeal.first_contact_paused_remaining
+    if appeal.status == "suspended" and paused is not None:
+        return {"text": _paused_text(paused), "level": "paused", "escalated": escalated}
+    left = due - now
     if left.total_seconds() < 0:
         return {
             "text": _("overdue by %(t)s") % {"t": duration_text(left)},

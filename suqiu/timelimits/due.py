@@ -28,8 +28,11 @@ The first contact has its own ``first_contact_remind_at`` and ``first_contact_es
 by the same rule (the policy's reminder share of the first-contact limit, in its measure) when
 accept or claim starts it, cleared with ``first_contact_due_at`` when contact is made or the
 appeal leaves ``in_progress``; ``first_contact_reminded`` / ``first_contact_escalated`` say they
-were done. Suspension stops the two (the due time itself stays where it is: a note while
-suspended still meets it) and ``resume`` sets them again from the due time.
+were done. Suspension stops its clock as it stops the stage's: the time left is kept in
+``first_contact_paused_remaining`` (in the limit's measure; the due time stays recorded, so a
+note while suspended still meets it), the reminder and escalation wait, and ``resume`` sets a
+new due time that much later than the resumption (still overdue by as much if it was overdue)
+and the two times again from it.
 """
 
 from __future__ import annotations
@@ -192,9 +195,44 @@ def _schedule_first_contact(appeal, now: datetime, cal) -> None:
         appeal.first_contact_escalate_at = due
 
 
+def _first_contact_working(appeal, cal) -> bool | None:
+    """Whether the first-contact limit counts working hours (None: the policy has none)."""
+    limit = limits_of(appeal).of("first_contact")
+    return None if limit is None else _hours(*limit, cal)[1]
+
+
+def _pause_first_contact(appeal, now: datetime, cal) -> bool:
+    """``suspend``: keep the first contact's time left and hold its reminder and escalation.
+    True when a first contact was due."""
+    appeal.first_contact_remind_at = appeal.first_contact_escalate_at = None
+    appeal.first_contact_paused_remaining = None
+    due = appeal.first_contact_due_at
+    working = _first_contact_working(appeal, cal) if due is not None else None
+    if working is None:
+        return False
+    appeal.first_contact_paused_remaining = remaining_hours(due, now, working, cal)
+    return True
+
+
+def _resume_first_contact(appeal, now: datetime, cal) -> bool:
+    """``resume``: the first contact is due the kept time left after now (overdue by as much
+    when it was overdue). True when the due time moved."""
+    remaining = appeal.first_contact_paused_remaining
+    appeal.first_contact_paused_remaining = None
+    working = _first_contact_working(appeal, cal)
+    if remaining is None or working is None:
+        return False
+    if remaining >= 0:
+        appeal.first_contact_due_at = _add(now, remaining, working, cal)
+    else:
+        appeal.first_contact_due_at = now + timedelta(hours=remaining)
+    return True
+
+
 def _clear_first_contact(appeal) -> None:
     """No first contact is due any more (made, or the appeal left ``in_progress``)."""
     appeal.first_contact_due_at = None
+    appeal.first_contact_paused_remaining = None
     appeal.first_contact_remind_at = appeal.first_contact_escalate_at = None
     appeal.first_contact_reminded = appeal.first_contact_escalated = False
 
@@ -224,12 +262,13 @@ def on_action(
         else:
             appeal.paused_remaining = None
         appeal.due_at = appeal.remind_at = appeal.escalate_at = None
-        # The first-contact due time stays (a note while suspended still meets it); its reminder
-        # and escalation wait for ``resume``.
-        appeal.first_contact_remind_at = appeal.first_contact_escalate_at = None
         out["paused_remaining_hours"] = (
             round(appeal.paused_remaining, 4) if appeal.paused_remaining is not None else None
         )
+        if _pause_first_contact(appeal, now, cal):
+            out["first_contact_paused_remaining_hours"] = round(
+                appeal.first_contact_paused_remaining, 4
+            )
     elif action == "resume":
         stage = STAGE_OF_STATUS.get(status)
         if stage and stage == appeal.due_stage and appeal.paused_remaining is not None:
@@ -252,8 +291,8 @@ def on_action(
         else:
             _start_stage(appeal, stage, now, now)
         if status == "in_progress" and appeal.first_contact_due_at is not None:
-            # Suspension did not move the first-contact due time: overdue by now, it is
-            # escalated at the next sweep.
+            if _resume_first_contact(appeal, now, cal):
+                out["first_contact_due_at"] = _iso(appeal.first_contact_due_at)
             _schedule_first_contact(appeal, now, cal)
     elif action == "approve_extension":
         stage = appeal.due_stage

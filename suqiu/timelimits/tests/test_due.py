@@ -127,26 +127,70 @@ def test_first_contact_gets_its_reminder_and_escalation_times_and_contact_clears
     assert last_event(appeal).data["first_contact"] is True
 
 
-def test_suspension_holds_the_first_contact_timers_and_resume_sets_them_again(world):
+def test_suspension_stops_the_first_contact_clock_and_resume_restores_its_time_left(world):
+    appeal = bring_to(world, "dispatched")
+    with clock.at(at(2025, 9, 29, 10, 0)):
+        act(world.handler, appeal, "accept")  # first contact due 30 Sept 10:00 (7 working h)
+    with clock.at(at(2025, 9, 29, 11, 0)):  # 6 working hours left: 11-12, 14-18, 9-10
+        act(world.dispatcher, appeal, "suspend", reason="等待业主回复")
+    a = fresh(appeal)
+    assert (a.first_contact_remind_at, a.first_contact_escalate_at) == (None, None)
+    assert a.first_contact_paused_remaining == pytest.approx(6)
+    assert last_event(appeal).data["first_contact_paused_remaining_hours"] == pytest.approx(6)
+    with clock.at(at(2025, 9, 29, 12, 0)):  # lunch: the 6 h run 14-18 and 30 Sept 9-11
+        act(world.leader, appeal, "resume")
+    a = fresh(appeal)
+    assert a.first_contact_due_at == at(2025, 9, 30, 11, 0)
+    assert a.first_contact_paused_remaining is None
+    assert parse(last_event(appeal).data["first_contact_due_at"]) == a.first_contact_due_at
+    # Reminded when 1.4 working hours remain; escalated at the due time.
+    assert a.first_contact_remind_at == at(2025, 9, 30, 9, 36)
+    assert a.first_contact_escalate_at == at(2025, 9, 30, 11, 0)
+    # Suspended again after the reminder was sent: resume does not remind twice.
+    with clock.at(at(2025, 9, 30, 9, 40)):
+        from suqiu.appeals import services
+
+        assert services.appeal_remind_first_contact(appeal_id=appeal.pk) is not None
+        act(world.dispatcher, appeal, "suspend", reason="等待业主回复")
+    assert fresh(appeal).first_contact_paused_remaining == pytest.approx(80 / 60)
+    with clock.at(at(2025, 10, 9, 17, 0)):  # 1 h 20 min: 17-18, then 10 Oct 9:00-9:20
+        act(world.leader, appeal, "resume")
+    a = fresh(appeal)
+    assert a.first_contact_due_at == at(2025, 10, 10, 9, 20)
+    assert (a.first_contact_reminded, a.first_contact_remind_at) == (True, None)
+    assert a.first_contact_escalate_at == at(2025, 10, 10, 9, 20)
+
+
+def test_a_first_contact_overdue_when_suspended_stays_overdue_by_as_much(world):
+    appeal = bring_to(world, "dispatched")
+    with clock.at(at(2025, 9, 29, 10, 0)):
+        act(world.handler, appeal, "accept")
+    with clock.at(at(2025, 9, 30, 11, 0)):  # an hour past the first-contact due time
+        act(world.dispatcher, appeal, "suspend", reason="x")
+    assert fresh(appeal).first_contact_paused_remaining == pytest.approx(-1)
+    with clock.at(at(2025, 10, 9, 9, 0)):
+        act(world.leader, appeal, "resume")
+    a = fresh(appeal)
+    assert a.first_contact_due_at == at(2025, 10, 9, 8, 0)
+    assert a.first_contact_escalate_at == at(2025, 10, 9, 8, 0)
+    assert a.first_contact_remind_at is None
+
+
+def test_contact_made_while_suspended_ends_the_paused_first_contact_clock(world):
     appeal = bring_to(world, "dispatched")
     with clock.at(at(2025, 9, 29, 10, 0)):
         act(world.handler, appeal, "accept")
     with clock.at(at(2025, 9, 29, 11, 0)):
         act(world.dispatcher, appeal, "suspend", reason="等待业主回复")
+    with clock.at(at(2025, 9, 29, 15, 0)):
+        act(world.handler, appeal, "note", text="已电话联系居民，说明暂缓原因")
     a = fresh(appeal)
-    assert (a.first_contact_remind_at, a.first_contact_escalate_at) == (None, None)
-    assert a.first_contact_due_at == at(2025, 9, 30, 10, 0)
-    with clock.at(at(2025, 9, 29, 12, 0)):
+    assert (a.first_contact_due_at, a.first_contact_paused_remaining) == (None, None)
+    assert last_event(appeal).data["first_contact"] is True
+    with clock.at(at(2025, 9, 29, 16, 0)):
         act(world.leader, appeal, "resume")
     a = fresh(appeal)
-    assert a.first_contact_remind_at == at(2025, 9, 29, 17, 36)
-    assert a.first_contact_escalate_at == at(2025, 9, 30, 10, 0)
-    # Resumed after the reminder time: reminded at once.
-    with clock.at(at(2025, 9, 29, 17, 0)):
-        act(world.dispatcher, appeal, "suspend", reason="等待业主回复")
-    with clock.at(at(2025, 9, 29, 17, 50)):
-        act(world.leader, appeal, "resume")
-    assert fresh(appeal).first_contact_remind_at == at(2025, 9, 29, 17, 50)
+    assert (a.first_contact_due_at, a.first_contact_escalate_at) == (None, None)
 
 
 def test_suspension_stops_the_clock_and_resume_restores_the_working_time_left(world):

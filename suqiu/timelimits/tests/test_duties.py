@@ -363,23 +363,25 @@ def test_the_first_contact_services_write_nothing_before_time_or_twice(world):
     assert kinds(appeal).count("escalate") == 1
 
 
-def test_a_suspended_appeal_waits_and_resume_escalates_a_first_contact_overdue_by_then(world):
-    appeal = accepted(world)
-    with clock.at(at(2025, 9, 29, 11, 0)):
+def test_a_suspended_first_contact_waits_and_resume_gives_it_its_time_left(world):
+    appeal = accepted(world)  # first contact due 30 Sept 10:00
+    with clock.at(at(2025, 9, 29, 11, 0)):  # 6 working hours left
         act(world.dispatcher, appeal, "suspend", reason="等待业主回国")
     a = fresh(appeal)
     assert (a.first_contact_remind_at, a.first_contact_escalate_at) == (None, None)
-    assert a.first_contact_due_at == at(2025, 9, 30, 10, 0)  # suspension does not move it
     assert remind_first_contact(now=at(2025, 10, 9, 9, 0)) == 0
     assert escalate_first_contact(now=at(2025, 10, 9, 9, 0)) == 0
     with clock.at(at(2025, 10, 9, 9, 0)):
         act(world.leader, appeal, "resume")
     a = fresh(appeal)
-    assert a.first_contact_remind_at is None  # past the due time: the escalation covers it
-    assert a.first_contact_escalate_at == at(2025, 9, 30, 10, 0)
-    assert escalate_first_contact(now=at(2025, 10, 9, 9, 0)) == 1
+    assert a.first_contact_due_at == at(2025, 10, 9, 17, 0)  # 9-12, 14-17
+    assert a.first_contact_remind_at == at(2025, 10, 9, 15, 36)
+    assert escalate_first_contact(now=at(2025, 10, 9, 9, 0)) == 0  # not overdue on resuming
+    assert remind_first_contact(now=at(2025, 10, 9, 15, 36)) == 1
+    assert escalate_first_contact(now=at(2025, 10, 9, 16, 59)) == 0
+    assert escalate_first_contact(now=at(2025, 10, 9, 17, 0)) == 1
     [event] = first_contact_events(appeal, "escalate")
-    assert event.created_at == at(2025, 10, 9, 9, 0)
+    assert event.created_at == at(2025, 10, 9, 17, 0)
 
 
 def test_leaving_in_progress_clears_the_first_contact_timers(world):

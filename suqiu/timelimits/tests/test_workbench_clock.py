@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from suqiu.appeals.tests.chain import act, bring_to, new_appeal
 from suqiu.core import clock
 from suqiu.core.testing import PASSWORD
-from suqiu.timelimits.display import clock_of, duration_text
+from suqiu.timelimits.display import clock_of, clock_of_first_contact, duration_text
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +61,21 @@ def test_a_suspended_appeal_shows_its_paused_clock(world):
     appeal.refresh_from_db()
     shown = clock_of(appeal, timezone.now())
     assert shown["level"] == "paused"
+    # The first contact's clock is stopped too, and the page shows no due time for it.
+    with translation.override("en"):
+        first = clock_of_first_contact(appeal, timezone.now() + timedelta(days=30))
+    assert first["level"] == "paused" and first["text"].startswith("paused, ")
+    assert "left" in first["text"]
+    text = client_for(world.dispatcher).get(reverse("workbench:appeal", args=[appeal.pk]))
+    text = text.content.decode()
+    assert 'data-first-contact-level="paused"' in text
+    assert re.search(r"First contact due</dt><dd><span ", text)  # no stale due time
+    act(world.leader, appeal, "resume")
+    text = client_for(world.dispatcher).get(reverse("workbench:appeal", args=[appeal.pk]))
+    text = text.content.decode()
+    assert 'data-first-contact-level="ok"' in text
+    # Accept started the first contact, resume moved it: both events name its due time.
+    assert text.count("first contact due ") == 2
 
 
 def test_rows_and_page_show_time_left_and_overdue(world):
