@@ -7,18 +7,19 @@ From scratch:
    per street, handlers) — the people the reminders and escalations go to;
 2. ``--sweep-appeals`` open appeals (1,000,000) written by one ``INSERT ... SELECT
    generate_series`` (minimal rows, all the clock's fields set as the services would), of which
-   ``--sweep-due-share`` (1%) are due now, spread over the four duties: 40% due for a
+   ``--sweep-due-share`` (1%) are due now, spread over the four stage duties: 40% due for a
    reminder, 40% overdue for escalation, 10% dispatched and not accepted in time, 10% verified
    with the revisit overdue beyond the grace time; the other 99% are due days ahead;
 3. in a child process, the worker's round — ``timelimits.remind``, ``.escalate``,
-   ``.return_unaccepted``, ``.close_unreached`` (and the first contact's ``.remind_first_contact``
-   and ``.escalate_first_contact``, which find nothing due here: the rows have no first-contact
-   times, so they only add their two claim queries), one batch each (``--sweep-batch``, 50; the
-   last two, which go through ``appeal_act``, take half a batch) — run
-   again and again until a round finds nothing; each round is timed (the "sweep"), and the
-   claim query's plan and time on the full table are recorded;
-4. checks: every due row handled exactly once (one ``escalate`` event per overdue appeal, one
-   reminder per recipient, the returned and closed counts), nothing due left.
+   ``.return_unaccepted``, ``.close_unreached``, ``.remind_first_contact`` and
+   ``.escalate_first_contact`` (half the overdue in-progress rows have their first contact 5 days
+   overdue, half of the others have its reminder due), one batch each (``--sweep-batch``, 50;
+   ``return_unaccepted`` and ``close_unreached``, which go through ``appeal_act``, take half a
+   batch) — run again and again until a round finds nothing; each round is timed (the
+   "sweep"), and the claim query's plan and time on the full table are recorded;
+4. checks: every due row handled exactly once (one ``escalate`` event per overdue appeal and
+   one per overdue first contact, one ``remind`` event per first contact to remind, one
+   reminder message per recipient and stage, the returned and closed counts), nothing due left.
 
 Target: one sweep (a round of the duties) within 2 s on PostgreSQL with 1,000,000 open
 appeals. The whole drain of the 1% is reported too (rows per second).
@@ -128,7 +129,9 @@ def _phase_setup(appeals: int, due_share: float) -> dict:
     # in_progress (resolve), 9 verified (revisit). Every ``due_every``-th row is due, by
     # kind = (i / due_every) % 10: 0-3 its reminder is due (due in 2 h), 4-7 overdue for 5 days
     # (in_progress, reminded already), 8 dispatched and not accepted for 5 days, 9 verified
-    # with the revisit 5 days overdue (escalated already; beyond the 48 h grace).
+    # with the revisit 5 days overdue (escalated already; beyond the 48 h grace). Their first
+    # contact is still to make for kinds 4-5 (5 days overdue, reminded: escalated) and 6-7 (due
+    # in 2 h: reminded); every other row made it (no first-contact times).
     sql = f"""
     INSERT INTO appeals_appeal (
         tracking_code, channel, client_name, reporter_name, reporter_phone, is_anonymous,
@@ -137,7 +140,8 @@ def _phase_setup(appeals: int, due_share: float) -> dict:
         public_reply, resolution_note, rework_count, extension_reason, external_source,
         external_id, support_votes, oppose_votes, created_at, updated_at, version,
         due_at, due_stage, stage_started_at, due_working, remind_at, reminded_for,
-        escalate_at, escalated_for
+        escalate_at, escalated_for, first_contact_due_at, first_contact_remind_at,
+        first_contact_reminded, first_contact_escalate_at, first_contact_escalated
     )
     SELECT
         'W' || lpad(i::text, 12, '0'), 'web', '', '', '', true,
@@ -153,8 +157,17 @@ def _phase_setup(appeals: int, due_share: float) -> dict:
         CASE WHEN stage = 'accept' THEN NULL
              WHEN due AND kind = 9 THEN NULL
              ELSE due_at END,
-        CASE WHEN due AND kind = 9 THEN stage ELSE '' END
+        CASE WHEN due AND kind = 9 THEN stage ELSE '' END,
+        fc_due,
+        CASE WHEN fc_due IS NOT NULL AND kind IN (6, 7) THEN now() - interval '1 minute' END,
+        fc_due IS NOT NULL AND kind IN (4, 5),
+        fc_due,
+        false
     FROM (
+        SELECT *,
+            CASE WHEN due AND kind IN (6, 7) THEN now() + interval '2 hours'
+                 WHEN due AND kind IN (4, 5) THEN now() - interval '5 days' END AS fc_due
+        FROM (
         SELECT i, due, kind, st,
             CASE st WHEN 'dispatched' THEN 'accept' WHEN 'in_progress' THEN 'resolve'
                     WHEN 'verified' THEN 'revisit' ELSE 'dispatch' END AS stage,
@@ -179,6 +192,7 @@ def _phase_setup(appeals: int, due_share: float) -> dict:
             ) AS g
         ) AS s
     ) AS t
+    ) AS f
     """
     housing_id = housing.pk
     with connection.cursor() as cur:
@@ -195,16 +209,20 @@ def _phase_setup(appeals: int, due_share: float) -> dict:
                  count(*) FILTER (WHERE escalate_at <= now()),
                  count(*) FILTER (WHERE status = 'dispatched' AND due_at <= now()),
                  count(*) FILTER (WHERE status = 'verified' AND due_at <= now() - interval '2 days'),
+                 count(*) FILTER (WHERE first_contact_remind_at <= now()),
+                 count(*) FILTER (WHERE first_contact_escalate_at <= now()),
                  count(*)
                FROM appeals_appeal"""
         )
-        remind, escalate, ret, close, total = cur.fetchone()
+        remind, escalate, ret, close, fc_remind, fc_escalate, total = cur.fetchone()
     return {
         "populate_s": populate_s,
         "remind": remind,
         "escalate": escalate,
         "return": ret,
         "close": close,
+        "fc_remind": fc_remind,
+        "fc_escalate": fc_escalate,
         "total": total,
     }
 
@@ -277,25 +295,41 @@ def _phase_verify() -> dict:
     with connection.cursor() as cur:
         cur.execute(
             """SELECT
-                 (SELECT count(*) FROM appeals_appealevent WHERE kind = 'escalate'),
-                 (SELECT count(DISTINCT appeal_id) FROM appeals_appealevent WHERE kind = 'escalate'),
+                 (SELECT count(*) FROM appeals_appealevent
+                   WHERE kind = 'escalate' AND NOT data @> '{"stage": "first_contact"}'),
+                 (SELECT count(DISTINCT appeal_id) FROM appeals_appealevent
+                   WHERE kind = 'escalate' AND NOT data @> '{"stage": "first_contact"}'),
+                 (SELECT count(*) FROM appeals_appealevent
+                   WHERE kind = 'escalate' AND data @> '{"stage": "first_contact"}'),
+                 (SELECT count(DISTINCT appeal_id) FROM appeals_appealevent
+                   WHERE kind = 'escalate' AND data @> '{"stage": "first_contact"}'),
+                 (SELECT count(*) FROM appeals_appealevent
+                   WHERE kind = 'remind' AND data @> '{"stage": "first_contact"}'),
                  (SELECT count(*) FROM appeals_appealevent WHERE kind = 'return'),
                  (SELECT count(DISTINCT appeal_id) FROM appeals_appealevent WHERE kind = 'return'),
                  (SELECT count(*) FROM appeals_appealevent
                    WHERE kind = 'revisit' AND data @> '{"not_rated": true}'),
                  (SELECT count(*) FROM notify_outboxmessage WHERE kind = 'due_soon'),
                  (SELECT count(*) FROM (SELECT 1 FROM notify_outboxmessage WHERE kind = 'due_soon'
-                   GROUP BY appeal_id, recipient_key, channel HAVING count(*) > 1) AS d),
+                   GROUP BY appeal_id, recipient_key, channel, data->>'stage'
+                   HAVING count(*) > 1) AS d),
                  (SELECT count(*) FROM (SELECT 1 FROM notify_outboxmessage WHERE kind = 'escalated'
-                   GROUP BY appeal_id, recipient_key, channel HAVING count(*) > 1) AS d),
+                   GROUP BY appeal_id, recipient_key, channel, data->>'stage'
+                   HAVING count(*) > 1) AS d),
                  (SELECT count(*) FROM appeals_appeal WHERE remind_at <= now()),
-                 (SELECT count(*) FROM appeals_appeal WHERE escalate_at <= now() - interval '1 minute')
+                 (SELECT count(*) FROM appeals_appeal WHERE escalate_at <= now() - interval '1 minute'),
+                 (SELECT count(*) FROM appeals_appeal WHERE first_contact_remind_at <= now()),
+                 (SELECT count(*) FROM appeals_appeal
+                   WHERE first_contact_escalate_at <= now() - interval '1 minute')
             """
         )
         row = cur.fetchone()
     keys = [
         "escalate_events",
         "escalated_appeals",
+        "fc_escalate_events",
+        "fc_escalated_appeals",
+        "fc_remind_events",
         "return_events",
         "returned_appeals",
         "not_rated",
@@ -304,6 +338,8 @@ def _phase_verify() -> dict:
         "duplicate_escalations",
         "remind_left",
         "escalate_left",
+        "fc_remind_left",
+        "fc_escalate_left",
     ]
     return dict(zip(keys, row, strict=True))
 
@@ -367,6 +403,7 @@ def run(args: argparse.Namespace) -> dict:
             str(args.sweep_due_share),
         )
         due = setup["remind"] + setup["escalate"] + setup["return"] + setup["close"]
+        due += setup["fc_remind"] + setup["fc_escalate"]
         print(f"  sweep: {due:,} due; sweeping in batches of {args.sweep_batch}…", flush=True)
         env["SUQIU_TIMELIMITS_BATCH"] = str(args.sweep_batch)
         sweep = _child(
@@ -394,7 +431,11 @@ def run(args: argparse.Namespace) -> dict:
         and verify["duplicate_escalations"] == 0
         and verify["remind_left"] == 0
         and verify["escalate_left"] == 0
-        and verify["reminders"] >= setup["remind"]
+        and verify["reminders"] >= setup["remind"] + setup["fc_remind"]
+        and verify["fc_escalated_appeals"] == verify["fc_escalate_events"] == setup["fc_escalate"]
+        and verify["fc_remind_events"] == setup["fc_remind"]
+        and verify["fc_remind_left"] == 0
+        and verify["fc_escalate_left"] == 0
     )
     row = {
         "appeals": setup["total"],
@@ -439,7 +480,8 @@ def run(args: argparse.Namespace) -> dict:
         )
     notes.append(
         f"due set: {setup['remind']:,} reminders, {setup['escalate']:,} overdue, "
-        f"{setup['return']:,} unaccepted, {setup['close']:,} unreached revisits; "
+        f"{setup['return']:,} unaccepted, {setup['close']:,} unreached revisits, "
+        f"{setup['fc_remind']:,} first contacts to remind, {setup['fc_escalate']:,} overdue; "
         f"{verify['reminders']:,} reminder messages written"
     )
     checks = [
