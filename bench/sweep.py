@@ -18,8 +18,8 @@ From scratch:
    batch) — run again and again until a round finds nothing; each round is timed (the
    "sweep"), and the claim query's plan and time on the full table are recorded;
 4. checks: every due row handled exactly once (one ``escalate`` event per overdue appeal and
-   one per overdue first contact, one ``remind`` event per first contact to remind, one
-   reminder message per recipient and stage, the returned and closed counts), nothing due left.
+   one per overdue first contact, one ``remind`` event per reminder due, one reminder message
+   per recipient and stage, the returned and closed counts), nothing due left.
 
 Target: one sweep (a round of the duties) within 2 s on PostgreSQL with 1,000,000 open
 appeals. The whole drain of the 1% is reported too (rows per second).
@@ -305,6 +305,8 @@ def _phase_verify() -> dict:
                    WHERE kind = 'escalate' AND data @> '{"stage": "first_contact"}'),
                  (SELECT count(*) FROM appeals_appealevent
                    WHERE kind = 'remind' AND data @> '{"stage": "first_contact"}'),
+                 (SELECT count(*) FROM appeals_appealevent
+                   WHERE kind = 'remind' AND NOT data @> '{"stage": "first_contact"}'),
                  (SELECT count(*) FROM appeals_appealevent WHERE kind = 'return'),
                  (SELECT count(DISTINCT appeal_id) FROM appeals_appealevent WHERE kind = 'return'),
                  (SELECT count(*) FROM appeals_appealevent
@@ -330,6 +332,7 @@ def _phase_verify() -> dict:
         "fc_escalate_events",
         "fc_escalated_appeals",
         "fc_remind_events",
+        "remind_events",
         "return_events",
         "returned_appeals",
         "not_rated",
@@ -434,6 +437,7 @@ def run(args: argparse.Namespace) -> dict:
         and verify["reminders"] >= setup["remind"] + setup["fc_remind"]
         and verify["fc_escalated_appeals"] == verify["fc_escalate_events"] == setup["fc_escalate"]
         and verify["fc_remind_events"] == setup["fc_remind"]
+        and verify["remind_events"] == setup["remind"]
         and verify["fc_remind_left"] == 0
         and verify["fc_escalate_left"] == 0
     )

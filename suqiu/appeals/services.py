@@ -854,6 +854,51 @@ def appeal_flag_urgency(
     return appeal
 
 
+def appeal_remind(*, appeal_id: int, stage: str, actor: Actor = SYSTEM) -> AppealEvent | None:
+    """Record that whoever must act in the appeal's ``stage`` was reminded of its coming due
+    time: a ``remind`` event (staff-only), once per stage; ``remind_at`` is cleared and
+    ``reminded_for`` set to the stage.
+
+    Returns None, writing nothing, when the reminder time has not come; returns None and only
+    clears the reminder time when there is nothing to remind of any more (the stage moved on,
+    the clock stopped, reminded already). Notifications are the caller's (same transaction)."""
+    with transaction.atomic():
+        appeal = _lock(appeal_id)
+        now = clock.now()
+        if appeal.remind_at is None or appeal.remind_at > now:
+            return None
+        remind = (
+            bool(stage)
+            and appeal.status not in workflow.TERMINAL
+            and appeal.due_stage == stage
+            and appeal.due_at is not None
+            and appeal.reminded_for != stage
+        )
+        appeal.remind_at = None
+        if remind:
+            appeal.reminded_for = stage
+        appeal.updated_at = now
+        appeal.version += 1
+        # Only what changed (the worker reminds thousands in a row; see bench/sweep.py).
+        appeal.save(update_fields=["remind_at", "reminded_for", "updated_at", "version"])
+        if not remind:
+            return None
+        return _event(
+            appeal,
+            kind=EventKind.REMIND,
+            actor=actor,
+            from_status=appeal.status,
+            to_status=appeal.status,
+            at=now,
+            data={
+                "stage": stage,
+                "due_at": appeal.due_at.isoformat(),
+                "lead_organisation": appeal.lead_organisation_id,
+                "lead_person": appeal.lead_person_id,
+            },
+        )
+
+
 def appeal_escalate(*, appeal_id: int, stage: str, actor: Actor = SYSTEM) -> AppealEvent | None:
     """Record that the appeal's ``stage`` is overdue and escalated (督办) to the area's
     supervisors: an ``escalate`` event (staff-only), once per stage and due time.

@@ -454,12 +454,12 @@ def _summarise(event, *, orgs: dict, users: dict, cats: dict) -> str:
                 "when": _when(d.get("due_at") or d.get("first_contact_due_at")),
             }
         )
-    elif kind == EventKind.REMIND:  # the first contact's reminder
+    elif kind == EventKind.REMIND:  # a stage's or the first contact's reminder
         parts.append(
             gettext("%(stage)s limit ends %(when)s")
             % {
                 "stage": stage_label(d.get("stage") or ""),
-                "when": _when(d.get("first_contact_due_at")),
+                "when": _when(d.get("due_at") or d.get("first_contact_due_at")),
             }
         )
     elif d:

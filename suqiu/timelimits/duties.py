@@ -200,13 +200,19 @@ def _send_escalation(
 
 
 def _remind_one(appeal: Appeal, now: datetime, people: People) -> bool:
-    stage, due = appeal.due_stage, appeal.due_at
-    if due is not None and stage and appeal.reminded_for != stage:
-        _send_reminder(
-            appeal, people, _("Due in %(left)s: %(code)s %(title)s"), stage=stage, due=due, now=now
-        )
-    Appeal.objects.filter(pk=appeal.pk, remind_at=appeal.remind_at).update(
-        remind_at=None, reminded_for=stage
+    stage = appeal.due_stage
+    with clock.at(now):
+        event = services.appeal_remind(appeal_id=appeal.pk, stage=stage, actor=SYSTEM)
+    if event is None:
+        return False  # the stage moved on or the clock stopped: the service cleared the time
+    _send_reminder(
+        appeal,
+        people,
+        _("Due in %(left)s: %(code)s %(title)s"),
+        stage=stage,
+        due=appeal.due_at,
+        now=now,
+        event_id=event.pk,
     )
     return True
 
@@ -248,8 +254,8 @@ def escalate_overdue(*, now: datetime | None = None, batch: int | None = None) -
 
 # --- First contact (首次联系) -----------------------------------------------------------------------
 # The handler must get in touch with the reporter within the first-contact limit after accept or
-# claim (suqiu/timelimits/due.py). Reminded like a stage (the same people, the same kind of
-# message) and escalated like a stage, each with an event written by the service.
+# claim (suqiu/timelimits/due.py). Reminded and escalated like a stage (the same people, the same
+# kinds of message, an event written by the service).
 
 
 def _remind_first_contact_one(appeal: Appeal, now: datetime, people: People) -> bool:

@@ -87,8 +87,30 @@ def test_dispatch_reminder_goes_to_the_areas_dispatchers_once(world):
     assert (a.remind_at, a.reminded_for) == (None, "dispatch")
     assert remind_due(now=at(2025, 9, 30, 9, 0)) == 0
     assert OutboxMessage.objects.filter(appeal_id=appeal.pk, kind="due_soon").count() == 2
-    # No event: a reminder changes nothing about the appeal.
-    assert kinds(appeal) == ["created"]
+    # One staff-only event, in the same transaction, naming the stage and its due time; the
+    # messages point at it.
+    assert kinds(appeal) == ["created", "remind"]
+    event = AppealEvent.objects.get(appeal_id=appeal.pk, kind="remind")
+    assert event.created_at == at(2025, 9, 30, 5, 12)
+    assert event.data["stage"] == "dispatch"
+    assert datetime.fromisoformat(event.data["due_at"]) == at(2025, 9, 30, 10, 0)
+    assert event.actor_id is None
+    message = OutboxMessage.objects.filter(appeal_id=appeal.pk, kind="due_soon").first()
+    assert message.data["event_id"] == event.pk
+
+
+def test_a_reminder_time_left_over_after_the_reminder_is_only_cleared(world):
+    with clock.at(at(2025, 9, 29, 10, 0)):
+        appeal = new_appeal(world)
+    assert remind_due(now=at(2025, 9, 30, 5, 12)) == 1
+    # A stale reminder time for the stage already reminded (as a crash between two writers
+    # could leave): claimed, cleared, nothing sent or written again.
+    Appeal.objects.filter(pk=appeal.pk).update(remind_at=at(2025, 9, 30, 6, 0))
+    assert remind_due(now=at(2025, 9, 30, 6, 0)) == 1
+    assert fresh(appeal).remind_at is None
+    assert kinds(appeal).count("remind") == 1
+    assert OutboxMessage.objects.filter(appeal_id=appeal.pk, kind="due_soon").count() == 2
+    assert remind_due(now=at(2025, 9, 30, 6, 0)) == 0
 
 
 def test_handling_reminder_goes_to_the_lead_person_or_the_lead_organisation(world):

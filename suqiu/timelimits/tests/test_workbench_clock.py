@@ -131,6 +131,28 @@ def test_an_escalation_reads_well_in_the_timeline(world):
     assert "Escalated" in text
 
 
+def test_a_stage_reminder_reads_well_in_the_timeline_for_staff_only(world):
+    from suqiu.timelimits.duties import remind_due
+
+    now = timezone.now()
+    with clock.at(now - timedelta(hours=20)):  # normal: dispatch due in 4 h, reminded from 4.8 h
+        appeal = new_appeal(world)
+    assert remind_due(now=now) == 1
+    text = client_for(world.dispatcher).get(reverse("workbench:appeal", args=[appeal.pk]))
+    text = text.content.decode()
+    assert "Due soon: reminded" in text and "dispatch limit ends" in text
+    assert 'data-due-level="soon"' in text
+    # The reporter's page shows no supervision events.
+    resident = client_for(world.resident)
+    for url in (
+        reverse("resident:mine", args=[appeal.pk]),
+        reverse("resident:track_detail", args=[appeal.tracking_code]),
+    ):
+        text = resident.get(url).content.decode()
+        assert appeal.tracking_code in text
+        assert "Due soon" not in text and "limit ends" not in text
+
+
 def test_the_first_contact_reminder_and_escalation_show_on_the_appeal_page(world):
     from suqiu.timelimits.duties import escalate_first_contact, remind_first_contact
 
