@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from suqiu.timelimits import conf
+from suqiu.timelimits.due import first_contact_working
 from suqiu.timelimits.models import Stage
 
 
@@ -28,9 +31,27 @@ def stage_label(stage: str) -> str:
         return stage or ""
 
 
-def _paused_text(hours_left: float) -> str:
-    """A stopped clock: "paused, 3 h 0 min left" or "paused, overdue by 1 h 0 min"."""
-    left = duration_text(timedelta(hours=hours_left))
+def working_duration_text(hours: float) -> str:
+    """Working time in words: ``4 working days 6 h`` (days of the working calendar's length,
+    ``SUQIU_WORKING_HOURS``), or as ``duration_text`` under one working day."""
+    per_day = conf.calendar().hours_per_day
+    minutes = max(1, int(abs(hours) * 60))
+    days, rest = divmod(minutes, max(1, int(round(per_day * 60))))
+    if not days:
+        return duration_text(timedelta(minutes=minutes))
+    return ngettext("%(d)d working day %(h)d h", "%(d)d working days %(h)d h", days) % {
+        "d": days,
+        "h": rest // 60,
+    }
+
+
+def _paused_text(hours_left: float, working: bool) -> str:
+    """A stopped clock: "paused, 3 h 0 min left" or "paused, overdue by 1 h 0 min"; time kept
+    in working hours reads in working days."""
+    if working:
+        left = working_duration_text(hours_left)
+    else:
+        left = duration_text(timedelta(hours=hours_left))
     if hours_left < 0:
         return _("paused, overdue by %(t)s") % {"t": left}
     return _("paused, %(t)s left") % {"t": left}
@@ -41,7 +62,7 @@ def clock_of(appeal, now: datetime) -> dict | None:
     (``ok``, ``soon`` once the reminder time has come, ``late``, ``paused``) and the stage."""
     stage = appeal.due_stage
     if appeal.status == "suspended" and appeal.paused_remaining is not None:
-        text = _paused_text(appeal.paused_remaining)
+        text = _paused_text(appeal.paused_remaining, appeal.due_working)
         return {"text": text, "level": "paused", "stage": stage_label(stage)}
     if appeal.due_at is None:
         return None
@@ -74,7 +95,8 @@ def clock_of_first_contact(appeal, now: datetime) -> dict | None:
     escalated = bool(appeal.first_contact_escalated)
     paused = appeal.first_contact_paused_remaining
     if appeal.status == "suspended" and paused is not None:
-        return {"text": _paused_text(paused), "level": "paused", "escalated": escalated}
+        working = bool(first_contact_working(appeal))
+        return {"text": _paused_text(paused, working), "level": "paused", "escalated": escalated}
     left = due - now
     if left.total_seconds() < 0:
         return {

@@ -195,10 +195,10 @@ def _schedule_first_contact(appeal, now: datetime, cal) -> None:
         appeal.first_contact_escalate_at = due
 
 
-def _first_contact_working(appeal, cal) -> bool | None:
+def first_contact_working(appeal, cal: WorkCalendar | None = None) -> bool | None:
     """Whether the first-contact limit counts working hours (None: the policy has none)."""
     limit = limits_of(appeal).of("first_contact")
-    return None if limit is None else _hours(*limit, cal)[1]
+    return None if limit is None else _hours(*limit, cal or conf.calendar())[1]
 
 
 def _pause_first_contact(appeal, now: datetime, cal) -> bool:
@@ -207,7 +207,7 @@ def _pause_first_contact(appeal, now: datetime, cal) -> bool:
     appeal.first_contact_remind_at = appeal.first_contact_escalate_at = None
     appeal.first_contact_paused_remaining = None
     due = appeal.first_contact_due_at
-    working = _first_contact_working(appeal, cal) if due is not None else None
+    working = first_contact_working(appeal, cal) if due is not None else None
     if working is None:
         return False
     appeal.first_contact_paused_remaining = remaining_hours(due, now, working, cal)
@@ -219,7 +219,7 @@ def _resume_first_contact(appeal, now: datetime, cal) -> bool:
     when it was overdue). True when the due time moved."""
     remaining = appeal.first_contact_paused_remaining
     appeal.first_contact_paused_remaining = None
-    working = _first_contact_working(appeal, cal)
+    working = first_contact_working(appeal, cal)
     if remaining is None or working is None:
         return False
     if remaining >= 0:

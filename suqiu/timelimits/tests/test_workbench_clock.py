@@ -14,7 +14,12 @@ from django.utils import timezone, translation
 from suqiu.appeals.tests.chain import act, bring_to, new_appeal
 from suqiu.core import clock
 from suqiu.core.testing import PASSWORD
-from suqiu.timelimits.display import clock_of, clock_of_first_contact, duration_text
+from suqiu.timelimits.display import (
+    clock_of,
+    clock_of_first_contact,
+    duration_text,
+    working_duration_text,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +44,17 @@ def test_durations_in_words():
         assert duration_text(timedelta(hours=2, minutes=15)) == "2小时15分钟"
 
 
+def test_working_time_reads_in_working_days_of_the_calendar():
+    # The default working day is 7 hours (09:00-12:00, 14:00-18:00).
+    with translation.override("en"):
+        assert working_duration_text(35 - 1 / 60) == "4 working days 6 h"
+        assert working_duration_text(7.5) == "1 working day 0 h"
+        assert working_duration_text(-8) == "1 working day 1 h"
+        assert working_duration_text(3.5) == "3 h 30 min"
+    with translation.override("zh-hans"):
+        assert working_duration_text(16) == "2个工作日2小时"
+
+
 def test_the_clock_of_an_appeal(world):
     now = timezone.now()
     with clock.at(now - timedelta(hours=21, minutes=45)):
@@ -59,8 +75,11 @@ def test_a_suspended_appeal_shows_its_paused_clock(world):
     appeal = bring_to(world, "in_progress")
     act(world.dispatcher, appeal, "suspend", reason="等待")
     appeal.refresh_from_db()
-    shown = clock_of(appeal, timezone.now())
+    with translation.override("en"):
+        shown = clock_of(appeal, timezone.now())
     assert shown["level"] == "paused"
+    # The resolve limit (5 working days) was kept in working hours and reads so.
+    assert re.fullmatch(r"paused, (5 working days 0 h|4 working days 6 h) left", shown["text"])
     # The first contact's clock is stopped too, and the page shows no due time for it.
     with translation.override("en"):
         first = clock_of_first_contact(appeal, timezone.now() + timedelta(days=30))
