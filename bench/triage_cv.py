@@ -193,7 +193,10 @@ LR on the label tree's 2nd/3rd-level names found in the text
 MLP (256 hidden) on a 256-dim SVD of char+words TF-IDF      .9203  .9245  .9290  .7816  .6339
 confidence x (1 - w x the similarity-weighted out-of-fold error
   rate of the k nearest training texts), k 5-40, w .3-1     -      -      .919-.932 .720-.783 .578-.670
-None kept: every change lands within +-.0015 macro-F1 and +-.013 cov@0.98 of CHOSEN 4, inside
+the stack per text form (title + padded detail / title + stripped
+  detail / detail only: accuracy .924 / .940 / .919 out of fold),
+  or the stack's inputs crossed with the form (C .03 / .01)  .9187-.9197 -  .925-.929 .768-.776 .611-.619
+None kept: every member lands within +-.0015 macro-F1 and +-.013 cov@0.98 of CHOSEN 4, inside
 the fold-to-fold noise, and none moves both figures up. A nonlinear member on a dense
 projection adds nothing the linear members do not know, and the label tree's names are words
 the members already weigh.
