@@ -859,87 +859,102 @@ def appeal_remind(*, appeal_id: int, stage: str, actor: Actor = SYSTEM) -> Appea
     time: a ``remind`` event (staff-only), once per stage; ``remind_at`` is cleared and
     ``reminded_for`` set to the stage.
 
-    Returns None, writing nothing, when the reminder time has not come; returns None and only
-    clears the reminder time when there is nothing to remind of any more (the stage moved on,
-    the clock stopped, reminded already). Notifications are the caller's (same transaction)."""
+    Returns None, writing nothing, when the reminder time has not come or the appeal is no
+    longer in ``stage``; returns None and only clears the reminder time when there is nothing
+    to remind of any more (finished, the clock stopped, reminded already). Notifications are
+    the caller's (same transaction)."""
     with transaction.atomic():
         appeal = _lock(appeal_id)
         now = clock.now()
-        if appeal.remind_at is None or appeal.remind_at > now:
+        if appeal.remind_at is None or appeal.remind_at > now or appeal.due_stage != stage:
             return None
-        remind = (
-            bool(stage)
-            and appeal.status not in workflow.TERMINAL
-            and appeal.due_stage == stage
-            and appeal.due_at is not None
-            and appeal.reminded_for != stage
-        )
+        remind = _clock_running(appeal) and appeal.reminded_for != stage
         appeal.remind_at = None
         if remind:
             appeal.reminded_for = stage
-        appeal.updated_at = now
-        appeal.version += 1
-        # Only what changed (the worker reminds thousands in a row; see bench/sweep.py).
-        appeal.save(update_fields=["remind_at", "reminded_for", "updated_at", "version"])
+        _save_supervision(appeal, now, ("remind_at", "reminded_for"))
         if not remind:
             return None
-        return _event(
+        return _supervision_event(
             appeal,
             kind=EventKind.REMIND,
+            stage=stage,
             actor=actor,
-            from_status=appeal.status,
-            to_status=appeal.status,
-            at=now,
-            data={
-                "stage": stage,
-                "due_at": appeal.due_at.isoformat(),
-                "lead_organisation": appeal.lead_organisation_id,
-                "lead_person": appeal.lead_person_id,
-            },
+            now=now,
+            due_at=appeal.due_at.isoformat(),
         )
 
 
 def appeal_escalate(*, appeal_id: int, stage: str, actor: Actor = SYSTEM) -> AppealEvent | None:
     """Record that the appeal's ``stage`` is overdue and escalated (督办) to the area's
-    supervisors: an ``escalate`` event (staff-only), once per stage and due time.
+    supervisors: an ``escalate`` event (staff-only), once per stage and due time;
+    ``escalate_at`` is cleared and ``escalated_for`` set to the stage.
 
-    Returns None, writing nothing, when there is nothing to escalate any more (the stage moved
-    on, the due time moved, it was escalated already): the worker calls this for rows it
-    claimed, and whatever happened since wins. Notifications are the caller's (same
-    transaction)."""
+    Returns None, writing nothing, when the escalation time has not come or the appeal is no
+    longer in ``stage``; returns None and only clears the escalation time when there is
+    nothing to escalate any more (finished, the clock stopped, escalated already) and moves it
+    when the due time moved later: the worker calls this for rows it claimed, and whatever
+    happened since wins. Notifications are the caller's (same transaction)."""
     with transaction.atomic():
         appeal = _lock(appeal_id)
         now = clock.now()
-        if (
-            appeal.status in workflow.TERMINAL
-            or appeal.due_stage != stage
-            or appeal.escalated_for == stage
-            or appeal.due_at is None
-            or appeal.due_at > now
-        ):
+        if appeal.escalate_at is None or appeal.escalate_at > now or appeal.due_stage != stage:
             return None
-        appeal.escalated_for = stage
-        appeal.escalate_at = None
-        appeal.updated_at = now
-        appeal.version += 1
-        # Only what changed (the worker escalates thousands in a row; see bench/sweep.py).
-        appeal.save(update_fields=["escalated_for", "escalate_at", "updated_at", "version"])
-        overdue = now - appeal.due_at
-        return _event(
+        pending = _clock_running(appeal) and appeal.escalated_for != stage
+        escalate = pending and appeal.due_at <= now
+        appeal.escalate_at = appeal.due_at if pending and not escalate else None
+        if escalate:
+            appeal.escalated_for = stage
+        _save_supervision(appeal, now, ("escalated_for", "escalate_at"))
+        if not escalate:
+            return None
+        return _supervision_event(
             appeal,
             kind=EventKind.ESCALATE,
+            stage=stage,
             actor=actor,
-            from_status=appeal.status,
-            to_status=appeal.status,
-            at=now,
-            data={
-                "stage": stage,
-                "due_at": appeal.due_at.isoformat(),
-                "overdue_seconds": int(overdue.total_seconds()),
-                "lead_organisation": appeal.lead_organisation_id,
-                "lead_person": appeal.lead_person_id,
-            },
+            now=now,
+            due_at=appeal.due_at.isoformat(),
+            overdue_seconds=int((now - appeal.due_at).total_seconds()),
         )
+
+
+def _clock_running(appeal: Appeal) -> bool:
+    """The appeal's stage clock runs (a stage with a due time, not finished, not suspended)."""
+    return (
+        bool(appeal.due_stage)
+        and appeal.status not in workflow.TERMINAL
+        and appeal.due_at is not None
+    )
+
+
+def _save_supervision(appeal: Appeal, now: datetime, fields) -> None:
+    """Save only the supervision markers ``fields`` (the worker does thousands in a row; see
+    bench/sweep.py)."""
+    appeal.updated_at = now
+    appeal.version += 1
+    appeal.save(update_fields=[*fields, "updated_at", "version"])
+
+
+def _supervision_event(
+    appeal: Appeal, *, kind: str, stage: str, actor: Actor, now: datetime, **data
+) -> AppealEvent:
+    """A reminder's or an escalation's event: staff-only, the status unchanged, naming the stage
+    and who was responsible."""
+    return _event(
+        appeal,
+        kind=kind,
+        actor=actor,
+        from_status=appeal.status,
+        to_status=appeal.status,
+        at=now,
+        data={
+            "stage": stage,
+            **data,
+            "lead_organisation": appeal.lead_organisation_id,
+            "lead_person": appeal.lead_person_id,
+        },
+    )
 
 
 # The first contact's reminder and escalation (the worker's duties in suqiu/timelimits/duties.py
@@ -952,16 +967,7 @@ _FIRST_CONTACT_FIELDS = (
     "first_contact_reminded",
     "first_contact_escalate_at",
     "first_contact_escalated",
-    "updated_at",
-    "version",
 )
-
-
-def _save_first_contact(appeal: Appeal, now: datetime) -> None:
-    """Save only the first contact's supervision fields (the worker does thousands in a row)."""
-    appeal.updated_at = now
-    appeal.version += 1
-    appeal.save(update_fields=_FIRST_CONTACT_FIELDS)
 
 
 def _first_contact_pending(appeal: Appeal) -> bool:
@@ -969,20 +975,14 @@ def _first_contact_pending(appeal: Appeal) -> bool:
 
 
 def _first_contact_event(appeal: Appeal, *, kind: str, actor: Actor, now: datetime, **data):
-    return _event(
+    return _supervision_event(
         appeal,
         kind=kind,
+        stage="first_contact",
         actor=actor,
-        from_status=appeal.status,
-        to_status=appeal.status,
-        at=now,
-        data={
-            "stage": "first_contact",
-            "first_contact_due_at": appeal.first_contact_due_at.isoformat(),
-            **data,
-            "lead_organisation": appeal.lead_organisation_id,
-            "lead_person": appeal.lead_person_id,
-        },
+        now=now,
+        first_contact_due_at=appeal.first_contact_due_at.isoformat(),
+        **data,
     )
 
 
@@ -1007,7 +1007,7 @@ def appeal_remind_first_contact(*, appeal_id: int, actor: Actor = SYSTEM) -> App
         )
         appeal.first_contact_remind_at = None
         appeal.first_contact_reminded = appeal.first_contact_reminded or remind
-        _save_first_contact(appeal, now)
+        _save_supervision(appeal, now, _FIRST_CONTACT_FIELDS)
         if not remind:
             return None
         return _first_contact_event(appeal, kind=EventKind.REMIND, actor=actor, now=now)
@@ -1032,7 +1032,7 @@ def appeal_escalate_first_contact(*, appeal_id: int, actor: Actor = SYSTEM) -> A
         escalate = pending and due <= now
         appeal.first_contact_escalate_at = due if pending and due > now else None
         appeal.first_contact_escalated = appeal.first_contact_escalated or escalate
-        _save_first_contact(appeal, now)
+        _save_supervision(appeal, now, _FIRST_CONTACT_FIELDS)
         if not escalate:
             return None
         return _first_contact_event(

@@ -444,19 +444,15 @@ def _summarise(event, *, orgs: dict, users: dict, cats: dict) -> str:
         parts.append(gettext("photo #%(id)s") % {"id": d.get("photo_id", "?")})
     elif kind == EventKind.PHONE_REVEALED:
         parts.append(gettext("reporter's phone number"))
-    elif kind == EventKind.ESCALATE:
-        # A first contact's escalation names its time ``first_contact_due_at`` (see
+    elif kind in (EventKind.ESCALATE, EventKind.REMIND):
+        # A stage's, or the first contact's, which names its time ``first_contact_due_at`` (see
         # services.appeal_escalate_first_contact).
+        if kind == EventKind.ESCALATE:
+            text = gettext("%(stage)s limit ended %(when)s")
+        else:
+            text = gettext("%(stage)s limit ends %(when)s")
         parts.append(
-            gettext("%(stage)s limit ended %(when)s")
-            % {
-                "stage": stage_label(d.get("stage") or ""),
-                "when": _when(d.get("due_at") or d.get("first_contact_due_at")),
-            }
-        )
-    elif kind == EventKind.REMIND:  # a stage's or the first contact's reminder
-        parts.append(
-            gettext("%(stage)s limit ends %(when)s")
+            text
             % {
                 "stage": stage_label(d.get("stage") or ""),
                 "when": _when(d.get("due_at") or d.get("first_contact_due_at")),

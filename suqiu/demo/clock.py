@@ -11,7 +11,8 @@ history happened (no notifications: nobody needs a thousand old messages in thei
   into the next hours — an extension approved by a dispatcher, as the timeline then shows);
 - verified appeals whose revisit nobody made within the limit and the grace time are closed as
   "not rated";
-- reminders whose time has passed count as sent;
+- reminders whose time has passed are written through ``services.appeal_remind`` (events, no
+  notifications), at their time (or at the appeal's last event, if that is later);
 - first contacts not made in time are reminded and escalated through
   ``services.appeal_remind_first_contact`` / ``appeal_escalate_first_contact`` (events, no
   notifications).
@@ -29,7 +30,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
 
 from suqiu.appeals import services
 from suqiu.appeals.models import Appeal, AppealEvent, Channel, Urgency
@@ -53,6 +53,7 @@ def _last_event_at(appeal_id: int) -> datetime:
 def settle(now: datetime, *, extend_by: timedelta = timedelta(hours=6)) -> dict[str, int]:
     """Apply the worker's past work to the replayed history (see the module docstring)."""
     done = {
+        "reminded": 0,
         "escalated": 0,
         "first_contact_escalated": 0,
         "returned": 0,
@@ -96,6 +97,15 @@ def settle(now: datetime, *, extend_by: timedelta = timedelta(hours=6)) -> dict[
             except ApplicationError:
                 continue
             done["closed_not_rated"] += 1
+        # Reminders of the past, through the service (events, no notifications), at their
+        # times or, if later, just after the appeal's last event; before the escalations.
+        for appeal in Appeal.objects.filter(remind_at__lt=now).order_by("remind_at"):
+            at = max(appeal.remind_at, _last_event_at(appeal.pk))
+            if at >= now:
+                continue  # the worker will do it
+            with clock.at(at):
+                if services.appeal_remind(appeal_id=appeal.pk, stage=appeal.due_stage):
+                    done["reminded"] += 1
         for appeal in Appeal.objects.filter(escalate_at__lt=now).order_by("escalate_at"):
             at = max(appeal.escalate_at + timedelta(minutes=5), _last_event_at(appeal.pk))
             if at >= now:
@@ -103,8 +113,6 @@ def settle(now: datetime, *, extend_by: timedelta = timedelta(hours=6)) -> dict[
             with clock.at(at):
                 if services.appeal_escalate(appeal_id=appeal.pk, stage=appeal.due_stage):
                     done["escalated"] += 1
-        # Reminders of the past: sent (no event is written for a stage's reminder).
-        Appeal.objects.filter(remind_at__lt=now).update(remind_at=None, reminded_for=F("due_stage"))
         # First contacts not made in time: reminded and escalated through the services (both
         # write events), at their times or, if later, just after the appeal's last event.
         for appeal in Appeal.objects.filter(first_contact_remind_at__lt=now).order_by(

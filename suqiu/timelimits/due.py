@@ -222,11 +222,16 @@ def _resume_first_contact(appeal, now: datetime, cal) -> bool:
     working = first_contact_working(appeal, cal)
     if remaining is None or working is None:
         return False
-    if remaining >= 0:
-        appeal.first_contact_due_at = _add(now, remaining, working, cal)
-    else:
-        appeal.first_contact_due_at = now + timedelta(hours=remaining)
+    appeal.first_contact_due_at = _due_after_pause(now, remaining, working, cal)
     return True
+
+
+def _due_after_pause(now: datetime, remaining: float, working: bool, cal) -> datetime:
+    """A stopped clock started again: due ``remaining`` hours (in its measure) after now; one
+    overdue when stopped stays overdue by as much."""
+    if remaining >= 0:
+        return _add(now, remaining, working, cal)
+    return now + timedelta(hours=remaining)
 
 
 def _clear_first_contact(appeal) -> None:
@@ -272,15 +277,10 @@ def on_action(
     elif action == "resume":
         stage = STAGE_OF_STATUS.get(status)
         if stage and stage == appeal.due_stage and appeal.paused_remaining is not None:
-            remaining = appeal.paused_remaining
-            if remaining >= 0:
-                due = _add(now, remaining, appeal.due_working, cal)
-            else:  # overdue when suspended: it stays overdue by as much
-                due = now + timedelta(hours=remaining)
             _schedule(
                 appeal,
                 stage=stage,
-                due=due,
+                due=_due_after_pause(now, appeal.paused_remaining, appeal.due_working, cal),
                 lead_hours=_lead_hours(appeal, stage, cal),
                 working=appeal.due_working,
                 cal=cal,

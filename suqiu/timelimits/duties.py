@@ -199,22 +199,30 @@ def _send_escalation(
     )
 
 
+def _record_and_send(record, send, appeal: Appeal, people: People, subject: str, **message):
+    """Record a reminder or an escalation through the service (``record()``: its event, or None
+    when there is nothing to do any more, the service having cleared or moved the time), then
+    write the messages pointing at the event, in the same transaction."""
+    with clock.at(message["now"]):
+        event = record()
+    if event is None:
+        return False
+    send(appeal, people, subject, event_id=event.pk, **message)
+    return True
+
+
 def _remind_one(appeal: Appeal, now: datetime, people: People) -> bool:
     stage = appeal.due_stage
-    with clock.at(now):
-        event = services.appeal_remind(appeal_id=appeal.pk, stage=stage, actor=SYSTEM)
-    if event is None:
-        return False  # the stage moved on or the clock stopped: the service cleared the time
-    _send_reminder(
+    return _record_and_send(
+        lambda: services.appeal_remind(appeal_id=appeal.pk, stage=stage, actor=SYSTEM),
+        _send_reminder,
         appeal,
         people,
         _("Due in %(left)s: %(code)s %(title)s"),
         stage=stage,
         due=appeal.due_at,
         now=now,
-        event_id=event.pk,
     )
-    return True
 
 
 def remind_due(*, now: datetime | None = None, batch: int | None = None) -> int:
@@ -228,22 +236,16 @@ def remind_due(*, now: datetime | None = None, batch: int | None = None) -> int:
 
 def _escalate_one(appeal: Appeal, now: datetime, people: People) -> bool:
     stage = appeal.due_stage
-    with clock.at(now):
-        event = services.appeal_escalate(appeal_id=appeal.pk, stage=stage, actor=SYSTEM)
-    if event is None:
-        # Nothing to escalate any more (the stage moved on or the due time moved): forget it.
-        Appeal.objects.filter(pk=appeal.pk, escalate_at=appeal.escalate_at).update(escalate_at=None)
-        return False
-    _send_escalation(
+    return _record_and_send(
+        lambda: services.appeal_escalate(appeal_id=appeal.pk, stage=stage, actor=SYSTEM),
+        _send_escalation,
         appeal,
         people,
         _("Overdue, escalated: %(code)s %(title)s"),
         stage=stage,
         due=appeal.due_at,
         now=now,
-        event_id=event.pk,
     )
-    return True
 
 
 def escalate_overdue(*, now: datetime | None = None, batch: int | None = None) -> int:
@@ -259,20 +261,16 @@ def escalate_overdue(*, now: datetime | None = None, batch: int | None = None) -
 
 
 def _remind_first_contact_one(appeal: Appeal, now: datetime, people: People) -> bool:
-    with clock.at(now):
-        event = services.appeal_remind_first_contact(appeal_id=appeal.pk, actor=SYSTEM)
-    if event is None:
-        return False  # contact made or no longer in progress: the service cleared the time
-    _send_reminder(
+    return _record_and_send(
+        lambda: services.appeal_remind_first_contact(appeal_id=appeal.pk, actor=SYSTEM),
+        _send_reminder,
         appeal,
         people,
         _("First contact due in %(left)s: %(code)s %(title)s"),
         stage="first_contact",
         due=appeal.first_contact_due_at,
         now=now,
-        event_id=event.pk,
     )
-    return True
 
 
 def remind_first_contact(*, now: datetime | None = None, batch: int | None = None) -> int:
@@ -289,20 +287,16 @@ def remind_first_contact(*, now: datetime | None = None, batch: int | None = Non
 
 
 def _escalate_first_contact_one(appeal: Appeal, now: datetime, people: People) -> bool:
-    with clock.at(now):
-        event = services.appeal_escalate_first_contact(appeal_id=appeal.pk, actor=SYSTEM)
-    if event is None:
-        return False
-    _send_escalation(
+    return _record_and_send(
+        lambda: services.appeal_escalate_first_contact(appeal_id=appeal.pk, actor=SYSTEM),
+        _send_escalation,
         appeal,
         people,
         _("No first contact in time, escalated: %(code)s %(title)s"),
         stage="first_contact",
         due=appeal.first_contact_due_at,
         now=now,
-        event_id=event.pk,
     )
-    return True
 
 
 def escalate_first_contact(*, now: datetime | None = None, batch: int | None = None) -> int:

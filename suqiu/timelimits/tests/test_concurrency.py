@@ -57,24 +57,23 @@ def _messages(ids, kind) -> Counter:
     )
 
 
-def test_two_workers_sweeping_the_same_rows_do_each_thing_once(world, monkeypatch):
-    ids = _due_set(world, 30)
-    # Some are only due for a reminder (received 20 h ago: reminder after 19.2 h, due at 24 h).
-    remind_only = _due_set(world, 10, hours_ago=20)
-    monkeypatch.setenv("SUQIU_TIMELIMITS_TEST_ITEM_SLEEP", "0.005")  # let the sweeps overlap
+def _two_workers(sweep_round) -> tuple[Counter, list[BaseException]]:
+    """Two worker threads started together, each calling ``sweep_round()`` (a round of duties
+    returning how many rows it handled) until a round finds nothing: rows handled per worker
+    ("w0", "w1") and the exceptions raised."""
     start = threading.Barrier(2)
-    handled: list[tuple[str, int]] = []
+    handled: Counter = Counter()
     errors: list[BaseException] = []
 
     def sweep():
         try:
             start.wait()
             while True:
-                done = escalate_overdue(batch=4) + remind_due(batch=4)
-                handled.append((threading.current_thread().name, done))
+                done = sweep_round()
+                handled[threading.current_thread().name] += done
                 if done == 0:
                     break
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller
             errors.append(exc)
         finally:
             connections.close_all()
@@ -84,11 +83,17 @@ def test_two_workers_sweeping_the_same_rows_do_each_thing_once(world, monkeypatc
         t.start()
     for t in threads:
         t.join(timeout=120)
+    return handled, errors
+
+
+def test_two_workers_sweeping_the_same_rows_do_each_thing_once(world, monkeypatch):
+    ids = _due_set(world, 30)
+    # Some are only due for a reminder (received 20 h ago: reminder after 19.2 h, due at 24 h).
+    remind_only = _due_set(world, 10, hours_ago=20)
+    monkeypatch.setenv("SUQIU_TIMELIMITS_TEST_ITEM_SLEEP", "0.005")  # let the sweeps overlap
+    by_worker, errors = _two_workers(lambda: escalate_overdue(batch=4) + remind_due(batch=4))
     assert errors == []
     # Both workers did some of the work...
-    by_worker = Counter()
-    for name, done in handled:
-        by_worker[name] += done
     assert set(by_worker) == {"w0", "w1"} and all(by_worker.values())
     # ... and every escalation happened once, every message was written once.
     assert _escalations(ids) == Counter({pk: 1 for pk in ids})
@@ -126,28 +131,9 @@ def test_two_workers_remind_and_escalate_each_first_contact_once(world, monkeypa
     overdue = _in_progress(world, 16, accepted_ago=timedelta(hours=3))
     remind_only = _in_progress(world, 8, accepted_ago=timedelta(hours=1, minutes=50))
     monkeypatch.setenv("SUQIU_TIMELIMITS_TEST_ITEM_SLEEP", "0.005")
-    start = threading.Barrier(2)
-    handled: Counter = Counter()
-    errors: list[BaseException] = []
-
-    def sweep():
-        try:
-            start.wait()
-            while True:
-                done = escalate_first_contact(batch=3) + remind_first_contact(batch=3)
-                handled[threading.current_thread().name] += done
-                if done == 0:
-                    break
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=sweep, name=f"w{i}") for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    handled, errors = _two_workers(
+        lambda: escalate_first_contact(batch=3) + remind_first_contact(batch=3)
+    )
     assert errors == []
     assert set(handled) == {"w0", "w1"} and all(handled.values())
     assert _first_contact_events(overdue, "escalate") == Counter({pk: 1 for pk in overdue})
