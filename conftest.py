@@ -13,6 +13,9 @@ import pytest
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
+# The ``page`` fixture (Playwright on Chromium against live_server) and its helpers.
+pytest_plugins = ("suqiu.core.tests.browser",)
+
 
 def pytest_configure(config):
     url = os.environ.get("SUQIU_TEST_DATABASE_URL")
