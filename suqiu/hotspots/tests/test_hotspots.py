@@ -370,3 +370,28 @@ def test_features_of_an_older_version_are_computed_again(planted):
         )
     ) >= set(stale)
     assert by_members(planted)["B"].size == 4
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_detail_page_layout_on_a_desk_and_on_a_phone(planted, world, page):
+    """On a desk the facts and the promotion form stand side by side; on a phone the facts come
+    first and the form under them (a grid area named only for phones once pushed the facts into a
+    third column under the form on a desk)."""
+    from suqiu.core.tests.browser import ARTIFACTS, sign_in
+
+    run()
+    a = by_members(planted)["A"]
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, world.dispatcher, reverse("hotspots:detail", args=[a.pk]))
+    facts, form = page.locator(".ap-facts"), page.locator("[aria-labelledby=hs-promote]")
+    form.wait_for()
+    f, p = facts.bounding_box(), form.bounding_box()
+    assert abs(f["y"] - p["y"]) < 2 and f["x"] + f["width"] <= p["x"], (f, p)
+    assert f["width"] > p["width"]  # the facts take the wide column
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "hotspot-detail-1280.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 900})
+    f, p = facts.bounding_box(), form.bounding_box()
+    assert f["y"] + f["height"] <= p["y"] and abs(f["x"] - p["x"]) < 2, (f, p)
+    page.screenshot(path=str(ARTIFACTS / "hotspot-detail-390.png"), full_page=True)
