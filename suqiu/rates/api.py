@@ -20,7 +20,8 @@ DESCRIPTION = "\n\n".join(
     [
         "The three rates, on-time rates and average durations of the appeals received from "
         f"`from` to `to` (inclusive local dates, at most {selectors.MAX_DAYS} days) in your scope, one row per "
-        "group (`group_by`) plus the total, and the best and worst organisations by each rate. "
+        "group (`group_by`) plus the total, and the best and worst organisations by each rate "
+        "(up to five each, never one on both lists, none tied with the best rate as worst). "
         "Leaders, dispatchers and the other area roles see their areas, department handlers "
         "their organisation's dispatches and appeals, administrators everything; residents and "
         "volunteers get 403.",

@@ -417,8 +417,12 @@ class Ranking:
 
 def rankings(table: RatesTable, *, top: int = 5, min_count: int = 1) -> list[Ranking]:
     """Best and worst organisations (``table.by_organisation``, else the table's own groups)
-    by each of the three rates, among those
-    with at least ``min_count`` in the rate's denominator; ties: the larger denominator first."""
+    by each of the three rates, among those with at least ``min_count`` in the rate's
+    denominator; ties: the larger denominator first.
+
+    No organisation is on both lists: with fewer than ``2 × top`` of them the better half goes to
+    the best list and the rest to the worst. An organisation whose rate equals the best rate is
+    never on the worst list (when all have 100 %, the worst list is empty)."""
     out = []
     rows = table.by_organisation if table.by_organisation is not None else table.rows
     for name in RATES:
@@ -428,7 +432,10 @@ def rankings(table: RatesTable, *, top: int = 5, min_count: int = 1) -> list[Ran
             for r in rows
             if r.key and r.sums[den] >= min_count
         ]
-        best = sorted(entries, key=lambda e: (-e[0], -e[1].denominator, str(e[1].label)))
-        worst = sorted(entries, key=lambda e: (e[0], -e[1].denominator, str(e[1].label)))
-        out.append(Ranking(name, [e for _f, e in best[:top]], [e for _f, e in worst[:top]]))
+        ordered = sorted(entries, key=lambda e: (-e[0], -e[1].denominator, str(e[1].label)))
+        n_best = min(top, (len(ordered) + 1) // 2)
+        best = ordered[:n_best]
+        rest = [e for e in ordered[n_best:] if not best or e[0] < best[0][0]]
+        worst = sorted(rest, key=lambda e: (e[0], -e[1].denominator, str(e[1].label)))[:top]
+        out.append(Ranking(name, [e for _f, e in best], [e for _f, e in worst]))
     return out

@@ -128,10 +128,48 @@ def test_filters(world, story):
 
 def test_rankings(world, story):
     ranks = {r.rate: r for r in selectors.rankings(table(world))}
-    assert [r.key for r in ranks["response"].best] == [world.housing.pk, world.roads.pk]
-    assert [r.key for r in ranks["response"].worst] == [world.roads.pk, world.housing.pk]
-    assert [r.key for r in ranks["resolution"].best][0] == world.housing.pk
-    assert [r.key for r in ranks["satisfaction"].best][0] == world.roads.pk
+    # Two organisations: one on each list (response 3/4 against 1/2, and so on).
+    assert [r.key for r in ranks["response"].best] == [world.housing.pk]
+    assert [r.key for r in ranks["response"].worst] == [world.roads.pk]
+    assert [r.key for r in ranks["resolution"].best] == [world.housing.pk]
+    assert [r.key for r in ranks["resolution"].worst] == [world.roads.pk]
+    assert [r.key for r in ranks["satisfaction"].best] == [world.roads.pk]
+    assert [r.key for r in ranks["satisfaction"].worst] == [world.housing.pk]
+
+
+def _ranked(counts, top=5):
+    """Rankings of organisations 1..n whose three rates are each ``counts[i]`` = (num, den)."""
+    rows = [
+        selectors.RateRow(
+            key=i + 1,
+            label=f"org{i + 1}",
+            sums={
+                k: v
+                for name in selectors.RATES
+                for k, v in zip(selectors.FRACTIONS[name], c, strict=True)
+            },
+        )
+        for i, c in enumerate(counts)
+    ]
+    t = selectors.RatesTable("organisation", FROM, TO, rows, selectors.RateRow(None, "", {}))
+    rank = selectors.rankings(t, top=top)[0]
+    return [e.key for e in rank.best], [e.key for e in rank.worst]
+
+
+def test_rankings_never_put_an_organisation_on_both_lists():
+    # Twelve: five best, the five lowest worst (lowest first); orgs 6 and 7 on neither.
+    counts = [(20 - i, 20) for i in range(12)]
+    assert _ranked(counts) == ([1, 2, 3, 4, 5], [12, 11, 10, 9, 8])
+    # Five: the better half (3) best, the other two worst.
+    assert _ranked(counts[:5]) == ([1, 2, 3], [5, 4])
+    # Ties at the top are never "worst": all at 100 % leaves the worst list empty ...
+    assert _ranked([(4, 4), (9, 9), (1, 1)]) == ([2, 1], [])
+    # ... and of twelve where ten have 100 %, only the two below it are worst.
+    counts = [(10, 10)] * 10 + [(8, 10), (9, 10)]
+    best, worst = _ranked(counts)
+    assert len(best) == 5 and worst == [11, 12]
+    # Ties: the larger denominator first, on both lists.
+    assert _ranked([(1, 2), (5, 10), (9, 10), (2, 2)]) == ([4, 3], [2, 1])
 
 
 def test_rebuild_gives_the_same_rows_as_the_live_hooks(world, story):
@@ -277,7 +315,8 @@ def test_rankings_rows_come_with_the_table(world, story, group_by):
         (r.key, r.label, r.sums) for r in orgs.rows
     ]
     ranks = selectors.rankings(both)
-    assert [e.key for e in ranks[0].best] == [world.housing.pk, world.roads.pk]
+    assert [e.key for e in ranks[0].best] == [world.housing.pk]
+    assert [e.key for e in ranks[0].worst] == [world.roads.pk]
 
 
 def test_an_intake_hook_that_dispatches_first_is_counted_once(world):
