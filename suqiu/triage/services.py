@@ -355,8 +355,9 @@ LABELLED_STATUSES = [
 CONFIRMED_STATUSES = [Status.RESOLVED.value, Status.VERIFIED.value, Status.CLOSED.value]
 
 
-def training_rows(max_rows: int | None = None) -> list[tuple[str, str, str, str]]:
-    """(title, description, category code, urgency) of every assessed appeal with a category:
+def training_rows(max_rows: int | None = None) -> list[tuple[str, str, str, str, str]]:
+    """(title, description, category code, urgency, channel) of every assessed appeal with a
+    category:
     the final category, so a person's correction is what is learnt. Appeals triage assessed and
     dispatched itself count only once resolved under that category. With ``max_rows``, only the
     most recent ``max_rows`` of them (by their time of intake), oldest first."""
@@ -365,7 +366,7 @@ def training_rows(max_rows: int | None = None) -> list[tuple[str, str, str, str]
     qs = Appeal.objects.filter(
         status__in=LABELLED_STATUSES, category__isnull=False, category__is_active=True
     ).exclude(Q(triage__auto_dispatched=True) & ~Q(status__in=CONFIRMED_STATUSES))
-    fields = ("title", "description", "category__code", "urgency")
+    fields = ("title", "description", "category__code", "urgency", "channel")
     if max_rows is None:
         return list(qs.order_by("created_at", "pk").values_list(*fields))
     newest = list(qs.order_by("-created_at", "-pk").values_list(*fields)[: max(0, max_rows)])
@@ -391,7 +392,7 @@ def train_from_db(
     if max_rows is None:
         max_rows = settings.SUQIU_TRIAGE_MAX_ROWS
     rows = training_rows(max_rows or None)
-    counts = Counter(code for _t, _d, code, _u in rows)
+    counts = Counter(row[2] for row in rows)
     keep = {code for code, n in counts.items() if n >= min_per_label}
     if len(keep) < 2:
         raise ValidationFailed(
@@ -403,7 +404,7 @@ def train_from_db(
             code="not_enough_data",
         )
     texts, labels = [], []
-    for title, description, code, _u in rows:
+    for title, description, code, _u, _ch in rows:
         if code in keep:
             texts.append(router.text_of(title, description))
             labels.append(code)
@@ -416,7 +417,12 @@ def train_from_db(
         for c in Category.objects.filter(code__in=keep)
     }
     say("learning urgency terms from history")
-    learnt = urgency.learn((f"{t}\n{d}", u) for t, d, _c, u in rows)
+    # Urgency is learnt from what people wrote: a sensor's alerts are templates whose every word
+    # ("监测", "持续", "分钟") would otherwise read as urgent in a resident's text; their urgency
+    # comes from the device's own rules.
+    learnt = urgency.learn(
+        (f"{t}\n{d}", u) for t, d, _c, u, channel in rows if channel != Channel.SENSOR
+    )
     return store(
         trained,
         label_map=label_map,

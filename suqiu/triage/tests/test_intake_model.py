@@ -84,6 +84,29 @@ def test_training_from_the_database_creates_active_version_1(world):
     assert learnt["渗水"]["level"] == "urgent" and learnt["渗水"]["urgent"] == 5
 
 
+def test_urgency_is_not_learnt_from_sensor_alerts(world):
+    """A sensor's alerts are templates, assessed urgent by the device's rules: their words
+    ("监测", "持续", "分钟") must not become urgency terms that fire on a resident's text."""
+    from suqiu.triage import urgency
+
+    history(world)
+    for i in range(8):
+        alert = new_appeal(
+            world,
+            title=f"水位监测告警：{i}号监测点",
+            description=f"{i}号监测点水位持续{20 + i}分钟超过警戒值",
+            channel="sensor",
+        )
+        act(world.dispatcher, alert, "assess", category="ROAD", urgency="urgent")
+    model = services.train_from_db(min_per_label=3)
+    assert model.n_train == 24  # the alerts still teach routing
+    learnt = {t["term"] for t in model.urgency_terms}
+    assert "渗水" in learnt  # what people wrote still teaches urgency
+    assert not learnt & {"监测", "监测点", "持续", "分钟", "警戒", "水位"}, learnt
+    noise = urgency.detect("楼上装修噪音持续了四十分钟", model.urgency_terms)
+    assert noise.level == "normal", noise
+
+
 def test_training_needs_two_categories_with_enough_appeals(world):
     from suqiu.core.errors import ValidationFailed
 
