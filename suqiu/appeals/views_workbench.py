@@ -84,6 +84,13 @@ def _vary(response: HttpResponse) -> HttpResponse:
     return response
 
 
+# The intake queues (assess, dispatch) are shown to the roles that work them or oversee them; to
+# the others (department handlers, grid workers, volunteers) only when one holds an appeal they
+# may see, so nothing visible is ever hidden.
+INTAKE_QUEUES = ("to_assess", "to_dispatch")
+INTAKE_ROLES = ("dispatcher", "operator", "community_worker", "social_worker", "leader", "admin")
+
+
 def default_queue(actor: Actor) -> str:
     """The queue a role starts its day with."""
     if actor.has("dispatcher", "operator", "community_worker", "social_worker"):
@@ -118,6 +125,7 @@ def _list_context(request: HttpRequest, actor: Actor, params: QueryDict) -> dict
     queues = [
         {"name": name, "label": label, "count": counts.get(name, 0)}
         for name, label in QUEUE_LABELS.items()
+        if counts.get(name) or name not in INTAKE_QUEUES or actor.has(*INTAKE_ROLES)
     ]
     can_bulk_dispatch = queue == "to_dispatch" and actor.has(
         "dispatcher", "community_worker", "social_worker"

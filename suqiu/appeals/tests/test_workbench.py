@@ -211,10 +211,16 @@ def test_queue_counts_and_queue_lists(world):
     assert listed_codes(home(world.dispatcher, queue="to_dispatch")) == {a1.tracking_code}
     assert listed_codes(home(world.dispatcher, queue="to_accept")) == {d1.tracking_code}
     assert listed_codes(home(world.dispatcher, queue="in_progress")) == {p1.tracking_code}
-    # The handler's counts are scoped too: nothing received is theirs.
+    # The handler's counts are scoped too: nothing received or waiting for dispatch is theirs,
+    # so the intake queues (which a handler does not work) are not shown to them at all.
     handler_counts = {q["name"]: q["count"] for q in home(world.handler).context["queues"]}
-    assert handler_counts["to_assess"] == 0
+    assert "to_assess" not in handler_counts and "to_dispatch" not in handler_counts
     assert handler_counts["to_accept"] == 1 and handler_counts["in_progress"] == 1
+    assert 'data-queue-count="to_assess"' not in home(world.handler).content.decode()
+    # A grid worker sees their community's appeals: the intake queues are shown while they hold
+    # one (nothing the user may see is hidden).
+    grid_counts = {q["name"]: q["count"] for q in home(world.grid_worker).context["queues"]}
+    assert (grid_counts["to_assess"], grid_counts["to_dispatch"]) == (2, 1)
 
 
 def test_overdue_queue_lists_only_appeals_past_their_due_time(world):

@@ -57,3 +57,65 @@ def test_the_bar_keeps_every_item_on_one_line(world, page, width):
         assert response.status == 200 and "svg" in response.headers["content-type"]
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"topbar-{width}-{language}.png"))
+
+
+# For each cell of a column: on how many lines its text is laid out. The boxes of its text
+# (not of the cell, as tall as its row, nor of a badge, taller than its text), in order from the
+# top; a box that starts below the previous line's bottom starts a new line.
+CELL_LINES = """(selector) => [...document.querySelectorAll(selector)].map((el) => {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    const rects = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      rects.push(...[...range.getClientRects()].filter((r) => r.width > 0));
+    }
+    rects.sort((a, b) => a.top - b.top);
+    let lines = 0, bottom = -Infinity;
+    for (const r of rects) {
+      if (r.top >= bottom - 2) { lines += 1; bottom = r.bottom; }
+      else bottom = Math.max(bottom, r.bottom);
+    }
+    return {text: el.textContent.trim(), lines};
+  })"""
+
+
+@pytest.mark.parametrize("width", [1024, 1280, 1440])
+def test_the_appeal_list_keeps_the_due_column_in_view(world, page, width):
+    """On a laptop the list shows every column up to the due time without scrolling sideways,
+    and a category or an organisation's name is not broken inside (物业/管理)."""
+    from playwright.sync_api import expect
+
+    from suqiu.appeals.tests.chain import bring_to
+
+    # Names as long as a real district's.
+    for obj, name in (
+        (world.c1, "龙田社区"),
+        (world.g1, "龙田社区第1网格"),
+        (world.housing, "坪山区住房和建设局"),
+    ):
+        obj.name = name
+        obj.save(update_fields=["name"])
+    for i in range(3):
+        bring_to(world, "in_progress", title=f"龙田花园{i + 1}栋地下车库入口积水严重影响出行")
+    page.set_viewport_size({"width": width, "height": 800})
+    sign_in(page, world.dispatcher, "/workbench/?queue=in_progress")
+    for language in ("中文", "English"):
+        if page.locator(".langswitch button", has_text=language).count():
+            page.locator(".langswitch button", has_text=language).click()
+            expect(page.locator(".langswitch button")).not_to_have_text(language)
+        expect(page.locator("td.c-due")).to_have_count(3)
+        overflow = page.evaluate(
+            "(() => { const r = document.querySelector('#wb-results');"
+            " return r.scrollWidth - r.clientWidth; })()"
+        )
+        assert overflow <= 0, (width, language, overflow)
+        due = page.locator("td.c-due").first.bounding_box()
+        assert due["x"] + due["width"] <= width, (width, language, due)
+        for cell in page.evaluate(CELL_LINES, "td.c-cat, td.c-urg, td.c-status"):
+            assert cell["lines"] == 1, (width, language, cell)
+        for cell in page.evaluate(CELL_LINES, "td.c-lead, td.c-area"):
+            # at most one break, at the " · " between the organisation and the person
+            assert cell["lines"] <= 2, (width, language, cell)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"appeal-list-{width}-{language}.png"))
