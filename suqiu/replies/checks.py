@@ -38,6 +38,9 @@ ACTION = re.compile(
     r"安排|落实|疏通|铺设|补种|恢复|解决|协调|督促|责成|约谈|查处|处罚|立案|核实|调查|回访|"
     r"将于|将会|将在|将对|将进一步|将继续|计划|拟|正在|着手|启动|部署|开展|实施|加强|制定|纳入|进行了|作出|做出|"
     r"走访|上门|现场|检查|巡查|执法|处置|关停|取缔|整治|告知|联系|谈话|训诫|"
+    # (nouns in policy text as often as deeds: only with 了, or as a promise, or as enforcement)
+    r"(?:采纳|新增|增设|增加|加装|安装|添置|配备|补装|改造|投放|设置)了|将[^，。]{0,4}(?:采纳|予以)|"
+    r"处以|加大[^，。]{0,12}力度|抄牌|拖移|"
     r"\b(?:fixed|repaired|replaced|cleaned|cleared|removed|completed|done|resolved|restored|"
     r"scheduled|arranged|installed|inspected|will|plan(?:ned)?|has been|have been)\b",
     re.IGNORECASE,

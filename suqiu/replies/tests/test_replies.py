@@ -74,6 +74,24 @@ def test_a_reply_that_says_nothing_was_done_warns(world):
     assert codes(check) == ["no_action"]
 
 
+@pytest.mark.parametrize(
+    "reply, acts",
+    [
+        # deeds with 了, a promise, an enforcement (from the demo and from real replies)
+        ("社区采纳了建议，新增了座椅4张和遮阳棚2处", True),
+        ("我们将虚心采纳您的建议", True),
+        ("两台挂车因违反禁令被处以100元罚款", True),
+        ("我们会加大该路段的巡逻管控力度", True),
+        # the same words as nouns in an explanation of policy: nothing done
+        ("隔音屏的安装是针对环线范围内的桥梁而言的", False),
+        ("您咨询的危房改造补助由当地政府规划办负责审核", False),
+        ("如加装中心护栏，路口调头车辆势必大幅增加", False),
+    ],
+)
+def test_action_words_count_as_deeds_only_in_context(reply, acts):
+    assert bool(checks.ACTION.search(reply)) is acts
+
+
 def test_a_late_resolve_warns(world):
     appeal = bring_to(world, "in_progress")
     due = clock.now() + timedelta(days=1)
