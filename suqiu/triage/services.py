@@ -357,10 +357,10 @@ CONFIRMED_STATUSES = [Status.RESOLVED.value, Status.VERIFIED.value, Status.CLOSE
 
 def training_rows(max_rows: int | None = None) -> list[tuple[str, str, str, str, str]]:
     """(title, description, category code, urgency, channel) of every assessed appeal with a
-    category:
-    the final category, so a person's correction is what is learnt. Appeals triage assessed and
-    dispatched itself count only once resolved under that category. With ``max_rows``, only the
-    most recent ``max_rows`` of them (by their time of intake), oldest first."""
+    category: the final category, so a person's correction is what is learnt. Appeals triage
+    assessed and dispatched itself count only once resolved under that category. With
+    ``max_rows``, only the most recent ``max_rows`` of them (by their time of intake), oldest
+    first."""
     from django.db.models import Q
 
     qs = Appeal.objects.filter(
