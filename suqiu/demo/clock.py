@@ -288,7 +288,17 @@ def due_soon(d, now: datetime, *, rng: random.Random | None = None) -> list[int]
                 dispatched_at,
             )
             if soon.status == "in_progress":
-                _step(handler, appeal.pk, "accept", {"note": "马上处理"}, now - soon.steps_ago)
+                accepted_at = now - soon.steps_ago
+                _step(handler, appeal.pk, "accept", {"note": "马上处理"}, accepted_at)
+                # The handler called the reporter soon after accepting (the first contact), so
+                # only the resolve limit runs out in the next minutes.
+                _step(
+                    handler,
+                    appeal.pk,
+                    "note",
+                    {"text": "已电话联系诉求人，约定今天上门查看。"},
+                    accepted_at + timedelta(minutes=40),
+                )
         ids.append(appeal.pk)
     return ids
 

@@ -46,7 +46,12 @@ def test_the_past_is_settled_and_a_few_appeals_are_due_within_minutes(demo_with_
     assert now < gas.due_at < now + timedelta(minutes=10)
     assert soon["消防通道被占"].due_at < now  # already overdue
     assert soon["楼顶水箱漏水"].status == "dispatched"
-    assert soon["化粪池满溢"].status == "in_progress"
+    septic = soon["化粪池满溢"]
+    assert septic.status == "in_progress"
+    # Its handler called the reporter after accepting: only the resolve limit is running out,
+    # no stale first-contact clock for the worker to escalate the moment it starts.
+    assert septic.first_contact_due_at is None and septic.first_contact_escalate_at is None
+    assert AppealEvent.objects.filter(appeal=septic, kind="note").exists()
 
 
 def test_the_worker_then_fills_the_inboxes(demo_with_soon):
