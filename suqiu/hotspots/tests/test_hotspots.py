@@ -4,6 +4,7 @@ governance project with its events, the worker's claim, scoping of pages and API
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -389,9 +390,21 @@ def test_detail_page_layout_on_a_desk_and_on_a_phone(planted, world, page):
     f, p = facts.bounding_box(), form.bounding_box()
     assert abs(f["y"] - p["y"]) < 2 and f["x"] + f["width"] <= p["x"], (f, p)
     assert f["width"] > p["width"]  # the facts take the wide column
+    members = page.locator("section:has(table[data-members])").bounding_box()
+    assert members["y"] >= max(f["y"] + f["height"], p["y"] + p["height"]) + 8  # a gap
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "hotspot-detail-1280.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 900})
     f, p = facts.bounding_box(), form.bounding_box()
     assert f["y"] + f["height"] <= p["y"] and abs(f["x"] - p["x"]) < 2, (f, p)
     page.screenshot(path=str(ARTIFACTS / "hotspot-detail-390.png"), full_page=True)
+    # Promoted: the project page gives its one card the whole width, the appeals below it.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    form.locator("select[name=handler_organisation]").select_option(str(world.c1.pk))
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/projects/\d+$"))
+    card = page.locator(".ap-facts").bounding_box()
+    appeals = page.locator("section:has(table)").last.bounding_box()
+    assert abs(card["width"] - appeals["width"]) < 2, (card, appeals)
+    assert appeals["y"] >= card["y"] + card["height"] + 8
+    page.screenshot(path=str(ARTIFACTS / "project-1280.png"), full_page=True)
