@@ -539,6 +539,15 @@ def postgres_available() -> str | None:
     return None
 
 
+def without_postgres(name: str, columns: list) -> dict | None:
+    """A benchmark's empty result when no PostgreSQL answers (with the reason), else None."""
+    why = postgres_available()
+    if not why:
+        return None
+    notes = [f"{name} skipped: no PostgreSQL at {PG_ADMIN_URL} ({why})"]
+    return {"columns": columns, "rows": [], "runs": [], "checks": [], "notes": notes}
+
+
 def child_env(data_dir: Path) -> dict[str, str]:
     """The environment of a benchmark's server and helper processes: production settings on
     ``data_dir``, none of the caller's Suqiu settings except the tuning knobs."""

@@ -38,6 +38,7 @@ BENCHMARKS = [
         "triage",
         "sweep",
         "rates",
+        "workbench",
     )
     if (BENCH_DIR / f"{name}.py").exists()
 ]

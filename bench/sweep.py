@@ -381,18 +381,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> dict:
     """Run the benchmark; returns {"columns", "rows", "runs", "checks", "notes"}."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from intake import child_env, postgres_available
+    from intake import child_env
 
     notes: list[str] = []
-    why = postgres_available()
-    if why:
-        return {
-            "columns": COLUMNS,
-            "rows": [],
-            "runs": [],
-            "checks": [],
-            "notes": [f"sweep skipped: no PostgreSQL at {PG_ADMIN_URL} ({why})"],
-        }
+    skipped = intake.without_postgres("sweep", COLUMNS)
+    if skipped:
+        return skipped
     with tempfile.TemporaryDirectory(prefix="suqiu-sweep-") as tmp:
         env = child_env(Path(tmp))
         env["DATABASE_URL"] = _reset_postgres()

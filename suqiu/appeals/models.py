@@ -219,6 +219,14 @@ class Appeal(models.Model):
             models.Index(fields=["area_path", "status"], name="appeal_area_status_idx"),
             models.Index(fields=["lead_organisation", "status"], name="appeal_lead_org_idx"),
             models.Index(fields=["reporter", "created_at"], name="appeal_reporter_idx"),
+            # The workbench list's "most urgent first" order (selectors.AppealFilters): a
+            # list over the whole history ("All appeals", a leader's default) reads its first
+            # page in index order instead of sorting every visible row. PostgreSQL sorts NULLs
+            # last in ascending order, as the list does.
+            models.Index(
+                fields=["urgency_rank", "due_at", "created_at", "id"],
+                name="appeal_urgent_order_idx",
+            ),
             # The worker's sweeps (suqiu/timelimits/duties.py): small partial indexes over the
             # rows with something pending, so a sweep over a million open appeals reads only
             # the due ones.

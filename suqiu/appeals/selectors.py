@@ -50,7 +50,12 @@ def visible_q(actor: Actor) -> Q:
         q |= Q(area_path__startswith=path)
     handler_orgs = actor.org_ids("department_handler", "social_worker", "community_worker")
     if handler_orgs:
-        q |= Q(lead_organisation_id__in=handler_orgs) | Q(co_handlers__id__in=handler_orgs)
+        # Co-handled appeals by a subquery, not a join: a join repeats an appeal per matching
+        # co-handler, and the DISTINCT it then needs makes every list sort the whole history.
+        co_handled = Appeal.co_handlers.through.objects.filter(
+            organisation_id__in=handler_orgs
+        ).values("appeal_id")
+        q |= Q(lead_organisation_id__in=handler_orgs) | Q(pk__in=co_handled)
     if actor.roles - {"resident"}:
         q |= Q(lead_person_id=actor.user_id) | Q(claimed_by_id=actor.user_id)
     return q
@@ -58,11 +63,7 @@ def visible_q(actor: Actor) -> Q:
 
 def appeal_list(*, actor: Actor, filters: AppealFilters | None = None) -> QuerySet[Appeal]:
     """Appeals visible to ``actor``, filtered, most urgent first then newest."""
-    qs = Appeal.objects.filter(visible_q(actor))
-    if actor.org_ids("department_handler", "social_worker", "community_worker") and not (
-        actor.is_superuser or "admin" in actor.roles
-    ):
-        qs = qs.distinct()  # the co-handler join may repeat rows
+    qs = Appeal.objects.filter(visible_q(actor))  # no joins: each appeal once
     if filters is not None:
         qs = filters.apply(qs)
     return qs.select_related("category", "area", "grid", "lead_organisation", "lead_person")
@@ -229,9 +230,12 @@ def queue_q(name: str, *, now: datetime | None = None) -> Q:
 
 
 def queue_counts(*, actor: Actor) -> dict[str, int]:
-    """How many visible appeals wait in each queue; one query."""
+    """How many visible appeals wait in each queue; one query, over the open appeals only (every
+    queue is a set of open statuses; the closed history, most of the table, is never read)."""
     now = clock.now()
-    aggregates = {
-        name: Count("pk", filter=queue_q(name, now=now), distinct=True) for name in QUEUES
-    }
-    return Appeal.objects.filter(visible_q(actor)).aggregate(**aggregates)
+    aggregates = {name: Count("pk", filter=queue_q(name, now=now)) for name in QUEUES}
+    return (
+        Appeal.objects.filter(status__in=_OPEN_STATUSES)
+        .filter(visible_q(actor))
+        .aggregate(**aggregates)
+    )
