@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -107,11 +106,22 @@ def _phase_setup(open_appeals: int, history: int) -> dict:
     return {"appeals": total, "open": still_open, "seconds": round(time.monotonic() - started, 1)}
 
 
-def _phase_load(loads: int) -> dict:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "suqiu.settings")
-    import django
+def _timed(call, loads: int) -> tuple[list[float], list]:
+    """``call()`` 2 times unmeasured, then ``loads`` times: (sorted milliseconds, answers)."""
+    times, answers = [], []
+    for i in range(loads + 2):
+        t = time.perf_counter()
+        answer = call()
+        if i >= 2:
+            times.append((time.perf_counter() - t) * 1000)
+            answers.append(answer)
+    return sorted(times), answers
 
-    django.setup()
+
+def _phase_load(loads: int) -> dict:
+    import sweep
+
+    sweep._django()
     from django.test import Client
 
     from suqiu.appeals import selectors
@@ -125,33 +135,20 @@ def _phase_load(loads: int) -> dict:
         actor = actor_for(user)
         client = Client()
         client.force_login(user)
-        badges = []
-        for i in range(loads + 2):
-            t = time.perf_counter()
-            counts = selectors.queue_counts(actor=actor)
-            if i >= 2:
-                badges.append((time.perf_counter() - t) * 1000)
+        badges, counts = _timed(lambda actor=actor: selectors.queue_counts(actor=actor), loads)
         direct = Appeal.objects.filter(status="received").filter(selectors.visible_q(actor)).count()
         for page, url in (("default", "/workbench/"), ("all", "/workbench/?queue=all")):
-            times, statuses = [], set()
-            for i in range(loads + 2):
-                t = time.perf_counter()
-                response = client.get(url)
-                elapsed = (time.perf_counter() - t) * 1000
-                statuses.add(response.status_code)
-                if i >= 2:
-                    times.append(elapsed)
-            times.sort()
+            times, answers = _timed(lambda url=url, client=client: client.get(url), loads)
             out.append(
                 {
                     "person": username,
                     "page": page,
                     "loads": len(times),
-                    "p50_ms": round(statistics.median(times), 1),
-                    "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 1),
-                    "badges_p50_ms": round(statistics.median(badges), 1),
-                    "statuses": sorted(statuses),
-                    "badge_to_assess": counts["to_assess"],
+                    "p50_ms": round(intake._percentile(times, 0.5), 1),
+                    "p95_ms": round(intake._percentile(times, 0.95), 1),
+                    "badges_p50_ms": round(intake._percentile(badges, 0.5), 1),
+                    "statuses": sorted({r.status_code for r in answers}),
+                    "badge_to_assess": counts[-1]["to_assess"],
                     "direct_received": direct,
                 }
             )

@@ -13,31 +13,17 @@ from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db.migrations.operations import AddIndex
 
 
-class AddIndexOnline(AddIndex):
-    def _online(self, schema_editor) -> bool:
-        return schema_editor.connection.vendor == "postgresql"
+class AddIndexOnline(AddIndexConcurrently):
+    def _base(self, schema_editor):
+        """Whose way to build: concurrently on PostgreSQL, plainly elsewhere."""
+        if schema_editor.connection.vendor == "postgresql":
+            return AddIndexConcurrently
+        return AddIndex
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if self._online(schema_editor):
-            AddIndexConcurrently.database_forwards(
-                self, app_label, schema_editor, from_state, to_state
-            )
-        else:
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
+        base = self._base(schema_editor)
+        base.database_forwards(self, app_label, schema_editor, from_state, to_state)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if self._online(schema_editor):
-            AddIndexConcurrently.database_backwards(
-                self, app_label, schema_editor, from_state, to_state
-            )
-        else:
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-
-    def _ensure_not_in_transaction(self, schema_editor):
-        AddIndexConcurrently._ensure_not_in_transaction(self, schema_editor)
-
-    def describe(self):
-        fields = ", ".join(self.index.fields)
-        return (
-            f"Create index {self.index.name} online on field(s) {fields} of model {self.model_name}"
-        )
+        base = self._base(schema_editor)
+        base.database_backwards(self, app_label, schema_editor, from_state, to_state)

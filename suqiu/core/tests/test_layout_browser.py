@@ -13,6 +13,20 @@ from suqiu.core.tests.browser import ARTIFACTS, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+
+def in_each_language(page):
+    """Yield 中文 then English, switching the page to each through the bar's language button
+    (it names the other language) when it is not shown in it yet."""
+    from playwright.sync_api import expect
+
+    for language in ("中文", "English"):
+        switch = page.locator(".langswitch button", has_text=language)
+        if switch.count():
+            switch.click()
+            expect(page.locator(".langswitch button")).not_to_have_text(language)
+        yield language
+
+
 # For each item of the bar: its text and on how many lines it is laid out. An inline item: the
 # distinct tops of its boxes (one line may hold several boxes, e.g. runs in two fonts); a button
 # (one box): its content height over its line height.
@@ -43,10 +57,7 @@ def test_the_bar_keeps_every_item_on_one_line(world, page, width):
     page.set_viewport_size({"width": width, "height": 800})
     sign_in(page, world.dispatcher, "/workbench/")  # the dispatcher has the longest nav
     expect(page.locator("header .who")).to_have_text(str(world.dispatcher))
-    for language in ("中文", "English"):
-        if page.locator(".langswitch button", has_text=language).count():
-            page.locator(".langswitch button", has_text=language).click()
-            expect(page.locator(".langswitch button")).not_to_have_text(language)
+    for language in in_each_language(page):
         items = page.evaluate(BAR_ITEMS)
         assert len(items) >= 6, items  # brand, ≥ 3 nav links, name, sign-out
         for item in items:
@@ -100,10 +111,7 @@ def test_the_appeal_list_keeps_the_due_column_in_view(world, page, width):
         bring_to(world, "in_progress", title=f"龙田花园{i + 1}栋地下车库入口积水严重影响出行")
     page.set_viewport_size({"width": width, "height": 800})
     sign_in(page, world.dispatcher, "/workbench/?queue=in_progress")
-    for language in ("中文", "English"):
-        if page.locator(".langswitch button", has_text=language).count():
-            page.locator(".langswitch button", has_text=language).click()
-            expect(page.locator(".langswitch button")).not_to_have_text(language)
+    for language in in_each_language(page):
         expect(page.locator("td.c-due")).to_have_count(3)
         overflow = page.evaluate(
             "(() => { const r = document.querySelector('#wb-results');"

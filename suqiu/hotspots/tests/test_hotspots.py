@@ -18,6 +18,7 @@ from suqiu.appeals.tests.chain import actor
 from suqiu.core import clock
 from suqiu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from suqiu.core.testing import G1_POINT, G2_POINT, G3_POINT, G4_POINT, PASSWORD
+from suqiu.core.tests.browser import ARTIFACTS, sign_in
 from suqiu.hotspots import selectors, services
 from suqiu.hotspots.models import GovernanceProject, Hotspot, HotspotJob, HotspotMember
 
@@ -379,8 +380,6 @@ def test_detail_page_layout_on_a_desk_and_on_a_phone(planted, world, page):
     """On a desk the facts and the promotion form stand side by side; on a phone the facts come
     first and the form under them (a grid area named only for phones once pushed the facts into a
     third column under the form on a desk)."""
-    from suqiu.core.tests.browser import ARTIFACTS, sign_in
-
     run()
     a = by_members(planted)["A"]
     page.set_viewport_size({"width": 1280, "height": 900})
