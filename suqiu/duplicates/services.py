@@ -25,6 +25,7 @@ from suqiu.core.text import shingles
 from suqiu.directory.access import SYSTEM, Actor
 from suqiu.duplicates import index
 from suqiu.duplicates.models import DuplicateCandidate, DuplicateEntry, DuplicateTerm
+from suqiu.hotspots import places
 
 # --- Intake ----------------------------------------------------------------------------------------
 
@@ -130,7 +131,8 @@ class Search:
 
 def find_candidates(appeal: Appeal, terms: list[str], cfg: dict | None = None) -> Search:
     """Earlier appeals that may report the same problem: index look-up, then exact checks of
-    place, time and text on the few appeals it names."""
+    place (distance or community, and the estate named in the text), time and text on the few
+    appeals it names."""
     cfg = cfg or index.config()
     search = Search()
     search.areas = index.nearby_areas(appeal.lat, appeal.lon, appeal.area_id, cfg["radius_m"])
@@ -165,6 +167,7 @@ def find_candidates(appeal: Appeal, terms: list[str], cfg: dict | None = None) -
         )
     )
     found = []
+    named = named_places(appeal.title, appeal.description)
     for entry in entries:
         other = entry.appeal
         if not _comparable(other, appeal, now, cfg):
@@ -175,6 +178,8 @@ def find_candidates(appeal: Appeal, terms: list[str], cfg: dict | None = None) -
             if distance > cfg["radius_m"]:
                 continue
         elif other.area_id != appeal.area_id:
+            continue
+        if different_places(named, named_places(other.title, other.description)):
             continue
         score = index.similarity(
             bigrams,
@@ -189,6 +194,22 @@ def find_candidates(appeal: Appeal, terms: list[str], cfg: dict | None = None) -
     found.sort(key=lambda f: (-f.similarity, -f.appeal_id))
     search.candidates = found[: cfg["max_candidates"]]
     return search
+
+
+def named_places(title: str, description: str) -> frozenset[str]:
+    """The estates, villages, schools, hospitals ... an appeal names (``hotspots.places``, rank
+    4 or finer), as keys to compare."""
+    found = places.extract_all(f"{title}。{(description or '')[:400]}")
+    return frozenset(places.base_key(p.key) for p in found if p.rank >= 4)
+
+
+def different_places(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Both name an estate (or a village, a school ...), and none in common: the same words
+    about "松涛雅居" and "竹林苑" in one community are two problems, not a repeat. One name
+    ending with the other is the same place ("伊景园滨河苑", "滨河苑")."""
+    if not a or not b:
+        return False
+    return not any(x.endswith(y) or y.endswith(x) for x in a for y in b)
 
 
 def _comparable(other: Appeal, appeal: Appeal, now, cfg: dict) -> bool:

@@ -2,8 +2,9 @@
 
 1. **Terms.** ``terms_of(title, description, place)``: jieba words (``suqiu.core.text``) of the
    title (twice: titles say what the problem is) and the first part of the description, without
-   stop words, one-character words, bare codes ("a5") and the words of the place itself (the place
-   is the block; inside a block its name says nothing about the problem).
+   stop words, one-character words, bare codes ("a5"), words of how appeals are written or taken
+   in ("来电", "巡查") and the words of the place itself (the place is the block; inside a block
+   its name says nothing about the problem).
 2. **Blocks.** Appeals are compared only with appeals of the same place (``Doc.block``: the grid,
    else the place named in the text, else a cell of about 500 m around the point, else the
    area). This is what makes 1.5 M appeals tractable: the work is the sum of the blocks'
@@ -12,6 +13,9 @@
    L2-normalised, so a dot product is the cosine similarity.
 4. **Clusters without k.** In each block, the pairs with cosine ≥ ``threshold`` are the edges of
    a graph whose connected components are candidate clusters (scipy's ``connected_components``).
+   A pair is an edge only when the two also share at least ``MIN_SHARED`` words (or every word
+   of the one with fewer): one word in common ("漏水" of a hydrant and of a roof tank, "满溢"
+   of a bin and of a septic tank) does not make one problem.
    Single linkage can chain unrelated appeals through intermediate ones, so a component whose
    members are on average less similar to its centroid than ``cohesion`` is split again at a
    higher threshold (+0.1, up to 0.9). Components of at least ``min_size`` appeals are hotspots;
@@ -42,19 +46,44 @@ GENERIC = frozenset(
     需要 必须 合理 合法 违规 违法 是否 有无 进展 回复 答复 市长 书记 领导 政府 部门 单位 有关 相关
     公司 单位 百姓 老百姓 市民 居民 业主 群众 我们 他们 你们 本人 大家 事情 事宜 一事 此事 这事
     交叉口 路口 门口 附近 旁边 对面 周边 一带 小区 社区 街道 片区 区域 位置 地方 这边 那边
+    来电 人称 核实 网格 巡查 上报 现场 收集 导入 监测 告警 流动 党群 服务站 服务中心
     """.split()
 )
+MIN_SHARED = 2  # words two appeals must share to be linked
 
 
 def terms_of(title: str, description: str, place_label: str = "") -> list[str]:
     """The words a hotspot is recognised by (see the module docstring)."""
     out = []
-    for source in (title, title, (description or "")[:DESCRIPTION_CHARS]):
-        for w in text.words(source):
+    title_words = _joined(text.words(title))
+    for words in (title_words, title_words, text.words((description or "")[:DESCRIPTION_CHARS])):
+        for w in words:
             if len(w) < 2 or _CODE.match(w) or w in GENERIC:
                 continue
             if place_label and w in place_label:
                 continue
+            out.append(w)
+    return out
+
+
+_ADMIN_CHARS = frozenset("省市区县")
+
+
+def _joined(words: list[str]) -> list[str]:
+    """The words with each pair of single Chinese characters between words joined into one: the
+    segmenter cuts a word it does not know into characters ("58车贷" → 58 / 车 / 贷), which
+    would otherwise be dropped as one-character words. Longer runs are mostly not one word
+    ("距 / 渝 / 长 / 厦"). Used on titles, which are short and say what the problem is."""
+    out: list[str] = []
+    run: list[str] = []
+    for w in [*words, ""]:
+        if len(w) == 1 and "\u3400" <= w <= "\u9fff" and w not in _ADMIN_CHARS:
+            run.append(w)
+            continue
+        if len(run) == 2:
+            out.append("".join(run))
+        run = []
+        if w:
             out.append(w)
     return out
 
@@ -164,8 +193,17 @@ def vectorise(docs: Sequence[Doc]):
     return matrix.tocsr(), vectoriser.get_feature_names_out()
 
 
-def _components(sub, threshold: float):
-    """Connected components of the block's similarity graph at ``threshold``."""
+def shared_words(rows_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """How many words each pair (rows[k], cols[k]) of the TF-IDF rows shares (the weights are
+    positive: their elementwise product is nonzero exactly on the shared words)."""
+    if not len(rows):
+        return np.zeros(0, dtype=np.int64)
+    return rows_matrix[rows].multiply(rows_matrix[cols]).tocsr().getnnz(axis=1)
+
+
+def _components(sub, terms: np.ndarray, heaviest: np.ndarray, threshold: float):
+    """Connected components of the block's graph: pairs alike at ``threshold`` that share
+    enough words (``terms``: each row's stored terms; ``heaviest``: its largest weight)."""
     from scipy.sparse import vstack
     from scipy.sparse.csgraph import connected_components
 
@@ -175,8 +213,26 @@ def _components(sub, threshold: float):
     pieces = []
     for start in range(0, n, chunk):
         sims = (sub[start : start + chunk] @ subt).tocsr()
-        sims.data = (sims.data >= threshold).astype(np.int8)
+        sims.data[sims.data < threshold] = 0
         sims.eliminate_zeros()
+        # A pair must share MIN_SHARED words, or all the words of the one with fewer ("路灯坏了"
+        # five times over is one problem). Two rows sharing k words are at most k times the
+        # product of their largest weights alike: only pairs that could be as alike as
+        # ``threshold`` with fewer words than they must share need a count.
+        r = np.repeat(np.arange(start, start + sims.shape[0]), np.diff(sims.indptr))
+        c = sims.indices
+        doubt = np.flatnonzero(
+            ((MIN_SHARED - 1) * heaviest[r] * heaviest[c] >= threshold) & (r != c)
+        )
+        if len(doubt):
+            rr, cc = r[doubt], c[doubt]
+            # Counted on the text, not the vectors: a word nobody else used is still a word.
+            n_words = {i: len(set(terms[i].split())) for i in np.unique(np.r_[rr, cc])}
+            need = np.minimum(
+                MIN_SHARED, [min(n_words[a], n_words[b]) for a, b in zip(rr, cc, strict=True)]
+            )
+            sims.data[doubt[shared_words(sub, rr, cc) < need]] = 0
+            sims.eliminate_zeros()
         pieces.append(sims)
     graph = pieces[0] if len(pieces) == 1 else vstack(pieces, format="csr")
     return connected_components(graph, directed=False)
@@ -191,9 +247,12 @@ def _centroid_sims(sub, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return part @ centroid, centroid
 
 
-def _split(sub, idx: np.ndarray, threshold: float, cohesion: float, min_size: int):
+def _split(sub, terms, heaviest, idx, threshold: float, cohesion: float, min_size: int):
     """Yield (indices, cohesion, centroid) of coherent components of ``idx`` (block-local)."""
-    n_comp, labels = _components(sub if len(idx) == sub.shape[0] else sub[idx], threshold)
+    if len(idx) == sub.shape[0]:
+        n_comp, labels = _components(sub, terms, heaviest, threshold)
+    else:
+        n_comp, labels = _components(sub[idx], terms[idx], heaviest[idx], threshold)
     for label in range(n_comp):
         part = idx[labels == label]
         if len(part) < min_size:
@@ -201,7 +260,7 @@ def _split(sub, idx: np.ndarray, threshold: float, cohesion: float, min_size: in
         sims, centroid = _centroid_sims(sub, part)
         mean = float(sims.mean())
         if mean < cohesion and threshold < 0.85:
-            yield from _split(sub, part, threshold + 0.1, cohesion, min_size)
+            yield from _split(sub, terms, heaviest, part, threshold + 0.1, cohesion, min_size)
         else:
             yield part, mean, centroid
 
@@ -244,6 +303,7 @@ def cluster(
     # In block order, so that each block is a slice of rows of one matrix.
     docs = sorted(docs, key=lambda d: d.block)
     matrix, vocabulary = vectorise(docs)
+    heaviest = matrix.max(axis=1).toarray().ravel()  # each row's largest weight
     out: list[Cluster] = []
     start = 0
     while start < len(docs):
@@ -256,7 +316,12 @@ def cluster(
             continue
         idx = np.arange(first, end)
         sub = matrix[first:end]
-        found = list(_split(sub, np.arange(len(idx)), threshold, cohesion, min_size))
+        terms = np.array([docs[i].terms for i in idx], dtype=object)
+        found = list(
+            _split(
+                sub, terms, heaviest[first:end], np.arange(len(idx)), threshold, cohesion, min_size
+            )
+        )
         for part, mean, centroid in _merge(sub, found, merge):
             chosen = [docs[i] for i in idx[part]]
             sims = np.asarray(sub[part] @ centroid).ravel()

@@ -30,13 +30,13 @@ _SUFFIX_RANK: dict[str, int] = {}
 for rank, group in (
     (
         5,
-        "小区 花园 公寓 家园 新村 山庄 新城 华庭 名苑 雅苑 苑 府 公馆 大厦 大楼 广场 市场 商场 "
+        "小区 花园 公寓 家园 新村 山庄 新城 华庭 名苑 雅苑 雅居 苑 府 公馆 大厦 大楼 广场 市场 商场 "
         "学院 大学 中学 小学 学校 幼儿园 医院 卫生院 诊所 车站 高铁站 地铁站 汽车站 火车站 公园 "
         "南站 北站 东站 西站 "
-        "工业园 产业园 科技园 园区 楼盘 酒店 宾馆 菜市场 批发市场 景区 码头 机场 城 湾 苑区 "
+        "工业园 工业区 产业园 科技园 园区 楼盘 酒店 宾馆 菜市场 批发市场 景区 码头 机场 城 湾 苑区 "
         "半岛 中心 巷",
     ),
-    (4, "社区 村 居委会 村委会"),
+    (4, "社区 村 世居 居委会 村委会"),
     (3, "路 街 大道 大街 步行街 街道 桥 隧道 立交 高速 国道 省道 线"),
     (2, "镇 乡 管委会 开发区 新区 片区"),
 ):
@@ -63,8 +63,8 @@ _BREAK_WORDS = sorted(
     什么 为什么 怎么 如何 是否 可否 还是 以及 或者 并且 而且 但是 因为 所以 如果 虽然 已经 一直 长期
     多次 严重 存在 出现 导致 造成 影响 问题 情况 事情 位于 地处 坐落在 座落在 坐落于 座落于 家住 住在
     居住在 住户 业主 居民 村民 市民 学生 家长 老师 员工 工人 司机 商户 群众 网友 本人 我们 我家 你们
-    他们 这个 那个 这些 那些 这里 那里 这边 那边 所在 所属 该 我 你 他 她 其 在 对 从 到 被 与 及 或 的 了 是 之前 之后 以前 以后 目前 现在 今天 昨天 每天 晚上 早上 附近 周边 周围
-    旁边 对面 门口 一带 内部 里面 外面 楼下 楼上 路口 路段 沿线 区域 地段 位置 某 某某 整个 一些
+    他们 这个 那个 这些 那些 这里 那里 这边 那边 所在 所属 该 我 你 他 她 其 在 对 从 到 被 与 及 或 的 了 是 为 为何 之前 之后 以前 以后 目前 现在 今天 昨天 每天 晚上 早上 附近 周边 周围
+    旁边 对面 门口 一带 内部 里面 外面 楼下 楼上 路口 路段 路灯 沿线 区域 地段 位置 某 某某 整个 一些
     一个 有关 相关 部门 政府 领导 单位 公司 物业 开发商 市委 市政府
     """.split(),
     key=len,
@@ -116,6 +116,9 @@ def _candidates(run: str):
     """(start, end, name, rank) of the places in one run of name characters."""
     for m in _PLACE.finditer(run):
         name, suffixes = m.group(1), m.group(2)
+        end = m.end()
+        if len(suffixes) > 1 and suffixes[-1] == suffixes[-2]:
+            suffixes, end = suffixes[:-1], end - 1  # "龙田路路边": the second 路 is the 路边's
         word = name + suffixes
         if word in _NOT_PLACES or suffixes in _NOT_PLACES and len(name) < 2:
             continue
@@ -123,7 +126,7 @@ def _candidates(run: str):
             continue
         if name.isdigit() or (name.isascii() and len(name) < 3):
             continue  # "2栋", "5号楼", "A区": parts of an address, not a place on their own
-        yield m.start(), m.end(), word, _rank_of(suffixes)
+        yield m.start(), end, word, _rank_of(suffixes)
 
 
 @lru_cache(maxsize=65536)

@@ -78,6 +78,23 @@ def test_unrelated_text_at_the_same_place_is_not_a_candidate(world):
     assert candidates_of(other) == {}
 
 
+def test_the_same_words_about_another_estate_are_not_a_candidate(world):
+    garage = "地下车库进水", "{}地下车库进水了，积水有半米深，车都开不出去"
+    ours = create(world, (garage[0], garage[1].format("松涛雅居")))
+    theirs = create(world, ("竹林苑" + garage[0], garage[1].format("竹林苑")), by=world.resident2)
+    again = create(
+        world, ("松涛雅居小区" + garage[0], garage[1].format("松涛雅居")), by=world.resident2
+    )
+    assert candidates_of(theirs) == {}
+    assert set(candidates_of(again)) == {ours.pk}  # "松涛雅居小区" is "松涛雅居"
+    assert services.named_places("松涛雅居小区" + garage[0], "") == {"松涛雅居"}
+    assert services.different_places({"松涛雅居"}, {"竹林苑"})
+    assert not services.different_places({"伊景园滨河苑"}, {"滨河苑"})
+    # No estate named: the text decides. Two named, one in common: the same place.
+    assert not services.different_places({"松涛雅居"}, frozenset())
+    assert not services.different_places({"竹林苑"}, {"松涛雅居", "竹林苑"})
+
+
 def test_more_than_500_m_away_is_not_a_candidate(world):
     create(world, LIFT, point=G1_POINT)
     # G2's centre is about 1 km east of G1's, in the same community.

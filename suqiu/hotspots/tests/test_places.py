@@ -19,6 +19,16 @@ from suqiu.hotspots.places import base_key, canonical_keys, extract, extract_all
         ("请问A3区郝家坪小学什么时候能改扩建", "郝家坪小学", "A3区郝家坪小学"),
         ("A市第一人民医院门口乱停车", "第一人民医院", "第一人民医院"),
         ("A1区黄兴路步行街大古道巷住户粪便外排", "大古道巷", "A1区黄兴路步行街大古道巷"),
+        # Shenzhen's kinds of place: industrial zones, old walled villages.
+        ("沙湖工业区门口车辆乱停", "沙湖工业区", "沙湖工业区"),
+        ("龙田世居出口被车辆长期占用", "龙田世居", "龙田世居"),
+        # A word after the place that begins with its suffix's character is not part of it.
+        ("龙田路路边垃圾堆积", "龙田路", "龙田路"),
+        ("A4区青竹湖镇广胜村村委成员贪腐", "广胜村", "A4区青竹湖镇广胜村"),
+        ("龙兴北路行道树遮挡路灯", "龙兴北路", "龙兴北路"),
+        # 为 ("for") before a place is not part of its name.
+        ("为福龙苑高龄老人申请助餐", "福龙苑", "福龙苑"),
+        ("请有关部门为新民路居民增加公交线路", "新民路", "新民路"),
     ],
 )
 def test_the_most_specific_place_is_found(text, key, label):

@@ -1,0 +1,71 @@
+"""The clustering on hand-written appeals of one grid (no database): what links two appeals."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from suqiu.hotspots import clustering
+
+START = timezone.make_aware(datetime(2026, 3, 1))
+END = START + timedelta(days=30)
+
+HYDRANT = [
+    ("龙田花园消防栓漏水", "网格员日常巡查上报：消防栓一直漏水，浪费自来水"),
+    ("龙田世居消防栓漏水", "来电人称消防栓漏水好几天了，水流到路上"),
+    ("龙田新村消防栓漏水", "消防栓漏水，很浪费，请尽快维修"),
+]
+# The same grid: a roof tank that shares one word with the hydrants ("漏水"), and another problem.
+ROOF_TANK = ("楼顶水箱漏水", "楼顶水箱持续漏水，顶楼住户天花板渗水")
+SEPTIC = ("化粪池满溢", "化粪池满溢，污水流到路面")
+
+
+def docs_of(texts):
+    return [
+        clustering.Doc(
+            id=i,
+            block="g:1",
+            terms=" ".join(clustering.terms_of(title, description)),
+            created_at=START + timedelta(days=i + 1),
+            reporter=f"u{i}",
+        )
+        for i, (title, description) in enumerate(texts)
+    ]
+
+
+def clusters_of(texts):
+    found = clustering.cluster(docs_of(texts), window_start=START, window_end=END)
+    return [sorted(d.id for d in c.members) for c in found]
+
+
+def test_one_word_in_common_does_not_make_one_problem(monkeypatch):
+    texts = [*HYDRANT, ROOF_TANK, SEPTIC]
+    assert clusters_of(texts) == [[0, 1, 2]]
+    # What the rule keeps out: linked on their one shared word, the roof tank joins.
+    monkeypatch.setattr(clustering, "MIN_SHARED", 1)
+    assert clusters_of(texts) == [[0, 1, 2, 3]]
+
+
+def test_one_word_is_enough_when_an_appeal_has_no_other():
+    # Three people wrote only "路灯坏了" (one word once the stop words are gone).
+    texts = [("路灯坏了", ""), ("路灯坏了", "路灯坏了"), ("路灯坏了！", ""), ROOF_TANK]
+    assert clusters_of(texts) == [[0, 1, 2]]
+
+
+@pytest.mark.parametrize(
+    ("title", "present", "absent"),
+    [
+        # The segmenter cuts "车贷" (an unknown word) into characters: joined again.
+        ("严惩A市58车贷特大集资诈骗案保护伞", {"车贷", "集资"}, {"车", "贷"}),
+        # Longer runs of single characters are not one word.
+        ("A4区绿地海外滩小区距渝长厦高铁太近了", {"高铁"}, {"距渝长厦", "渝长"}),
+        # How appeals are taken in says nothing about the problem.
+        ("来电人称网格巡查上报积水", {"积水"}, {"来电", "巡查", "上报", "网格"}),
+    ],
+)
+def test_terms_of_titles(title, present, absent):
+    terms = set(clustering.terms_of(title, ""))
+    assert present <= terms
+    assert not absent & terms
