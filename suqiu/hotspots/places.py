@@ -61,7 +61,7 @@ _BREAK_WORDS = sorted(
     """
     反映 反应 投诉 举报 咨询 请问 关于 建议 希望 要求 请求 强烈 呼吁 恳请 求助 申请 办理 能否 何时
     什么 为什么 怎么 如何 是否 可否 还是 以及 或者 并且 而且 但是 因为 所以 如果 虽然 已经 一直 长期
-    多次 严重 存在 出现 导致 造成 影响 问题 情况 事情 位于 地处 坐落在 座落在 坐落于 座落于 家住 住在
+    多次 严重 存在 出现 导致 造成 影响 问题 情况 事情 位于 地处 坐落在 座落在 坐落于 座落于 靠近 临近 紧邻 家住 住在
     居住在 住户 业主 居民 村民 市民 学生 家长 老师 员工 工人 司机 商户 群众 网友 本人 我们 我家 你们
     他们 这个 那个 这些 那些 这里 那里 这边 那边 所在 所属 该 我 你 他 她 其 在 对 从 到 被 与 及 或 的 了 是 为 为何 之前 之后 以前 以后 目前 现在 今天 昨天 每天 晚上 早上 附近 周边 周围
     旁边 对面 门口 一带 内部 里面 外面 楼下 楼上 路口 路段 路灯 沿线 区域 地段 位置 某 某某 整个 一些
@@ -119,6 +119,8 @@ def _candidates(run: str):
         end = m.end()
         if len(suffixes) > 1 and suffixes[-1] == suffixes[-2]:
             suffixes, end = suffixes[:-1], end - 1  # "龙田路路边": the second 路 is the 路边's
+        elif len(suffixes) > 2 and suffixes.endswith("广场") and run[end : end + 1] == "舞":
+            suffixes, end = suffixes[:-2], end - 2  # "福龙苑广场舞": the square dance's
         word = name + suffixes
         if word in _NOT_PLACES or suffixes in _NOT_PLACES and len(name) < 2:
             continue

@@ -26,6 +26,8 @@ from suqiu.hotspots.places import base_key, canonical_keys, extract, extract_all
         ("龙田路路边垃圾堆积", "龙田路", "龙田路"),
         ("A4区青竹湖镇广胜村村委成员贪腐", "广胜村", "A4区青竹湖镇广胜村"),
         ("龙兴北路行道树遮挡路灯", "龙兴北路", "龙兴北路"),
+        ("福龙苑广场舞音响太大", "福龙苑", "福龙苑"),
+        ("L3县龙舟广场舞的音乐声音太大了", "龙舟广场", "L3县龙舟广场"),  # a square's dance
         # 为 ("for") before a place is not part of its name.
         ("为福龙苑高龄老人申请助餐", "福龙苑", "福龙苑"),
         ("请有关部门为新民路居民增加公交线路", "新民路", "新民路"),
