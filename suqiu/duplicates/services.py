@@ -196,20 +196,32 @@ def find_candidates(appeal: Appeal, terms: list[str], cfg: dict | None = None) -
     return search
 
 
-def named_places(title: str, description: str) -> frozenset[str]:
-    """The estates, villages, schools, hospitals ... an appeal names (``hotspots.places``, rank
-    4 or finer), as keys to compare."""
+@dataclass(frozen=True)
+class Named:
+    """The places an appeal's text names (``hotspots.places``), as keys to compare: estates,
+    villages, schools, hospitals ... (rank 4 and finer), and roads and streets (rank 3)."""
+
+    estates: frozenset[str]
+    roads: frozenset[str]
+
+
+def named_places(title: str, description: str) -> Named:
     found = places.extract_all(f"{title}。{(description or '')[:400]}")
-    return frozenset(places.base_key(p.key) for p in found if p.rank >= 4)
+    return Named(
+        estates=frozenset(places.base_key(p.key) for p in found if p.rank >= 4),
+        roads=frozenset(p.key for p in found if p.rank == 3),
+    )
 
 
-def different_places(a: frozenset[str], b: frozenset[str]) -> bool:
-    """Both name an estate (or a village, a school ...), and none in common: the same words
-    about "松涛雅居" and "竹林苑" in one community are two problems, not a repeat. One name
-    ending with the other is the same place ("伊景园滨河苑", "滨河苑")."""
-    if not a or not b:
-        return False
-    return not any(x.endswith(y) or y.endswith(x) for x in a for y in b)
+def different_places(a: Named, b: Named) -> bool:
+    """The finest kind of place both appeals name, and none in common: the same words about
+    "松涛雅居" and "竹林苑", or about "汤坑路" and "锦绣东路", are two problems, not a repeat.
+    One name ending with the other is the same place ("伊景园滨河苑", "滨河苑"). An appeal that
+    names no place of a kind leaves the decision to the text."""
+    for mine, theirs in ((a.estates, b.estates), (a.roads, b.roads)):
+        if mine and theirs:
+            return not any(x.endswith(y) or y.endswith(x) for x in mine for y in theirs)
+    return False
 
 
 def _comparable(other: Appeal, appeal: Appeal, now, cfg: dict) -> bool:

@@ -87,12 +87,31 @@ def test_the_same_words_about_another_estate_are_not_a_candidate(world):
     )
     assert candidates_of(theirs) == {}
     assert set(candidates_of(again)) == {ours.pk}  # "松涛雅居小区" is "松涛雅居"
-    assert services.named_places("松涛雅居小区" + garage[0], "") == {"松涛雅居"}
-    assert services.different_places({"松涛雅居"}, {"竹林苑"})
-    assert not services.different_places({"伊景园滨河苑"}, {"滨河苑"})
-    # No estate named: the text decides. Two named, one in common: the same place.
-    assert not services.different_places({"松涛雅居"}, frozenset())
-    assert not services.different_places({"竹林苑"}, {"松涛雅居", "竹林苑"})
+
+
+def named(text: str) -> services.Named:
+    return services.named_places(text, "")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "different"),
+    [
+        ("松涛雅居小区地下车库进水", "松涛雅居地下车库进水", False),  # one estate, two spellings
+        ("松涛雅居地下车库进水", "竹林苑地下车库进水", True),
+        ("伊景园滨河苑捆绑销售车位", "滨河苑捆绑销售车位", False),
+        ("汤坑路井盖缺失", "锦绣东路井盖缺失", True),
+        ("龙兴北路路面破损", "龙兴北路与龙田路交叉口路面破损", False),
+        # The finest kind both name decides: the same estate, seen from two roads.
+        ("龙兴北路福龙苑门口垃圾", "福龙苑门口垃圾，龙田路方向", False),
+        ("龙兴北路福龙苑门口垃圾", "龙兴北路龙田花园门口垃圾", True),
+        # A kind of place one of them does not name: the text decides.
+        ("松涛雅居地下车库进水", "地下车库进水", False),
+        ("汤坑路井盖缺失", "福龙苑井盖缺失", False),
+    ],
+)
+def test_different_places(a, b, different):
+    assert services.different_places(named(a), named(b)) is different
+    assert services.different_places(named(b), named(a)) is different
 
 
 def test_more_than_500_m_away_is_not_a_candidate(world):
