@@ -131,8 +131,8 @@ class Search:
 
 def find_candidates(appeal: Appeal, terms: list[str], cfg: dict | None = None) -> Search:
     """Earlier appeals that may report the same problem: index look-up, then exact checks of
-    place (distance or community, and the estate named in the text), time and text on the few
-    appeals it names."""
+    place (distance or community, and the estates or roads named in the texts), time and text
+    on the few appeals it names."""
     cfg = cfg or index.config()
     search = Search()
     search.areas = index.nearby_areas(appeal.lat, appeal.lon, appeal.area_id, cfg["radius_m"])

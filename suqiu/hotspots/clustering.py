@@ -193,7 +193,7 @@ def vectorise(docs: Sequence[Doc]):
     return matrix.tocsr(), vectoriser.get_feature_names_out()
 
 
-def shared_words(rows_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+def _shared_words(rows_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """How many words each pair (rows[k], cols[k]) of the TF-IDF rows shares (the weights are
     positive: their elementwise product is nonzero exactly on the shared words)."""
     if not len(rows):
@@ -231,7 +231,7 @@ def _components(sub, terms: np.ndarray, heaviest: np.ndarray, threshold: float):
             need = np.minimum(
                 MIN_SHARED, [min(n_words[a], n_words[b]) for a, b in zip(rr, cc, strict=True)]
             )
-            sims.data[doubt[shared_words(sub, rr, cc) < need]] = 0
+            sims.data[doubt[_shared_words(sub, rr, cc) < need]] = 0
             sims.eliminate_zeros()
         pieces.append(sims)
     graph = pieces[0] if len(pieces) == 1 else vstack(pieces, format="csr")
