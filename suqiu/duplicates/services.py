@@ -216,12 +216,21 @@ def named_places(title: str, description: str) -> Named:
 def different_places(a: Named, b: Named) -> bool:
     """The finest kind of place both appeals name, and none in common: the same words about
     "松涛雅居" and "竹林苑", or about "汤坑路" and "锦绣东路", are two problems, not a repeat.
-    One name ending with the other is the same place ("伊景园滨河苑", "滨河苑"). An appeal that
-    names no place of a kind leaves the decision to the text."""
+    An appeal that names no place of a kind leaves the decision to the text."""
     for mine, theirs in ((a.estates, b.estates), (a.roads, b.roads)):
         if mine and theirs:
-            return not any(x.endswith(y) or y.endswith(x) for x in mine for y in theirs)
+            return not any(same_place(x, y) for x in mine for y in theirs)
     return False
+
+
+def same_place(x: str, y: str) -> bool:
+    """One name ending with the other ("伊景园滨河苑", "滨河苑"), or the same name with a typo
+    (at least 70 % of their characters shared: "邦华小区" and "华邦小区", "文登爱加培训学校" and
+    "文朩爱加培训学校"; "龙田一街" and "龙田二街" share 60 %, and are two streets)."""
+    if x.endswith(y) or y.endswith(x):
+        return True
+    cx, cy = set(x), set(y)
+    return len(cx & cy) >= 0.7 * len(cx | cy)
 
 
 def _comparable(other: Appeal, appeal: Appeal, now, cfg: dict) -> bool:

@@ -99,6 +99,8 @@ def named(text: str) -> services.Named:
         ("松涛雅居小区地下车库进水", "松涛雅居地下车库进水", False),  # one estate, two spellings
         ("松涛雅居地下车库进水", "竹林苑地下车库进水", True),
         ("伊景园滨河苑捆绑销售车位", "滨河苑捆绑销售车位", False),
+        ("邦华小区物业违法锁电梯", "华邦小区物业违法锁电梯", False),  # a typo of one name
+        ("龙田一街违停堵塞消防通道", "龙田二街违停堵塞消防通道", True),
         ("汤坑路井盖缺失", "锦绣东路井盖缺失", True),
         ("龙兴北路路面破损", "龙兴北路与龙田路交叉口路面破损", False),
         # The finest kind both name decides: the same estate, seen from two roads.
