@@ -19,13 +19,12 @@ from django.utils.translation import gettext_lazy as _
 from suqiu.appeals import workflow
 from suqiu.appeals.models import Appeal
 from suqiu.appeals.workflow import Status
-from suqiu.core import clock
+from suqiu.core import clock, places
 from suqiu.core.errors import NotFound, PermissionDenied
 from suqiu.core.text import shingles
 from suqiu.directory.access import SYSTEM, Actor
 from suqiu.duplicates import index
 from suqiu.duplicates.models import DuplicateCandidate, DuplicateEntry, DuplicateTerm
-from suqiu.hotspots import places
 
 # --- Intake ----------------------------------------------------------------------------------------
 
@@ -198,7 +197,7 @@ def find_candidates(appeal: Appeal, terms: list[str], cfg: dict | None = None) -
 
 @dataclass(frozen=True)
 class Named:
-    """The places an appeal's text names (``hotspots.places``), as keys to compare: estates,
+    """The places an appeal's text names (``core.places``), as keys to compare: estates,
     villages, schools, hospitals ... (rank 4 and finer), and roads and streets (rank 3)."""
 
     estates: frozenset[str]
@@ -219,18 +218,8 @@ def different_places(a: Named, b: Named) -> bool:
     An appeal that names no place of a kind leaves the decision to the text."""
     for mine, theirs in ((a.estates, b.estates), (a.roads, b.roads)):
         if mine and theirs:
-            return not any(same_place(x, y) for x in mine for y in theirs)
+            return not any(places.same_place(x, y) for x in mine for y in theirs)
     return False
-
-
-def same_place(x: str, y: str) -> bool:
-    """One name ending with the other ("伊景园滨河苑", "滨河苑"), or the same name with a typo
-    (at least 70 % of their characters shared: "邦华小区" and "华邦小区", "文登爱加培训学校" and
-    "文朩爱加培训学校"; "龙田一街" and "龙田二街" share 60 %, and are two streets)."""
-    if x.endswith(y) or y.endswith(x):
-        return True
-    cx, cy = set(x), set(y)
-    return len(cx & cy) >= 0.7 * len(cx | cy)
 
 
 def _comparable(other: Appeal, appeal: Appeal, now, cfg: dict) -> bool:

@@ -31,11 +31,11 @@ from django.utils.translation import gettext as _
 from suqiu.appeals import services as appeal_services
 from suqiu.appeals.models import Appeal
 from suqiu.appeals.workflow import Status
-from suqiu.core import clock
+from suqiu.core import clock, places
 from suqiu.core.errors import Conflict, PermissionDenied, ValidationFailed
 from suqiu.directory.access import Actor
 from suqiu.directory.models import Membership, Organisation, User
-from suqiu.hotspots import clustering, places
+from suqiu.hotspots import clustering
 from suqiu.hotspots.models import (
     AppealFeatures,
     GovernanceProject,

@@ -2,7 +2,8 @@
 
 Appeals without coordinates (phone calls, imported messages) often name their place only in the
 text: "A市A5区魅力之城小区临街门面油烟扰民", "西地省A市A7县春华镇金鼎村水泥路到户". Hotspots
-need that place to tell "noise at 魅力之城小区" from "noise at 丽发新城小区".
+need that place to tell "noise at 魅力之城小区" from "noise at 丽发新城小区", and the duplicate
+check to tell a repeat from the same words about another estate.
 
 How: the text is cut into runs at punctuation, at administrative units ("A市", "A5区", "A7县",
 "西地省": kept as the place's district, not as the place) and at words that cannot be part of a
@@ -13,8 +14,9 @@ place ("伊景园滨河苑", "春华镇金鼎村"). Generic words that end like 
 are not places. Of the places found, the most specific kind wins (a 小区 or school over a road,
 a road over a town), the first mentioned among equals (titles come first).
 
-``extract(text)`` returns a ``Place`` (``key`` to compare, ``label`` to show) or None. Pure
-Python, no database; about 20 µs for a title plus a paragraph.
+``extract(text)`` returns a ``Place`` (``key`` to compare, ``label`` to show) or None;
+``same_place`` compares two keys. Pure Python, no database; about 0.1 ms for a title plus a
+paragraph.
 """
 
 from __future__ import annotations
@@ -238,3 +240,14 @@ def canonical_keys(counts: dict[str, int], *, min_count: int = 2) -> dict[str, s
                 break
         out[key] = target
     return out
+
+
+def same_place(x: str, y: str) -> bool:
+    """Whether two place keys name one place: one ending with the other ("伊景园滨河苑",
+    "滨河苑"), or the same name with a typo (at least 70 % of their characters shared: "邦华小区"
+    and "华邦小区", "文登爱加培训学校" and "文朩爱加培训学校"; "龙田一街" and "龙田二街" share
+    60 %, and are two streets)."""
+    if x.endswith(y) or y.endswith(x):
+        return True
+    cx, cy = set(x), set(y)
+    return len(cx & cy) >= 0.7 * len(cx | cy)

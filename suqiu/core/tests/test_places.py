@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from suqiu.hotspots.places import base_key, canonical_keys, extract, extract_all, extract_for
+from suqiu.core.places import base_key, canonical_keys, extract, extract_all, extract_for
 
 
 @pytest.mark.parametrize(
