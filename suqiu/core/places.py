@@ -251,3 +251,54 @@ def same_place(x: str, y: str) -> bool:
         return True
     cx, cy = set(x), set(y)
     return len(cx & cy) >= 0.7 * len(cx | cy)
+
+
+_NAME_TAIL = re.compile(r"(?:小区|社区|楼盘|项目|[一二三四五六七八九十\d]+期)+$")
+
+
+class Gazetteer:
+    """The estate names a batch of appeals spells with a suffix, to find where a text names one
+    bare: "万润滨江天著楼盘" twice in a window teaches "万润滨江天著", which then places "万润滨江
+    天著的全装修核价什么时候出来" (no suffix, so ``extract`` finds only the city).
+
+    ``keys`` counts the place keys of the batch; a name is learnt from the keys of estates and
+    communities (rank 4 and 5) that end with 小区/社区/楼盘/项目/N期, the tail cut off, when at
+    least four characters are left and the batch spells it so at least ``min_count`` times (one
+    "经济适用房小区" or "农业银行小区" teaches nothing). Schools, hospitals, stations and squares
+    are not learnt: their names are generic ("实验中学", "人民医院", "汽车南站"), and a text
+    names them with their suffix anyway. ``find`` returns the name found and its most common key
+    in the batch."""
+
+    def __init__(self, keys: dict[str, int], ranks: dict[str, int], *, min_count: int = 2):
+        seen: dict[str, dict[str, int]] = {}
+        for key, n in keys.items():
+            if ranks.get(key, 0) < 4:
+                continue
+            name = _NAME_TAIL.sub("", key)
+            if len(name) >= 4 and name != key:
+                spellings = seen.setdefault(name, {})
+                spellings[key] = spellings.get(key, 0) + n
+        self.keys = {
+            name: max(spellings, key=lambda k: (spellings[k], k))
+            for name, spellings in seen.items()
+            if sum(spellings.values()) >= min_count
+        }
+        # The names by their first two characters, longest first: a scan of the text looks up
+        # each position once.
+        self._by_head: dict[str, list[str]] = {}
+        for name in sorted(self.keys, key=len, reverse=True):
+            self._by_head.setdefault(name[:2], []).append(name)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def find(self, text: str) -> tuple[str, str] | None:
+        """(name, key) of the first learnt name in ``text`` (the longest one starting there)."""
+        if not self._by_head or not text:
+            return None
+        flat = _SPACE.sub("", unicodedata.normalize("NFKC", text))
+        for i in range(len(flat) - 3):
+            for name in self._by_head.get(flat[i : i + 2], ()):
+                if flat.startswith(name, i):
+                    return name, self.keys[name]
+        return None

@@ -25,6 +25,7 @@ from datetime import time as dtime
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -170,7 +171,8 @@ def featurise_missing(start: datetime, end: datetime) -> int:
 
 def load_docs(start: datetime, end: datetime) -> list[clustering.Doc]:
     """The window's appeals as the clustering sees them; text place names canonicalised over
-    the window ("丽发新城小区" and "丽发新城社区" are one block)."""
+    the window ("丽发新城小区" and "丽发新城社区" are one block), and estate names the window
+    spells with a suffix found where a text names one bare (``_place_bare_names``)."""
     rows = (
         AppealFeatures.objects.filter(appeal__created_at__gte=start, appeal__created_at__lt=end)
         .exclude(appeal__status__in=EXCLUDED_STATUSES)
@@ -178,6 +180,7 @@ def load_docs(start: datetime, end: datetime) -> list[clustering.Doc]:
             "appeal_id",
             "block",
             "place_label",
+            "place_rank",
             "terms",
             "appeal__created_at",
             "appeal__reporter_id",
@@ -189,7 +192,9 @@ def load_docs(start: datetime, end: datetime) -> list[clustering.Doc]:
         .order_by()
     )
     docs = []
-    for pk, block, label, terms, created, rid, phone, name, up, down in rows.iterator(
+    ranks: dict[str, int] = {}
+    weak: list[clustering.Doc] = []
+    for pk, block, label, rank, terms, created, rid, phone, name, up, down in rows.iterator(
         chunk_size=20000
     ):
         reporter = f"u{rid}" if rid else (f"p{phone}" if phone else (f"n{name}" if name else ""))
@@ -205,12 +210,59 @@ def load_docs(start: datetime, end: datetime) -> list[clustering.Doc]:
                 oppose_votes=down,
             )
         )
+        if block.startswith("p:"):
+            ranks[block[2:]] = rank
+        if (block.startswith("p:") and rank <= 1) or block.startswith("a:"):
+            weak.append(docs[-1])
     text_places = Counter(d.block[2:] for d in docs if d.block.startswith("p:"))
+    # A place no other appeal names is often a misreading ("丧失商业道德底线"): worth a look too.
+    weak.extend(
+        d
+        for d in docs
+        if d.block.startswith("p:") and ranks[d.block[2:]] > 1 and text_places[d.block[2:]] == 1
+    )
+    _place_bare_names(weak, places.Gazetteer(text_places, ranks), text_places)
     canonical = places.canonical_keys(text_places)
     for d in docs:
         if d.block.startswith("p:"):
             d.block = "p:" + canonical[d.block[2:]]
     return docs
+
+
+def _place_bare_names(
+    weak: list[clustering.Doc], gazetteer: places.Gazetteer, text_places: Counter
+) -> None:
+    """Move the appeals that name only a district or city, nothing, or a place no other appeal
+    names (``weak``), to the block of an estate the window spells with a suffix elsewhere when
+    their text names it bare ("万润滨江天著的全装修核价" joins "万润滨江天著楼盘"); the name's
+    words leave their terms, as a place's words do (``clustering.terms_of``)."""
+    if not weak or not len(gazetteer):
+        return
+    by_id = {d.id: d for d in weak}
+    ids = list(by_id)
+    for i in range(0, len(ids), FEATURE_BATCH):
+        texts = (
+            Appeal.objects.filter(pk__in=ids[i : i + FEATURE_BATCH])
+            .annotate(head=Substr("description", 1, clustering.DESCRIPTION_CHARS))
+            .values_list("pk", "title", "head")
+        )
+        for pk, title, head in texts:
+            d = by_id[pk]
+            own = d.block[2:] if d.block.startswith("p:") else ""
+            # The title says where: a place of its own there stays (a school, a road).
+            found = gazetteer.find(title)
+            if found is None and own in title:
+                continue
+            found = found or gazetteer.find(head)
+            if found is None or found[1] == own:
+                continue
+            name, key = found
+            text_places[key] += 1
+            if d.block.startswith("p:"):
+                text_places[d.block[2:]] -= 1
+            d.block = f"p:{key}"
+            d.place_label = key
+            d.terms = " ".join(w for w in d.terms.split() if w not in name)
 
 
 def _label_places(clusters: list[clustering.Cluster]) -> None:

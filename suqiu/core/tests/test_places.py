@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from suqiu.core.places import base_key, canonical_keys, extract, extract_all, extract_for
+from suqiu.core.places import (
+    Gazetteer,
+    base_key,
+    canonical_keys,
+    extract,
+    extract_all,
+    extract_for,
+)
 
 
 @pytest.mark.parametrize(
@@ -88,3 +95,28 @@ def test_canonical_keys_join_spellings_of_one_estate():
     )
     assert mapping["丽发新城小区"] == mapping["丽发新城社区"] == mapping["丽发新城"] == "丽发新城"
     assert mapping["商品房伊景园滨河苑"] == "伊景园滨河苑"
+
+
+def test_the_gazetteer_learns_estates_spelled_with_a_suffix_and_finds_them_bare():
+    keys = {
+        "万润滨江天著楼盘": 2,
+        "江山帝景小区": 3,
+        "江山帝景社区": 1,
+        "经济适用房小区": 1,  # spelled once: not learnt
+        "实验中学": 5,  # a school: a generic name, not learnt
+        "龙田路": 4,  # a road (rank 3): not learnt
+        "天著小区": 2,  # fewer than four characters once cut: not learnt
+    }
+    ranks = {k: extract(k).rank for k in keys}
+    gazetteer = Gazetteer(keys, ranks)
+    assert set(gazetteer.keys) == {"万润滨江天著", "江山帝景"}
+    assert gazetteer.find("请问A市万润滨江天著的全装修核价什么时候出来") == (
+        "万润滨江天著",
+        "万润滨江天著楼盘",
+    )
+    # The most common spelling is the key; the first name in the text wins.
+    assert gazetteer.find("江山帝景和万润滨江天著之间的路") == ("江山帝景", "江山帝景小区")
+    assert gazetteer.find("A市 江山 帝景 新房有安全隐患") == ("江山帝景", "江山帝景小区")
+    assert gazetteer.find("A市经济适用房分配不公") is None
+    assert gazetteer.find("") is None
+    assert Gazetteer({}, {}).find("江山帝景") is None
