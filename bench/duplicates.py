@@ -2,8 +2,8 @@
 
 From scratch, in a throwaway database (``suqiu_bench_dups``, dropped and recreated):
 
-1. ``migrate``; a directory of ``--dup-communities`` communities, one square grid (0.01°,
-   about 1 km) each, tiled over a field;
+1. ``migrate``; a directory of ``--dup-communities`` communities in streets of
+   ``--dup-street-size``, one square grid (0.01°, about 1 km) each, tiled over a field;
 2. texts made by recombining real ones from ``../shared/data/appeals-zh/*.csv``: a real title and
    two to five sentences drawn from all messages' details (so no text is a real message), made at
    bench time and never written to the repository; their terms are those of
@@ -14,8 +14,10 @@ From scratch, in a throwaway database (``suqiu_bench_dups``, dropped and recreat
 4. measurement: ``--dup-queries`` checks (``services.find_candidates`` plus the new text's
    segmentation: what intake runs before it indexes the appeal), half of them reworded copies of
    indexed appeals (a sentence dropped, one added, order shuffled, the point moved up to 200 m),
-   half new recombinations; then the whole intake hook (check, candidate rows, index rows) for
-   ``--dup-hook-queries`` appeals, each in a transaction that is rolled back.
+   half new recombinations; then ``--dup-elsewhere-queries`` look-ups of the similar appeals of
+   the street's other communities (the appeal page's panel, ``services.similar_elsewhere``);
+   then the whole intake hook (check, candidate rows, index rows) for ``--dup-hook-queries``
+   appeals, each in a transaction that is rolled back.
 
 Reported: p50/p99 of the check and of the hook, the share of reworded copies found, index size
 (table + indexes of the postings and of the entries, ``pg_total_relation_size``) and population
@@ -60,6 +62,8 @@ COLUMNS = [
     ("hook p50 ms", "hook_p50_ms"),
     ("hook p99 ms", "hook_p99_ms"),
     ("reworded found", "recall"),
+    ("elsewhere p50 ms", "elsewhere_p50_ms"),
+    ("elsewhere p99 ms", "elsewhere_p99_ms"),
     ("index MB", "index_mb"),
     ("populate s", "populate_s"),
 ]
@@ -191,16 +195,23 @@ def _phase_run(args) -> dict:
     # Directory: one community per grid cell, tiled over a field.
     side = max(1, int(round(args.dup_communities**0.5)))
     district = Organisation.objects.create(code="B-D", name="基准区", kind=OrgKind.DISTRICT)
-    street = Organisation.objects.create(
-        code="B-S", name="基准街道", kind=OrgKind.STREET, parent=district
-    )
+    streets: list = []
     cells = []
     for n in range(args.dup_communities):
         row, col = divmod(n, side)
         lat = FIELD_ORIGIN[0] + (row + 0.5) * CELL
         lon = FIELD_ORIGIN[1] + (col + 0.5) * CELL
+        if n % args.dup_street_size == 0:  # Shenzhen: about 650 communities in 74 streets
+            streets.append(
+                Organisation.objects.create(
+                    code=f"B-S{len(streets)}",
+                    name=f"街道{len(streets)}",
+                    kind=OrgKind.STREET,
+                    parent=district,
+                )
+            )
         community = Organisation.objects.create(
-            code=f"B-C{n}", name=f"社区{n}", kind=OrgKind.COMMUNITY, parent=street
+            code=f"B-C{n}", name=f"社区{n}", kind=OrgKind.COMMUNITY, parent=streets[-1]
         )
         grid = Grid.objects.create(
             code=f"B-G{n}",
@@ -436,6 +447,18 @@ def _phase_run(args) -> dict:
         if q[5] is not None:
             planted_n += 1
             found += q[5] in {c.appeal_id for c in search.candidates}
+    # The appeal page's "similar appeals in the other communities of the street" panel
+    # (``similar_elsewhere``: the same index, asked for the street's other communities).
+    from suqiu.directory.access import Actor
+
+    admin = Actor(user_id=0, roles=frozenset({"admin"}), is_superuser=True)
+    elsewhere_ms, elsewhere_found = [], []
+    for q in queries[: args.dup_elsewhere_queries]:
+        a = query_appeal(q)
+        t0 = time.perf_counter()
+        elsewhere_found.append(len(services.similar_elsewhere(actor=admin, appeal=a)))
+        elsewhere_ms.append((time.perf_counter() - t0) * 1000)
+    elsewhere_ms.sort()
     hook_ms = []
     for q in queries[: args.dup_hook_queries]:
         a = query_appeal(q)
@@ -464,6 +487,11 @@ def _phase_run(args) -> dict:
         hook_p50_ms=round(_pct(hook_ms, 0.5), 2) if hook_ms else None,
         hook_p99_ms=round(_pct(hook_ms, 0.99), 2) if hook_ms else None,
         recall=round(found / planted_n, 3) if planted_n else None,
+        elsewhere_p50_ms=round(_pct(elsewhere_ms, 0.5), 2) if elsewhere_ms else None,
+        elsewhere_p99_ms=round(_pct(elsewhere_ms, 0.99), 2) if elsewhere_ms else None,
+        elsewhere_found_mean=round(statistics.fmean(elsewhere_found), 2)
+        if elsewhere_found
+        else None,
         planted=planted_n,
         loaded_mean=round(statistics.fmean(loaded), 1),
         loaded_max=max(loaded),
@@ -517,6 +545,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dup-communities", type=int, default=650, help="communities (Shenzhen has about 650)"
     )
+    parser.add_argument("--dup-street-size", type=int, default=9, help="communities per street (9)")
+    parser.add_argument(
+        "--dup-elsewhere-queries",
+        type=int,
+        default=500,
+        help="look-ups of similar appeals in the street's other communities (500)",
+    )
     parser.add_argument("--dup-seed", type=int, default=20261124)
     parser.add_argument(
         "--dup-config",
@@ -548,6 +583,8 @@ def run(args: argparse.Namespace) -> dict:
         f"--dup-queries={args.dup_queries}",
         f"--dup-hook-queries={args.dup_hook_queries}",
         f"--dup-communities={args.dup_communities}",
+        f"--dup-street-size={args.dup_street_size}",
+        f"--dup-elsewhere-queries={args.dup_elsewhere_queries}",
         f"--dup-seed={args.dup_seed}",
         f"--dup-config={args.dup_config}",
     ]
@@ -586,6 +623,12 @@ def run(args: argparse.Namespace) -> dict:
         f"(max {row['postings_read_max']}), {row['loaded_mean']} appeals loaded "
         f"(max {row['loaded_max']}); {row['planted']} reworded copies"
     )
+    if row.get("elsewhere_p50_ms") is not None:
+        notes.append(
+            f"similar appeals in the street's other communities ({args.dup_street_size} "
+            f"communities a street): p50 {row['elsewhere_p50_ms']} ms, p99 "
+            f"{row['elsewhere_p99_ms']} ms, {row['elsewhere_found_mean']} found on average"
+        )
     notes.append(
         f"Python CPU per check (this process only): p50 {row['check_cpu_p50_ms']} ms, "
         f"p99 {row['check_cpu_p99_ms']} ms; load average {row['load_average'][0]} → "

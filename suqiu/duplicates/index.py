@@ -58,6 +58,12 @@ DEFAULTS = {
     # for a short appeal (a third of its terms, at least one).
     "min_shared_terms": 3,
     "max_loaded": 20,
+    # Similar appeals in the other communities of the street (``services.similar_elsewhere``):
+    # between 0.1 and 0.4 on the demo data lie unrelated appeals that share the words of a
+    # template ("附近", "损坏"); the same problem told by others scores 0.45 and more.
+    "elsewhere_min_similarity": 0.45,
+    "elsewhere_max_loaded": 60,
+    "elsewhere_max_shown": 10,
 }
 
 

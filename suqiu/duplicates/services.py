@@ -325,6 +325,84 @@ def dismiss(*, actor: Actor, appeal: Appeal, candidate_id: int) -> DuplicateCand
     return row
 
 
+# --- Similar appeals elsewhere: one person's case that may be a common problem ---------------------
+
+
+@dataclass
+class Elsewhere:
+    appeal: Appeal
+    similarity: float
+    community: str
+
+
+def similar_elsewhere(*, actor: Actor, appeal: Appeal) -> list[Elsewhere]:
+    """Appeals of the other communities of the appeal's street telling the same problem, most
+    alike first: the seed's lone elderly tenant who cannot climb stairs any more, and the others
+    like her in the next communities, which no one community's staff sees. The same index as the
+    duplicate check, asked for the street's communities instead of the appeal's surroundings
+    (still no scan); open appeals and those finished within the index's window; only appeals
+    ``actor`` may see. Empty unless the appeal's area is a community of a street."""
+    from suqiu.appeals import selectors
+    from suqiu.directory.models import Organisation, OrgKind
+
+    cfg = index.config()
+    area = appeal.area
+    if (
+        not cfg["enabled"]
+        or area is None
+        or area.kind != OrgKind.COMMUNITY
+        or area.parent_id is None
+    ):
+        return []
+    areas = list(
+        Organisation.objects.filter(parent_id=area.parent_id, kind=area.kind)
+        .exclude(pk=area.pk)
+        .values_list("pk", "name")
+    )
+    if not areas:
+        return []
+    names = dict(areas)
+    terms = index.terms_of(appeal.title, appeal.description)
+    query_terms = terms[: cfg["max_query_terms"]]
+    if not query_terms:
+        return []
+    keys = [index.term_key(t, a) for a in names for t in query_terms]
+    lookup = index.look_up(
+        keys,
+        max_postings=cfg["max_postings"],
+        min_shared=max(1, min(cfg["min_shared_terms"], len(query_terms) // 3)),
+        exclude=appeal.pk,
+    )
+    ranked = lookup.ranked[: cfg["elsewhere_max_loaded"]]
+    if not ranked:
+        return []
+    visible = set(
+        selectors.appeal_list(actor=actor)
+        .filter(pk__in=ranked)
+        .exclude(status__in=(Status.MERGED, Status.REJECTED))
+        .values_list("pk", flat=True)
+    )
+    if not visible:
+        return []
+    bigrams = shingles(index.text_of(appeal.title, appeal.description))
+    indexed = terms[: cfg["terms_per_appeal"]]
+    out = []
+    for entry in DuplicateEntry.objects.filter(appeal_id__in=visible).select_related("appeal"):
+        other = entry.appeal
+        if other.area_id not in names:
+            continue
+        score = index.similarity(
+            bigrams,
+            {index.term_key(t, other.area_id) for t in indexed},
+            shingles(index.text_of(other.title, other.description)),
+            set(index.unpack_keys(entry.keys)),
+        )
+        if score >= cfg["elsewhere_min_similarity"]:
+            out.append(Elsewhere(other, score, names[other.area_id]))
+    out.sort(key=lambda e: (-e.similarity, -e.appeal.pk))
+    return out[: cfg["elsewhere_max_shown"]]
+
+
 # --- Worker duty -----------------------------------------------------------------------------------
 
 PRUNE_BATCH = 500

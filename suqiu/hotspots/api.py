@@ -1,6 +1,8 @@
 """REST API of hotspots (added to /api/v1/ by suqiu/api/root.py): the ranked list, one hotspot
 with the appeals you may see, and promotion to a proactive governance project. Scoped like the
-workbench pages: dispatchers, leaders and administrators, each within their area."""
+workbench pages: dispatchers, leaders and administrators, each within their area. Also one
+person's case that may be a common problem: the similar appeals of the street's other
+communities, and a governance project that takes them in together."""
 
 from __future__ import annotations
 
@@ -175,23 +177,100 @@ def promote_hotspot(request: HttpRequest, hotspot_id: int, data: PromoteIn):
     project = services.promote(
         actor=actor,
         hotspot_id=hotspot_id,
-        data=services.ProjectInput(
-            title=data.title,
-            description=data.description,
-            handler_organisation=data.handler_organisation,
-            handler_person=data.handler_person,
+        data=_project_in(data),
+    )
+    return Status(201, _project_out(project))
+
+
+def _project_in(data: PromoteIn) -> services.ProjectInput:
+    return services.ProjectInput(
+        title=data.title,
+        description=data.description,
+        handler_organisation=data.handler_organisation,
+        handler_person=data.handler_person,
+    )
+
+
+def _project_out(project) -> dict:
+    return {
+        "id": project.pk,
+        "title": project.title,
+        "description": project.description,
+        "status": project.status,
+        "handler_organisation": project.handler_organisation_id,
+        "handler_person": project.handler_person_id,
+        "created_at": project.created_at,
+        "appeals": sorted(project.appeals.values_list("pk", flat=True)),
+    }
+
+
+class SimilarOut(Schema):
+    appeal_id: int
+    tracking_code: str
+    title: str
+    community: str
+    status: str
+    similarity: float = Field(description="0-1, the duplicate check's measure.")
+    created_at: datetime
+
+
+class CommonProblemOut(Schema):
+    appeal_id: int = Field(description="The case.")
+    street: str
+    communities: list[str] = Field(description="The other communities that tell it.")
+    similar: list[SimilarOut] = Field(description="Most alike first; only appeals you may see.")
+    project_ids: list[int] = Field(description="Open governance projects the case is in.")
+
+
+@router.get(
+    "/appeals/{appeal_id}/common-problem",
+    response={200: CommonProblemOut, **COMMON_ERRORS, 404: ErrorOut},
+    summary="Similar appeals in the other communities of the appeal's street",
+    url_name="common_problem",
+)
+def get_common_problem(request: HttpRequest, appeal_id: int):
+    """One person's case that may be a common problem: the similar appeals of the street's
+    other communities (open, or finished within the duplicate index's window)."""
+    actor = actor_of(request)
+    _require(actor)
+    appeal, similar = services.common_problem_of(actor=actor, appeal_id=appeal_id)
+    return {
+        "appeal_id": appeal.pk,
+        "street": appeal.area.parent.name if appeal.area.parent_id else "",
+        "communities": sorted({e.community for e in similar}),
+        "similar": [
+            {
+                "appeal_id": e.appeal.pk,
+                "tracking_code": e.appeal.tracking_code,
+                "title": e.appeal.title,
+                "community": e.community,
+                "status": e.appeal.status,
+                "similarity": e.similarity,
+                "created_at": e.appeal.created_at,
+            }
+            for e in similar
+        ],
+        "project_ids": sorted(
+            appeal.governance_projects.filter(status="open").values_list("pk", flat=True)
         ),
+    }
+
+
+@router.post(
+    "/appeals/{appeal_id}/common-problem/project",
+    response={201: ProjectOut, **COMMON_ERRORS, 404: ErrorOut, 409: ErrorOut},
+    summary="Take a case and the similar appeals elsewhere into a governance project",
+    url_name="common_problem_project",
+)
+def start_common_problem_project(request: HttpRequest, appeal_id: int, data: PromoteIn):
+    """Creates the project with the case and the similar appeals of the street's other
+    communities you may see (found again now); each gets a note event. 409
+    `already_in_project` when the case is in an open project, `no_common_problem` when nothing
+    like it was reported elsewhere."""
+    actor = actor_of(request)
+    project = services.start_project(
+        actor=actor,
+        appeal_id=appeal_id,
+        data=_project_in(data),
     )
-    return Status(
-        201,
-        {
-            "id": project.pk,
-            "title": project.title,
-            "description": project.description,
-            "status": project.status,
-            "handler_organisation": project.handler_organisation_id,
-            "handler_person": project.handler_person_id,
-            "created_at": project.created_at,
-            "appeals": sorted(project.appeals.values_list("pk", flat=True)),
-        },
-    )
+    return Status(201, _project_out(project))

@@ -12,7 +12,7 @@ class HotspotsConfig(AppConfig):
     def ready(self):
         from suqiu.appeals.extensions import NavItem, Panel, register_nav, register_panel
         from suqiu.core.worker import register_duty
-        from suqiu.hotspots import services
+        from suqiu.hotspots import services, views
 
         # The duty checks often; the run itself is due every SUQIU_HOTSPOTS_EVERY_SECONDS (an
         # hour), claimed with compare-and-set so one worker of several runs it.
@@ -27,6 +27,16 @@ class HotspotsConfig(AppConfig):
             )
         )
         register_panel(Panel("hotspots", "hotspots/_panel.html", _panel, slot="facts", order=60))
+        # After the duplicates (order 20): the same problem elsewhere in the street.
+        register_panel(
+            Panel(
+                "elsewhere",
+                "hotspots/_elsewhere.html",
+                views.elsewhere_panel,
+                slot="main",
+                order=25,
+            )
+        )
 
 
 def _panel(request, appeal):

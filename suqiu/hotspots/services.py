@@ -559,28 +559,92 @@ def promote(*, actor: Actor, hotspot_id: int, data: ProjectInput) -> GovernanceP
         appeal_ids = list(
             selectors.hotspot_members(actor=actor, hotspot=hotspot).values_list("pk", flat=True)
         )
-        project = GovernanceProject.objects.create(
-            title=data.title.strip(),
-            description=(data.description or "").strip(),
-            handler_organisation=org,
-            handler_person=person,
-            created_by_id=actor.user_id,
-            created_at=clock.now(),
+        project = _create_project(
+            actor, data, org, person, appeal_ids, {"source": "hotspots", "hotspot": hotspot.pk}
         )
-        project.appeals.set(appeal_ids)
         hotspot.project = project
         hotspot.save(update_fields=["project"])
-        reason = _("Taken into proactive governance project #%(id)s: %(title)s") % {
-            "id": project.pk,
-            "title": project.title,
-        }
-        for appeal_id in appeal_ids:
-            appeal_services.appeal_record_external(
-                appeal_id=appeal_id,
-                data={"source": "hotspots", "project": project.pk, "hotspot": hotspot.pk},
-                reason=reason,
-                actor=actor,
+    return project
+
+
+def common_problem_of(*, actor: Actor, appeal_id: int) -> tuple[Appeal, list]:
+    """One person's case and the similar appeals of the other communities of its street
+    (``duplicates.services.similar_elsewhere``) that ``actor`` may see."""
+    from suqiu.appeals import selectors as appeal_selectors
+    from suqiu.duplicates.services import similar_elsewhere
+
+    appeal = appeal_selectors.appeal_get(actor=actor, appeal_id=appeal_id)
+    return appeal, similar_elsewhere(actor=actor, appeal=appeal)
+
+
+def start_project(*, actor: Actor, appeal_id: int, data: ProjectInput) -> GovernanceProject:
+    """Take one person's case that is not a single case into a proactive governance project,
+    with the similar appeals of the other communities of its street, found again here (what
+    the page showed may be out of date; the client names only the case). Each appeal's
+    timeline records it, all in one transaction. 409 when the case is in an open project
+    already, or when nothing like it was reported elsewhere (then it is a case, not a common
+    problem)."""
+    if not may_use_hotspots(actor):
+        raise PermissionDenied(_("Only dispatchers, leaders and administrators handle hotspots."))
+    org, person = _validate_project(data)
+    with transaction.atomic():
+        appeal, similar = common_problem_of(actor=actor, appeal_id=appeal_id)
+        appeal_ids = [appeal.pk, *(e.appeal.pk for e in similar)]
+        # Two people starting a project from the same case (or from two cases of one problem)
+        # at once: the second waits here; in id order, so neither waits for the other.
+        list(
+            Appeal.objects.select_for_update(no_key=True)
+            .filter(pk__in=appeal_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        open_project = appeal.governance_projects.filter(status=ProjectStatus.OPEN).first()
+        if open_project is not None:
+            raise Conflict(
+                _("This appeal is already in governance project #%(id)s.")
+                % {"id": open_project.pk},
+                code="already_in_project",
             )
+        if not similar:
+            raise Conflict(
+                _("No similar appeal in another community: this is a single case."),
+                code="no_common_problem",
+            )
+        return _create_project(
+            actor, data, org, person, appeal_ids, {"source": "common_problem", "case": appeal.pk}
+        )
+
+
+def _create_project(
+    actor: Actor,
+    data: ProjectInput,
+    org: Organisation,
+    person: User | None,
+    appeal_ids: list[int],
+    source: dict,
+) -> GovernanceProject:
+    """The project, its appeals, and a note event on each appeal (inside the caller's
+    transaction)."""
+    project = GovernanceProject.objects.create(
+        title=data.title.strip(),
+        description=(data.description or "").strip(),
+        handler_organisation=org,
+        handler_person=person,
+        created_by_id=actor.user_id,
+        created_at=clock.now(),
+    )
+    project.appeals.set(appeal_ids)
+    reason = _("Taken into proactive governance project #%(id)s: %(title)s") % {
+        "id": project.pk,
+        "title": project.title,
+    }
+    for appeal_id in appeal_ids:
+        appeal_services.appeal_record_external(
+            appeal_id=appeal_id,
+            data={**source, "project": project.pk},
+            reason=reason,
+            actor=actor,
+        )
     return project
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from suqiu.appeals.views_workbench import _error_text, staff_required
 from suqiu.core.errors import ApplicationError
+from suqiu.duplicates.services import similar_elsewhere
 from suqiu.hotspots import selectors, services
 from suqiu.hotspots.forms import PromoteForm
 
@@ -92,15 +93,93 @@ def hotspot_promote(request: HttpRequest, pk: int) -> HttpResponse:
             return _detail(request, pk, form=form, status=422)
         project = services.promote(actor=request.actor, hotspot_id=pk, data=form.to_input())
     except ApplicationError as exc:
-        if exc.http_status == 404:
-            return render(
-                request, "hotspots/not_found.html", {"error": _error_text(exc)}, status=404
-            )
-        for field, messages in exc.fields.items():
-            if field in form.fields:
-                for m in messages:
-                    form.add_error(field, str(m))
-        return _detail(request, pk, form=form, error=_error_text(exc), status=exc.http_status)
+        return _refused(request, exc, form, lambda **kw: _detail(request, pk, **kw))
+    return redirect("hotspots:project", pk=project.pk)
+
+
+def _refused(request: HttpRequest, exc: ApplicationError, form, again) -> HttpResponse:
+    """A service's refusal of a project form: 404 page, or the form again (``again``) with the
+    field errors in their fields and the message on top, under the error's status."""
+    if exc.http_status == 404:
+        return render(request, "hotspots/not_found.html", {"error": _error_text(exc)}, status=404)
+    for field, messages in exc.fields.items():
+        if form is not None and field in form.fields:
+            for m in messages:
+                form.add_error(field, str(m))
+    return again(form=form, error=_error_text(exc), status=exc.http_status)
+
+
+def elsewhere_panel(request: HttpRequest, appeal) -> dict | None:
+    """The appeal page's panel of similar appeals in the street's other communities, for those
+    who look across communities and start governance projects; nothing when there is none."""
+    actor = request.actor
+    if not services.may_use_hotspots(actor):
+        return None
+    similar = similar_elsewhere(actor=actor, appeal=appeal)
+    if not similar:
+        return None
+    projects = list(appeal.governance_projects.filter(status="open"))
+    return {
+        "appeal": appeal,
+        "rows": [
+            {
+                "appeal": e.appeal,
+                "status_label": e.appeal.get_status_label(),
+                "community": e.community,
+                "similarity_pct": round(e.similarity * 100),
+            }
+            for e in similar
+        ],
+        "communities": len({e.community for e in similar}),
+        "street": appeal.area.parent.name if appeal.area.parent_id else "",
+        "projects": projects,
+        "can_start": not projects,
+    }
+
+
+def _common(
+    request: HttpRequest,
+    pk: int,
+    *,
+    form: PromoteForm | None = None,
+    error: str = "",
+    status: int = 200,
+):
+    appeal, similar = services.common_problem_of(actor=request.actor, appeal_id=pk)
+    if form is None:
+        form = PromoteForm(initial={"title": appeal.title[:200]})
+    return render(
+        request,
+        "hotspots/common.html",
+        {
+            "appeal": appeal,
+            "similar": similar,
+            "communities": sorted({e.community for e in similar}),
+            "street": appeal.area.parent.name if appeal.area.parent_id else "",
+            "projects": list(appeal.governance_projects.filter(status="open")),
+            "form": form,
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def common_problem(request: HttpRequest, pk: int) -> HttpResponse:
+    """One person's case and the similar appeals of the street's other communities, with the
+    form that takes them into a governance project together."""
+    if not services.may_use_hotspots(request.actor):
+        return _forbidden(request)
+    form = PromoteForm(request.POST) if request.method == "POST" else None
+    try:
+        if form is None:
+            return _common(request, pk)
+        if not form.is_valid():
+            return _common(request, pk, form=form, status=422)
+        project = services.start_project(actor=request.actor, appeal_id=pk, data=form.to_input())
+    except ApplicationError as exc:
+        return _refused(request, exc, form, lambda **kw: _common(request, pk, **kw))
     return redirect("hotspots:project", pk=project.pk)
 
 

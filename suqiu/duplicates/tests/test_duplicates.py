@@ -15,7 +15,7 @@ from suqiu.appeals import services as appeal_services
 from suqiu.appeals.models import Appeal, AppealEvent, EventKind
 from suqiu.appeals.tests.chain import act, actor
 from suqiu.core import clock
-from suqiu.core.testing import G1_POINT, G2_POINT, PASSWORD
+from suqiu.core.testing import G1_POINT, G2_POINT, G3_POINT, G4_POINT, PASSWORD
 from suqiu.duplicates import index, services
 from suqiu.duplicates.models import DuplicateCandidate, DuplicateEntry, DuplicateTerm
 
@@ -532,3 +532,47 @@ def test_dismiss_through_the_api(world):
     assert client.get(f"/appeals/{second.pk}/duplicates").json() == []
     listed = client.get(f"/appeals/{second.pk}/duplicates", {"include_dismissed": "true"}).json()
     assert [item["id"] for item in listed] == [row.pk]
+
+
+# --- Similar appeals elsewhere ---------------------------------------------------------------------
+
+RENT = (
+    "独居老人想找一楼出租房",
+    "我今年82岁，一个人租房住在六楼，没有电梯，腿脚不好上下楼很难，想找一间租金便宜的一楼或者带电梯的房子",
+)
+RENT_C2 = (
+    "老人求助寻找低楼层出租房",
+    "我母亲80岁一个人租房住，住在顶楼没有电梯，膝盖不好爬不了楼梯，想找租金便宜的一楼或者带电梯的房子",
+)
+RENT_C2_AGAIN = (
+    "高龄老人租房难",
+    "隔壁80多岁的独居老人租的房子在七楼，没有电梯下不了楼，想换一间一楼或带电梯的便宜房子",
+)
+
+
+def _elderly_renters(world):
+    """One case in C1 (street S1); two like it in C2 (S1), one in C3 (street S2), and an
+    unrelated appeal in C2."""
+    case = create(world, RENT, at=T0 + timedelta(days=2))
+    c2 = [
+        create(world, RENT_C2, by=world.resident2, point=G3_POINT),
+        create(world, RENT_C2_AGAIN, by=world.resident2, point=G3_POINT, at=T0 + timedelta(days=1)),
+    ]
+    create(world, RUBBISH, by=world.resident2, point=G3_POINT)
+    s2 = create(world, RENT_C2, by=world.resident2, point=G4_POINT)
+    return case, c2, s2
+
+
+def test_similar_appeals_in_the_other_communities_of_the_street_are_shown(world):
+    case, c2, s2 = _elderly_renters(world)
+    assert candidates_of(case) == {}  # another community: never a duplicate
+    found = services.similar_elsewhere(actor=actor(world.dispatcher), appeal=case)
+    assert {e.appeal.pk for e in found} == {a.pk for a in c2}
+    assert {e.community for e in found} == {c2[0].area.name}
+    assert all(e.similarity >= index.config()["elsewhere_min_similarity"] for e in found)
+    # Seen from C2, the C1 case is among them, and later appeals count too.
+    from_c2 = services.similar_elsewhere(actor=actor(world.dispatcher), appeal=c2[0])
+    assert case.pk in {e.appeal.pk for e in from_c2}
+    assert s2.pk not in {e.appeal.pk for e in from_c2}  # another street
+    # Scoped: the leader of street S2 sees none of street S1's appeals.
+    assert services.similar_elsewhere(actor=actor(world.leader_s2), appeal=case) == []

@@ -426,3 +426,147 @@ def test_an_estate_named_bare_joins_the_appeals_that_name_it_with_a_suffix(world
     (hotspot,) = current()
     assert members(hotspot) == set(ids[:4])
     assert "万润滨江天著" in hotspot.place_label
+
+
+# --- One person's case that is a common problem ------------------------------------------------
+
+
+def _renters(world):
+    from suqiu.duplicates.tests.test_duplicates import _elderly_renters
+
+    return _elderly_renters(world)
+
+
+def test_a_case_and_the_similar_appeals_elsewhere_become_one_project(world):
+    case, c2, s2 = _renters(world)
+    data = services.ProjectInput(title="高龄老人租房帮扶", handler_organisation=world.s1.pk)
+    with pytest.raises(PermissionDenied):
+        services.start_project(actor=actor(world.community_worker), appeal_id=case.pk, data=data)
+    project = services.start_project(actor=actor(world.leader), appeal_id=case.pk, data=data)
+    linked = {case.pk, *(a.pk for a in c2)}
+    assert set(project.appeals.values_list("pk", flat=True)) == linked  # not street S2's
+    notes = AppealEvent.objects.filter(kind=EventKind.NOTE, data__source="common_problem")
+    assert set(notes.values_list("appeal_id", flat=True)) == linked
+    assert {(n.data["project"], n.data["case"]) for n in notes} == {(project.pk, case.pk)}
+    # Once in an open project, the case is not taken in again.
+    with pytest.raises(Conflict) as exc:
+        services.start_project(actor=actor(world.dispatcher), appeal_id=case.pk, data=data)
+    assert exc.value.code == "already_in_project"
+    assert GovernanceProject.objects.count() == 1
+
+
+def test_a_single_case_is_not_a_project_and_bad_input_saves_nothing(world):
+    case, _c2, s2 = _renters(world)
+    # Street S2 has no other community telling it: a single case.
+    with pytest.raises(Conflict) as exc:
+        services.start_project(
+            actor=actor(world.dispatcher),
+            appeal_id=s2.pk,
+            data=services.ProjectInput(title="x", handler_organisation=world.s2.pk),
+        )
+    assert exc.value.code == "no_common_problem"
+    with pytest.raises(ValidationFailed) as exc:
+        services.start_project(
+            actor=actor(world.dispatcher),
+            appeal_id=case.pk,
+            data=services.ProjectInput(title="", handler_organisation=None),
+        )
+    assert set(exc.value.fields) == {"title", "handler_organisation"}
+    with pytest.raises(NotFound):  # the leader of street S2 does not see the case
+        services.start_project(
+            actor=actor(world.leader_s2),
+            appeal_id=case.pk,
+            data=services.ProjectInput(title="x", handler_organisation=world.s2.pk),
+        )
+    assert not GovernanceProject.objects.exists()
+    assert not AppealEvent.objects.filter(data__source="common_problem").exists()
+
+
+def test_the_elsewhere_panel_and_the_common_problem_page(world, client):
+    case, c2, _s2 = _renters(world)
+    client.login(username=world.leader.username, password=PASSWORD)
+    page = client.get(reverse("workbench:appeal", args=[case.pk])).content.decode()
+    panel = page.split('id="elsewhere-panel"')[1].split("</section>")[0]
+    assert all(a.tracking_code in panel for a in c2)
+    assert "data-elsewhere-summary" in panel
+    assert reverse("hotspots:common", args=[case.pk]) in panel
+    common = client.get(reverse("hotspots:common", args=[case.pk]))
+    assert common.status_code == 200
+    assert common.content.decode().count("data-appeal=") == 2
+    bad = client.post(reverse("hotspots:common", args=[case.pk]), {"title": "租房帮扶"})
+    assert bad.status_code == 422 and not GovernanceProject.objects.exists()
+    response = client.post(
+        reverse("hotspots:common", args=[case.pk]),
+        {"title": "高龄老人租房帮扶", "handler_organisation": world.s1.pk},
+    )
+    project = GovernanceProject.objects.get()
+    assert response["Location"] == reverse("hotspots:project", args=[project.pk])
+    again = client.post(
+        reverse("hotspots:common", args=[case.pk]),
+        {"title": "again", "handler_organisation": world.s1.pk},
+    )
+    assert again.status_code == 409 and GovernanceProject.objects.count() == 1
+    page = client.get(reverse("workbench:appeal", args=[case.pk])).content.decode()
+    panel = page.split('id="elsewhere-panel"')[1].split("</section>")[0]
+    assert reverse("hotspots:project", args=[project.pk]) in panel
+    assert reverse("hotspots:common", args=[case.pk]) not in panel
+    # Community staff see only their own community: no panel, no page.
+    client.logout()
+    client.login(username=world.community_worker.username, password=PASSWORD)
+    page = client.get(reverse("workbench:appeal", args=[case.pk])).content.decode()
+    assert 'id="elsewhere-panel"' not in page
+    assert client.get(reverse("hotspots:common", args=[case.pk])).status_code == 403
+
+
+def test_api_common_problem(world, client):
+    case, c2, _s2 = _renters(world)
+    client.login(username=world.dispatcher.username, password=PASSWORD)
+    body = client.get(f"/api/v1/appeals/{case.pk}/common-problem").json()
+    assert {s["appeal_id"] for s in body["similar"]} == {a.pk for a in c2}
+    assert body["communities"] == [c2[0].area.name] and body["project_ids"] == []
+    assert all("phone" not in key for s in body["similar"] for key in s)
+    client.get(reverse("workbench:home"))
+    token = client.cookies["csrftoken"].value
+    post = {
+        "path": f"/api/v1/appeals/{case.pk}/common-problem/project",
+        "content_type": "application/json",
+        "headers": {"X-CSRFToken": token},
+    }
+    bad = client.post(data={"title": "x", "handler_organisation": 999999}, **post)
+    assert bad.status_code == 422 and "handler_organisation" in bad.json()["error"]["fields"]
+    r = client.post(data={"title": "高龄老人租房帮扶", "handler_organisation": world.s1.pk}, **post)
+    assert r.status_code == 201, r.content
+    assert sorted(r.json()["appeals"]) == sorted([case.pk, *(a.pk for a in c2)])
+    again = client.post(data={"title": "again", "handler_organisation": world.s1.pk}, **post)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_in_project"
+    body = client.get(f"/api/v1/appeals/{case.pk}/common-problem").json()
+    assert body["project_ids"] == [r.json()["id"]]
+    client.logout()
+    client.login(username=world.community_worker.username, password=PASSWORD)
+    assert client.get(f"/api/v1/appeals/{case.pk}/common-problem").status_code == 403
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_from_the_elsewhere_panel_to_a_project_on_a_phone(world, page):
+    """A street leader on a phone opens a case, follows the panel's link, and starts the project;
+    the facts come before the form, and the table of similar appeals fits the screen."""
+    case, c2, _s2 = _renters(world)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, world.leader, reverse("workbench:appeal", args=[case.pk]))
+    panel = page.locator("#elsewhere-panel")
+    assert all(a.tracking_code in panel.inner_text() for a in c2)
+    panel.locator("a[data-common-problem]").click()
+    page.wait_for_url(re.compile(r"/hotspots/common/\d+$"))
+    facts, form = page.locator(".ap-facts"), page.locator("[aria-labelledby=cp-start]")
+    f, p = facts.bounding_box(), form.bounding_box()
+    assert f["y"] + f["height"] <= p["y"], (f, p)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, width  # nothing pushes the page sideways
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "common-problem-390.png"), full_page=True)
+    form.locator("select[name=handler_organisation]").select_option(str(world.s1.pk))
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/projects/\d+$"))
+    project = GovernanceProject.objects.get()
+    assert set(project.appeals.values_list("pk", flat=True)) == {case.pk, *(a.pk for a in c2)}
