@@ -221,7 +221,7 @@ def load_docs(start: datetime, end: datetime) -> list[clustering.Doc]:
         for d in docs
         if d.block.startswith("p:") and ranks[d.block[2:]] > 1 and text_places[d.block[2:]] == 1
     )
-    _place_bare_names(weak, places.Gazetteer(text_places, ranks), text_places)
+    _place_bare_names(weak, places.Gazetteer(text_places, ranks), text_places, ranks)
     canonical = places.canonical_keys(text_places)
     for d in docs:
         if d.block.startswith("p:"):
@@ -230,7 +230,10 @@ def load_docs(start: datetime, end: datetime) -> list[clustering.Doc]:
 
 
 def _place_bare_names(
-    weak: list[clustering.Doc], gazetteer: places.Gazetteer, text_places: Counter
+    weak: list[clustering.Doc],
+    gazetteer: places.Gazetteer,
+    text_places: Counter,
+    ranks: dict[str, int],
 ) -> None:
     """Move the appeals that name only a district or city, nothing, or a place no other appeal
     names (``weak``), to the block of an estate the window spells with a suffix elsewhere when
@@ -249,9 +252,10 @@ def _place_bare_names(
         for pk, title, head in texts:
             d = by_id[pk]
             own = d.block[2:] if d.block.startswith("p:") else ""
-            # The title says where: a place of its own there stays (a school, a road).
+            # The title says where: a place of its own there (a school, a road; not just the
+            # district) stays.
             found = gazetteer.find(title)
-            if found is None and own in title:
+            if found is None and ranks.get(own, 0) > 1 and own in title:
                 continue
             found = found or gazetteer.find(head)
             if found is None or found[1] == own:

@@ -411,12 +411,13 @@ def test_detail_page_layout_on_a_desk_and_on_a_phone(planted, world, page):
 
 def test_an_estate_named_bare_joins_the_appeals_that_name_it_with_a_suffix(world):
     """Phone calls without a point: two callers say "万润滨江天著楼盘", two only "万润滨江天著"
-    (the extractor alone finds just the city for those); all four are one hotspot at the estate."""
+    (one of them only in the description; the extractor alone finds just the city for those);
+    all four are one hotspot at the estate."""
     texts = [
         ("万润滨江天著楼盘精装修价格虚高", "A市万润滨江天著楼盘的精装修价格虚高，质量很差"),
         ("投诉万润滨江天著楼盘精装修", "万润滨江天著楼盘精装修价格虚高，材料质量差"),
         ("A市万润滨江天著精装修价格虚高", "万润滨江天著的精装修质量差价格虚高，请核查"),
-        ("A市万润滨江天著精装修质量差", "买了万润滨江天著的房子，精装修价格虚高质量差"),
+        ("A市精装修价格虚高质量差", "买了万润滨江天著的房子，精装修价格虚高质量差"),
         # Another estate's same complaint, named bare and learnt nowhere: not a member.
         ("A市江山帝景精装修价格虚高", "江山帝景的精装修价格虚高，质量差"),
     ]
