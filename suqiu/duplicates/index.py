@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection
 
-from suqiu.core.text import normalise, words
+from suqiu.core.text import INTAKE_WORDS, normalise, words
 
 DEFAULTS = {
     "enabled": True,
@@ -99,8 +99,9 @@ def terms_of(title: str, description: str) -> list[str]:
 
 
 def _is_key(word: str) -> bool:
-    """The rule of ``core.text.key_terms``, per word."""
-    return len(word) >= (2 if "\u3400" <= word[0] <= "\u9fff" else 3)
+    """The rule of ``core.text.key_terms``, per word; the words of intake (``INTAKE_WORDS``:
+    every grid report says 网格 巡查 上报) are not keys."""
+    return len(word) >= (2 if "\u3400" <= word[0] <= "\u9fff" else 3) and word not in INTAKE_WORDS
 
 
 def term_key(term: str, area_id: int) -> int:

@@ -39,15 +39,17 @@ from suqiu.core import text
 DESCRIPTION_CHARS = 300  # enough to say what; the rest of a long description is the story
 _CODE = re.compile(r"^[a-z]?\d+[a-z]?$|^[a-z]$")
 # Words of the way appeals are written rather than of their problem (on top of text.STOPWORDS).
-GENERIC = frozenset(
-    """
+GENERIC = (
+    frozenset(
+        """
     加快 力度 具体 行动 何时 能否 何时能 什么时候 到底 为何 为啥 怎样 怎么办 规定 政策 工作 落实
     请求 建议 呼吁 恳请 强烈 再次 多次 一直 长期 已经 至今 仍然 还是 依然 没有 不能 不会 可能 应该
     需要 必须 合理 合法 违规 违法 是否 有无 进展 回复 答复 市长 书记 领导 政府 部门 单位 有关 相关
     公司 单位 百姓 老百姓 市民 居民 业主 群众 我们 他们 你们 本人 大家 事情 事宜 一事 此事 这事
     交叉口 路口 门口 附近 旁边 对面 周边 一带 小区 社区 街道 片区 区域 位置 地方 这边 那边
-    来电 人称 核实 网格 巡查 上报 现场 收集 导入 监测 告警 流动 党群 服务站 服务中心
     """.split()
+    )
+    | text.INTAKE_WORDS
 )
 MIN_SHARED = 2  # words two appeals must share to be linked
 
