@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     from suqiu.core.testing import build_world
     from suqiu.directory.access import actor_for
     from suqiu.directory.models import Organisation, OrgKind
+    from suqiu.duplicates import index
     from suqiu.duplicates.services import similar_elsewhere
 
     call_command("migrate", verbosity=0)
@@ -84,17 +85,21 @@ def main(argv: list[str] | None = None) -> int:
         made.append(services.appeal_create(actor=operator, data=data))
     print(f"{len(made)} messages over {len(communities)} communities of one street")
     dispatcher = actor_for(world.dispatcher)
+    bar = index.config()["elsewhere_min_similarity"]
     bands: Counter = Counter()
-    shown = 0
+    shown = with_panel = 0
     with override_settings(
         SUQIU_DUPLICATES={"elsewhere_min_similarity": 0.0, "elsewhere_max_shown": 100}
     ):
         for appeal in rng.sample(made, min(args.lookups, len(made))):
-            for e in similar_elsewhere(actor=dispatcher, appeal=appeal):
+            found = similar_elsewhere(actor=dispatcher, appeal=appeal)
+            with_panel += any(e.similarity >= bar for e in found)
+            for e in found:
                 bands[min(9, int(e.similarity * 10))] += 1
                 if shown < args.show and 0.3 <= e.similarity < args.show_below:
                     shown += 1
                     print(f"{e.similarity:.2f} | {appeal.title[:30]} | {e.appeal.title[:30]}")
+    print(f"look-ups with an appeal at the default bar ({bar}): {with_panel} of {args.lookups}")
     print("similarity band | appeals listed")
     for band in sorted(bands):
         print(f"{band / 10:.1f}-{(band + 1) / 10:.1f}         | {bands[band]}")
