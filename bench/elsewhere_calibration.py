@@ -7,9 +7,9 @@ database. Then it asks ``duplicates.services.similar_elsewhere`` for ``--lookups
 with no threshold and prints how many listed appeals fall in each band of similarity, and the
 pairs under ``--show-below`` to read by hand: are they the same problem?
 
-The default of ``elsewhere_min_similarity`` (0.35) was chosen this way, 2026-11-25: of the first
-59 pairs below 0.6 of 300 look-ups, 27 of the 29 at 0.35 or more tell the same problem, 22 of the
-30 between 0.30 and 0.35.
+The default of ``elsewhere_min_similarity`` (0.35) was chosen this way, 2026-11-25: of the 59
+pairs from 0.30 to 0.6 of 300 look-ups, 27 of the 29 from 0.35 tell the same problem, 22 of the
+30 below 0.35.
 
     .venv/bin/python bench/elsewhere_calibration.py [--lookups 300] [--show 60]
 """

@@ -61,8 +61,8 @@ DEFAULTS = {
     # Similar appeals in the other communities of the street (``services.similar_elsewhere``).
     # Real messages spread over the 9 communities of a street (bench/elsewhere_calibration.py,
     # 300 look-ups, the pairs below 0.6 read by hand): other people telling the same problem
-    # score 0.30-0.55 ("丽发新城 搅拌站", "捆绑车位", "人才购房补贴"); of the pairs at 0.35 or
-    # more 27 of 29 tell the same problem, between 0.30 and 0.35 22 of 30.
+    # score 0.30-0.55 ("丽发新城 搅拌站", "捆绑车位", "人才购房补贴"); of the pairs between 0.35
+    # and 0.6, 27 of 29 tell the same problem, between 0.30 and 0.35 22 of 30.
     "elsewhere_min_similarity": 0.35,
     "elsewhere_max_loaded": 60,
     "elsewhere_max_shown": 10,
