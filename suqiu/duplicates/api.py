@@ -73,14 +73,15 @@ def _item(item: services.CandidateView) -> dict:
 
 @router.post(
     "/appeals/{appeal_id}/duplicates/{candidate_id}/dismiss",
-    response={200: DuplicateOut, **COMMON_ERRORS, 404: ErrorOut},
+    response={200: DuplicateOut, **COMMON_ERRORS, 404: ErrorOut, 409: ErrorOut},
     summary="Mark a candidate as not a duplicate",
     url_name="appeal_duplicate_dismiss",
 )
 def dismiss_duplicate(request: HttpRequest, appeal_id: int, candidate_id: int):
     """Record that the candidate `candidate_id` (the `id` of an item of the list) is not a
     duplicate of this appeal; who and when are kept. Dispatchers and community staff who may
-    assess the appeal; dismissing twice changes nothing."""
+    assess the appeal; dismissing twice changes nothing. A pair of which one was merged into the
+    other cannot be dismissed (409 `duplicate_merged`)."""
     actor = actor_of(request)
     appeal = selectors.appeal_get(actor=actor, appeal_id=appeal_id)
     services.dismiss(actor=actor, appeal=appeal, candidate_id=candidate_id)

@@ -20,7 +20,7 @@ from suqiu.appeals import workflow
 from suqiu.appeals.models import Appeal
 from suqiu.appeals.workflow import Status
 from suqiu.core import clock, places
-from suqiu.core.errors import NotFound, PermissionDenied
+from suqiu.core.errors import Conflict, NotFound, PermissionDenied
 from suqiu.core.text import shingles
 from suqiu.directory.access import SYSTEM, Actor
 from suqiu.duplicates import index
@@ -318,6 +318,15 @@ def dismiss(*, actor: Actor, appeal: Appeal, candidate_id: int) -> DuplicateCand
         )
         if row is None:
             raise NotFound(_("No such duplicate candidate."))
+        merged = Appeal.objects.filter(
+            Q(pk=row.appeal_id, merged_into_id=row.candidate_id)
+            | Q(pk=row.candidate_id, merged_into_id=row.appeal_id)
+        ).exists()
+        if merged:
+            raise Conflict(
+                _("One of these appeals was merged into the other: they are duplicates."),
+                code="duplicate_merged",
+            )
         if row.dismissed_at is None:
             row.dismissed_at = clock.now()
             row.dismissed_by_id = actor.user_id

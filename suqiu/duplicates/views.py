@@ -24,6 +24,7 @@ def panel_context(request: HttpRequest, appeal) -> dict | None:
     rows = []
     for item in items:
         other = item.other
+        merged = _merged_pair(appeal, other)
         rows.append(
             {
                 "id": item.row.pk,
@@ -32,13 +33,20 @@ def panel_context(request: HttpRequest, appeal) -> dict | None:
                 "status_label": other.get_status_label(),
                 "similarity_pct": round(item.row.similarity * 100),
                 "distance_m": item.row.distance_m,
+                "merged": merged,
                 "can_merge": may_merge
+                and not merged
                 and item.relation == "earlier"
                 and other.status not in workflow.TERMINAL,
-                "can_dismiss": may_dismiss,
+                "can_dismiss": may_dismiss and not merged,
             }
         )
     return {"appeal": appeal, "rows": rows}
+
+
+def _merged_pair(appeal, other) -> bool:
+    """One of the two was merged into the other: the question "duplicate or not" is settled."""
+    return appeal.merged_into_id == other.pk or other.merged_into_id == appeal.pk
 
 
 @require_POST

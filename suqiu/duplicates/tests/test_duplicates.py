@@ -518,6 +518,34 @@ def test_the_same_report_sent_twice_at_once_is_merged_once(world):
         assert merged.merged_into_id in stored
 
 
+def test_a_merged_pair_shows_the_merge_and_cannot_be_dismissed(world, client):
+    """Once one appeal is merged into the other, both pages say so instead of offering "not a
+    duplicate"; dismissing the pair anyway is a 409 that changes nothing."""
+    from suqiu.api.testing import ApiClient
+
+    first, second = _pair(world)
+    row = DuplicateCandidate.objects.get(appeal=second, candidate=first)
+    _login(client, world.dispatcher)
+    client.post(
+        reverse("workbench:act", args=[second.pk, "merge"]),
+        {"into": first.tracking_code, "reason": "同一问题"},
+    )
+    second.refresh_from_db()
+    assert second.merged_into_id == first.pk
+    for appeal, label in ((second, "本诉求已并入该件"), (first, "已并入本诉求")):
+        page = client.get(reverse("workbench:appeal", args=[appeal.pk])).content.decode()
+        panel = page.split('id="dup-panel"')[1].split("</section>")[0]
+        assert label in panel
+        assert "dismiss" not in panel and 'name="into"' not in panel
+    response = ApiClient(world.dispatcher).post(f"/appeals/{second.pk}/duplicates/{row.pk}/dismiss")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "duplicate_merged"
+    response = client.post(reverse("duplicates:dismiss", args=[first.pk, row.pk]))
+    assert response.status_code == 409
+    row.refresh_from_db()
+    assert row.dismissed_at is None
+
+
 def test_dismiss_through_the_api(world):
     from suqiu.api.testing import ApiClient
 
