@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from suqiu.appeals.views_workbench import _error_text, staff_required
@@ -61,10 +62,29 @@ def _detail(
     if form is None and not hotspot.project_id:
         title = f"{hotspot.place_label}：{hotspot.title}" if hotspot.place_label else hotspot.title
         form = PromoteForm(initial={"title": title[:200]})
+    # The members with a location, for the map (the same visible appeals as the table).
+    points = [
+        {
+            "lat": round(a.lat, 6),
+            "lon": round(a.lon, 6),
+            "code": a.tracking_code,
+            "title": a.title,
+            "url": reverse("workbench:appeal", args=[a.pk]),
+        }
+        for a in members
+        if a.lat is not None and a.lon is not None
+    ]
     return render(
         request,
         "hotspots/detail.html",
-        {"hotspot": hotspot, "members": members, "form": form, "error": error},
+        {
+            "hotspot": hotspot,
+            "members": members,
+            "points": points,
+            "growth_factor": 2.0**hotspot.growth,
+            "form": form,
+            "error": error,
+        },
         status=status,
     )
 

@@ -292,6 +292,12 @@ def test_pages_list_detail_promote_and_the_appeal_panel(planted, world, client):
     detail = client.get(reverse("hotspots:detail", args=[a.pk]))
     assert detail.status_code == 200
     assert detail.content.decode().count("data-appeal=") == 6
+    # The map's points are the members with a location (all six here), each with its status.
+    points = detail.context["points"]
+    located = Appeal.objects.filter(pk__in=planted["A"], lat__isnull=False)
+    assert sorted(p["code"] for p in points) == sorted(a.tracking_code for a in located)
+    assert len(points) == 6 and 'id="hotspot-points"' in detail.content.decode()
+    assert detail.content.decode().count('class="st st-received"') == 6
     bad = client.post(reverse("hotspots:promote", args=[a.pk]), {"title": ""})
     assert bad.status_code == 422
     response = client.post(
@@ -392,6 +398,9 @@ def test_detail_page_layout_on_a_desk_and_on_a_phone(planted, world, page):
     members = page.locator("section:has(table[data-members])").bounding_box()
     assert members["y"] >= max(f["y"] + f["height"], p["y"] + p["height"]) + 8  # a gap
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # The map shows one marker per member appeal with a location.
+    page.locator("[data-wb-points] .leaflet-marker-icon").first.wait_for()
+    assert page.locator("[data-wb-points] .leaflet-marker-icon").count() == 6
     page.screenshot(path=str(ARTIFACTS / "hotspot-detail-1280.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 900})
     f, p = facts.bounding_box(), form.bounding_box()

@@ -1,6 +1,7 @@
 /* Suqiu workbench: small progressive enhancements. Every page and form works without this file.
  *
- * - the appeal's small map (SuqiuMap from map.js, which handles WGS-84 -> GCJ-02 tiles);
+ * - the appeal's small map and a hotspot's map of its appeals (SuqiuMap from map.js, which
+ *   handles WGS-84 -> GCJ-02 tiles);
  * - "select all" and a live count for bulk dispatch;
  * - one action form open at a time on the appeal page (not the native exclusive <details name>:
  *   an htmx swap inserts the new panel before removing the old one, and the browser would then
@@ -21,6 +22,30 @@
       var map = window.SuqiuMap.create(el, cfg, { zoom: 16 });
       map.scrollWheelZoom.disable();
       window.SuqiuMap.showPin(map, lat, lon);
+    });
+    // A hotspot's member appeals: one marker each (popup: code and title, linking to the appeal),
+    // the view fitted to all of them. Titles are residents' text: set as text, never as HTML.
+    root.querySelectorAll("[data-wb-points]").forEach(function (el) {
+      if (el.dataset.ready) return;
+      el.dataset.ready = "1";
+      var source = document.getElementById(el.dataset.wbPoints);
+      var points = [];
+      try { points = JSON.parse(source.textContent) || []; } catch (e) { points = []; }
+      if (!points.length) return;
+      var map = window.SuqiuMap.create(el, window.SuqiuMap.config(), { zoom: 16 });
+      map.scrollWheelZoom.disable();
+      var bounds = [];
+      points.forEach(function (pt) {
+        var p = window.SuqiuMap.toMap(pt.lat, pt.lon);
+        var popup = document.createElement("a");
+        popup.href = pt.url;
+        popup.className = "code";
+        popup.textContent = pt.code + " " + pt.title;
+        window.L.marker(p, { keyboard: true, title: pt.code }).bindPopup(popup).addTo(map);
+        bounds.push(p);
+      });
+      if (bounds.length > 1) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 17 });
+      else map.setView(bounds[0], 16);
     });
   }
 
