@@ -817,7 +817,9 @@ def appeal_flag_urgency(
     actor: Actor = SYSTEM,
 ) -> Appeal:
     """Raise an open appeal's urgency without assessing it (triage's urgency detection at intake),
-    so it moves up its queue now; event ``urgency_raised``. Only the system; never lowers."""
+    so it moves up its queue now and its running stage gets the urgency's time limit; event
+    ``urgency_raised`` (with the due-time keys when the due time moved). Only the system; never
+    lowers."""
     if not workflow.is_system(actor):
         raise PermissionDenied(_("Only the system raises urgency outside an assessment."))
     if urgency not in Urgency.values:
@@ -837,6 +839,16 @@ def appeal_flag_urgency(
         now = clock.now()
         old = appeal.urgency
         appeal.urgency, appeal.urgency_rank = urgency, rank
+        # The running stage's time limit follows the urgency (a gas smell gets the emergency
+        # limit, not the normal one), re-timed from the stage's start as an assessment does.
+        due_data = timelimits_due.on_action(
+            appeal,
+            action="urgency_raised",
+            before=appeal.status,
+            now=now,
+            actor_is_system=True,
+            event_data={},
+        )
         _save(appeal, now=now)
         _event(
             appeal,
@@ -845,7 +857,7 @@ def appeal_flag_urgency(
             from_status=appeal.status,
             to_status=appeal.status,
             reason=reason[:TEXT_MAX],
-            data={**(data or {}), "old": old, "new": urgency},
+            data={**(data or {}), "old": old, "new": urgency, **due_data},
             at=now,
         )
         acted = _ACTED_ON.get()

@@ -14,8 +14,8 @@ Stages by status: received / assessed / queued → ``dispatch``; dispatched → 
 in_progress → ``resolve`` (plus a separate ``first_contact_due_at`` after accept or claim, met by
 the first note or resource request or the resolution); verified → ``revisit``; resolved (waiting
 for verification), closed, rejected, merged → no due time. A stage's clock starts when the
-appeal enters it; assessing again (new category or urgency) re-times the running stage from its
-start. Suspension stops the clock (``due_at`` empty, the remaining time kept in the stage's
+appeal enters it; assessing again (new category or urgency), or the system raising the urgency
+(``appeal_flag_urgency``), re-times the running stage from its start. Suspension stops the clock (``due_at`` empty, the remaining time kept in the stage's
 measure) and ``resume`` starts it again with that remaining time. An approved extension moves the
 due time (and the reminder with it).
 
@@ -339,9 +339,11 @@ def on_action(
             if action in ("accept", "claim") and stage == "resolve":
                 _first_contact(appeal, now)
                 out["first_contact_due_at"] = _iso(appeal.first_contact_due_at)
-        elif action == "assess" and stage and appeal.stage_started_at is not None:
-            # Category or urgency may have changed: re-time the running stage from its start,
-            # keeping what was already sent.
+        elif (
+            action in ("assess", "urgency_raised") and stage and appeal.stage_started_at is not None
+        ):
+            # Category or urgency may have changed (an assessment, or triage raising the urgency
+            # at intake): re-time the running stage from its start, keeping what was sent.
             _restart_keeping_markers(appeal, stage, now, cal)
         if (
             action in CONTACT_ACTIONS

@@ -1,6 +1,8 @@
 """Triage at intake without a routing model: keyword rules, urgency and the queue, corrections,
 and the API's scoping. (Intake with a trained model: test_intake_model.py.)"""
 
+from datetime import timedelta
+
 import pytest
 
 from suqiu.api.testing import ApiClient
@@ -76,6 +78,14 @@ def test_an_emergency_created_later_jumps_the_to_assess_queue(world):
     assert "燃气味" in [t["term"] for t in raised.data["terms"]]
     triage = AppealTriage.objects.get(appeal=later)
     assert triage.urgency_suggested == "emergency" and triage.urgency_raised
+    # The dispatch clock follows: the emergency limit (1 hour by default), not the normal 24.
+    assert later.due_stage == "dispatch"
+    assert later.due_at == later.created_at + timedelta(hours=1)
+    assert later.escalate_at == later.due_at and later.remind_at < later.due_at
+    assert raised.data["due_at"] == later.due_at.isoformat() and raised.data["stage"] == "dispatch"
+    assert raised.data["old_due_at"] == (later.created_at + timedelta(hours=24)).isoformat()
+    first.refresh_from_db()
+    assert first.due_at == first.created_at + timedelta(hours=24)
     queue = selectors.appeal_list(
         actor=actor(world.dispatcher), filters=selectors.AppealFilters(queue="to_assess")
     )
