@@ -22,8 +22,10 @@ class NotifyConfig(AppConfig):
         register_duty("notify.prune", services.prune, every_seconds=3600)
 
         from suqiu.appeals import services as appeals
-        from suqiu.notify import reporter
+        from suqiu.notify import alerts, reporter
 
+        # After triage (urgency 20, routing 30): an emergency or urgent appeal alerts its staff.
+        appeals.register_after_create(alerts.on_created, order=40)
         appeals.register_after_create(reporter.on_created, order=90)
         appeals.register_after_action("accept", reporter.on_accepted)
         appeals.register_after_action("resolve", reporter.on_resolved)

@@ -144,20 +144,36 @@ def test_invalid_body_with_a_key_stores_nothing(world):
 # --- Intake stays lean --------------------------------------------------------------------------
 
 
+def _queries() -> CaptureQueriesContext:
+    """Queries of the block. Each request's start empties the connection's query log
+    (``request_started`` → ``reset_queries``), so a log left over from the previous block would
+    shift this one's start index: empty it first."""
+    connection.queries_log.clear()
+    return CaptureQueriesContext(connection)
+
+
 def test_create_runs_a_fixed_small_number_of_queries(world, appeals):
     client = ApiClient(world.operator)
     client.post("/appeals", NEW)  # marks the token used: a write at most once a minute
     # Each post's text differs a little: the same caller's same text again would be an exact
-    # repeat, merged at intake (suqiu.duplicates), a different path.
-    with CaptureQueriesContext(connection) as plain:
-        assert client.post("/appeals", {**NEW, "title": "井盖松动了"}).status_code == 201
-    with CaptureQueriesContext(connection) as keyed:
-        new = {**NEW, "title": "井盖松动啦"}
+    # repeat, merged at intake (suqiu.duplicates), a different path. Normal urgency: an urgent
+    # appeal also alerts the area's dispatchers (measured below).
+    normal = {**NEW, "urgency": "normal", "description": "小区门口井盖有点松"}
+    with _queries() as plain:
+        assert client.post("/appeals", {**normal, "title": "井盖松动了"}).status_code == 201
+    with _queries() as keyed:
+        new = {**normal, "title": "井盖松动啦"}
         assert client.post("/appeals", new, HTTP_IDEMPOTENCY_KEY="q1").status_code == 201
+    with _queries() as urgent:
+        new = {**NEW, "title": "井盖松了", "description": "东门井盖松了，晚上有人踩空"}
+        assert client.post("/appeals", new).status_code == 201
     for i in range(10):
-        client.post("/appeals", {**NEW, "title": f"t{i}"})
-    with CaptureQueriesContext(connection) as later:
-        assert client.post("/appeals", {**NEW, "title": "井盖又松动"}).status_code == 201
+        client.post("/appeals", {**normal, "title": f"t{i}"})
+    with _queries() as later:
+        assert client.post("/appeals", {**normal, "title": "井盖又松动"}).status_code == 201
+    with _queries() as later_urgent:
+        new = {**NEW, "title": "井盖又松了", "description": "东门井盖又松了，有人踩空"}
+        assert client.post("/appeals", new).status_code == 201
     # Today 12: token, memberships (+ an organisation's parent), category, grid, insert appeal,
     # insert event, co-handlers for allowed_actions, and four savepoint statements (the test
     # runs inside a transaction). The key adds a look-up and an insert. What matters most: the
@@ -166,15 +182,23 @@ def test_create_runs_a_fixed_small_number_of_queries(world, appeals):
     assert len(plain) <= 14, [q["sql"][:80] for q in plain.captured_queries]
     assert len(keyed) <= len(plain) + 3
     assert len(later) == len(plain)
+    # The staff alert of an urgent appeal (seven): who covers the area, their accounts, the
+    # dedupe look-up, the outbox insert in its savepoint, the inbox rows; again independent of
+    # how many appeals exist.
+    assert len(urgent) <= len(plain) + 7
+    assert len(later_urgent) == len(urgent), (
+        [q["sql"][:100] for q in urgent.captured_queries],
+        [q["sql"][:100] for q in later_urgent.captured_queries],
+    )
 
 
 def test_list_query_count_does_not_grow_with_the_page(world, appeals):
     client = ApiClient(world.dispatcher)
-    with CaptureQueriesContext(connection) as small:
+    with _queries() as small:
         assert len(client.get("/appeals").json()["results"]) == 5
     for i in range(15):
         client.post("/appeals", {**NEW, "title": f"t{i}", "category": "HOUSING"})
-    with CaptureQueriesContext(connection) as big:
+    with _queries() as big:
         assert len(client.get("/appeals").json()["results"]) == 20
     assert len(big) == len(small)
 

@@ -1,0 +1,67 @@
+"""Staff alerts at intake: an emergency or urgent appeal tells the people who must move now.
+
+Queues put such appeals first, but a dispatcher who is not looking at the screen does not see a
+queue. So a new appeal whose urgency is emergency or urgent once intake is done (the reporter's
+choice, a sensor's rule, or triage raising it: this hook runs at order 40, after triage's
+urgency detection and routing at 20 and 30) writes one message to the dispatchers covering its
+area and, when triage already dispatched it, to the staff of the handling organisation: in-app,
+plus e-mail where staff e-mail is on. Nothing for an appeal that intake merged into another
+(an exact repeat) or that entered as closed history (imports). One message per appeal
+(``dedupe_key``), written in the site's language in the intake's transaction.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from suqiu.appeals import workflow
+from suqiu.notify.services import notify
+
+KIND_URGENT_INTAKE = "urgent_intake"
+ALERT_URGENCIES = ("emergency", "urgent")
+DISPATCHER_ROLES = ("dispatcher",)
+
+
+def on_created(*, appeal, event, actor) -> None:
+    if appeal.urgency not in ALERT_URGENCIES or appeal.status in workflow.TERMINAL:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = (
+            _("Emergency appeal %(code)s: %(title)s")
+            if appeal.urgency == "emergency"
+            else _("Urgent appeal %(code)s: %(title)s")
+        ) % {"code": appeal.tracking_code, "title": appeal.title}
+        if appeal.due_at is not None:
+            body = _("Received at %(at)s in %(area)s; the %(stage)s limit ends at %(due)s.") % {
+                "at": _when(appeal.created_at),
+                "area": appeal.area.name if appeal.area_id else "—",
+                "stage": _stage(appeal.due_stage),
+                "due": _when(appeal.due_at),
+            }
+        else:
+            body = _("Received at %(at)s in %(area)s.") % {
+                "at": _when(appeal.created_at),
+                "area": appeal.area.name if appeal.area_id else "—",
+            }
+        notify(
+            kind=KIND_URGENT_INTAKE,
+            appeal=appeal,
+            roles_in_area=DISPATCHER_ROLES,
+            organisation=appeal.lead_organisation if appeal.lead_organisation_id else None,
+            subject=subject,
+            body=body,
+            data={"urgency": appeal.urgency, "event_id": event.pk},
+            dedupe_key=f"urgent-intake:{appeal.pk}",
+        )
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _stage(stage: str | None) -> str:
+    from suqiu.timelimits.display import stage_label
+
+    return stage_label(stage) if stage else "—"
