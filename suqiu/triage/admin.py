@@ -4,7 +4,7 @@ fallback without a model), corrections and per-appeal triage (read-only)."""
 import json
 
 from django.contrib import admin, messages
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from suqiu.triage import services
@@ -21,9 +21,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(RoutingModel)
 class RoutingModelAdmin(ReadOnlyAdmin):
+    """A version read as its users need it: the cross-validated figures, then per category how
+    many appeals it learnt from and from which confidence it dispatches on its own, then the
+    urgency terms it learnt; the raw metrics folded away for whoever needs them."""
+
     list_display = ("version", "is_active", "created_at", "algorithm", "n_train", "n_labels")
-    exclude = ("blob",)
-    readonly_fields = ("metrics_pretty", "thresholds_pretty", "label_map", "urgency_terms")
+    fields = (
+        "version",
+        "is_active",
+        "created_at",
+        "algorithm",
+        "n_train",
+        "summary",
+        "categories",
+        "urgency_table",
+        "metrics_pretty",
+    )
+    readonly_fields = fields
     actions = ["activate_version"]
 
     def get_queryset(self, request):
@@ -33,14 +47,104 @@ class RoutingModelAdmin(ReadOnlyAdmin):
     def n_labels(self, obj):
         return len(obj.label_map or {})
 
+    @admin.display(description=_("cross-validated figures"))
+    def summary(self, obj):
+        m = obj.metrics or {}
+        if "macro_f1" not in m:
+            return _("none (too few appeals to cross-validate)")
+        cov = m.get("coverage_at_precision") or {}
+        info = m.get("version_info") or {}
+        return format_html(
+            "{}: {} · {}: {} · {}: {} · {}: {} ({}) · {}: {}",
+            _("macro-F1"),
+            f"{m['macro_f1']:.3f}",
+            _("accuracy"),
+            f"{m.get('accuracy', 0):.3f}",
+            _("share routable at 98 % precision"),
+            f"{cov.get('0.98', 0):.1%}",
+            _("folds"),
+            m.get("folds", "—"),
+            _("target precision %(p)s") % {"p": m.get("target_precision", "—")},
+            _("training seconds"),
+            info.get("train_seconds", "—"),
+        )
+
+    @admin.display(description=_("per category"))
+    def categories(self, obj):
+        from suqiu.directory.models import Category, Organisation
+
+        label_map = obj.label_map or {}
+        counts = (obj.metrics or {}).get("version_info", {}).get("label_counts") or {}
+        cats = Category.objects.in_bulk([v.get("category_id") for v in label_map.values()])
+        orgs = Organisation.objects.in_bulk(
+            [v.get("organisation_id") for v in label_map.values() if v.get("organisation_id")]
+        )
+        rows = []
+        for code in sorted(label_map):
+            entry = label_map[code]
+            cat = cats.get(entry.get("category_id"))
+            org = orgs.get(entry.get("organisation_id"))
+            threshold = (obj.thresholds or {}).get(code)
+            if org is None:
+                auto = _("never (no default organisation)")
+            elif threshold is None or threshold > 1.0:
+                auto = _("never (target precision not reached)")
+            else:
+                auto = _("from confidence %(t)s") % {"t": f"{threshold:.3f}"}
+            rows.append(
+                (
+                    code,
+                    cat.name if cat else "—",
+                    org.name if org else "—",
+                    counts.get(code, "—"),
+                    auto,
+                )
+            )
+        head = format_html(
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            _("code"),
+            _("category"),
+            _("default organisation"),
+            _("training appeals"),
+            _("automatic dispatch"),
+        )
+        body = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows
+        )
+        return format_html("<table>{}{}</table>", head, body)
+
+    @admin.display(description=_("learnt urgency terms"))
+    def urgency_table(self, obj):
+        terms = obj.urgency_terms or []
+        if not terms:
+            return "—"
+        head = format_html(
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            _("term"),
+            _("urgency"),
+            _("appeals with it"),
+            _("share urgent"),
+        )
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (t.get("term"), _level(t.get("level")), t.get("n"), f"{t.get('precision', 0):.0%}")
+                for t in terms
+            ),
+        )
+        return format_html("<table>{}{}</table>", head, body)
+
     @admin.display(description=_("metrics"))
     def metrics_pretty(self, obj):
-        return format_html("<pre>{}</pre>", json.dumps(obj.metrics, ensure_ascii=False, indent=2))
-
-    @admin.display(description=_("thresholds"))
-    def thresholds_pretty(self, obj):
         return format_html(
-            "<pre>{}</pre>", json.dumps(obj.thresholds, ensure_ascii=False, indent=2)
+            "<details><summary>{}</summary><pre>{}</pre></details>",
+            _("raw metrics and thresholds"),
+            json.dumps(
+                {"metrics": obj.metrics, "thresholds": obj.thresholds},
+                ensure_ascii=False,
+                indent=2,
+            ),
         )
 
     @admin.action(description=_("Activate the selected version"))
@@ -50,6 +154,15 @@ class RoutingModelAdmin(ReadOnlyAdmin):
             return
         services.activate(queryset.first())
         self.message_user(request, _("Activated."), messages.SUCCESS)
+
+
+def _level(level) -> str:
+    from suqiu.appeals.models import Urgency
+
+    try:
+        return str(Urgency(level).label)
+    except ValueError:
+        return str(level)
 
 
 @admin.register(KeywordRule)

@@ -24,3 +24,45 @@ def test_admin_pages_open_and_a_new_rule_takes_effect(world):
     assert KeywordRule.objects.get().keyword_list() == ["坑洼", "路面"]
     appeal = new_appeal(world, title="坑洼", description="门口坑洼")
     assert AppealTriage.objects.get(appeal=appeal).suggestions[0]["code"] == "ROAD"
+
+
+def test_a_model_version_reads_per_category(world):
+    """The version page: the cross-validated figures, per category its name, default
+    organisation, training appeals and from which confidence it dispatches on its own, and the
+    learnt urgency terms (residents' words: escaped)."""
+    from django.utils import timezone
+
+    from suqiu.triage.models import RoutingModel
+
+    model = RoutingModel.objects.create(
+        version=7,
+        created_at=timezone.now(),
+        algorithm="test",
+        blob=b"",
+        metrics={
+            "macro_f1": 0.9123,
+            "accuracy": 0.93,
+            "coverage_at_precision": {"0.95": 0.9, "0.98": 0.781, "0.99": 0.6},
+            "folds": 5,
+            "target_precision": 0.98,
+            "version_info": {"label_counts": {"ROAD": 40, "HOUSING": 12}, "train_seconds": 3.2},
+        },
+        thresholds={"ROAD": 0.9612, "HOUSING": 1.01},
+        label_map={
+            "ROAD": {"category_id": world.cat_road.pk, "organisation_id": world.roads.pk},
+            "HOUSING": {"category_id": world.cat_housing.pk, "organisation_id": None},
+        },
+        urgency_terms=[{"term": "<b>燃气</b>", "level": "emergency", "n": 9, "precision": 0.9}],
+        n_train=52,
+    )
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(world.admin)
+    page = client.get(f"/admin/triage/routingmodel/{model.pk}/change/").content.decode()
+    assert "macro-F1: 0.912" in page and "78.1%" in page
+    road = page.split("<td>ROAD</td>")[1].split("</tr>")[0]
+    assert world.cat_road.name in road and world.roads.name in road
+    assert "<td>40</td>" in road and "from confidence 0.961" in road
+    housing = page.split("<td>HOUSING</td>")[1].split("</tr>")[0]
+    assert "never (no default organisation)" in housing and "<td>12</td>" in housing
+    assert "&lt;b&gt;燃气&lt;/b&gt;" in page and "<b>燃气</b>" not in page
+    assert "<td>Emergency</td>" in page and "<td>90%</td>" in page
