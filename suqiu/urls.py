@@ -5,10 +5,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from suqiu.api import api
-from suqiu.core.views import after_login, healthz
+from suqiu.core.views import after_login, favicon, healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("api/v1/", api.urls),
     path("open311/v2/", include("suqiu.open311.urls")),
     path("admin/", admin.site.urls),

@@ -21,3 +21,9 @@ def test_healthz_needs_no_login_and_sets_no_cookie(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert "sessionid" not in response.cookies
+
+
+def test_favicon_ico_leads_to_the_sites_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302 and response["Location"].endswith(".svg")
+    assert "suqiu/icon" in response["Location"]
