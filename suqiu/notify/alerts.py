@@ -5,7 +5,8 @@ queue. So a new appeal whose urgency is emergency or urgent once intake is done 
 choice, a sensor's rule, or triage raising it: this hook runs at order 40, after triage's
 urgency detection and routing at 20 and 30) writes one message to the dispatchers covering its
 area and, when triage already dispatched it, to the staff of the handling organisation: in-app,
-plus e-mail where staff e-mail is on. Nothing for an appeal that intake merged into another
+plus e-mail where staff e-mail is on, plus, for an emergency while the SMS gateway is on, a text
+to each of those people's phones. Nothing for an appeal that intake merged into another
 (an exact repeat) or that entered as closed history (imports). One message per appeal
 (``dedupe_key``), written in the site's language in the intake's transaction.
 """
@@ -17,7 +18,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from suqiu.appeals import workflow
-from suqiu.notify.services import notify
+from suqiu.notify.services import SMS, notify, recipients
+from suqiu.notify.transports import is_enabled
 
 KIND_URGENT_INTAKE = "urgent_intake"
 ALERT_URGENCIES = ("emergency", "urgent")
@@ -45,16 +47,36 @@ def on_created(*, appeal, event, actor) -> None:
                 "at": _when(appeal.created_at),
                 "area": appeal.area.name if appeal.area_id else "—",
             }
+        people = recipients(
+            roles_in_area=DISPATCHER_ROLES,
+            organisation=appeal.lead_organisation if appeal.lead_organisation_id else None,
+            appeal=appeal,
+        )
+        data = {"urgency": appeal.urgency, "event_id": event.pk}
         notify(
             kind=KIND_URGENT_INTAKE,
             appeal=appeal,
-            roles_in_area=DISPATCHER_ROLES,
-            organisation=appeal.lead_organisation if appeal.lead_organisation_id else None,
+            users=people,
             subject=subject,
             body=body,
-            data={"urgency": appeal.urgency, "event_id": event.pk},
+            data=data,
             dedupe_key=f"urgent-intake:{appeal.pk}",
+            webhooks=False,  # integrations have appeal.created, without the resident's words
         )
+        phones = sorted({u.phone for u in people if u.phone})
+        if appeal.urgency == "emergency" and phones and is_enabled(SMS):
+            # An emergency also rings the staff's phones: one self-contained text each.
+            notify(
+                kind=KIND_URGENT_INTAKE,
+                appeal=appeal,
+                contacts=[(SMS, phone) for phone in phones],
+                subject=subject,
+                body=f"{subject}。{body}",
+                data=data,
+                dedupe_key=f"urgent-intake-sms:{appeal.pk}",
+                email_users=False,
+                webhooks=False,
+            )
 
 
 def _when(moment) -> str:

@@ -65,7 +65,7 @@ def notify(
         data.setdefault("tracking_code", appeal.tracking_code)
         data.setdefault("status", appeal.status)
     now = clock.now()
-    recipients = _recipients(
+    people = recipients(
         users=users, roles_in_area=roles_in_area, organisation=organisation, appeal=appeal
     )
     email_staff = email_users and bool(conf.get("EMAIL_STAFF")) and is_enabled(EMAIL)
@@ -95,7 +95,7 @@ def notify(
             )
         )
 
-    for user in recipients:
+    for user in people:
         add(INAPP, user=user)
         if email_staff and user.email:
             add(EMAIL, user=user, address=user.email)
@@ -164,7 +164,8 @@ def _deliver_inline(rows: list[OutboxMessage]) -> None:
         get_transport(channel).send_many(batch)
 
 
-def _recipients(*, users, roles_in_area, organisation, appeal) -> list[User]:
+def recipients(*, users=(), roles_in_area=(), organisation=None, appeal=None) -> list[User]:
+    """The active users ``notify()`` would write to for these arguments (see there)."""
     found: dict[int, User] = {}
     for user in users:
         if user is not None and user.is_active:

@@ -79,3 +79,27 @@ def test_an_emergency_dispatched_by_triage_also_alerts_the_handling_organisation
     recipients = {m.recipient_id for m in alerts(appeal)}
     assert recipients == {world.dispatcher.pk, world.dispatcher2.pk, world.roads_handler.pk}
     assert "接单时限至" in alerts(appeal)[0].body
+
+
+def test_an_emergency_also_texts_the_dispatchers_phones_while_sms_is_on(world, settings):
+    world.dispatcher.phone = "13600000009"
+    world.dispatcher.save(update_fields=["phone"])  # dispatcher2 has no phone: in-app only
+    settings.SUQIU_NOTIFY = {"SMS_URL": "http://127.0.0.1:9/sms"}
+    emergency = new_appeal(world, title="楼道有燃气味", description="3栋2单元楼道里很浓的燃气味")
+    urgent = new_appeal(world, title="停水", description="小区整栋楼停水", urgency="urgent")
+    sms = [m for m in alerts(emergency) if m.channel == "sms"]
+    assert [(m.address, m.recipient_id) for m in sms] == [("13600000009", None)]
+    # One self-contained text: what, which appeal, where and by when.
+    assert sms[0].body.startswith(f"特急诉求 {emergency.tracking_code}：楼道有燃气味。")
+    assert "派单时限至" in sms[0].body
+    assert {m.channel for m in alerts(urgent)} == {"inapp"}  # urgent: no text message
+
+
+def test_the_alert_goes_to_no_webhook(world, settings):
+    settings.SUQIU_NOTIFY = {
+        "WEBHOOKS": [{"url": "http://127.0.0.1:9/hook", "kinds": ["*"], "secret": "s"}]
+    }
+    appeal = new_appeal(world, title="楼道有燃气味", description="3栋2单元楼道里很浓的燃气味")
+    assert {m.channel for m in alerts(appeal)} == {"inapp"}
+    # Integrations still hear of the appeal itself, without the resident's words.
+    assert OutboxMessage.objects.filter(appeal=appeal, kind="appeal.created").exists()
