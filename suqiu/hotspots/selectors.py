@@ -94,6 +94,22 @@ def hotspot_members(*, actor: Actor, hotspot: Hotspot) -> QuerySet[Appeal]:
     )
 
 
+def hotspot_centres(*, actor: Actor, hotspot_ids) -> dict[int, tuple[float, float, int]]:
+    """Per hotspot, the mean position of its located appeals ``actor`` may see and how many
+    they are: where a marker for the hotspot goes on a map. One grouped query."""
+    from django.db.models import Avg, Count
+
+    rows = (
+        _visible_appeals(actor)
+        .filter(hotspot_links__hotspot_id__in=list(hotspot_ids), lat__isnull=False)
+        .filter(lon__isnull=False)
+        .order_by()
+        .values("hotspot_links__hotspot_id")
+        .annotate(lat=Avg("lat"), lon=Avg("lon"), n=Count("pk", distinct=True))
+    )
+    return {r["hotspot_links__hotspot_id"]: (r["lat"], r["lon"], r["n"]) for r in rows}
+
+
 def project_list(*, actor: Actor) -> QuerySet[GovernanceProject]:
     if not (actor.is_superuser or actor.roles - {"resident", "anonymous"}):
         return GovernanceProject.objects.none()

@@ -36,6 +36,22 @@ def hotspot_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.hotspot_list(actor=actor, window=window), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    rank_offset = (page.number - 1) * PAGE_SIZE
+    # The page's hotspots on a map: one marker each at the mean place of its located appeals
+    # the user may see, numbered by rank.
+    centres = selectors.hotspot_centres(actor=actor, hotspot_ids=[h.pk for h in page])
+    points = [
+        {
+            "lat": round(centres[h.pk][0], 6),
+            "lon": round(centres[h.pk][1], 6),
+            "code": f"#{rank_offset + i}",
+            "rank": rank_offset + i,
+            "title": f"{h.place_label}：{h.title}" if h.place_label else h.title,
+            "url": reverse("hotspots:detail", args=[h.pk]),
+        }
+        for i, h in enumerate(page, start=1)
+        if h.pk in centres
+    ]
     return render(
         request,
         "hotspots/list.html",
@@ -43,7 +59,8 @@ def hotspot_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "window": window,
             "windows": windows,
-            "rank_offset": (page.number - 1) * PAGE_SIZE,
+            "rank_offset": rank_offset,
+            "points": points,
         },
     )
 

@@ -289,6 +289,13 @@ def test_pages_list_detail_promote_and_the_appeal_panel(planted, world, client):
     assert reverse("hotspots:list") in home.content.decode()  # the nav link
     listing = client.get(reverse("hotspots:list"))
     assert listing.status_code == 200 and a.title in listing.content.decode()
+    # The map: one marker per hotspot at the mean place of its appeals, numbered by rank.
+    points = listing.context["points"]
+    ranked = list(listing.context["page"])
+    assert [p["rank"] for p in points] == list(range(1, len(ranked) + 1))
+    first = points[[h.pk for h in ranked].index(a.pk)]
+    assert first["url"] == reverse("hotspots:detail", args=[a.pk])
+    assert (first["lat"], first["lon"]) == (round(G1_POINT[0], 6), round(G1_POINT[1], 6))
     detail = client.get(reverse("hotspots:detail", args=[a.pk]))
     assert detail.status_code == 200
     assert detail.content.decode().count("data-appeal=") == 6
@@ -580,3 +587,12 @@ def test_from_the_elsewhere_panel_to_a_project_on_a_phone(world, page):
     page.wait_for_url(re.compile(r"/projects/\d+$"))
     project = GovernanceProject.objects.get()
     assert set(project.appeals.values_list("pk", flat=True)) == {case.pk, *(a.pk for a in c2)}
+
+
+def test_map_centres_come_only_from_appeals_the_user_may_see(planted, world):
+    run()
+    a = by_members(planted)["A"]  # community C1's appeals
+    everyone = selectors.hotspot_centres(actor=actor(world.dispatcher), hotspot_ids=[a.pk])
+    assert everyone[a.pk][2] == 6
+    outsider = selectors.hotspot_centres(actor=actor(world.community_worker_c3), hotspot_ids=[a.pk])
+    assert outsider == {}

@@ -41,10 +41,23 @@
         popup.href = pt.url;
         popup.className = "code";
         popup.textContent = pt.code + " " + pt.title;
-        window.L.marker(p, { keyboard: true, title: pt.code }).bindPopup(popup).addTo(map);
+        var options = { keyboard: true, title: pt.code };
+        if (pt.rank) {
+          // A ranked list's markers are round badges with the rank, so the map reads with the
+          // table (the rank is a number: safe as HTML).
+          options.icon = window.L.divIcon({
+            className: "hs-rank",
+            html: String(Number(pt.rank)),
+            iconSize: [26, 26],
+            iconAnchor: [13, 13],
+          });
+          // The hotter on top where they overlap (Leaflet stacks by screen y plus this offset).
+          options.zIndexOffset = (1000 - pt.rank) * 1000;
+        }
+        window.L.marker(p, options).bindPopup(popup).addTo(map);
         bounds.push(p);
       });
-      if (bounds.length > 1) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 17 });
+      if (bounds.length > 1) map.fitBounds(bounds, { padding: [32, 32], maxZoom: 17 });
       else map.setView(bounds[0], 16);
     });
   }
