@@ -305,6 +305,11 @@ def may_dismiss(actor: Actor, appeal: Appeal) -> bool:
     return workflow.is_assessor(actor, facts_of(appeal))
 
 
+def merged_pair(appeal: Appeal, other: Appeal) -> bool:
+    """One of the two was merged into the other: "duplicate or not" is settled for the pair."""
+    return appeal.merged_into_id == other.pk or other.merged_into_id == appeal.pk
+
+
 def dismiss(*, actor: Actor, appeal: Appeal, candidate_id: int) -> DuplicateCandidate:
     """Record that a candidate of ``appeal`` is not a duplicate (who and when). The caller has
     read ``appeal`` through the selectors (it is visible to ``actor``)."""
@@ -318,11 +323,8 @@ def dismiss(*, actor: Actor, appeal: Appeal, candidate_id: int) -> DuplicateCand
         )
         if row is None:
             raise NotFound(_("No such duplicate candidate."))
-        merged = Appeal.objects.filter(
-            Q(pk=row.appeal_id, merged_into_id=row.candidate_id)
-            | Q(pk=row.candidate_id, merged_into_id=row.appeal_id)
-        ).exists()
-        if merged:
+        pair = list(Appeal.objects.filter(pk__in=[row.appeal_id, row.candidate_id]))
+        if len(pair) == 2 and merged_pair(*pair):
             raise Conflict(
                 _("One of these appeals was merged into the other: they are duplicates."),
                 code="duplicate_merged",

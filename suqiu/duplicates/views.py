@@ -24,7 +24,7 @@ def panel_context(request: HttpRequest, appeal) -> dict | None:
     rows = []
     for item in items:
         other = item.other
-        merged = _merged_pair(appeal, other)
+        merged = services.merged_pair(appeal, other)
         rows.append(
             {
                 "id": item.row.pk,
@@ -42,11 +42,6 @@ def panel_context(request: HttpRequest, appeal) -> dict | None:
             }
         )
     return {"appeal": appeal, "rows": rows}
-
-
-def _merged_pair(appeal, other) -> bool:
-    """One of the two was merged into the other: the question "duplicate or not" is settled."""
-    return appeal.merged_into_id == other.pk or other.merged_into_id == appeal.pk
 
 
 @require_POST

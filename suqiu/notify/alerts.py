@@ -14,16 +14,17 @@ to each of those people's phones. Nothing for an appeal that intake merged into 
 from __future__ import annotations
 
 from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from suqiu.appeals import workflow
 from suqiu.notify.services import SMS, notify, recipients
 from suqiu.notify.transports import is_enabled
+from suqiu.timelimits.display import moment_text, stage_label
+from suqiu.timelimits.duties import DISPATCHER_ROLES
 
 KIND_URGENT_INTAKE = "urgent_intake"
 ALERT_URGENCIES = ("emergency", "urgent")
-DISPATCHER_ROLES = ("dispatcher",)
 
 
 def on_created(*, appeal, event, actor) -> None:
@@ -35,18 +36,18 @@ def on_created(*, appeal, event, actor) -> None:
             if appeal.urgency == "emergency"
             else _("Urgent appeal %(code)s: %(title)s")
         ) % {"code": appeal.tracking_code, "title": appeal.title}
+        facts = {
+            "at": moment_text(appeal.created_at),
+            "area": appeal.area.name if appeal.area_id else "—",
+        }
         if appeal.due_at is not None:
             body = _("Received at %(at)s in %(area)s; the %(stage)s limit ends at %(due)s.") % {
-                "at": _when(appeal.created_at),
-                "area": appeal.area.name if appeal.area_id else "—",
-                "stage": _stage(appeal.due_stage),
-                "due": _when(appeal.due_at),
+                **facts,
+                "stage": stage_label(appeal.due_stage),
+                "due": moment_text(appeal.due_at),
             }
         else:
-            body = _("Received at %(at)s in %(area)s.") % {
-                "at": _when(appeal.created_at),
-                "area": appeal.area.name if appeal.area_id else "—",
-            }
+            body = _("Received at %(at)s in %(area)s.") % facts
         people = recipients(
             roles_in_area=DISPATCHER_ROLES,
             organisation=appeal.lead_organisation if appeal.lead_organisation_id else None,
@@ -77,13 +78,3 @@ def on_created(*, appeal, event, actor) -> None:
                 email_users=False,
                 webhooks=False,
             )
-
-
-def _when(moment) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
-
-
-def _stage(stage: str | None) -> str:
-    from suqiu.timelimits.display import stage_label
-
-    return stage_label(stage) if stage else "—"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -22,6 +23,11 @@ def duration_text(delta: timedelta) -> str:
     if hours:
         return _("%(h)d h %(m)d min") % {"h": hours, "m": mins}
     return _("%(m)d min") % {"m": mins}
+
+
+def moment_text(moment: datetime) -> str:
+    """A moment in messages: local time, to the minute (``2026-12-05 20:32``)."""
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def stage_label(stage: str) -> str:

@@ -15,8 +15,9 @@ in_progress → ``resolve`` (plus a separate ``first_contact_due_at`` after acce
 the first note or resource request or the resolution); verified → ``revisit``; resolved (waiting
 for verification), closed, rejected, merged → no due time. A stage's clock starts when the
 appeal enters it; assessing again (new category or urgency), or the system raising the urgency
-(``appeal_flag_urgency``), re-times the running stage from its start. Suspension stops the clock (``due_at`` empty, the remaining time kept in the stage's
-measure) and ``resume`` starts it again with that remaining time. An approved extension moves the
+(``appeal_flag_urgency``), re-times the running stage from its start. Suspension stops the clock
+(``due_at`` empty, the remaining time kept in the stage's measure) and ``resume`` starts it again
+with that remaining time. An approved extension moves the
 due time (and the reminder with it).
 
 Per stage the appeal keeps ``remind_at`` (cleared once the reminder is sent; the stage is

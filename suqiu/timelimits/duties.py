@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from suqiu.appeals import services
@@ -37,7 +37,7 @@ from suqiu.core import clock
 from suqiu.core.errors import ApplicationError
 from suqiu.directory.access import SYSTEM
 from suqiu.timelimits import conf
-from suqiu.timelimits.display import duration_text, stage_label
+from suqiu.timelimits.display import duration_text, moment_text, stage_label
 
 log = logging.getLogger("suqiu.timelimits")
 
@@ -50,10 +50,6 @@ def _notify(**kwargs) -> int:
     from suqiu.notify.services import notify
 
     return notify(**kwargs)
-
-
-def _when(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
 class People:
@@ -163,7 +159,7 @@ def _send_reminder(
         subject=subject
         % {"left": duration_text(due - now), "code": appeal.tracking_code, "title": appeal.title},
         body=_("The %(stage)s limit of appeal %(code)s ends at %(due)s.")
-        % {"stage": stage_label(stage), "code": appeal.tracking_code, "due": _when(due)},
+        % {"stage": stage_label(stage), "code": appeal.tracking_code, "due": moment_text(due)},
         data={"stage": stage, "due_at": due.isoformat(), **data},
         dedupe_key=f"remind:{appeal.pk}:{stage}:{due.isoformat()}",
         users=_responsible(appeal, people),
@@ -191,7 +187,7 @@ def _send_escalation(
         % {
             "stage": stage_label(stage),
             "code": appeal.tracking_code,
-            "due": _when(due),
+            "due": moment_text(due),
             "late": duration_text(now - due),
         },
         data={"stage": stage, "due_at": due.isoformat(), **data},
@@ -318,7 +314,7 @@ def escalate_first_contact(*, now: datetime | None = None, batch: int | None = N
 def _return_one(appeal: Appeal, now: datetime, people: People) -> bool:
     lead_org, lead_person = appeal.lead_organisation_id, appeal.lead_person_id
     reason = _("Not accepted within the time limit (due %(due)s); back in the task library.") % {
-        "due": _when(appeal.due_at)
+        "due": moment_text(appeal.due_at)
     }
     try:
         with clock.at(now):
