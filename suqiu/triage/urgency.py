@@ -8,7 +8,9 @@ Two parts:
    should not wait for the normal queue (``urgent``: no water or power, a burst pipe, a broken
    lift, sewage overflowing...). A term preceded in the same clause by a negation ("没有燃气味",
    "不是漏电", "no smell of gas") or by a hypothetical ("一旦发生火灾", "万一起火", "防止漏电",
-   "in case of fire") does not count.
+   "in case of fire") does not count. A person living alone (or old, at their own door) named
+   close to a sign that nobody has heard from them ("独居老人三天没开门，电话也不接") is an
+   emergency as a pair, however it is worded (``_person_silent``).
 2. ``learn(history)``: terms over-represented in past appeals that ended up urgent or emergency
    (the urgency after staff assessment). ``suqiu triage train`` stores them with the routing model;
    a learnt term counts like a lexicon term when it is precise enough on its own
@@ -41,7 +43,8 @@ _EMERGENCY_ZH = """
 被困 困在电梯 困在里面 关在电梯 电梯困人 被埋
 水浸 内涝 水淹 淹水 被淹 倒灌 山洪 决堤 溃坝
 起火 着火 失火 发生火灾 烧起来 明火
-坠落 高空坠物 坠楼 井盖缺失 井盖丢失 没有井盖 井盖被盗 井盖破损 窨井盖缺失
+坠落 高空坠物 坠楼 井盖缺失 井盖丢失 井盖丢了 井盖不见了 井盖被偷 没有井盖 井盖被盗 井盖破损
+窨井盖缺失 井盖没了
 山体滑坡 楼房倾斜 已经倒塌 突然倒塌
 独居老人联系不上 老人联系不上 独居老人失联 老人失联 敲门无人应 敲门没人应 晕倒 不省人事
 轻生 自杀 有人落水 溺水 持刀
@@ -62,7 +65,7 @@ exposed wire|exposed wires|exposed wiring|live wire|live wires|bare wire|bare wi
 trapped|stuck in the lift|stuck in the elevator|stuck in a lift|stuck in an elevator
 flooding|flooded|water rising
 on fire|fire broke out|house fire|building fire|thick smoke|smoke pouring|smoke coming|flames
-fell from|falling debris|falling objects|fall from height|missing manhole|open manhole|manhole cover missing|manhole cover is missing|collapsed|landslide
+fell from|falling debris|falling objects|fall from height|missing manhole|open manhole|manhole cover missing|manhole cover is missing|manhole cover gone|manhole cover stolen|collapsed|landslide
 not answering the door|cannot be reached|can't be reached|not been seen for days|unconscious|fainted|not breathing
 drowning|suicide|danger to life|life-threatening
 """
@@ -87,6 +90,45 @@ LEXICON: dict[str, list[str]] = {
     EMERGENCY: _zh(_EMERGENCY_ZH) + _en(_EMERGENCY_EN),
     URGENT: _zh(_URGENT_ZH) + _en(_URGENT_EN),
 }
+
+# A vulnerable person and a sign that nobody has heard from them, in one sentence and close
+# together ("隔壁独居老人三天没开门，电话也不接", "haven't seen the old lady next door for days"):
+# an emergency however the reporter words it, so the pair counts where no single phrase of the
+# lexicon would. Someone said to live alone pairs with any sign; an old or disabled person in
+# general only with a sign at their own door ("没开门", "几天没见", not "电话没人接": "老人想联系
+# 物业联系不上" is about the office). The signs are themselves negative ("没开门"), so the
+# negation rule does not apply to them; a hypothetical before the person ("如果老人联系不上")
+# still cancels, and so do the places named after old people ("老人活动中心没开门").
+_ALONE_ZH = """
+独居老人 独居的老人 空巢老人 孤寡老人 独居长者 孤老 独居 一个人住 独自居住 独自生活
+"""
+_PERSON_ZH = """
+老人 老人家 长者 老伯 阿婆 老奶奶 老爷爷 老太太 老大爷 奶奶 爷爷 残疾人
+"""
+_AT_DOOR_ZH = """
+没开门 没有开门 没人开门 敲门没 敲门无 敲门不应 敲门也没 无人应门 没人应门 没出门 没有出门 没露面
+几天没见 多天没见 多日没见 好久没见 没见到人 没看到人 没见着人 没见他 没见她 信箱塞满 报纸堆积
+"""
+_BY_PHONE_ZH = """
+不接电话 电话不接 电话也不接 电话没人接 电话无人接 联系不上 联系不到 失联
+"""
+_ALONE_EN = """
+lives alone|living alone|lives on her own|lives on his own
+"""
+_PERSON_EN = """
+elderly|old man|old woman|old lady|old gentleman|pensioner|senior|disabled
+"""
+_AT_DOOR_EN = """
+not answered the door|not answering the door|no answer at the door|not been seen|hasn't been seen
+has not been seen|haven't seen|have not seen|mail piling up
+"""
+_BY_PHONE_EN = """
+not answering|no answer|no response|not responding|not picking up|doesn't pick up
+does not pick up|cannot reach|can't reach|unreachable
+"""
+_PLACES_ZH = "活动|中心|院|大学|食堂|协会|卡|公寓|证|服务|会|手机|年"
+PAIR_WINDOW = 30  # characters between the person and the sign
+_SENTENCE = re.compile(r"[。.!！?？;；\n]")
 
 # Negations that cancel a term when they come before it in the same clause.
 # Longer negations count within NEG_WINDOW_ZH characters before the term; the one-character ones
@@ -139,6 +181,22 @@ _PATTERNS: dict[str, list[tuple[str, str, re.Pattern]]] = {
 }
 
 
+def _pair_pattern(term: str, place_guard: bool = False) -> tuple[str, str, re.Pattern]:
+    plain = normalise(term)
+    if place_guard and _is_cjk(term):
+        return term, plain, re.compile(re.escape(plain) + f"(?!{_PLACES_ZH})")
+    return term, plain, _compile(plain)
+
+
+_AT_DOOR = [_pair_pattern(t) for t in _zh(_AT_DOOR_ZH) + _en(_AT_DOOR_EN)]
+_BY_PHONE = [_pair_pattern(t) for t in _zh(_BY_PHONE_ZH) + _en(_BY_PHONE_EN)]
+# (people, the signs that count for them)
+_PAIRS = (
+    ([_pair_pattern(t, True) for t in _zh(_ALONE_ZH) + _en(_ALONE_EN)], _AT_DOOR + _BY_PHONE),
+    ([_pair_pattern(t, True) for t in _zh(_PERSON_ZH) + _en(_PERSON_EN)], _AT_DOOR),
+)
+
+
 def _negated(text: str, start: int, cjk: bool) -> bool:
     """Whether a negation comes before position ``start`` within its clause."""
     clause_start = 0
@@ -162,6 +220,43 @@ def _find(text: str, term: str, pattern: re.Pattern) -> bool:
     return any(
         not _negated(text, m.start(), cjk) and not _in_idiom(text, m.start(), m.end())
         for m in pattern.finditer(text)
+    )
+
+
+def _person_silent(text: str) -> str:
+    """``"person … sign"`` when a vulnerable person and a sign of silence share a sentence."""
+    start = 0
+    for end in [m.start() for m in _SENTENCE.finditer(text)] + [len(text)]:
+        sentence = text[start:end]
+        start = end + 1
+        for persons, signs in _PAIRS:
+            at_person = [
+                (m.start(), m.end(), term)
+                for term, plain, pattern in persons
+                if plain in sentence
+                for m in pattern.finditer(sentence)
+                if not _hypothetical(sentence, m.start())
+            ]
+            if not at_person:
+                continue
+            for term, plain, pattern in signs:
+                if plain not in sentence:
+                    continue
+                for m in pattern.finditer(sentence):
+                    for p_start, p_end, person in at_person:
+                        gap = m.start() - p_end if m.start() >= p_end else p_start - m.end()
+                        if 0 <= gap <= PAIR_WINDOW:
+                            return f"{person} … {term}"
+    return ""
+
+
+def _hypothetical(text: str, start: int) -> bool:
+    clause_start = 0
+    for m in _CLAUSE.finditer(text, 0, start):
+        clause_start = m.end()
+    before = text[clause_start:start][-NEG_WINDOW_ZH - 4 :]
+    return any(cue in before for cue in _HYPOTHETICAL_ZH) or bool(
+        re.search(r"\b(if|in case|should)\b", before)
     )
 
 
@@ -273,6 +368,9 @@ def detect(text: str, learnt: list[dict] | None = None) -> Detection:
         for term, plain, pattern in _PATTERNS[level]:
             if plain in flat and _find(flat, term, pattern):
                 found.append({"term": term, "kind": "lexicon", "level": level})
+    pair = "" if any(f["level"] == EMERGENCY for f in found) else _person_silent(flat)
+    if pair:
+        found.append({"term": pair, "kind": "lexicon", "level": EMERGENCY})
     # Shorter terms inside a longer match ("漏气" in "燃气漏气") are noise in the list.
     found = [
         f

@@ -15,6 +15,7 @@ from suqiu.triage.urgency import EMERGENCY, NORMAL, URGENT, detect, learn
         ("暴雨后地下车库水浸，车辆被淹", EMERGENCY, "水浸"),
         ("楼下垃圾堆起火冒烟", EMERGENCY, "起火"),
         ("人行道井盖缺失，晚上看不清", EMERGENCY, "井盖缺失"),
+        ("学校门口的井盖丢了", EMERGENCY, "井盖丢了"),
         ("楼上独居老人联系不上，敲门无人应", EMERGENCY, "独居老人联系不上"),
         ("小区停水两天了", URGENT, "停水"),
         ("There is a strong smell of gas in the stairwell", EMERGENCY, "smell of gas"),
@@ -50,6 +51,42 @@ def test_the_lexicon_finds_danger_in_chinese_and_english(text, level, term):
 def test_negated_or_harmless_text_stays_normal(text):
     found = detect(text)
     assert found.level == NORMAL, found.terms
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("隔壁独居老人三天没开门，电话也不接", "独居老人 … 没开门"),
+        ("楼上老人一个人住，两天打电话都不接电话", "一个人住 … 不接电话"),
+        ("对门的阿婆好几天没见到人了，敲门也没人应", "阿婆 … 敲门也没"),
+        ("The elderly man next door has not been seen for a week", "elderly … not been seen"),
+        (
+            "The old lady who lives alone is not picking up her phone",
+            "lives alone … not picking up",
+        ),
+    ],
+)
+def test_a_lone_person_not_answering_is_an_emergency_however_worded(text, term):
+    found = detect(text)
+    assert found.level == EMERGENCY
+    assert [t["term"] for t in found.terms] == [term]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # An old person who cannot reach an office, or a place named after old people.
+        "老人想联系物业联系不上",
+        "老人活动中心电话没人接",
+        "老人活动中心一直没开门",
+        # Too far apart, in different sentences, or only what might happen.
+        "独居老人的补贴一直没发。物业说会尽快处理，但至今敲门没人理睬",
+        "如果独居老人联系不上，社区应该怎么办？",
+        "The senior centre's phone line is not answering",
+    ],
+)
+def test_a_person_and_a_silence_that_are_not_a_lone_person_missing(text):
+    assert detect(text).level == NORMAL, detect(text).terms
 
 
 def test_a_negation_in_another_clause_does_not_cancel():
