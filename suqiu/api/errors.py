@@ -137,6 +137,9 @@ def install_error_handlers(api: NinjaAPI, *, body_params: set[str]) -> None:
         if isinstance(exc, Throttled):
             return error_response(RateLimited(gettext("Too many requests; try again later.")))
         cause = exc.__cause__
+        if isinstance(cause, ApplicationError):
+            # Raised by the parser (suqiu.api.parser); ninja wraps what the parser raises.
+            return error_response(cause)
         if exc.status_code == 400 and isinstance(cause, (json.JSONDecodeError, UnicodeDecodeError)):
             return error_response(
                 BadRequest(gettext("The request body is not valid JSON."), code="malformed_json")
@@ -144,6 +147,16 @@ def install_error_handlers(api: NinjaAPI, *, body_params: set[str]) -> None:
         err = ApplicationError(str(exc), code="bad_request" if exc.status_code == 400 else "error")
         err.http_status = exc.status_code
         return error_response(err)
+
+    def on_overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+        # SQLite's answer to a whole number beyond 64 bits in a path parameter (a body or query
+        # value is refused by the parser before it gets this far).
+        return error_response(
+            ValidationFailed(
+                gettext("The request is not valid."),
+                fields={"path": [gettext("The number is out of range.")]},
+            )
+        )
 
     def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
         return error_response(NotFound(gettext("Not found.")))
@@ -166,3 +179,4 @@ def install_error_handlers(api: NinjaAPI, *, body_params: set[str]) -> None:
     api.add_exception_handler(pydantic.ValidationError, on_pydantic_error)
     api.add_exception_handler(HttpError, on_http_error)
     api.add_exception_handler(Http404, on_404)
+    api.add_exception_handler(OverflowError, on_overflow)

@@ -14,6 +14,7 @@ from ninja import NinjaAPI, Swagger
 
 from suqiu.api.auth import API_AUTH
 from suqiu.api.errors import error_response, install_error_handlers
+from suqiu.api.parser import StorableParser
 from suqiu.core.errors import ApplicationError, NotFound
 
 DESCRIPTION = """
@@ -82,6 +83,7 @@ api = SuqiuAPI(
     description=DESCRIPTION,
     urls_namespace="api-v1",
     auth=API_AUTH,
+    parser=StorableParser(),
     # validatorUrl None: Swagger UI would otherwise fetch a badge from validator.swagger.io.
     docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": True}),
 )

@@ -21,6 +21,7 @@ from ninja import Field, File, Header, Query, Router, Schema, Status, UploadedFi
 from pydantic import field_validator
 
 from suqiu.api.auth import actor_of
+from suqiu.api.parser import MAX_INT, check_storable
 from suqiu.api.schemas import (
     COMMON_ERRORS,
     DEFAULT_PAGE_SIZE,
@@ -373,7 +374,7 @@ def _check_choices(name: str, values: list[str], allowed) -> list[str]:
 
 def _category_by_code_or_id(value: str) -> Category | None:
     """Inactive categories too: old appeals keep theirs."""
-    if value.isdigit():
+    if value.isascii() and value.isdigit() and int(value) <= MAX_INT:
         found = Category.objects.filter(pk=int(value)).only("code").first()
         if found is not None:
             return found
@@ -677,6 +678,7 @@ def _parse_json_object(request: HttpRequest) -> dict:
             gettext("The body must be a JSON object."),
             fields={"body": [gettext("Must be a JSON object.")]},
         )
+    check_storable(payload)
     return payload
 
 

@@ -585,20 +585,35 @@ def _may_address(actor: Actor, appeal: Appeal, action: Action) -> bool:
     return Appeal.objects.filter(visible_q(actor), pk=appeal.pk).exists()
 
 
+MAX_ID = 2**63 - 1  # the largest primary key a database column holds
+
+
+def _appeal_ref(value: Any) -> tuple[str, Any]:
+    """An appeal named by id or tracking code: ``("pk", id)``, ``("code", code)`` or
+    ``("", None)`` when ``value`` names none (true/false, a list, an id out of range...)."""
+    from suqiu.appeals.tracking import normalise_code
+
+    if isinstance(value, bool):
+        return "", None
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int):
+        return ("pk", value) if 1 <= value <= MAX_ID else ("", None)
+    if isinstance(value, str) and normalise_code(value):
+        return "code", normalise_code(value)
+    return "", None
+
+
 def _lock_for_merge(appeal_id: int, into: Any) -> None:
     """Lock both appeals of a merge in id order, so two opposite merges at the same moment
     queue behind each other instead of deadlocking."""
-    from suqiu.appeals.tracking import normalise_code
 
     other = None
-    if isinstance(into, int) or (isinstance(into, str) and into.isdigit()):
-        other = int(into)
-    elif isinstance(into, str) and normalise_code(into):
-        other = (
-            Appeal.objects.filter(tracking_code=normalise_code(into))
-            .values_list("pk", flat=True)
-            .first()
-        )
+    kind, ref = _appeal_ref(into)
+    if kind == "pk":
+        other = ref
+    elif kind == "code":
+        other = Appeal.objects.filter(tracking_code=ref).values_list("pk", flat=True).first()
     ids = sorted({appeal_id, other} - {None})
     list(
         Appeal.objects.select_for_update(no_key=True)
@@ -1114,14 +1129,12 @@ def _do_merge(
     if into_raw in (None, ""):
         errors["into"] = [_("This field is required.")]
     else:
-        from suqiu.appeals.tracking import normalise_code
-
         qs = Appeal.objects.select_for_update(no_key=True)
-        if isinstance(into_raw, int) or str(into_raw).isdigit():
-            main = qs.filter(pk=int(into_raw)).first()
-        else:
-            code = normalise_code(str(into_raw))
-            main = qs.filter(tracking_code=code).first() if code else None
+        kind, ref = _appeal_ref(into_raw)
+        if kind == "pk":
+            main = qs.filter(pk=ref).first()
+        elif kind == "code":
+            main = qs.filter(tracking_code=ref).first()
         if main is None:
             errors["into"] = [_("No such appeal.")]
         elif main.pk == appeal.pk:

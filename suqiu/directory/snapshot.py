@@ -154,7 +154,9 @@ directory = Snapshot(("directory",), _build_directory)
 def active_category(value):
     """An active category by id or code, from the snapshot (None when unknown)."""
     data = directory.get()
-    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit()):
         found = data.categories_by_id.get(int(value))
         if found is not None:
             return found

@@ -116,7 +116,13 @@ def _require(actor) -> None:
 )
 def list_hotspots(
     request: HttpRequest,
-    window: str = selectors.CURRENT_WINDOW,
+    window: Annotated[
+        str,
+        Query(
+            pattern=services.WINDOW_PATTERN,
+            description='"30d" (the rolling window) or "60d@2019-08-31" (a historical run).',
+        ),
+    ] = selectors.CURRENT_WINDOW,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
 ):

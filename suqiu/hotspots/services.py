@@ -65,6 +65,20 @@ def window_name(days: int, until: datetime | None) -> str:
     return f"{days}d" if until is None else f"{days}d@{until:%Y-%m-%d}"
 
 
+WINDOW_PATTERN = r"^[1-9][0-9]{0,3}d(@[0-9]{4}-[0-9]{2}-[0-9]{2})?$"
+
+
+def window_label(name: str) -> str:
+    """A window's name for people: "30d" → "近 30 天", "60d@2019-08-31" → "截至 2019-08-31 的 60 天"."""
+    days, _at, until = name.partition("@")
+    days = days.removesuffix("d")
+    if not days.isdigit():
+        return name
+    if until:
+        return _("%(days)s days to %(date)s") % {"days": days, "date": until}
+    return _("last %(days)s days") % {"days": days}
+
+
 def window_of(days: int, until: datetime | None) -> tuple[datetime, datetime]:
     """(start, end) of a window: ``until`` is a day (its end is the next midnight, local time)."""
     if until is None:

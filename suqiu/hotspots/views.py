@@ -58,7 +58,7 @@ def hotspot_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "window": window,
-            "windows": windows,
+            "windows": [(w, services.window_label(w)) for w in windows],
             "rank_offset": rank_offset,
             "points": points,
         },
@@ -99,6 +99,7 @@ def _detail(
             "members": members,
             "points": points,
             "growth_factor": 2.0**hotspot.growth,
+            "window_label": services.window_label(hotspot.window),
             "form": form,
             "error": error,
         },

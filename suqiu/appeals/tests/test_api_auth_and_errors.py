@@ -190,6 +190,12 @@ BAD_INTAKE = [
     ("unknown urgency", {**VALID, "urgency": "asap"}, 422, "validation_error", ["urgency"]),
     ("bad phone", {**VALID, "reporter_phone": "call me"}, 422, "validation_error", ["reporter_phone"]),
     ("anonymous not bool", {**VALID, "is_anonymous": "maybe"}, 422, "validation_error", ["is_anonymous"]),
+    # PostgreSQL cannot store a NUL character in text: refused up front, on every database.
+    ("NUL in title", {**VALID, "title": "路灯\u0000不亮"}, 422, "validation_error", ["title"]),
+    ("NUL in address", {**VALID, "address": "\u0000"}, 422, "validation_error", ["address"]),
+    ("NUL in a key", {**VALID, "x\u0000": 1}, 422, "validation_error", ["body"]),
+    ("category id too large", {**VALID, "category": 2**63}, 422, "validation_error", ["category"]),
+    ("category true", {**VALID, "category": True}, 422, "validation_error", ["category"]),
 ]  # fmt: skip
 
 
@@ -221,6 +227,13 @@ BAD_ACTIONS = [
     ("assess", {"category": "ROAD", "note": "x" * 2001}, 422, "validation_error", "note"),
     ("reject", {}, 422, "validation_error", "reason"),
     ("merge", {"into": "NOPE-NOPE-NOPE"}, 422, "validation_error", "into"),
+    ("merge", {"into": 2**63}, 422, "validation_error", "into"),
+    ("merge", {"into": 10**30}, 422, "validation_error", "into"),
+    ("merge", {"into": "9" * 30}, 422, "validation_error", "into"),
+    ("merge", {"into": True}, 422, "validation_error", "into"),
+    ("merge", {"into": [1]}, 422, "validation_error", "into"),
+    ("merge", {"into": "²"}, 422, "validation_error", "into"),
+    ("merge", {"into": "x", "reason": "a\u0000b"}, 422, "validation_error", "reason"),
     ("resolve", {"public_reply": "x"}, 409, "invalid_transition", None),
     ("accept", {}, 409, "invalid_transition", None),  # status is checked before the role
 ]
@@ -297,6 +310,8 @@ def test_unknown_appeal_action_and_reveal(world):
         ({"area": "C1"}, "area"),
         ({"created_after": "yesterday"}, "created_after"),
         ({"q": "x" * 201}, "q"),
+        ({"q": "a\x00b"}, "q"),
+        ({"category": str(2**63)}, "category"),
     ],
 )
 def test_bad_list_parameters(world, params, field):
@@ -309,6 +324,22 @@ def test_bad_path_parameter(world):
     response = ApiClient(world.dispatcher).get("/appeals/abc")
     assert response.status_code == 422
     assert response.json()["error"]["fields"]["appeal_id"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/appeals/{2**63}",
+        f"/appeals/{10**30}/events",
+        f"/appeals/{2**64}/duplicates",
+        f"/hotspots/{2**63}",
+        f"/appeals/{2**63}/triage",
+    ],
+)
+def test_an_id_no_database_can_hold_is_unknown_not_a_crash(world, path):
+    response = ApiClient(world.admin).get(path)
+    assert response.status_code in (404, 422), response.content
+    assert response.json()["error"]["code"] in ("not_found", "validation_error")
 
 
 def test_unknown_endpoint_and_method_give_the_error_body(world):

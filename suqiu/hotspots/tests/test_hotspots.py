@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from suqiu.appeals import services as appeal_services
 from suqiu.appeals.models import Appeal, AppealEvent, EventKind
@@ -186,6 +186,29 @@ def test_an_until_window_runs_on_history_apart_from_the_rolling_one(planted):
     assert result.window == "30d@2026-03-30"
     assert Hotspot.objects.filter(window="30d@2026-03-30").count() == 4
     assert not Hotspot.objects.filter(window="30d").exists()
+
+
+def test_windows_are_named_for_people_and_a_bad_window_is_refused(planted, world, client):
+    run()
+    with clock.at(NOW + timedelta(days=400)):
+        services.run(days=60, until=NOW)
+    client.login(username=world.dispatcher.username, password=PASSWORD)
+    with translation.override("en"):
+        assert services.window_label("30d") == "last 30 days"
+        assert services.window_label("60d@2026-03-30") == "60 days to 2026-03-30"
+    with translation.override("zh-hans"):
+        assert services.window_label("30d") == "近 30 天"
+    listing = client.get(reverse("hotspots:list"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert listing.context["windows"] == [
+        ("30d", "近 30 天"),
+        ("60d@2026-03-30", "截至 2026-03-30 的 60 天"),
+    ]
+    assert ">近 30 天</option>" in listing.content.decode()
+    for bad in ("garbage", "30", "0d", "30d@yesterday", "30d@2026-03-30x"):
+        response = client.get("/api/v1/hotspots", {"window": bad})
+        assert response.status_code == 422, bad
+        assert response.json()["error"]["fields"]["window"]
+    assert client.get("/api/v1/hotspots", {"window": "60d@2026-03-30"}).json()["count"] == 4
 
 
 def test_promotion_creates_the_project_and_a_note_on_every_member(planted, world):
