@@ -182,6 +182,8 @@ def bulk_dispatch(request: HttpRequest) -> HttpResponse:
             value = int(raw)
         except (TypeError, ValueError):
             continue
+        if not 1 <= value <= services.MAX_ID:
+            continue
         if value not in ids:
             ids.append(value)
     report = {"ok": [], "failed": [], "error": ""}

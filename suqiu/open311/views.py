@@ -101,6 +101,14 @@ def endpoint(*methods: str):
                 params = request.POST if request.method == "POST" else request.GET
                 lang = _language(params.get("lang") or request.GET.get("lang") or "")
                 with translation.override(lang):
+                    # PostgreSQL cannot store a NUL character: refused on every database alike.
+                    for name, values in list(params.lists()) + list(request.GET.lists()):
+                        if "\x00" in name or any("\x00" in v for v in values):
+                            raise Open311Error(
+                                400,
+                                _("Parameter %(name)s must not contain a NUL character.")
+                                % {"name": name.replace("\x00", "")},
+                            )
                     _check_jurisdiction(
                         params.get("jurisdiction_id") or request.GET.get("jurisdiction_id")
                     )

@@ -163,6 +163,14 @@ def test_description_too_long_is_400(client, world, api_key, fmt):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
+def test_a_nul_character_is_400_on_every_database(client, world, api_key, fmt):
+    # PostgreSQL cannot store it; SQLite could: the answer must not depend on the database.
+    errors = errors_of(post(client, fmt, form(api_key, description="坑\x00洞")), fmt, 400)
+    assert "description" in errors[0]["description"] and "NUL" in errors[0]["description"]
+    assert not Appeal.objects.exists()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_bad_contact_fields_are_400(client, world, api_key, fmt):
     errors_of(post(client, fmt, form(api_key, email="not-an-email")), fmt, 400)
     errors_of(post(client, fmt, form(api_key, media_url="javascript:alert(1)")), fmt, 400)
