@@ -226,6 +226,11 @@ def choose(header: list[str], preset: str | None) -> Mapping:
     found = detect(header, FAMILIES.get(preset) if preset else None)
     if found is None:
         shown = ", ".join(header[:12]) + (" …" if len(header) > 12 else "")
+        if preset:
+            raise MappingError(
+                f"the header ({shown}) is none of the {preset} exports "
+                f"({', '.join(FAMILIES[preset])}); name another preset or give --mapping FILE"
+            )
         raise MappingError(
             "cannot tell the export's format from its header "
             f"({shown}); name one with --preset or give --mapping FILE"

@@ -20,6 +20,8 @@ import codecs
 import csv
 import io
 import os
+import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,7 +140,7 @@ class XlsxTable(Table):
 
         try:
             self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+        except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
             raise ReadError(f"not a readable XLSX workbook: {exc}") from exc
         if sheet is not None and sheet not in self._book.sheetnames:
             self.close()
@@ -162,6 +164,13 @@ class XlsxTable(Table):
         self._done = 0
 
     def __iter__(self) -> Iterator[tuple[int, list | BadRow]]:
+        try:
+            yield from self._iter_rows()
+        except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError) as exc:
+            # A workbook damaged past its header: the rows read so far are imported.
+            raise ReadError(f"the workbook is damaged after row {self._number}: {exc}") from exc
+
+    def _iter_rows(self) -> Iterator[tuple[int, list]]:
         width = len(self.header)
         for cells in self._rows:
             self._number += 1

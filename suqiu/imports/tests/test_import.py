@@ -579,6 +579,33 @@ def test_command_line_refuses_what_cannot_work(world, tmp_path):
         )  # fmt: skip
     with pytest.raises(CommandError, match="not both"):
         call_command("import", "appeals", str(path), "--preset", "gov-zh", "--mapping", "m.json")
+    # A family named for a header of another kind says so (not "name one with --preset").
+    gov = write_csv(tmp_path / "gov.csv", GOV_LABELLED, [])
+    with pytest.raises(CommandError, match="none of the us311 exports") as info:
+        call_command("import", "appeals", str(gov), "--preset", "us311", "--no-progress")
+    assert "--preset or" not in str(info.value)
+    # A file named .xlsx that is not a workbook, and one cut short inside its zip.
+    fake = tmp_path / "fake.xlsx"
+    fake.write_bytes(b"this is not a workbook")
+    with pytest.raises(CommandError, match="not a readable XLSX workbook"):
+        call_command("import", "appeals", str(fake), "--no-progress")
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes(b"PK\x03\x04" + b"\x00" * 60)
+    with pytest.raises(CommandError, match="not a readable XLSX workbook"):
+        call_command("import", "appeals", str(cut), "--no-progress")
+    assert not Appeal.objects.exists()
+
+
+def test_command_line_without_a_district_says_so_plainly(db, tmp_path):
+    path = write_csv(
+        tmp_path / "g.csv",
+        GOV_LABELLED,
+        [["1", "A1", "路灯不亮", "2019/1/9 9:00:00", "东门路灯坏了", "城乡建设"]],
+    )
+    with pytest.raises(CommandError) as info:
+        call_command("import", "appeals", str(path), "--no-progress")
+    assert str(info.value).strip() and not str(info.value).endswith("{}")
+    assert not Appeal.objects.exists()
 
 
 # --- pages -----------------------------------------------------------------------------------------

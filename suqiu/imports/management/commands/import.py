@@ -41,7 +41,7 @@ class Command(BaseCommand):
         appeals.add_argument(
             "--errors",
             metavar="FILE",
-            help="error report CSV (default: <file>.errors.csv next to the file)",
+            help="error report CSV (default: <name>.errors.csv next to the file: hotline.xlsx -> hotline.errors.csv)",
         )
         appeals.add_argument(
             "--batch-size", type=int, default=1000, help="rows per transaction (1000)"
@@ -79,6 +79,7 @@ class Command(BaseCommand):
         except (ReadError, MappingError, LookupError) as exc:
             raise CommandError(str(exc)) from exc
         except ApplicationError as exc:
-            raise CommandError(f"{exc}: {getattr(exc, 'fields', '')}") from exc
+            fields = getattr(exc, "fields", None)
+            raise CommandError(f"{exc}: {fields}" if fields else str(exc)) from exc
         for line in summary.lines():
             self.stdout.write(line)
