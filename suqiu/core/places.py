@@ -91,6 +91,10 @@ _NOT_PLACES = frozenset(
     """.split()
 )
 
+# A one-character suffix that is the first character of a common word is not a suffix there:
+# "加强城市规划" names no place ending in 城, "大湾区" none ending in 湾.
+_SUFFIX_STARTS_WORD = frozenset("城市 城管 城乡 城区 城镇 城建 城投 城际 湾区".split())
+
 _SPACE = re.compile(r"\s+")
 
 
@@ -123,6 +127,8 @@ def _candidates(run: str):
             suffixes, end = suffixes[:-1], end - 1  # "龙田路路边": the second 路 is the 路边's
         elif len(suffixes) > 2 and suffixes.endswith("广场") and run[end : end + 1] == "舞":
             suffixes, end = suffixes[:-2], end - 2  # "福龙苑广场舞": the square dance's
+        if run[end - 1 : end + 1] in _SUFFIX_STARTS_WORD:
+            continue
         word = name + suffixes
         if word in _NOT_PLACES or suffixes in _NOT_PLACES and len(name) < 2:
             continue

@@ -53,6 +53,9 @@ def test_the_most_specific_place_is_found(text, key, label):
         "小学生放学没人接",
         "我们小区的电梯坏了",  # "our estate": no name
         "社保卡制卡进度未知",
+        # A one-character suffix that starts a word (a real message: "…加强城" was a place).
+        "在此，诚恳地呼请进一步加强城市规划建设，特别是在道路基础设施建设",
+        "支持粤港澳大湾区建设",
         "",
     ],
 )
