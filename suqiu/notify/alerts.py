@@ -7,14 +7,18 @@ urgency detection and routing at 20 and 30) writes one message to the dispatcher
 area and, when triage already dispatched it, to the staff of the handling organisation: in-app,
 plus e-mail where staff e-mail is on, plus, for an emergency while the SMS gateway is on, a text
 to each of those people's phones. Nothing for an appeal that intake merged into another
-(an exact repeat) or that entered as closed history (imports). One message per appeal
-(``dedupe_key``), written in the site's language in the intake's transaction.
+(an exact repeat), that entered as closed history (imports), or that was received more than
+``HISTORY_AFTER`` before the real time (history replayed with ``clock.at``: the demo's two
+thousand past appeals must not leave five hundred old alerts in each dispatcher's inbox). One
+message per appeal (``dedupe_key``), written in the site's language in the intake's transaction.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from suqiu.appeals import workflow
@@ -25,11 +29,14 @@ from suqiu.timelimits.duties import DISPATCHER_ROLES
 
 KIND_URGENT_INTAKE = "urgent_intake"
 ALERT_URGENCIES = ("emergency", "urgent")
+HISTORY_AFTER = timedelta(hours=24)
 
 
 def on_created(*, appeal, event, actor) -> None:
     if appeal.urgency not in ALERT_URGENCIES or appeal.status in workflow.TERMINAL:
         return
+    if timezone.now() - appeal.created_at > HISTORY_AFTER:
+        return  # replayed history: nobody can act on it now
     with translation.override(settings.LANGUAGE_CODE):
         subject = (
             _("Emergency appeal %(code)s: %(title)s")

@@ -52,6 +52,15 @@ def test_the_past_is_settled_and_a_few_appeals_are_due_within_minutes(demo_with_
     # no stale first-contact clock for the worker to escalate the moment it starts.
     assert septic.first_contact_due_at is None and septic.first_contact_escalate_at is None
     assert AppealEvent.objects.filter(appeal=septic, kind="note").exists()
+    # Urgent appeals of the past days alerted nobody; today's did (the new gas smell among them).
+    alerted = Appeal.objects.filter(
+        pk__in=InboxItem.objects.filter(kind="urgent_intake").values("appeal")
+    )
+    assert "小区门口燃气味很重" in {a.title for a in alerted}
+    assert all(a.created_at > before - timedelta(hours=24) for a in alerted)
+    assert Appeal.objects.filter(
+        urgency__in=["urgent", "emergency"], created_at__lt=before - timedelta(hours=24)
+    ).exists()  # there were some to alert about
 
 
 def test_the_worker_then_fills_the_inboxes(demo_with_soon):

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from suqiu.appeals.tests.chain import new_appeal
+from suqiu.core import clock
 from suqiu.notify.alerts import KIND_URGENT_INTAKE
 from suqiu.notify.models import InboxItem, OutboxMessage
 from suqiu.triage import loader
@@ -57,6 +58,18 @@ def test_an_urgent_appeal_set_by_its_reporter_alerts_too_and_a_normal_one_does_n
     [first, *_rest] = alerts(urgent)
     assert first.subject.startswith(f"紧急诉求 {urgent.tracking_code}")
     assert alerts(normal) == []
+
+
+def test_history_replayed_through_intake_does_not_alert(world):
+    # The demo (and any replay with clock.at) writes past appeals through the live intake: an
+    # emergency of two days ago is history, one of an hour ago still needs someone now.
+    with clock.at(timezone.now() - timedelta(days=2)):
+        old = new_appeal(world, title="楼道有燃气味", description="3栋楼道里很浓的燃气味")
+    with clock.at(timezone.now() - timedelta(hours=1)):
+        recent = new_appeal(world, title="楼道有燃气味", description="7栋楼道里很浓的燃气味")
+    old.refresh_from_db()
+    assert old.urgency == "emergency" and alerts(old) == []
+    assert len(alerts(recent)) == 2
 
 
 def test_an_exact_repeat_merged_at_intake_does_not_alert_again(world):
