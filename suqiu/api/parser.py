@@ -14,8 +14,7 @@ from django.utils.translation import gettext
 from ninja.parser import Parser
 
 from suqiu.core.errors import ValidationFailed
-
-MAX_INT = 2**63 - 1
+from suqiu.core.ids import MAX_ID
 
 
 def _problems(value: Any, path: str, out: dict[str, list[str]]) -> None:
@@ -25,7 +24,7 @@ def _problems(value: Any, path: str, out: dict[str, list[str]]) -> None:
     elif isinstance(value, bool):
         return
     elif isinstance(value, int):
-        if not -MAX_INT - 1 <= value <= MAX_INT:
+        if not -MAX_ID - 1 <= value <= MAX_ID:
             out.setdefault(path or "body", []).append(gettext("The number is out of range."))
     elif isinstance(value, dict):
         for key, item in value.items():

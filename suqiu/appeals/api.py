@@ -21,7 +21,7 @@ from ninja import Field, File, Header, Query, Router, Schema, Status, UploadedFi
 from pydantic import field_validator
 
 from suqiu.api.auth import actor_of
-from suqiu.api.parser import MAX_INT, check_storable
+from suqiu.api.parser import check_storable
 from suqiu.api.schemas import (
     COMMON_ERRORS,
     DEFAULT_PAGE_SIZE,
@@ -37,6 +37,7 @@ from suqiu.appeals.workflow import Action
 from suqiu.appeals.workflow import Status as AppealStatus
 from suqiu.core import ratelimit
 from suqiu.core.errors import BadRequest, NotFound, ValidationFailed
+from suqiu.core.ids import as_id
 from suqiu.directory.access import Actor
 from suqiu.directory.models import Category
 
@@ -374,8 +375,8 @@ def _check_choices(name: str, values: list[str], allowed) -> list[str]:
 
 def _category_by_code_or_id(value: str) -> Category | None:
     """Inactive categories too: old appeals keep theirs."""
-    if value.isascii() and value.isdigit() and int(value) <= MAX_INT:
-        found = Category.objects.filter(pk=int(value)).only("code").first()
+    if as_id(value) is not None:
+        found = Category.objects.filter(pk=as_id(value)).only("code").first()
         if found is not None:
             return found
     return Category.objects.filter(code=value).only("code").first()

@@ -41,6 +41,7 @@ from suqiu.appeals.tracking import new_tracking_code
 from suqiu.appeals.workflow import Action, AppealFacts, Status
 from suqiu.core import clock
 from suqiu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from suqiu.core.ids import as_id
 from suqiu.core.rows import insert_row, insert_rows
 from suqiu.directory import snapshot
 from suqiu.directory.access import PHONE_REVEAL_ROLES, SYSTEM, Actor
@@ -585,21 +586,14 @@ def _may_address(actor: Actor, appeal: Appeal, action: Action) -> bool:
     return Appeal.objects.filter(visible_q(actor), pk=appeal.pk).exists()
 
 
-MAX_ID = 2**63 - 1  # the largest primary key a database column holds
-
-
 def _appeal_ref(value: Any) -> tuple[str, Any]:
     """An appeal named by id or tracking code: ``("pk", id)``, ``("code", code)`` or
     ``("", None)`` when ``value`` names none (true/false, a list, an id out of range...)."""
     from suqiu.appeals.tracking import normalise_code
 
-    if isinstance(value, bool):
-        return "", None
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, int):
-        return ("pk", value) if 1 <= value <= MAX_ID else ("", None)
-    if isinstance(value, str) and normalise_code(value):
+    if as_id(value) is not None:
+        return "pk", as_id(value)
+    if isinstance(value, str) and not value.strip().isdigit() and normalise_code(value):
         return "code", normalise_code(value)
     return "", None
 

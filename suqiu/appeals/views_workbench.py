@@ -39,6 +39,7 @@ from suqiu.appeals.models import STATUS_LABELS, Appeal, Channel, EventKind
 from suqiu.appeals.workflow import OPEN, InvalidTransition, Status
 from suqiu.core import clock
 from suqiu.core.errors import ApplicationError, NotFound
+from suqiu.core.ids import as_id
 from suqiu.directory.access import Actor, actor_for
 from suqiu.directory.models import Category, Organisation, User
 from suqiu.timelimits.display import clock_of, clock_of_first_contact, stage_label
@@ -178,13 +179,8 @@ def bulk_dispatch(request: HttpRequest) -> HttpResponse:
     form = BulkDispatchForm(request.POST)
     ids: list[int] = []
     for raw in request.POST.getlist("ids"):
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            continue
-        if not 1 <= value <= services.MAX_ID:
-            continue
-        if value not in ids:
+        value = as_id(raw)
+        if value is not None and value not in ids:
             ids.append(value)
     report = {"ok": [], "failed": [], "error": ""}
     if not ids:

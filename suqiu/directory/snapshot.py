@@ -36,6 +36,8 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 
+from suqiu.core.ids import as_id
+
 TTL_SECONDS = 60
 _KEYS = {
     "directory": "suqiu:version:directory",
@@ -154,12 +156,12 @@ directory = Snapshot(("directory",), _build_directory)
 def active_category(value):
     """An active category by id or code, from the snapshot (None when unknown)."""
     data = directory.get()
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit()):
-        found = data.categories_by_id.get(int(value))
+    if as_id(value) is not None:
+        found = data.categories_by_id.get(as_id(value))
         if found is not None:
             return found
+    if isinstance(value, bool):
+        return None
     return data.categories_by_code.get(str(value))
 
 

@@ -102,7 +102,7 @@ def endpoint(*methods: str):
                 lang = _language(params.get("lang") or request.GET.get("lang") or "")
                 with translation.override(lang):
                     # PostgreSQL cannot store a NUL character: refused on every database alike.
-                    for name, values in list(params.lists()) + list(request.GET.lists()):
+                    for name, values in [*request.GET.lists(), *request.POST.lists()]:
                         if "\x00" in name or any("\x00" in v for v in values):
                             raise Open311Error(
                                 400,

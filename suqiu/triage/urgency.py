@@ -175,19 +175,18 @@ def _compile(term: str) -> re.Pattern:
 
 # (term, its normalised text, its pattern) per level: the plain substring test ``flat in text``
 # rules a term out before any pattern runs (most texts contain none of the lexicon).
-_PATTERNS: dict[str, list[tuple[str, str, re.Pattern]]] = {
-    level: [(t, normalise(t), _compile(normalise(t))) for t in terms]
-    for level, terms in LEXICON.items()
-}
-
-
 def _pair_pattern(term: str, place_guard: bool = False) -> tuple[str, str, re.Pattern]:
+    """(term, its normalised text, its pattern); with ``place_guard`` a Chinese person term does
+    not match as the start of a place ("老人活动中心")."""
     plain = normalise(term)
     if place_guard and _is_cjk(term):
         return term, plain, re.compile(re.escape(plain) + f"(?!{_PLACES_ZH})")
     return term, plain, _compile(plain)
 
 
+_PATTERNS: dict[str, list[tuple[str, str, re.Pattern]]] = {
+    level: [_pair_pattern(t) for t in terms] for level, terms in LEXICON.items()
+}
 _AT_DOOR = [_pair_pattern(t) for t in _zh(_AT_DOOR_ZH) + _en(_AT_DOOR_EN)]
 _BY_PHONE = [_pair_pattern(t) for t in _zh(_BY_PHONE_ZH) + _en(_BY_PHONE_EN)]
 # (people, the signs that count for them)
@@ -197,17 +196,26 @@ _PAIRS = (
 )
 
 
-def _negated(text: str, start: int, cjk: bool) -> bool:
-    """Whether a negation comes before position ``start`` within its clause."""
+def _clause_before(text: str, start: int) -> str:
+    """The text of ``start``'s clause before it."""
     clause_start = 0
     for m in _CLAUSE.finditer(text, 0, start):
         clause_start = m.end()
-    before = text[clause_start:start]
+    return text[clause_start:start]
+
+
+def _hypothetical_zh(before: str) -> bool:
+    return any(cue in before[-NEG_WINDOW_ZH - 4 :] for cue in _HYPOTHETICAL_ZH)
+
+
+def _negated(text: str, start: int, cjk: bool) -> bool:
+    """Whether a negation comes before position ``start`` within its clause."""
+    before = _clause_before(text, start)
     if cjk:
         window = before[-NEG_WINDOW_ZH:]
         if any(neg in window for neg in _NEG_ZH):
             return True
-        if any(cue in before[-NEG_WINDOW_ZH - 4 :] for cue in _HYPOTHETICAL_ZH):
+        if _hypothetical_zh(before):
             return True
         return any(neg in before[-NEG_WINDOW_ZH_SHORT:] for neg in _NEG_ZH_SHORT)
     window = " ".join(before.split()[-NEG_WINDOW_EN:])
@@ -250,14 +258,12 @@ def _person_silent(text: str) -> str:
     return ""
 
 
+_HYPOTHETICAL_EN = re.compile(r"\b(if|in case|should)\b")
+
+
 def _hypothetical(text: str, start: int) -> bool:
-    clause_start = 0
-    for m in _CLAUSE.finditer(text, 0, start):
-        clause_start = m.end()
-    before = text[clause_start:start][-NEG_WINDOW_ZH - 4 :]
-    return any(cue in before for cue in _HYPOTHETICAL_ZH) or bool(
-        re.search(r"\b(if|in case|should)\b", before)
-    )
+    before = _clause_before(text, start)
+    return _hypothetical_zh(before) or bool(_HYPOTHETICAL_EN.search(before))
 
 
 def _in_idiom(text: str, start: int, end: int) -> bool:
