@@ -6,16 +6,24 @@ category under the top-level category ``IMPORTED`` ("历史导入"; created on f
 as the source names it, so history keeps its categories, triage and routing can learn from them,
 and an administrator can later rename, move or deactivate them in the admin. With
 ``create=False`` an unknown text is an error for that row instead.
+
+A *category map* (``--categories FILE`` or a mapping file's ``categories`` table) sends source
+texts to existing categories by code before any of that: "Pothole" → ``ROAD.POTHOLE``, so that a
+city's history lands in its own category tree instead of under ``IMPORTED``. Every code in the
+map must exist (active or not), or the import stops before it writes anything.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
+from pathlib import Path
 
 from django.db import IntegrityError, transaction
 
 from suqiu.directory.models import Category
+from suqiu.imports.presets import MappingError, read_bytes
 
 PARENT_CODE = "IMPORTED"
 PARENT_NAME = "历史导入"
@@ -38,10 +46,49 @@ def new_code(text: str) -> str:
     return f"IMP.{digest}"
 
 
+def add_to_map(into: dict[str, str], text, code, *, where: str) -> None:
+    """Adds one source text → code pair to a category map; MappingError for a text mapped twice
+    to different codes. A pair with an empty text or code maps nothing (a line of the template
+    ``--list-categories`` writes that was left as it is)."""
+    text, code = " ".join(str(text).split()), str(code).strip()
+    if not text or not code:
+        return
+    key = _key(text)
+    if into.get(key, code) != code:
+        raise MappingError(f"{where}: {text!r} is mapped to both {into[key]} and {code}")
+    into[key] = code
+
+
+def load_category_map(path: Path | str) -> dict[str, str]:
+    """A CSV category map: a header with the columns ``source`` and ``code``, then one source
+    text and the code of the Suqiu category it becomes per line (other columns are ignored, so the
+    template ``suqiu import appeals FILE --list-categories`` writes can be edited and given back)."""
+    path = Path(path)
+    raw = read_bytes(path)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise MappingError(f"{path.name}: neither UTF-8 nor GB18030") from exc
+    rows = csv.DictReader(text.splitlines())
+    header = [(h or "").strip() for h in rows.fieldnames or []]
+    if "source" not in header or "code" not in header:
+        raise MappingError(f"{path.name}: needs a header with the columns source and code")
+    rows.fieldnames = header
+    out: dict[str, str] = {}
+    for line, row in enumerate(rows, start=2):
+        where = f"{path.name} line {line}"
+        add_to_map(out, row.get("source") or "", row.get("code") or "", where=where)
+    return out
+
+
 class CategoryResolver:
-    def __init__(self, *, create: bool = True):
+    def __init__(self, *, create: bool = True, category_map: dict[str, str] | None = None):
         self.create = create
         self.created: list[str] = []
+        self.mapped_rows = 0
         self._index: dict[str, int] = {}
         self._parent: Category | None = None
         # Inactive first, so that active categories overwrite them: active wins a tie.
@@ -49,17 +96,44 @@ class CategoryResolver:
             "pk", "code", "name", "name_en", "is_active"
         ):
             self._remember(cat)
+        self._mapped: dict[str, int] = {}
+        if category_map:
+            by_code = dict(
+                Category.objects.filter(code__in=set(category_map.values())).values_list(
+                    "code", "pk"
+                )
+            )
+            unknown = sorted(set(category_map.values()) - set(by_code))
+            if unknown:
+                raise MappingError(
+                    f"the category map names codes no category has: {', '.join(unknown[:10])}"
+                    + (f" … {len(unknown) - 10} more" if len(unknown) > 10 else "")
+                )
+            self._mapped = {key: by_code[code] for key, code in category_map.items()}
 
     def _remember(self, cat: Category) -> None:
         for text in (cat.name_en, cat.name, cat.code):
             if text:
                 self._index[_key(text)] = cat.pk
 
+    def lookup(self, text: str) -> tuple[int | None, str]:
+        """(category id or None, how: "map", "name" or "new") without creating anything."""
+        key = _key(text)
+        if key in self._mapped:
+            return self._mapped[key], "map"
+        if key in self._index:
+            return self._index[key], "name"
+        return None, "new"
+
     def resolve(self, text: str) -> tuple[int | None, str | None]:
         """(category id, None) or (None, why not)."""
         text = " ".join(str(text).split())
         if not text:
             return None, None
+        mapped = self._mapped.get(_key(text))
+        if mapped is not None:
+            self.mapped_rows += 1
+            return mapped, None
         found = self._index.get(_key(text))
         if found is not None:
             return found, None

@@ -46,7 +46,8 @@ from django.conf import settings
 from suqiu.appeals import services
 from suqiu.appeals.services import ImportedAppeal
 from suqiu.core import clock
-from suqiu.imports.categories import CategoryResolver
+from suqiu.directory.models import Category
+from suqiu.imports.categories import CategoryResolver, add_to_map, load_category_map
 from suqiu.imports.dates import DateError, parse_when
 from suqiu.imports.presets import JOINED, Mapping, choose, load_mapping
 from suqiu.imports.readers import BadRow, ReadError, Table, open_table
@@ -71,6 +72,7 @@ class Summary:
     failed: int = 0
     truncated: int = 0
     categories_created: list[str] = field(default_factory=list)
+    categories_mapped: int = 0
     seconds: float = 0.0
     errors_path: str = ""
     reasons: Counter = field(default_factory=Counter)
@@ -91,6 +93,8 @@ class Summary:
         ]
         if self.truncated:
             out.append(f"truncated:       {self.truncated} (text kept up to the field's length)")
+        if self.categories_mapped:
+            out.append(f"category map:    {self.categories_mapped} rows")
         if self.categories_created:
             shown = ", ".join(self.categories_created[:10])
             more = len(self.categories_created) - 10
@@ -340,6 +344,63 @@ def refresh_statistics() -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(Appeal._meta.db_table)}")
 
 
+def _mapping_for(table: Table, preset: str | None, mapping_file) -> Mapping:
+    if mapping_file is not None:
+        mapping = load_mapping(Path(mapping_file), default_source=Path(mapping_file).stem[:40])
+    else:
+        mapping = choose(table.header, preset)
+    mapping.bind(table.header)  # fail before anything is written
+    return mapping
+
+
+def _category_map(mapping: Mapping, categories_file) -> dict[str, str]:
+    """The mapping file's ``categories`` table, then the ``--categories`` file's lines."""
+    category_map: dict[str, str] = {}
+    for text, code in mapping.categories:
+        add_to_map(category_map, text, code, where=f"{mapping.name} categories")
+    if categories_file:
+        for key, code in load_category_map(categories_file).items():
+            add_to_map(category_map, key, code, where=str(categories_file))
+    return category_map
+
+
+@dataclass
+class CategoryText:
+    text: str
+    rows: int
+    code: str  # the category the text becomes, "" for a new one
+    how: str  # "map" (the category map), "name" (code or name matched), "new"
+
+
+def list_categories(
+    path: Path | str,
+    *,
+    preset: str | None = None,
+    mapping_file: Path | str | None = None,
+    categories_file: Path | str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+) -> list[CategoryText]:
+    """The file's distinct category texts, commonest first, each with the Suqiu category an
+    import would give it now — the template of a category map. Writes nothing."""
+    with open_table(Path(path), encoding=encoding, sheet=sheet) as table:
+        mapping = _mapping_for(table, preset, mapping_file)
+        resolver = CategoryResolver(category_map=_category_map(mapping, categories_file))
+        mapper = RowMapper(mapping, table.header, resolver)
+        counts: Counter = Counter()
+        for _number, cells in table:
+            if not isinstance(cells, BadRow):
+                text = " ".join(_text(mapper.value(cells, "category")).split())
+                if text:
+                    counts[text] += 1
+    codes = dict(Category.objects.values_list("pk", "code"))
+    out = []
+    for text, rows in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        pk, how = resolver.lookup(text)
+        out.append(CategoryText(text, rows, codes.get(pk, ""), how))
+    return out
+
+
 def import_appeals(
     path: Path | str,
     *,
@@ -349,6 +410,7 @@ def import_appeals(
     errors_path: Path | str | None = None,
     batch_size: int = 1000,
     create_categories: bool = True,
+    categories_file: Path | str | None = None,
     encoding: str | None = None,
     sheet: str | None = None,
     limit: int | None = None,
@@ -362,18 +424,16 @@ def import_appeals(
     summary = Summary(path=str(path))
     table: Table = open_table(path, encoding=encoding, sheet=sheet)
     with table:
-        if mapping_file is not None:
-            mapping = load_mapping(Path(mapping_file), default_source=Path(mapping_file).stem[:40])
-        else:
-            mapping = choose(table.header, preset)
-        mapping.bind(table.header)  # fail before anything is written
+        mapping = _mapping_for(table, preset, mapping_file)
         source = source or mapping.source
         if not 1 <= len(source) <= 40:
             from suqiu.imports.presets import MappingError
 
             raise MappingError("the source name must be 1 to 40 characters")
         summary.mapping, summary.source = mapping.name, source
-        categories = CategoryResolver(create=create_categories)
+        categories = CategoryResolver(
+            create=create_categories, category_map=_category_map(mapping, categories_file)
+        )
         mapper = RowMapper(mapping, table.header, categories)
         report_path = Path(errors_path) if errors_path else default_errors_path(path)
         if not report_path.parent.is_dir():
@@ -455,5 +515,6 @@ def import_appeals(
             if bar is not None:
                 bar.close()
     summary.categories_created = categories.created
+    summary.categories_mapped = categories.mapped_rows
     summary.seconds = time.perf_counter() - started
     return summary

@@ -31,6 +31,9 @@ A custom mapping (``--mapping FILE.json`` or ``.toml``)::
     closed_at = "办结时间"
     public_reply = "办理结果"
     category = "诉求类别"
+
+    [categories]                       # source category text → Suqiu category code
+    "道路破损" = "ROAD.POTHOLE"
 """
 
 from __future__ import annotations
@@ -77,6 +80,8 @@ class Mapping:
     date_formats: tuple[str, ...] = ()
     dayfirst: bool = False
     notes: dict = field(default_factory=dict)
+    # Source category text → Suqiu category code (see ``categories.CategoryResolver``).
+    categories: tuple[tuple[str, str], ...] = ()
 
     def bind(self, header: list[str]) -> dict[str, list[int]]:
         """Target → indexes of its columns present in ``header``; MappingError when a required
@@ -238,13 +243,18 @@ def choose(header: list[str], preset: str | None) -> Mapping:
     return found
 
 
+def read_bytes(path: Path) -> bytes:
+    """A mapping or category-map file's bytes; MappingError when it cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise MappingError(f"cannot read {path}: {exc.strerror}") from exc
+
+
 def load_mapping(path: Path, *, default_source: str) -> Mapping:
     """A custom mapping from JSON or TOML (see the module docstring)."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise MappingError(f"cannot read {path}: {exc.strerror}") from exc
+    raw = read_bytes(path)
     try:
         if path.suffix.lower() == ".toml":
             doc = tomllib.loads(raw.decode("utf-8"))
@@ -255,7 +265,8 @@ def load_mapping(path: Path, *, default_source: str) -> Mapping:
         raise MappingError(f"{path.name} is not valid {kind}: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("columns"), dict):
         raise MappingError(f"{path.name}: needs a 'columns' table (target field → column)")
-    unknown_keys = set(doc) - {"source", "time_zone", "date_formats", "dayfirst", "columns"}
+    known = {"source", "time_zone", "date_formats", "dayfirst", "columns", "categories"}
+    unknown_keys = set(doc) - known
     if unknown_keys:
         raise MappingError(f"{path.name}: unknown keys {sorted(unknown_keys)}")
     columns: dict[str, tuple[str, ...]] = {}
@@ -280,6 +291,11 @@ def load_mapping(path: Path, *, default_source: str) -> Mapping:
     zone = doc.get("time_zone")
     if zone is not None:
         _check_zone(zone)
+    categories = doc.get("categories", {})
+    if not isinstance(categories, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in categories.items()
+    ):
+        raise MappingError(f"{path.name}: categories must map source texts to category codes")
     return Mapping(
         name=path.name,
         source=source,
@@ -287,6 +303,7 @@ def load_mapping(path: Path, *, default_source: str) -> Mapping:
         time_zone=zone,
         date_formats=tuple(formats),
         dayfirst=bool(doc.get("dayfirst", False)),
+        categories=tuple(categories.items()),
     )
 
 

@@ -431,6 +431,84 @@ def test_unknown_categories_are_errors_with_no_create_categories(world, tmp_path
     assert not Category.objects.filter(code=PARENT_CODE).exists()
 
 
+def test_a_category_map_sends_source_texts_to_existing_categories(world, tmp_path):
+    path = write_csv(
+        tmp_path / "311.csv",
+        SF,
+        [
+            ["1", "2019-01-05T10:00:00+00:00", "", "Open", "", "DPW", "Street Defects",
+             "Pothole", "", "1 Main St", "Phone", "", ""],
+            ["2", "2019-01-05T11:00:00+00:00", "", "Open", "", "DPW", "street  defects",
+             "Sinkhole", "", "2 Main St", "Phone", "", ""],
+            ["3", "2019-01-05T12:00:00+00:00", "", "Open", "", "DPW", "Graffiti", "Tag", "",
+             "3 Main St", "Phone", "", ""],
+        ],
+    )  # fmt: skip
+    cmap = write_csv(
+        tmp_path / "map.csv", ["source", "code", "rows"], [["Street Defects", "ROAD.POTHOLE", 2]]
+    )
+    summary = run(path, preset="us311-sf", categories_file=cmap)
+    assert summary.created == 3 and summary.categories_mapped == 2
+    assert Appeal.objects.get(external_id="1").category == world.cat_pothole
+    # The map's texts match case and spacing alike; the rest is matched or created as before.
+    assert Appeal.objects.get(external_id="2").category == world.cat_pothole
+    assert summary.categories_created == ["Graffiti"]
+    assert "category map:    2 rows" in summary.lines()
+
+
+def test_the_mapping_files_categories_table_and_the_template_listing(world, tmp_path):
+    path = write_csv(
+        tmp_path / "c.csv",
+        GOV_LABELLED,
+        [["1", "U", "t", "2019/1/5", "d", "城乡建设"], ["2", "U", "t", "2019/1/5", "d", "城乡建设"],
+         ["3", "U", "t", "2019/1/5", "d", "住房"], ["4", "U", "t", "2019/1/5", "d", "交通运输"]],
+    )  # fmt: skip
+    out = io.StringIO()
+    call_command("import", "appeals", str(path), "--list-categories", stdout=out)
+    listed = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [(r["source"], r["code"], r["rows"], r["matched_by"]) for r in listed] == [
+        ("城乡建设", "", "2", "new"),
+        ("交通运输", "", "1", "new"),
+        ("住房", "HOUSING", "1", "name"),
+    ]
+    assert Appeal.objects.count() == 0 and not Category.objects.filter(code=PARENT_CODE).exists()
+    # The template, edited (one code filled in) and given back, maps; blank codes map nothing.
+    listed[0]["code"] = "HOUSING"
+    edited = write_csv(
+        tmp_path / "edited.csv",
+        list(listed[0]),
+        [list(r.values()) for r in listed],
+    )
+    mapping = tmp_path / "board.toml"
+    mapping.write_text(
+        '[columns]\nexternal_id = "留言编号"\ntitle = "留言主题"\ncreated_at = "留言时间"\n'
+        'category = "一级标签"\n\n[categories]\n"交通运输" = "ROAD"\n'
+    )
+    summary = run(path, mapping_file=mapping, categories_file=edited)
+    assert summary.created == 4 and summary.categories_created == []
+    got = dict(Appeal.objects.values_list("external_id", "category__code"))
+    assert got == {"1": "HOUSING", "2": "HOUSING", "3": "HOUSING", "4": "ROAD"}
+
+
+@pytest.mark.parametrize(
+    "lines, message",
+    [
+        ("source,code\nStreet Defects,NO.SUCH\n", "codes no category has: NO.SUCH"),
+        ("text,category\nA,ROAD\n", "needs a header with the columns source and code"),
+        ("source,code\nA,ROAD\na,HOUSING\n", "mapped to both ROAD and HOUSING"),
+    ],
+)
+def test_a_bad_category_map_stops_before_writing(world, tmp_path, lines, message):
+    path = write_csv(tmp_path / "x.csv", GOV_LABELLED, [["1", "U", "t", "2019/1/5", "d", "A"]])
+    cmap = tmp_path / "map.csv"
+    cmap.write_text(lines)
+    with pytest.raises(MappingError, match=message):
+        run(path, categories_file=cmap)
+    with pytest.raises(CommandError, match=message):
+        call_command("import", "appeals", str(path), "--categories", str(cmap), "--no-progress")
+    assert Appeal.objects.count() == 0 and Category.objects.count() == 4
+
+
 def test_text_too_long_is_truncated_and_flagged(world, tmp_path):
     path = write_csv(
         tmp_path / "long.csv",

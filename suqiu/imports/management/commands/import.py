@@ -4,14 +4,18 @@
     suqiu import appeals 311.csv --preset us311           # the city picked from the header
     suqiu import appeals data.xlsx --mapping hotline.toml --source hotline-2019
     suqiu import appeals export.csv --errors /tmp/bad.csv --no-create-categories
+    suqiu import appeals 311.csv --list-categories > 311-categories.csv  # a map to edit
+    suqiu import appeals 311.csv --categories 311-categories.csv        # source text -> our codes
 
 See ``suqiu.imports.importer`` for what is imported and how bad rows are reported.
 """
 
+import csv
+
 from django.core.management.base import BaseCommand, CommandError
 
 from suqiu.core.errors import ApplicationError
-from suqiu.imports.importer import import_appeals
+from suqiu.imports.importer import import_appeals, list_categories
 from suqiu.imports.presets import FAMILIES, PRESETS, MappingError
 from suqiu.imports.readers import ReadError
 
@@ -51,6 +55,16 @@ class Command(BaseCommand):
             action="store_true",
             help="report unknown categories as errors instead of creating them under IMPORTED",
         )
+        appeals.add_argument(
+            "--categories",
+            metavar="FILE",
+            help="category map, CSV with the columns source,code: source category text -> Suqiu category code",
+        )
+        appeals.add_argument(
+            "--list-categories",
+            action="store_true",
+            help="import nothing: print the file's category texts as a category map (CSV: source,code,rows,matched_by) to edit and give back with --categories",
+        )
         appeals.add_argument("--encoding", help="CSV encoding (default: UTF-8, else GB18030)")
         appeals.add_argument("--sheet", help="XLSX sheet name (default: the active sheet)")
         appeals.add_argument("--limit", type=int, help="import at most this many rows")
@@ -61,25 +75,38 @@ class Command(BaseCommand):
             raise CommandError("give --preset or --mapping, not both")
         if not 1 <= opts["batch_size"] <= 50_000:
             raise CommandError("--batch-size must be 1 to 50000")
+        common = {
+            "preset": opts["preset"],
+            "mapping_file": opts["mapping"],
+            "categories_file": opts["categories"],
+            "encoding": opts["encoding"],
+            "sheet": opts["sheet"],
+        }
         try:
-            summary = import_appeals(
-                opts["file"],
-                preset=opts["preset"],
-                mapping_file=opts["mapping"],
-                source=opts["source"],
-                errors_path=opts["errors"],
-                batch_size=opts["batch_size"],
-                create_categories=not opts["no_create_categories"],
-                encoding=opts["encoding"],
-                sheet=opts["sheet"],
-                limit=opts["limit"],
-                progress=not opts["no_progress"],
-                progress_file=self.stderr._out,
-            )
+            if opts["list_categories"]:
+                texts = list_categories(opts["file"], **common)
+            else:
+                summary = import_appeals(
+                    opts["file"],
+                    **common,
+                    source=opts["source"],
+                    errors_path=opts["errors"],
+                    batch_size=opts["batch_size"],
+                    create_categories=not opts["no_create_categories"],
+                    limit=opts["limit"],
+                    progress=not opts["no_progress"],
+                    progress_file=self.stderr._out,
+                )
         except (ReadError, MappingError, LookupError) as exc:
             raise CommandError(str(exc)) from exc
         except ApplicationError as exc:
             fields = getattr(exc, "fields", None)
             raise CommandError(f"{exc}: {fields}" if fields else str(exc)) from exc
+        if opts["list_categories"]:
+            writer = csv.writer(self.stdout, lineterminator="\n")
+            writer.writerow(["source", "code", "rows", "matched_by"])
+            for t in texts:
+                writer.writerow([t.text, t.code, t.rows, t.how])
+            return
         for line in summary.lines():
             self.stdout.write(line)
