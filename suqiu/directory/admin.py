@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from suqiu.directory.models import ApiToken, Category, Grid, Membership, Organisation, User
 
@@ -25,8 +26,30 @@ class GridAdmin(admin.ModelAdmin):
 class CategoryAdmin(admin.ModelAdmin):
     list_display = ("name", "name_en", "code", "parent", "default_organisation", "is_active")
     list_filter = ("is_active",)
-    search_fields = ("name", "name_en", "code")
+    search_fields = ("name", "name_en", "code")  # "IMP." finds the ones an import created
     autocomplete_fields = ("parent", "default_organisation")
+    actions = ("deactivate", "activate")
+
+    def _set_active(self, request, queryset, active: bool) -> int:
+        changed = 0
+        for category in queryset.exclude(is_active=active):
+            category.is_active = active
+            category.save(update_fields=["is_active"])  # bumps the directory snapshot
+            self.log_change(request, category, [{"changed": {"fields": ["is_active"]}}])
+            changed += 1
+        return changed
+
+    @admin.action(description=_("Deactivate selected categories (no longer offered or learnt)"))
+    def deactivate(self, request, queryset):
+        n = self._set_active(request, queryset, False)
+        message = ngettext("%(n)d category deactivated.", "%(n)d categories deactivated.", n)
+        self.message_user(request, message % {"n": n})
+
+    @admin.action(description=_("Activate selected categories"))
+    def activate(self, request, queryset):
+        n = self._set_active(request, queryset, True)
+        message = ngettext("%(n)d category activated.", "%(n)d categories activated.", n)
+        self.message_user(request, message % {"n": n})
 
 
 class MembershipInline(admin.TabularInline):
