@@ -371,9 +371,9 @@ class Planner:
         else:
             grid_code = None
         r = 1.0 if force_point else rng.random()
-        if community is not None and (channel in ("sensor", "grid_patrol") or r > 0.05):
-            grid = d.grids[grid_code][0]
-            point = grid.point(rng.uniform(0.08, 0.92), rng.uniform(0.08, 0.92))
+        located = community is not None and (channel in ("sensor", "grid_patrol") or r > 0.05)
+        if located:
+            pass  # the point is drawn once the place named in the text is known
         elif community is not None and r > 0.01:
             address_only = True
         else:
@@ -392,6 +392,10 @@ class Planner:
             home = d.resident_home[reporter]
             if home[0] == community.code:
                 slots.place, slots.bld = home[1], home[2]
+        if located:
+            grid_code = self._place_grid(community, slots, grid_code, channel == "grid_patrol")
+            grid = d.grids[grid_code][0]
+            point = grid.point(rng.uniform(0.08, 0.92), rng.uniform(0.08, 0.92))
         spec = Spec(
             final=final,
             top=top,
@@ -411,6 +415,32 @@ class Planner:
         self._people(spec)
         self._route(spec)
         return spec
+
+    def _place_grid(
+        self, community: CommunityInfo, slots: texts.Slots, grid_code: str, patrol: bool
+    ) -> str:
+        """The grid an appeal's point falls in: the grid of the place its text names, as a
+        real estate or market lies in one grid. A patrol's grid is the grid worker's own, so its
+        text names a place of that grid instead (when the grid has one)."""
+        grids = self.d.grids_by_community[community.code]
+        home = {p: grids[i % len(grids)] for i, p in enumerate(community.places)}
+        if not patrol:
+            return home.get(slots.place, grid_code)
+        here = [p for p, g in home.items() if g == grid_code]
+        if here and slots.place not in here:
+            new = self.rng.choice(here)
+            slots.spot = slots.spot.replace(slots.place, new)
+            slots.place = new
+        return grid_code
+
+    def rehome(self, spec: Spec) -> None:
+        """After a story names another place: the point moves to that place's grid."""
+        if spec.grid is None or spec.community is None or spec.channel == "grid_patrol":
+            return
+        code = self._place_grid(spec.community, spec.slots, spec.grid.code, False)
+        if code != spec.grid.code:
+            spec.grid = self.d.grids[code][0]
+            spec.point = spec.grid.point(self.rng.uniform(0.08, 0.92), self.rng.uniform(0.08, 0.92))
 
     def _people(self, spec: Spec) -> None:
         rng = self.rng
@@ -946,6 +976,7 @@ def story(
         spec.handler = handler
     if reporter == "resident":
         spec.slots.place, spec.slots.bld = d.resident_home[reporter][1:]
+        planner.rehome(spec)
     spec.who = dict(who or {})
     for name, value in flags.items():
         setattr(spec, name, value)
@@ -974,6 +1005,7 @@ def scripted_specs(p: Planner) -> list[Spec]:
         who={"assessor": "socialworker"},
     )
     seed.slots.place, seed.slots.bld, seed.slots.floor, seed.slots.age = "龙田新村", "12栋", 7, 72
+    p.rehome(seed)
     out.append(seed)
     out.append(
         story(
