@@ -327,13 +327,19 @@ def cluster(
         for part, mean, centroid in _merge(sub, found, merge):
             chosen = [docs[i] for i in idx[part]]
             sims = np.asarray(sub[part] @ centroid).ravel()
-            representative = chosen[int(np.argmax(sims))]
             nonzero = np.flatnonzero(centroid)
             top = [vocabulary[j] for j in nonzero[np.argsort(-centroid[nonzero])[:5]]]
-            # The place most members name, when at least half of them name it.
+            # The place most members name, when more than half of them name it (a grid's
+            # "物业乱收停车费" at three estates is the grid's, not one estate's); the
+            # representative is then a member that names it, so title and place agree.
             labels = Counter(d.place_label for d in chosen if d.place_label)
             place, named = labels.most_common(1)[0] if labels else ("", 0)
-            place = place if named * 2 >= len(chosen) else ""
+            place = place if named * 2 > len(chosen) else ""
+            eligible = [
+                sim if not place or d.place_label == place else -2.0
+                for d, sim in zip(chosen, sims, strict=True)
+            ]
+            representative = chosen[int(np.argmax(eligible))]
             heat = heat_of(chosen, window_start=window_start, window_end=window_end)
             if heat["reporters"] < min_reporters:
                 continue  # one person writing again and again is a case, not a hotspot

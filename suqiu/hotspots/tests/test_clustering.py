@@ -69,3 +69,53 @@ def test_terms_of_titles(title, present, absent):
     terms = set(clustering.terms_of(title, ""))
     assert present <= terms
     assert not absent & terms
+
+
+def test_the_place_label_needs_a_majority_and_the_title_names_it():
+    """A grid's hotspot names an estate only when most members do, and its title is then a
+    member that names that estate, not the member nearest the centroid from another one."""
+    fee = "物业乱收停车费"
+
+    def docs(places):
+        out = []
+        extra = ["", "保安态度恶劣", "道闸经常损坏", "拒绝开具收据"]
+        for i, place in enumerate(places):
+            # Member 0 carries only the shared words: nearest to the centroid of all of them.
+            description = "物业乱收停车费，" + extra[i]
+            out.append(
+                clustering.Doc(
+                    id=i,
+                    block="g:1",
+                    terms=" ".join(clustering.terms_of(place + fee, description, place)),
+                    created_at=START + timedelta(days=i + 1),
+                    title=place + fee,
+                    place_label=place,
+                    reporter=f"u{i}",
+                )
+            )
+        return out
+
+    def only(found):
+        (c,) = found
+        return c
+
+    # Three of four name 龙兴大厦; the nearest member (0) names 龙田新村.
+    plain = only(
+        clustering.cluster(
+            docs(["龙田新村", "龙兴大厦", "龙兴大厦", "龙兴大厦"]),
+            window_start=START,
+            window_end=END,
+        )
+    )
+    assert plain.place_label == "龙兴大厦"
+    assert plain.representative.place_label == "龙兴大厦"
+    assert plain.similarity[0] >= max(plain.similarity.values())  # it was the nearest
+    # Two and two: no estate speaks for the grid's hotspot.
+    tie = only(
+        clustering.cluster(
+            docs(["龙田新村", "龙兴大厦", "龙田新村", "龙兴大厦"]),
+            window_start=START,
+            window_end=END,
+        )
+    )
+    assert tie.place_label == "" and tie.representative.id == 0
