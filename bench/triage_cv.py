@@ -262,10 +262,14 @@ carry it (the other two text forms have no 留言时间). 83 rows have a near-co
 groups above): cross-validating without the groups would change almost nothing.
 
 Rerun 2026-12-05 13:15 UTC (load about 1.3): the same figures to the fourth decimal (mean
-.9214 / .9255 / cov .925 .7816 .6313), 40.2 s training per fold, predict p50 2.16 ms. A reminder
-of how much one split weighs: read without ``newline=""``, 40 rows of the file parse differently
-(carriage returns inside fields), which gives other groups and so other folds; that fold 0 scored
-macro-F1 .9219 and cov@0.98 .7141 against this script's fold 0 at .9379 and .8675.
+.9214 / .9255 / cov .925 .7816 .6313), 40.2 s training per fold, predict p50 2.16 ms.
+Rerun 2026-12-06 02:11 UTC on a fresh checkout (quiet machine): the same figures again, 52.7 s
+training per fold, predict p50 2.82 ms (fold 0 4.39 ms, the others 2.07-2.94; the cause of the
+spread was not looked into).
+
+A reminder of how much one split weighs: read without ``newline=""``, 40 rows of the file parse
+differently (carriage returns inside fields), which gives other groups and so other folds; that
+fold 0 scored macro-F1 .9219 and cov@0.98 .7141 against this script's fold 0 at .9379 and .8675.
 
 The same model with its member fits run side by side (two threads on 2 cores, 2026-11-24
 23:55 UTC, quiet machine): identical figures, train_seconds 48.8 per fold (76.8 sequential on
