@@ -181,6 +181,11 @@ class Planner:
     def __init__(self, d: Directory, *, rng: random.Random, now: datetime, days: int, tz):
         self.d = d
         self.rng = rng
+        # Place → the one grid it lies in: each community's places dealt out over its grids.
+        self.place_grids = {
+            code: {p: grids[i % len(grids)] for i, p in enumerate(d.communities[code].places)}
+            for code, grids in d.grids_by_community.items()
+        }
         self.now = now
         self.days = days
         self.tz = tz
@@ -371,12 +376,11 @@ class Planner:
         else:
             grid_code = None
         r = 1.0 if force_point else rng.random()
+        # A located appeal's point is drawn once the place its text names is known (below).
         located = community is not None and (channel in ("sensor", "grid_patrol") or r > 0.05)
-        if located:
-            pass  # the point is drawn once the place named in the text is known
-        elif community is not None and r > 0.01:
+        if not located and community is not None and r > 0.01:
             address_only = True
-        else:
+        elif not located:
             community = None
         if template is None:
             template = rng.randrange(len(sub.details))
@@ -394,8 +398,7 @@ class Planner:
                 slots.place, slots.bld = home[1], home[2]
         if located:
             grid_code = self._place_grid(community, slots, grid_code, channel == "grid_patrol")
-            grid = d.grids[grid_code][0]
-            point = grid.point(rng.uniform(0.08, 0.92), rng.uniform(0.08, 0.92))
+            grid, point = self._point_in(grid_code)
         spec = Spec(
             final=final,
             top=top,
@@ -422,8 +425,7 @@ class Planner:
         """The grid an appeal's point falls in: the grid of the place its text names, as a
         real estate or market lies in one grid. A patrol's grid is the grid worker's own, so its
         text names a place of that grid instead (when the grid has one)."""
-        grids = self.d.grids_by_community[community.code]
-        home = {p: grids[i % len(grids)] for i, p in enumerate(community.places)}
+        home = self.place_grids[community.code]
         if not patrol:
             return home.get(slots.place, grid_code)
         here = [p for p, g in home.items() if g == grid_code]
@@ -439,8 +441,12 @@ class Planner:
             return
         code = self._place_grid(spec.community, spec.slots, spec.grid.code, False)
         if code != spec.grid.code:
-            spec.grid = self.d.grids[code][0]
-            spec.point = spec.grid.point(self.rng.uniform(0.08, 0.92), self.rng.uniform(0.08, 0.92))
+            spec.grid, spec.point = self._point_in(code)
+
+    def _point_in(self, grid_code: str):
+        """(grid, a random point well inside it)."""
+        grid = self.d.grids[grid_code][0]
+        return grid, grid.point(self.rng.uniform(0.08, 0.92), self.rng.uniform(0.08, 0.92))
 
     def _people(self, spec: Spec) -> None:
         rng = self.rng

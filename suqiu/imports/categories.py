@@ -59,10 +59,11 @@ def add_to_map(into: dict[str, str], text, code, *, where: str) -> None:
     into[key] = code
 
 
-def load_category_map(path: Path | str) -> dict[str, str]:
-    """A CSV category map: a header with the columns ``source`` and ``code``, then one source
-    text and the code of the Suqiu category it becomes per line (other columns are ignored, so the
-    template ``suqiu import appeals FILE --list-categories`` writes can be edited and given back)."""
+def load_category_map(path: Path | str, into: dict[str, str]) -> None:
+    """Adds a CSV category map to ``into``: a header with the columns ``source`` and ``code``,
+    then one source text and the code of the Suqiu category it becomes per line (other columns
+    are ignored, so the template ``suqiu import appeals FILE --list-categories`` writes can be
+    edited and given back)."""
     path = Path(path)
     raw = read_bytes(path)
     try:
@@ -77,11 +78,9 @@ def load_category_map(path: Path | str) -> dict[str, str]:
     if "source" not in header or "code" not in header:
         raise MappingError(f"{path.name}: needs a header with the columns source and code")
     rows.fieldnames = header
-    out: dict[str, str] = {}
     for line, row in enumerate(rows, start=2):
         where = f"{path.name} line {line}"
-        add_to_map(out, row.get("source") or "", row.get("code") or "", where=where)
-    return out
+        add_to_map(into, row.get("source") or "", row.get("code") or "", where=where)
 
 
 class CategoryResolver:
@@ -90,6 +89,7 @@ class CategoryResolver:
         self.created: list[str] = []
         self.mapped_rows = 0
         self._index: dict[str, int] = {}
+        self.codes: dict[int, str] = {}  # id → code of every category known
         self._parent: Category | None = None
         # Inactive first, so that active categories overwrite them: active wins a tie.
         for cat in Category.objects.order_by("is_active", "-pk").only(
@@ -112,6 +112,7 @@ class CategoryResolver:
             self._mapped = {key: by_code[code] for key, code in category_map.items()}
 
     def _remember(self, cat: Category) -> None:
+        self.codes[cat.pk] = cat.code
         for text in (cat.name_en, cat.name, cat.code):
             if text:
                 self._index[_key(text)] = cat.pk
@@ -130,11 +131,8 @@ class CategoryResolver:
         text = " ".join(str(text).split())
         if not text:
             return None, None
-        mapped = self._mapped.get(_key(text))
-        if mapped is not None:
-            self.mapped_rows += 1
-            return mapped, None
-        found = self._index.get(_key(text))
+        found, how = self.lookup(text)
+        self.mapped_rows += how == "map"
         if found is not None:
             return found, None
         if not self.create:

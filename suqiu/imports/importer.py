@@ -46,7 +46,6 @@ from django.conf import settings
 from suqiu.appeals import services
 from suqiu.appeals.services import ImportedAppeal
 from suqiu.core import clock
-from suqiu.directory.models import Category
 from suqiu.imports.categories import CategoryResolver, add_to_map, load_category_map
 from suqiu.imports.dates import DateError, parse_when
 from suqiu.imports.presets import JOINED, Mapping, choose, load_mapping
@@ -359,8 +358,7 @@ def _category_map(mapping: Mapping, categories_file) -> dict[str, str]:
     for text, code in mapping.categories:
         add_to_map(category_map, text, code, where=f"{mapping.name} categories")
     if categories_file:
-        for key, code in load_category_map(categories_file).items():
-            add_to_map(category_map, key, code, where=str(categories_file))
+        load_category_map(categories_file, category_map)
     return category_map
 
 
@@ -393,11 +391,10 @@ def list_categories(
                 text = " ".join(_text(mapper.value(cells, "category")).split())
                 if text:
                     counts[text] += 1
-    codes = dict(Category.objects.values_list("pk", "code"))
     out = []
     for text, rows in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         pk, how = resolver.lookup(text)
-        out.append(CategoryText(text, rows, codes.get(pk, ""), how))
+        out.append(CategoryText(text, rows, resolver.codes.get(pk, ""), how))
     return out
 
 
