@@ -391,6 +391,12 @@ def detect(text: str, learnt: list[dict] | None = None) -> Detection:
             continue
         if _find(flat, term, _compile(term)):
             learnt_hits.append(item)
+    # One phrase is one piece of evidence: a learnt term inside another matched term ("燃气" in
+    # "燃气管", or in the lexicon's "燃气泄漏") does not make a pair with it.
+    matched = [h["term"] for h in learnt_hits] + list(known)
+    learnt_hits = [
+        h for h in learnt_hits if not any(h["term"] != m and h["term"] in m for m in matched)
+    ]
     if learnt_hits and (
         len(learnt_hits) >= 2 or any(h.get("lower", 0) >= LEARNT_ALONE for h in learnt_hits)
     ):

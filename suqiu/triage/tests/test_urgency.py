@@ -137,3 +137,17 @@ def test_a_learnt_term_alone_must_be_well_supported():
     assert detect("墙面返潮还发霉", weak).level == URGENT  # two agree
     assert detect("墙面返潮", strong).level == URGENT
     assert urgency.wilson_lower(5, 5) < urgency.LEARNT_ALONE <= urgency.wilson_lower(12, 12)
+
+
+def test_terms_inside_each_other_are_one_piece_of_evidence():
+    weak = [
+        {"term": "燃气", "level": URGENT, "lower": 0.3},
+        {"term": "燃气管", "level": URGENT, "lower": 0.3},
+        {"term": "异响", "level": URGENT, "lower": 0.3},
+    ]
+    # "燃气管" holds "燃气": one phrase, not a pair.
+    assert detect("楼下燃气管道在改造", weak).level == NORMAL
+    # Two separate signs still agree.
+    found = detect("燃气管道有异响", weak)
+    assert found.level == URGENT
+    assert {t["term"] for t in found.terms} == {"燃气管", "异响"}
