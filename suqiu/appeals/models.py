@@ -351,6 +351,7 @@ class EventKind(models.TextChoices):
     URGENCY_RAISED = "urgency_raised", _("Urgency raised")
     ESCALATE = "escalate", _("Overdue: escalated")
     REMIND = "remind", _("Due soon: reminded")
+    RECATEGORISE = "recategorise", _("Category corrected")
 
 
 class AppendOnlyQuerySet(models.QuerySet):

@@ -1815,3 +1815,77 @@ def _import_batch(
         )
     insert_rows(AppealEvent, events)
     return ImportOutcome(created=len(appeals), present=present)
+
+
+# Run in the transaction of every re-categorisation of history, as ``hook(appeal_ids=[...])``
+# with the appeals whose category changed (the rates app moves their figures). Registered from
+# an ``AppConfig.ready``, like the after-action hooks.
+_AFTER_RECATEGORISE: list[Callable[..., None]] = []
+
+
+def register_after_recategorise(hook: Callable[..., None]) -> None:
+    if hook not in _AFTER_RECATEGORISE:
+        _AFTER_RECATEGORISE.append(hook)
+
+
+def appeal_recategorise_history(
+    *, source: str, rows: list[tuple[str, int, int]], actor: Actor = SYSTEM
+) -> int:
+    """Give imported history the categories a corrected category map gives it.
+
+    ``rows``: (external id, category id, row number of the file). Only appeals that came in by
+    import from ``source`` are touched (live appeals are re-categorised by assessment); one whose
+    category already is the one given is left alone. Each change is a staff-only ``recategorise``
+    event (from and to category codes, the file's row), in one transaction with the rows. Returns
+    how many appeals changed."""
+    wanted = {external_id: (category_id, row) for external_id, category_id, row in rows}
+    if not wanted:
+        return 0
+    with transaction.atomic():
+        appeals = list(
+            Appeal.objects.select_for_update()
+            .filter(external_source=source, external_id__in=list(wanted), channel=Channel.IMPORT)
+            .exclude(external_id="")
+            .order_by("pk")
+        )
+        changed = [
+            a
+            for a in appeals
+            if wanted[a.external_id][0] is not None and a.category_id != wanted[a.external_id][0]
+        ]
+        if not changed:
+            return 0
+        codes = dict(
+            Category.objects.filter(
+                pk__in={a.category_id for a in changed}
+                | {wanted[a.external_id][0] for a in changed}
+            ).values_list("pk", "code")
+        )
+        now = clock.now()
+        label = _actor_label(actor)
+        events = []
+        for appeal in changed:
+            new, row = wanted[appeal.external_id]
+            events.append(
+                AppealEvent(
+                    appeal=appeal,
+                    kind=EventKind.RECATEGORISE,
+                    actor_id=actor.user_id,
+                    actor_label=label,
+                    created_at=now,
+                    from_status=appeal.status,
+                    to_status=appeal.status,
+                    data={
+                        "source": source,
+                        "row": row,
+                        "from": codes.get(appeal.category_id, ""),
+                        "to": codes.get(new, ""),
+                    },
+                )
+            )
+            appeal.category_id, appeal.updated_at = new, now
+        Appeal.objects.bulk_update(changed, ["category", "updated_at"], batch_size=500)
+        insert_rows(AppealEvent, events)
+        for hook in _AFTER_RECATEGORISE:
+            hook(appeal_ids=[a.pk for a in changed])
+    return len(changed)

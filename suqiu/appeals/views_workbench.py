@@ -316,6 +316,8 @@ def _event_rows(events, *, actor, appeal) -> list[dict]:
             code = (d.get(side) or {}).get("category") if isinstance(d.get(side), dict) else None
             if code:
                 category_codes.add(code)
+        if e.kind == EventKind.RECATEGORISE:
+            category_codes.update(c for c in (d.get("from"), d.get("to")) if c)
     orgs = dict(Organisation.objects.filter(pk__in=org_ids).values_list("pk", "name"))
     users = {u.pk: str(u) for u in User.objects.filter(pk__in=user_ids)}
     cats = dict(Category.objects.filter(code__in=category_codes).values_list("code", "name"))
@@ -400,6 +402,16 @@ def _summarise(event, *, orgs: dict, users: dict, cats: dict) -> str:
                 gettext("co-handlers: %(orgs)s")
                 % {"orgs": ", ".join(str(orgs.get(i, i)) for i in d["co_handlers"])}
             )
+    elif kind == EventKind.RECATEGORISE:  # imported history under a corrected category map
+        parts.append(
+            gettext("category: %(old)s → %(new)s")
+            % {
+                "old": cats.get(d.get("from"), d.get("from") or "—"),
+                "new": cats.get(d.get("to"), d.get("to") or "—"),
+            }
+        )
+        if d.get("row"):
+            parts.append(gettext("row %(n)s of the import file") % {"n": d["row"]})
     elif kind == EventKind.URGENCY_RAISED:  # triage at intake (suqiu/triage/services.py)
         parts.append(
             gettext("urgency: %(old)s → %(new)s")

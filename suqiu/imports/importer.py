@@ -68,6 +68,7 @@ class Summary:
     rows_read: int = 0
     created: int = 0
     already_present: int = 0
+    recategorised: int = 0
     failed: int = 0
     truncated: int = 0
     categories_created: list[str] = field(default_factory=list)
@@ -87,6 +88,10 @@ class Summary:
             f"rows read:       {self.rows_read}",
             f"created:         {self.created}",
             f"already present: {self.already_present}",
+        ]
+        if self.recategorised:
+            out.append(f"recategorised:   {self.recategorised} (of those already present)")
+        out += [
             f"failed:          {self.failed}"
             + (f" (see {self.errors_path})" if self.failed else ""),
         ]
@@ -408,6 +413,7 @@ def import_appeals(
     batch_size: int = 1000,
     create_categories: bool = True,
     categories_file: Path | str | None = None,
+    recategorise: bool = False,
     encoding: str | None = None,
     sheet: str | None = None,
     limit: int | None = None,
@@ -415,7 +421,11 @@ def import_appeals(
     progress_file=None,
 ) -> Summary:
     """Import the appeals in ``path``; returns the summary. Raises ``readers.ReadError`` or
-    ``presets.MappingError`` (nothing written) when the file or mapping cannot work at all."""
+    ``presets.MappingError`` (nothing written) when the file or mapping cannot work at all.
+
+    ``recategorise``: the rows already imported (same source, id and title) take the category
+    the file and the category map give them now (``services.appeal_recategorise_history``), for a
+    map corrected after the first import; a row without a category keeps the one it has."""
     started = time.perf_counter()
     path = Path(path)
     summary = Summary(path=str(path))
@@ -466,11 +476,14 @@ def import_appeals(
                 if summary.created - analyzed_at >= ANALYZE_EVERY:
                     refresh_statistics()
                     analyzed_at = summary.created
+                again = []
                 for row, stored_title in outcome.present:
                     if row.data.get("truncated"):
                         summary.truncated -= 1  # counted when read; not stored after all
                     if stored_title == row.title.strip():
                         summary.already_present += 1
+                        if recategorise and row.category_id is not None:
+                            again.append((row.external_id, row.category_id, row.data["row"]))
                     else:
                         fail(
                             row.data["row"],
@@ -480,6 +493,10 @@ def import_appeals(
                             "numbering? import it with its own --source)",
                             stored_title,
                         )
+                if again:
+                    summary.recategorised += services.appeal_recategorise_history(
+                        source=source, rows=again
+                    )
                 batch.clear()
             if bar is not None:
                 here = table.position()

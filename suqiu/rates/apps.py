@@ -36,7 +36,11 @@ class RatesConfig(AppConfig):
 
     def ready(self):
         from suqiu.appeals.extensions import NavItem, register_nav
-        from suqiu.appeals.services import register_after_action, register_after_create
+        from suqiu.appeals.services import (
+            register_after_action,
+            register_after_create,
+            register_after_recategorise,
+        )
         from suqiu.appeals.workflow import Action
         from suqiu.rates import facts
         from suqiu.rates.selectors import may_see_rates_nav
@@ -46,6 +50,7 @@ class RatesConfig(AppConfig):
         for action in facts.ACTIONS:
             register_after_action(Action(action), facts.refresh)
         register_after_create(facts.on_create, order=95)
+        register_after_recategorise(facts.on_recategorise)
         register_nav(
             NavItem("rates", _("Rates"), "rates:page", visible=may_see_rates_nav, order=70)
         )

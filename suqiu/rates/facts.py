@@ -236,6 +236,32 @@ def refresh(*, appeal, event=None, actor=None, events=None) -> None:
     apply_delta(delta)
 
 
+def on_recategorise(*, appeal_ids) -> None:
+    """After imported history was re-categorised: the rows of those appeals that have rows (an
+    import writes none; ``rebuild`` does) are rewritten, and ``RateDay`` moves their figures from
+    the old category to the new one, in the caller's transaction."""
+    from suqiu.appeals.models import Appeal
+
+    have = set(
+        RateFact.objects.filter(appeal_id__in=list(appeal_ids)).values_list("appeal_id", flat=True)
+    )
+    if not have:
+        return
+    appeals = Appeal.objects.filter(pk__in=have).only(
+        "id", "area_id", "area_path", "grid_id", "category_id", "created_at"
+    )
+    by_appeal: dict[int, list] = {pk: [] for pk in have}
+    for ev in _events_of(list(have)):
+        by_appeal[ev.appeal_id].append(ev)
+    rows = [row for a in appeals for row in facts_for(a, by_appeal[a.pk])]
+    existing = RateFact.objects.filter(appeal_id__in=list(have))
+    delta = contributions(rows, sign=1)
+    _add(delta, contributions(list(existing), sign=-1))
+    existing.delete()
+    RateFact.objects.bulk_create(rows, batch_size=1000)
+    apply_delta(delta)
+
+
 _UPDATE_FIELDS = [
     f.name for f in RateFact._meta.concrete_fields if f.name not in ("id", "appeal_id", "episode")
 ]

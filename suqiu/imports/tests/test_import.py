@@ -456,6 +456,98 @@ def test_a_category_map_sends_source_texts_to_existing_categories(world, tmp_pat
     assert "category map:    2 rows" in summary.lines()
 
 
+def test_a_corrected_map_recategorises_history_with_recategorise(world, tmp_path):
+    from django.db.models import Sum
+
+    from suqiu.rates import facts
+    from suqiu.rates.models import RateDay
+
+    path = write_csv(
+        tmp_path / "311.csv",
+        SF,
+        [
+            ["1", "2019-01-05T10:00:00+00:00", "", "Open", "", "DPW", "Street Defects",
+             "Pothole", "", "1 Main St", "Phone", "", ""],
+            ["2", "2019-01-05T11:00:00+00:00", "", "Open", "", "DPW", "Street Defects",
+             "Sinkhole", "", "2 Main St", "Phone", "", ""],
+            ["3", "2019-01-05T12:00:00+00:00", "", "Open", "", "DPW", "Graffiti", "Tag", "",
+             "3 Main St", "Phone", "", ""],
+            ["4", "2019-01-05T13:00:00+00:00", "", "Open", "", "DPW", "", "Other", "",
+             "4 Main St", "Phone", "", ""],
+        ],
+    )  # fmt: skip
+    run(path, preset="us311-sf")  # no map: "Street Defects" lands under IMPORTED
+    wrong = Appeal.objects.get(external_id="1").category
+    assert wrong.parent.code == PARENT_CODE
+    facts.rebuild()  # the rates of the history, as the docs tell after an import
+
+    def appeals_in(category) -> int:
+        got = RateDay.objects.filter(category_id=category.pk).aggregate(n=Sum("appeals"))["n"]
+        return got or 0
+
+    assert (appeals_in(wrong), appeals_in(world.cat_pothole)) == (2, 0)
+    cmap = write_csv(tmp_path / "map.csv", ["source", "code"], [["Street Defects", "ROAD.POTHOLE"]])
+    events = AppealEvent.objects.count()
+    # The map alone changes nothing already imported.
+    plain = run(path, preset="us311-sf", categories_file=cmap)
+    assert (plain.already_present, plain.recategorised) == (4, 0)
+    assert Appeal.objects.get(external_id="1").category == wrong
+    fixed = run(path, preset="us311-sf", categories_file=cmap, recategorise=True)
+    assert (fixed.created, fixed.already_present, fixed.recategorised) == (0, 4, 2)
+    assert "recategorised:   2 (of those already present)" in fixed.lines()
+    got = dict(Appeal.objects.values_list("external_id", "category__code"))
+    # Graffiti keeps its category; the row without one keeps having none.
+    assert got["1"] == got["2"] == "ROAD.POTHOLE" and got["4"] is None
+    assert got["3"] == Appeal.objects.get(external_id="3").category.code != "ROAD.POTHOLE"
+    new = AppealEvent.objects.filter(kind=EventKind.RECATEGORISE).order_by("appeal__external_id")
+    assert AppealEvent.objects.count() == events + 2
+    assert [(e.appeal.external_id, e.data["from"], e.data["to"], e.data["row"]) for e in new] == [
+        ("1", wrong.code, "ROAD.POTHOLE", 2),
+        ("2", wrong.code, "ROAD.POTHOLE", 3),
+    ]
+    assert not any(e.is_public for e in new)
+    # The rates moved with the appeals, in the same transaction.
+    assert (appeals_in(wrong), appeals_in(world.cat_pothole)) == (0, 2)
+    # Run again: nothing left to change.
+    again = run(path, preset="us311-sf", categories_file=cmap, recategorise=True)
+    assert again.recategorised == 0 and AppealEvent.objects.count() == events + 2
+    # The dispatcher reads the correction in the appeal's timeline, in Chinese by default.
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(world.dispatcher)
+    appeal = Appeal.objects.get(external_id="2")
+    html = client.get(reverse("workbench:appeal", args=[appeal.pk])).content.decode()
+    assert "类别更正" in html and "导入文件第 3 行" in html
+    assert f"类别：{wrong.name} → {world.cat_pothole.name}" in html
+    # The command line, without the map: the file's texts alone give the first categories back
+    # (what the rows get is always what the file and the map give now).
+    out = io.StringIO()
+    call_command(
+        "import", "appeals", str(path), "--preset", "us311-sf", "--recategorise", "--no-progress",
+        stdout=out,
+    )  # fmt: skip
+    assert "recategorised:   2 (of those already present)" in out.getvalue()
+    assert Appeal.objects.get(external_id="2").category == wrong
+    assert (appeals_in(wrong), appeals_in(world.cat_pothole)) == (2, 0)
+
+
+def test_recategorising_leaves_live_appeals_alone(world, tmp_path):
+    from suqiu.appeals.tests.chain import actor
+
+    live = services.appeal_create(
+        actor=actor(world.operator),
+        data=services.AppealInput(title="路面坑洼", description="路面有坑", category="ROAD"),
+    )
+    Appeal.objects.filter(pk=live.pk).update(external_source="sf311", external_id="1")
+    changed = services.appeal_recategorise_history(
+        source="sf311", rows=[("1", world.cat_pothole.pk, 2)]
+    )
+    assert changed == 0
+    assert Appeal.objects.get(pk=live.pk).category == world.cat_road
+
+
 def test_the_mapping_files_categories_table_and_the_template_listing(world, tmp_path):
     path = write_csv(
         tmp_path / "c.csv",

@@ -6,6 +6,7 @@
     suqiu import appeals export.csv --errors /tmp/bad.csv --no-create-categories
     suqiu import appeals 311.csv --list-categories > 311-categories.csv  # a map to edit
     suqiu import appeals 311.csv --categories 311-categories.csv        # source text -> our codes
+    suqiu import appeals 311.csv --categories fixed.csv --recategorise # correct imported history
 
 See ``suqiu.imports.importer`` for what is imported and how bad rows are reported.
 """
@@ -61,6 +62,11 @@ class Command(BaseCommand):
             help="category map, CSV with the columns source,code: source category text -> Suqiu category code",
         )
         appeals.add_argument(
+            "--recategorise",
+            action="store_true",
+            help="rows already imported take the category the file and --categories give them now (a corrected map); each change is a 'recategorise' event",
+        )
+        appeals.add_argument(
             "--list-categories",
             action="store_true",
             help="import nothing: print the file's category texts as a category map (CSV: source,code,rows,matched_by) to edit and give back with --categories",
@@ -93,6 +99,7 @@ class Command(BaseCommand):
                     errors_path=opts["errors"],
                     batch_size=opts["batch_size"],
                     create_categories=not opts["no_create_categories"],
+                    recategorise=opts["recategorise"],
                     limit=opts["limit"],
                     progress=not opts["no_progress"],
                     progress_file=self.stderr._out,
