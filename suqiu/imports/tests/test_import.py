@@ -431,19 +431,18 @@ def test_unknown_categories_are_errors_with_no_create_categories(world, tmp_path
     assert not Category.objects.filter(code=PARENT_CODE).exists()
 
 
+def sf_export(tmp_path, categories: list[str]) -> Path:
+    """A San Francisco export with one open case per category text, ids 1, 2, ... an hour apart."""
+    rows = [
+        [str(i), f"2019-01-05T{9 + i:02d}:00:00+00:00", "", "Open", "", "DPW", category,
+         f"case {i}", "", f"{i} Main St", "Phone", "", ""]
+        for i, category in enumerate(categories, start=1)
+    ]  # fmt: skip
+    return write_csv(tmp_path / "311.csv", SF, rows)
+
+
 def test_a_category_map_sends_source_texts_to_existing_categories(world, tmp_path):
-    path = write_csv(
-        tmp_path / "311.csv",
-        SF,
-        [
-            ["1", "2019-01-05T10:00:00+00:00", "", "Open", "", "DPW", "Street Defects",
-             "Pothole", "", "1 Main St", "Phone", "", ""],
-            ["2", "2019-01-05T11:00:00+00:00", "", "Open", "", "DPW", "street  defects",
-             "Sinkhole", "", "2 Main St", "Phone", "", ""],
-            ["3", "2019-01-05T12:00:00+00:00", "", "Open", "", "DPW", "Graffiti", "Tag", "",
-             "3 Main St", "Phone", "", ""],
-        ],
-    )  # fmt: skip
+    path = sf_export(tmp_path, ["Street Defects", "street  defects", "Graffiti"])
     cmap = write_csv(
         tmp_path / "map.csv", ["source", "code", "rows"], [["Street Defects", "ROAD.POTHOLE", 2]]
     )
@@ -462,20 +461,7 @@ def test_a_corrected_map_recategorises_history_with_recategorise(world, tmp_path
     from suqiu.rates import facts
     from suqiu.rates.models import RateDay
 
-    path = write_csv(
-        tmp_path / "311.csv",
-        SF,
-        [
-            ["1", "2019-01-05T10:00:00+00:00", "", "Open", "", "DPW", "Street Defects",
-             "Pothole", "", "1 Main St", "Phone", "", ""],
-            ["2", "2019-01-05T11:00:00+00:00", "", "Open", "", "DPW", "Street Defects",
-             "Sinkhole", "", "2 Main St", "Phone", "", ""],
-            ["3", "2019-01-05T12:00:00+00:00", "", "Open", "", "DPW", "Graffiti", "Tag", "",
-             "3 Main St", "Phone", "", ""],
-            ["4", "2019-01-05T13:00:00+00:00", "", "Open", "", "DPW", "", "Other", "",
-             "4 Main St", "Phone", "", ""],
-        ],
-    )  # fmt: skip
+    path = sf_export(tmp_path, ["Street Defects", "Street Defects", "Graffiti", ""])
     run(path, preset="us311-sf")  # no map: "Street Defects" lands under IMPORTED
     wrong = Appeal.objects.get(external_id="1").category
     assert wrong.parent.code == PARENT_CODE
