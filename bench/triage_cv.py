@@ -264,8 +264,10 @@ groups above): cross-validating without the groups would change almost nothing.
 Rerun 2026-12-05 13:15 UTC (load about 1.3): the same figures to the fourth decimal (mean
 .9214 / .9255 / cov .925 .7816 .6313), 40.2 s training per fold, predict p50 2.16 ms.
 Rerun 2026-12-06 02:11 UTC on a fresh checkout (quiet machine): the same figures again, 52.7 s
-training per fold, predict p50 2.82 ms (fold 0 4.39 ms, the others 2.07-2.94; the cause of the
-spread was not looked into).
+training per fold, predict p50 2.82 ms (fold 0 4.39 ms, the others 2.07-2.94). Fold 0's model
+trained again alone (2026-12-06 03:11 UTC, load 0.2) and timed over the same 1,000 texts three
+times: p50 2.18 / 2.16 / 2.19 ms, p90 6.2-6.4 ms (the long texts): the 4.39 was the machine at
+that moment, not the fold's model.
 
 A reminder of how much one split weighs: read without ``newline=""``, 40 rows of the file parse
 differently (carriage returns inside fields), which gives other groups and so other folds; that
