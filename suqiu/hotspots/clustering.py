@@ -288,6 +288,20 @@ def _merge(sub, parts: list, merge: float):
     return out
 
 
+def title_with_places(title: str, own: str, places: Sequence[str], most: int = 3) -> str:
+    """The title of a hotspot whose members name several places and none for most of them (a
+    grid's "垃圾桶满溢" at three estates): the representative's title and, after it, the other
+    places the members name, commonest first ("龙田新村垃圾桶满溢（还有龙田花园、龙兴大厦）").
+    ``own`` is the place the title itself names."""
+    others = [p for p in dict.fromkeys(places) if p and p != own and p not in title]
+    if not others:
+        return title
+    shown, more = others[:most], len(others) - most
+    if any("\u3400" <= ch <= "\u9fff" for ch in title):
+        return f"{title}（还有{'、'.join(shown)}{f'等{len(others)}处' if more > 0 else ''}）"
+    return f"{title} (also {', '.join(shown)}{f' and {more} more' if more > 0 else ''})"
+
+
 def cluster(
     docs: Sequence[Doc],
     *,

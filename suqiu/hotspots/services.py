@@ -287,7 +287,8 @@ def _label_places(clusters: list[clustering.Cluster]) -> None:
     """A hotspot compared within a grid is placed by its grid (and community, unless the grid's
     name says it), with the place its appeals name when most of them name one ("…·幸福花园");
     one compared within a place named in the texts keeps the most common spelling, or the
-    canonical name when the spellings are many ("丽发新城")."""
+    canonical name when the spellings are many ("丽发新城"). A hotspot whose members name several
+    places, none for most of them, has them after its title (``clustering.title_with_places``)."""
     from suqiu.directory.models import Grid
 
     ids = {int(c.members[0].block[2:]) for c in clusters if c.members[0].block.startswith("g:")}
@@ -299,6 +300,15 @@ def _label_places(clusters: list[clustering.Cluster]) -> None:
     }
     for c in clusters:
         block = c.members[0].block
+        if not c.place_label and not block.startswith("p:"):
+            # No place speaks for most members (of a grid, a cell, an area): the title says
+            # which places it spans. A place's block has one place in several spellings.
+            named = Counter(d.place_label for d in c.members if d.place_label)
+            c.representative.title = clustering.title_with_places(
+                c.representative.title,
+                c.representative.place_label,
+                [p for p, _n in named.most_common()],
+            )
         if block.startswith("g:") and int(block[2:]) in names:
             grid = names[int(block[2:])]
             c.place_label = f"{grid}·{c.place_label}" if c.place_label else grid

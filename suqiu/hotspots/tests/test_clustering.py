@@ -119,3 +119,24 @@ def test_the_place_label_needs_a_majority_and_the_title_names_it():
         )
     )
     assert tie.place_label == "" and tie.representative.id == 0
+
+
+@pytest.mark.parametrize(
+    ("title", "own", "places", "expected"),
+    [
+        # A grid's problem at three estates: the others follow the title, commonest first.
+        ("龙田新村垃圾桶满溢", "龙田新村", ["龙田花园", "龙田新村", "龙兴大厦"],
+         "龙田新村垃圾桶满溢（还有龙田花园、龙兴大厦）"),
+        # A title that names no place lists them all; past three, how many.
+        ("电梯困人", "", ["甲苑", "乙苑", "丙苑", "丁苑"], "电梯困人（还有甲苑、乙苑、丙苑等4处）"),
+        # Nothing to add: one place, or only the title's own.
+        ("龙田花园电梯困人", "龙田花园", ["龙田花园"], "龙田花园电梯困人"),
+        ("电梯困人", "", [], "电梯困人"),
+        # A place the title already names (as a road, not its own label) is not repeated.
+        ("龙兴北路与龙田一街交叉口井盖松动", "", ["龙田一街", "龙田世居"],
+         "龙兴北路与龙田一街交叉口井盖松动（还有龙田世居）"),
+        ("Pothole", "", ["Main St", "Oak Ave"], "Pothole (also Main St, Oak Ave)"),
+    ],
+)  # fmt: skip
+def test_a_title_spanning_places_names_them(title, own, places, expected):
+    assert clustering.title_with_places(title, own, places) == expected

@@ -136,6 +136,32 @@ def test_planted_clusters_are_found_with_their_members_ranked_by_heat(planted):
     assert "垃圾" in a.terms
 
 
+def test_a_grid_problem_at_three_estates_names_them_after_its_title(world):
+    texts = [
+        ("龙田新村垃圾桶满溢", "龙田新村的垃圾桶满溢，垃圾散落一地，几天没人清运"),
+        ("龙田花园垃圾桶满溢", "龙田花园门口垃圾桶满溢了，垃圾没人清运，发臭"),
+        ("龙兴大厦垃圾桶满溢", "龙兴大厦楼下垃圾桶满溢，垃圾清运不及时"),
+        ("龙田花园垃圾桶又满溢", "龙田花园垃圾桶满溢，垃圾没人清运"),
+    ]
+    for i, t in enumerate(texts):
+        create(world, t, G1_POINT, days_ago=1 + i)
+    run()
+    (h,) = current()
+    assert h.size == 4
+    # Two of four name 龙田花园: no estate speaks for the grid's hotspot, so its place is the
+    # grid and its title says which estates it spans.
+    assert "花园" not in h.place_label and "·" not in h.place_label
+    assert world.g1.name in h.place_label
+    title, spanned = h.title.removesuffix("）").split("（还有")
+    assert title in [t for t, _d in texts]
+    named = {"龙田新村", "龙田花园", "龙兴大厦"}
+    (own,) = [p for p in named if p in title]
+    others = spanned.split("、")
+    assert set(others) == named - {own}
+    if own != "龙田花园":
+        assert others[0] == "龙田花园"  # the commonest first
+
+
 def test_the_same_problem_at_two_places_is_two_hotspots(planted):
     run()
     found = by_members(planted)
