@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -320,7 +320,8 @@ def _event_rows(events, *, actor, appeal) -> list[dict]:
             category_codes.update(c for c in (d.get("from"), d.get("to")) if c)
     orgs = dict(Organisation.objects.filter(pk__in=org_ids).values_list("pk", "name"))
     users = {u.pk: str(u) for u in User.objects.filter(pk__in=user_ids)}
-    cats = dict(Category.objects.filter(code__in=category_codes).values_list("code", "name"))
+    language = get_language()
+    cats = {c.code: c.label(language) for c in Category.objects.filter(code__in=category_codes)}
     kinds = dict(EventKind.choices)
     rows = []
     for e in events:
@@ -360,12 +361,43 @@ def _when(iso: str | None) -> str:
     return formats.date_format(timezone.localtime(parsed), "Y-m-d H:i")
 
 
+_IMPORTED_KEYS = frozenset(
+    {"imported", "source", "row", "source_status", "source_agency", "source_channel", "no_reply"}
+    | {"truncated", "closed_date_only"}
+)
+
+
+def _imported(d: dict) -> list[str]:
+    """An imported event's marks, read out: where it came from and what the source said."""
+    parts = [
+        gettext("imported from %(source)s, row %(row)s")
+        % {"source": d.get("source") or "?", "row": d.get("row") or "?"}
+    ]
+    for key, text in (
+        ("source_status", gettext("status there: %(v)s")),
+        ("source_agency", gettext("agency: %(v)s")),
+        ("source_channel", gettext("reported via %(v)s")),
+    ):
+        if d.get(key):
+            parts.append(text % {"v": d[key]})
+    if d.get("no_reply"):
+        parts.append(gettext("no reply in the source"))
+    if d.get("closed_date_only"):
+        parts.append(gettext("closing date without a time"))
+    if d.get("truncated"):
+        parts.append(gettext("shortened: %(fields)s") % {"fields": ", ".join(d["truncated"])})
+    return parts
+
+
 def _summarise(event, *, orgs: dict, users: dict, cats: dict) -> str:
     """A one-line, translated reading of ``event.data``; unknown keys fall back to key=value."""
     d = event.data if isinstance(event.data, dict) else {}
     kind = event.kind
     parts: list[str] = []
     yes, no = gettext("yes"), gettext("no")
+    if d.get("imported"):  # history brought in by ``suqiu import appeals`` (docs/importing.md)
+        parts.extend(_imported(d))
+        d = {k: v for k, v in d.items() if k not in _IMPORTED_KEYS}
     if kind == EventKind.CREATED:
         if d.get("channel"):
             parts.append(str(dict(Channel.choices).get(d["channel"], d["channel"])))

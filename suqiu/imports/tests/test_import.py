@@ -507,6 +507,11 @@ def test_a_corrected_map_recategorises_history_with_recategorise(world, tmp_path
     html = client.get(reverse("workbench:appeal", args=[appeal.pk])).content.decode()
     assert "类别更正" in html and "导入文件第 3 行" in html
     assert f"类别：{wrong.name} → {world.cat_pothole.name}" in html
+    assert "导入自 us311-sf，第 3 行" in html and "原系统状态：Open" in html
+    # In English, the categories by their English names.
+    client.cookies["django_language"] = "en"
+    html = client.get(reverse("workbench:appeal", args=[appeal.pk])).content.decode()
+    assert f"category: {wrong.label('en')} → {world.cat_pothole.label('en')}" in html
     # The command line, without the map: the file's texts alone give the first categories back
     # (what the rows get is always what the file and the map give now).
     out = io.StringIO()
@@ -786,6 +791,8 @@ def test_imported_appeal_on_the_workbench_and_the_tracking_page(world, tmp_path)
     assert page.status_code == 200
     html = page.content.decode()
     assert "潇楚南路怎么还没修好" in html and reply in html
+    # The timeline reads the import's marks out instead of listing its keys.
+    assert "imported from gov-zh, row 2" in html and "imported=True" not in html
     public = Client(HTTP_ACCEPT_LANGUAGE="en").get(
         reverse("resident:track_detail", args=[appeal.tracking_code])
     )
