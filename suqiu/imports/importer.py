@@ -383,15 +383,19 @@ def list_categories(
     categories_file: Path | str | None = None,
     encoding: str | None = None,
     sheet: str | None = None,
+    limit: int | None = None,
 ) -> list[CategoryText]:
     """The file's distinct category texts, commonest first, each with the Suqiu category an
-    import would give it now — the template of a category map. Writes nothing."""
+    import would give it now — the template of a category map (of the first ``limit`` rows, when
+    given). Writes nothing."""
     with open_table(Path(path), encoding=encoding, sheet=sheet) as table:
         mapping = _mapping_for(table, preset, mapping_file)
         resolver = CategoryResolver(category_map=_category_map(mapping, categories_file))
         mapper = RowMapper(mapping, table.header, resolver)
         counts: Counter = Counter()
-        for _number, cells in table:
+        for read, (_number, cells) in enumerate(table):
+            if limit is not None and read >= limit:
+                break
             if not isinstance(cells, BadRow):
                 text = " ".join(_text(mapper.value(cells, "category")).split())
                 if text:

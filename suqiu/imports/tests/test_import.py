@@ -555,6 +555,11 @@ def test_the_mapping_files_categories_table_and_the_template_listing(world, tmp_
         ("住房", "HOUSING", "1", "name"),
     ]
     assert Appeal.objects.count() == 0 and not Category.objects.filter(code=PARENT_CODE).exists()
+    # A first look at a big file: the first rows only.
+    out = io.StringIO()
+    call_command("import", "appeals", str(path), "--list-categories", "--limit", "3", stdout=out)
+    sampled = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [(r["source"], r["rows"]) for r in sampled] == [("城乡建设", "2"), ("住房", "1")]
     # The template, edited (one code filled in) and given back, maps; blank codes map nothing.
     listed[0]["code"] = "HOUSING"
     edited = write_csv(

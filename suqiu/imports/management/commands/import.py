@@ -73,7 +73,9 @@ class Command(BaseCommand):
         )
         appeals.add_argument("--encoding", help="CSV encoding (default: UTF-8, else GB18030)")
         appeals.add_argument("--sheet", help="XLSX sheet name (default: the active sheet)")
-        appeals.add_argument("--limit", type=int, help="import at most this many rows")
+        appeals.add_argument(
+            "--limit", type=int, help="import (or list the categories of) at most this many rows"
+        )
         appeals.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, kind, **opts):
@@ -90,7 +92,7 @@ class Command(BaseCommand):
         }
         try:
             if opts["list_categories"]:
-                texts = list_categories(opts["file"], **common)
+                texts = list_categories(opts["file"], **common, limit=opts["limit"])
             else:
                 summary = import_appeals(
                     opts["file"],
