@@ -267,7 +267,9 @@ Rerun 2026-12-06 02:11 UTC on a fresh checkout (quiet machine): the same figures
 training per fold, predict p50 2.82 ms (fold 0 4.39 ms, the others 2.07-2.94). Fold 0's model
 trained again alone (2026-12-06 03:11 UTC, load 0.2) and timed over the same 1,000 texts three
 times: p50 2.18 / 2.16 / 2.19 ms, p90 6.2-6.4 ms (the long texts): the 4.39 was the machine at
-that moment, not the fold's model.
+that moment, not the fold's model. Rerun 2026-12-06 03:29 UTC (load 0.6-1.0): the same figures
+again, 40.9 s training per fold, predict p50 2.07 ms (1.88-2.29 over the folds); ``suqiu triage
+evaluate`` on fold 0's two files prints fold 0's line exactly (.9379 / .941 / .975 .8675 .6826).
 
 A reminder of how much one split weighs: read without ``newline=""``, 40 rows of the file parse
 differently (carriage returns inside fields), which gives other groups and so other folds; that
