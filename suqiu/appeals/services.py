@@ -155,34 +155,38 @@ def _actor_label(actor: Actor) -> str:
     return "public" if "anonymous" in actor.roles else "system"
 
 
-def _event(
+def _event(appeal: Appeal, *, at: datetime | None = None, **fields: Any) -> AppealEvent:
+    """Write one event (``_event_row``'s fields; ``at`` defaults to now). Append-only: a plain
+    INSERT (``core.rows``), never a save of an existing row."""
+    return insert_row(_event_row(appeal, at=at or clock.now(), **fields))
+
+
+def _event_row(
     appeal: Appeal,
     *,
     kind: str,
     actor: Actor,
+    at: datetime,
     from_status: str = "",
     to_status: str = "",
     reason: str = "",
     public_text: str = "",
     is_public: bool = False,
     data: dict | None = None,
-    at: datetime | None = None,
 ) -> AppealEvent:
-    # Append-only: a plain INSERT (``core.rows``), never a save of an existing row.
-    return insert_row(
-        AppealEvent(
-            appeal=appeal,
-            kind=kind,
-            actor_id=actor.user_id,
-            actor_label=_actor_label(actor),
-            created_at=at or clock.now(),
-            from_status=from_status,
-            to_status=to_status,
-            reason=reason,
-            public_text=public_text,
-            is_public=is_public,
-            data=data or {},
-        )
+    """An event not yet written: ``_event`` inserts one, the bulk writers many at once."""
+    return AppealEvent(
+        appeal=appeal,
+        kind=kind,
+        actor_id=actor.user_id,
+        actor_label=_actor_label(actor),
+        created_at=at,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        public_text=public_text,
+        is_public=is_public,
+        data=data or {},
     )
 
 
@@ -1697,20 +1701,17 @@ def appeal_import_history(
         )
     for row in rows:
         _check_imported(source, row)
-    label = _actor_label(actor)
     for attempt in range(CREATE_ATTEMPTS):
         try:
             with transaction.atomic():
-                return _import_batch(source, rows, actor, label)
+                return _import_batch(source, rows, actor)
         except IntegrityError:
             if attempt == CREATE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
 
 
-def _import_batch(
-    source: str, rows: list[ImportedAppeal], actor: Actor, label: str
-) -> ImportOutcome:
+def _import_batch(source: str, rows: list[ImportedAppeal], actor: Actor) -> ImportOutcome:
     ids = {row.external_id for row in rows}
     # ``exclude(external_id="")`` repeats the unique index's condition, so the look-up uses
     # that (partial) index instead of scanning the table.
@@ -1784,12 +1785,11 @@ def _import_batch(
     for row, appeal in new:
         mark = {"imported": True, "source": source, **(row.data or {})}
         events.append(
-            AppealEvent(
-                appeal=appeal,
+            _event_row(
+                appeal,
                 kind=EventKind.CREATED,
-                actor_id=actor.user_id,
-                actor_label=label,
-                created_at=appeal.created_at,
+                actor=actor,
+                at=appeal.created_at,
                 to_status=Status.RECEIVED,
                 is_public=True,
                 data={
@@ -1800,12 +1800,11 @@ def _import_batch(
             )
         )
         events.append(
-            AppealEvent(
-                appeal=appeal,
+            _event_row(
+                appeal,
                 kind=EventKind.RESOLVE,
-                actor_id=actor.user_id,
-                actor_label=label,
-                created_at=appeal.closed_at,
+                actor=actor,
+                at=appeal.closed_at,
                 from_status=Status.RECEIVED,
                 to_status=Status.CLOSED,
                 public_text=appeal.public_reply,
@@ -1862,17 +1861,15 @@ def appeal_recategorise_history(
             ).values_list("pk", "code")
         )
         now = clock.now()
-        label = _actor_label(actor)
         events = []
         for appeal in changed:
             new, row = wanted[appeal.external_id]
             events.append(
-                AppealEvent(
-                    appeal=appeal,
+                _event_row(
+                    appeal,
                     kind=EventKind.RECATEGORISE,
-                    actor_id=actor.user_id,
-                    actor_label=label,
-                    created_at=now,
+                    actor=actor,
+                    at=now,
                     from_status=appeal.status,
                     to_status=appeal.status,
                     data={

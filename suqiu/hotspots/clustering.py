@@ -117,6 +117,7 @@ class Cluster:
     heat: float = 0.0
     parts: dict = field(default_factory=dict)
     similarity: dict[int, float] = field(default_factory=dict)  # member id → cosine to centroid
+    places: list[str] = field(default_factory=list)  # the places members name, commonest first
 
     @property
     def first_seen(self) -> datetime:
@@ -369,6 +370,7 @@ def cluster(
                     similarity={
                         d.id: round(float(s), 4) for d, s in zip(chosen, sims, strict=True)
                     },
+                    places=[p for p, _n in labels.most_common()],
                 )
             )
     out.sort(key=lambda c: (-c.heat, -len(c.members), c.members[0].id))

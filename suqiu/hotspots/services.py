@@ -303,11 +303,8 @@ def _label_places(clusters: list[clustering.Cluster]) -> None:
         if not c.place_label and not block.startswith("p:"):
             # No place speaks for most members (of a grid, a cell, an area): the title says
             # which places it spans. A place's block has one place in several spellings.
-            named = Counter(d.place_label for d in c.members if d.place_label)
             c.representative.title = clustering.title_with_places(
-                c.representative.title,
-                c.representative.place_label,
-                [p for p, _n in named.most_common()],
+                c.representative.title, c.representative.place_label, c.places
             )
         if block.startswith("g:") and int(block[2:]) in names:
             grid = names[int(block[2:])]

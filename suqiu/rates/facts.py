@@ -198,6 +198,7 @@ ACTIONS = (
 )
 
 EVENT_FIELDS = ("appeal_id", "kind", "created_at", "to_status", "data")
+APPEAL_FIELDS = ("id", "area_id", "area_path", "grid_id", "category_id", "created_at")
 
 
 def _events_of(appeal_ids):
@@ -208,6 +209,14 @@ def _events_of(appeal_ids):
         .order_by("appeal_id", "created_at", "id")
         .only(*EVENT_FIELDS)
     )
+
+
+def _facts_of(appeals) -> list[RateFact]:
+    """The rate rows of ``appeals`` (loaded with ``APPEAL_FIELDS``), from their events."""
+    by_appeal: dict[int, list] = {a.pk: [] for a in appeals}
+    for ev in _events_of(list(by_appeal)):
+        by_appeal[ev.appeal_id].append(ev)
+    return [row for a in appeals for row in facts_for(a, by_appeal[a.pk])]
 
 
 def refresh(*, appeal, event=None, actor=None, events=None) -> None:
@@ -247,13 +256,7 @@ def on_recategorise(*, appeal_ids) -> None:
     )
     if not have:
         return
-    appeals = Appeal.objects.filter(pk__in=have).only(
-        "id", "area_id", "area_path", "grid_id", "category_id", "created_at"
-    )
-    by_appeal: dict[int, list] = {pk: [] for pk in have}
-    for ev in _events_of(list(have)):
-        by_appeal[ev.appeal_id].append(ev)
-    rows = [row for a in appeals for row in facts_for(a, by_appeal[a.pk])]
+    rows = _facts_of(list(Appeal.objects.filter(pk__in=have).only(*APPEAL_FIELDS)))
     existing = RateFact.objects.filter(appeal_id__in=list(have))
     delta = contributions(rows, sign=1)
     _add(delta, contributions(list(existing), sign=-1))
@@ -367,9 +370,7 @@ def rebuild(*, batch_size: int = 2000, appeal_ids=None, progress=None) -> int:
     of appeals per transaction. Returns the number of appeals done."""
     from suqiu.appeals.models import Appeal
 
-    qs = Appeal.objects.order_by("pk").only(
-        "id", "area_id", "area_path", "grid_id", "category_id", "created_at"
-    )
+    qs = Appeal.objects.order_by("pk").only(*APPEAL_FIELDS)
     if appeal_ids is not None:
         qs = qs.filter(pk__in=list(appeal_ids))
     else:
@@ -382,12 +383,9 @@ def rebuild(*, batch_size: int = 2000, appeal_ids=None, progress=None) -> int:
         if not batch:
             break
         last_pk = batch[-1].pk
-        by_appeal: dict[int, list] = {a.pk: [] for a in batch}
-        for ev in _events_of(list(by_appeal)):
-            by_appeal[ev.appeal_id].append(ev)
-        rows = [row for a in batch for row in facts_for(a, by_appeal[a.pk])]
+        rows = _facts_of(batch)
         with transaction.atomic():
-            RateFact.objects.filter(appeal_id__in=list(by_appeal)).delete()
+            RateFact.objects.filter(appeal_id__in=[a.pk for a in batch]).delete()
             RateFact.objects.bulk_create(rows, batch_size=1000)
         done += len(batch)
         if progress:

@@ -366,6 +366,11 @@ class Detection:
                     self.level = t["level"]
 
 
+def _outermost(items: list[dict], terms: list[str]) -> list[dict]:
+    """The items whose term lies inside none of the other ``terms``."""
+    return [i for i in items if not any(i["term"] != t and i["term"] in t for t in terms)]
+
+
 def detect(text: str, learnt: list[dict] | None = None) -> Detection:
     """The urgency ``text`` reads as and the terms that say so."""
     flat = normalise(text)
@@ -378,11 +383,7 @@ def detect(text: str, learnt: list[dict] | None = None) -> Detection:
     if pair:
         found.append({"term": pair, "kind": "lexicon", "level": EMERGENCY})
     # Shorter terms inside a longer match ("漏气" in "燃气漏气") are noise in the list.
-    found = [
-        f
-        for f in found
-        if not any(f["term"] != g["term"] and f["term"] in g["term"] for g in found)
-    ]
+    found = _outermost(found, [f["term"] for f in found])
     learnt_hits = []
     known = {f["term"] for f in found}
     for item in learnt or ():
@@ -393,10 +394,7 @@ def detect(text: str, learnt: list[dict] | None = None) -> Detection:
             learnt_hits.append(item)
     # One phrase is one piece of evidence: a learnt term inside another matched term ("燃气" in
     # "燃气管", or in the lexicon's "燃气泄漏") does not make a pair with it.
-    matched = [h["term"] for h in learnt_hits] + list(known)
-    learnt_hits = [
-        h for h in learnt_hits if not any(h["term"] != m and h["term"] in m for m in matched)
-    ]
+    learnt_hits = _outermost(learnt_hits, [h["term"] for h in learnt_hits] + list(known))
     if learnt_hits and (
         len(learnt_hits) >= 2 or any(h.get("lower", 0) >= LEARNT_ALONE for h in learnt_hits)
     ):
