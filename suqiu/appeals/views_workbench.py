@@ -318,6 +318,9 @@ def _event_rows(events, *, actor, appeal) -> list[dict]:
                 category_codes.add(code)
         if e.kind == EventKind.RECATEGORISE:
             category_codes.update(c for c in (d.get("from"), d.get("to")) if c)
+        routed = _routed(d)
+        if routed.get("category"):
+            category_codes.add(routed["category"])
     orgs = dict(Organisation.objects.filter(pk__in=org_ids).values_list("pk", "name"))
     users = {u.pk: str(u) for u in User.objects.filter(pk__in=user_ids)}
     language = get_language()
@@ -325,7 +328,7 @@ def _event_rows(events, *, actor, appeal) -> list[dict]:
     kinds = dict(EventKind.choices)
     rows = []
     for e in events:
-        reason = e.reason
+        reason = _system_reason(e, cats) or e.reason
         public_text = e.public_text if e.public_text and e.public_text != e.reason else ""
         if e.kind in (EventKind.DISPATCH, EventKind.MERGE):
             public_text = ""  # already in the summary
@@ -343,6 +346,41 @@ def _event_rows(events, *, actor, appeal) -> list[dict]:
             }
         )
     return rows
+
+
+def _routed(d: dict) -> dict:
+    """What triage recorded about routing an appeal itself (``data["context"]["triage"]``)."""
+    context = d.get("context") if isinstance(d.get("context"), dict) else {}
+    return context.get("triage") if isinstance(context.get("triage"), dict) else {}
+
+
+def _system_reason(event, cats: dict) -> str:
+    """The note the system wrote on an event, said again in the reader's language from the
+    event's data (the stored note is in the language of the request that caused it): triage's
+    automatic routing, an appeal taken into a governance project. "" for any other event."""
+    d = event.data if isinstance(event.data, dict) else {}
+    routed = _routed(d)
+    if routed and event.actor_id is None:
+        category = cats.get(routed.get("category"), routed.get("category") or "—")
+        if routed.get("source") == "rules" or routed.get("confidence") is None:
+            return gettext("Routed automatically by a keyword rule: %(category)s.") % {
+                "category": category
+            }
+        return gettext(
+            "Routed automatically by triage model v%(version)s: %(category)s at confidence "
+            "%(confidence).2f (threshold %(threshold).2f)."
+        ) % {
+            "version": routed.get("model_version") or "?",
+            "category": category,
+            "confidence": routed["confidence"],
+            "threshold": routed.get("threshold") or 0,
+        }
+    if event.kind == EventKind.NOTE and d.get("project") and d.get("project_title") is not None:
+        return gettext("Taken into proactive governance project #%(id)s: %(title)s") % {
+            "id": d["project"],
+            "title": d["project_title"],
+        }
+    return ""
 
 
 def _status_label(value: str) -> str:
@@ -508,8 +546,15 @@ def _summarise(event, *, orgs: dict, users: dict, cats: dict) -> str:
                 "when": _when(d.get("due_at") or d.get("first_contact_due_at")),
             }
         )
+    elif kind == EventKind.NOTE and d.get("project"):  # suqiu/hotspots/services.py
+        if d.get("source") == "hotspots" and d.get("hotspot"):
+            parts.append(gettext("from hotspot #%(id)s") % {"id": d["hotspot"]})
+        elif d.get("source") == "common_problem" and d.get("case"):
+            parts.append(gettext("common problem of appeal #%(id)s") % {"id": d["case"]})
     elif d:
-        parts.extend(f"{k}={v}" for k, v in sorted(d.items()) if k not in _CLOCK_KEYS)
+        parts.extend(
+            f"{k}={v}" for k, v in sorted(d.items()) if k not in _CLOCK_KEYS and k != "context"
+        )
     # The clock's part (suqiu/timelimits/due.py): the new due time of the stage, when it moved.
     if "stage" in d and kind not in (
         EventKind.ESCALATE,

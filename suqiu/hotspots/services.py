@@ -666,7 +666,7 @@ def _create_project(
     for appeal_id in appeal_ids:
         appeal_services.appeal_record_external(
             appeal_id=appeal_id,
-            data={**source, "project": project.pk},
+            data={**source, "project": project.pk, "project_title": project.title},
             reason=reason,
             actor=actor,
         )

@@ -21,6 +21,8 @@ from suqiu.triage.models import AppealTriage, RoutingModel
 
 # Appeals still waiting for a category or a handler: suggestions computed on the spot are useful.
 LIVE_STATUSES = (Status.RECEIVED, Status.ASSESSED, Status.QUEUED)
+# Below this confidence a suggestion gets no "assess as" / "dispatch to" button.
+MIN_ACTION_CONFIDENCE = 0.05
 
 
 @dataclass
@@ -34,6 +36,16 @@ class SuggestionView:
     @property
     def percent(self) -> int:
         return round(self.confidence * 100)
+
+    @property
+    def threshold_percent(self) -> int:
+        return round(self.threshold * 100)
+
+    @property
+    def worth_a_button(self) -> bool:
+        """Offered as a one-click action: a suggestion the model gives some weight (a 0 %
+        third choice is shown for completeness, not to be dispatched with one click)."""
+        return self.confidence >= MIN_ACTION_CONFIDENCE
 
     @property
     def reaches_threshold(self) -> bool:
@@ -88,6 +100,15 @@ def view_of(appeal: Appeal, *, live: bool = True) -> TriageView:
             auto_confidence=row.auto_confidence,
             created_at=row.created_at,
         )
+        if not out.suggestions and live and appeal.status in LIVE_STATUSES:
+            # Stored with its urgency only (no model nor rule had a suggestion then): the
+            # routing the active model or rules give now, not stored.
+            from suqiu.triage import services
+
+            result = services.suggest(appeal.title, appeal.description)
+            if result.items:
+                out.source, out.model_version = result.source, result.model_version
+                out.suggestions, out.live = _resolve(result.items), True
     elif live and appeal.status in LIVE_STATUSES:
         from suqiu.triage import loader, services, urgency
 

@@ -366,6 +366,13 @@ def test_pages_list_detail_promote_and_the_appeal_panel(planted, world, client):
     )
     appeal_page = client.get(reverse("workbench:appeal", args=[min(planted["A"])]))
     assert reverse("hotspots:project", args=[project.pk]) in appeal_page.content.decode()
+    # The timeline's note, in the reader's language whatever the promoter's was.
+    with translation.override("en"):
+        english = client.get(
+            reverse("workbench:appeal", args=[min(planted["A"])]), HTTP_ACCEPT_LANGUAGE="en"
+        ).content.decode()
+    assert f"Taken into proactive governance project #{project.pk}: 东门垃圾治理" in english
+    assert f"from hotspot #{a.pk}" in english and "source=hotspots" not in english
     assert client.post(reverse("hotspots:project_close", args=[project.pk])).status_code == 302
     project.refresh_from_db()
     assert project.status == "closed"

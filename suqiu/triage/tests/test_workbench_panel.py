@@ -3,10 +3,11 @@
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from suqiu.appeals.models import Appeal
 from suqiu.appeals.tests.chain import act, new_appeal
-from suqiu.triage.models import KeywordRule
+from suqiu.triage.models import AppealTriage, KeywordRule
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +66,44 @@ def test_no_panel_on_a_finished_appeal_without_triage(world):
     appeal = new_appeal(world)
     act(world.dispatcher, appeal, "reject", reason="重复")
     assert "triage-panel" not in page(client_of(world.dispatcher), appeal)
+
+
+def test_the_automatic_routing_note_is_in_the_readers_language(world):
+    KeywordRule.objects.create(category=world.cat_road, keywords="坑洼", auto=True)
+    with translation.override("en"):  # taken in by a request in English
+        appeal = new_appeal(world, title="路面坑洼", description="路面坑洼")
+    english = page(client_of(world.dispatcher), appeal)
+    assert "Routed automatically by a keyword rule: Roads." in english
+    chinese = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    chinese.force_login(world.dispatcher)
+    html = page(chinese, appeal)
+    assert "由关键词规则自动分拨：道路。" in html
+    assert "Routed automatically" not in html
+
+
+def test_an_urgency_only_triage_still_gets_todays_suggestions(world):
+    # At intake nothing routed it (no model, no rule): only its urgency was stored.
+    appeal = new_appeal(world, title="燃气泄漏", description="楼道里有很重的煤气味，路面坑洼")
+    triage = AppealTriage.objects.get(appeal=appeal)
+    assert triage.suggestions == [] and triage.urgency_suggested
+    KeywordRule.objects.create(category=world.cat_road, keywords="坑洼")
+    html = page(client_of(world.dispatcher), appeal)
+    assert 'data-suggestion="ROAD"' in html and "computed now" in html
+    assert f'data-urgency-flag="{triage.urgency_suggested}"' in html
+
+
+def test_a_suggestion_the_model_barely_weighs_gets_no_button(world):
+    KeywordRule.objects.create(category=world.cat_road, keywords="坑洼")
+    appeal = new_appeal(world, title="路面坑洼", description="路面坑洼")
+    triage = AppealTriage.objects.get(appeal=appeal)
+    top = triage.suggestions[0]
+    weak = {**top, "category_id": world.cat_housing.pk, "code": "HOUSING", "confidence": 0.01}
+    AppealTriage.objects.filter(pk=triage.pk).update(
+        suggestions=[{**top, "confidence": 0.99, "threshold": 0.5}, weak]
+    )
+    html = page(client_of(world.dispatcher), appeal)
+    road = html[html.index('data-suggestion="ROAD"') : html.index('data-suggestion="HOUSING"')]
+    housing = html[html.index('data-suggestion="HOUSING"') :].split("</li>")[0]
+    assert 'data-use="assess"' in road and "automatic from 50%" in road
+    assert "reaches the threshold for automatic routing" in road
+    assert "1%" in housing and 'data-use="assess"' not in housing
