@@ -5,7 +5,8 @@ stripped), and iterating it yields ``(row_number, cells)`` for each following ro
 ``row_number`` counts like a spreadsheet (the header is row 1, the first data row row 2; for
 CSV it counts records, so a quoted cell with line breaks does not shift it) and ``cells`` is a
 list as long as the header. Empty rows are skipped. A CSV record the csv module cannot read
-(a NUL byte...) yields ``(row_number, BadRow(reason))`` and reading goes on.
+(a NUL byte...), or one with bytes the encoding cannot read, yields ``(row_number,
+BadRow(reason))`` and reading goes on.
 
 CSV: the encoding is UTF-8 (with or without BOM) unless the first 64 KiB are not valid UTF-8,
 then GB18030 (the superset of GBK that Chinese government exports use); the delimiter is
@@ -75,6 +76,22 @@ def sniff_encoding(head: bytes) -> str:
     return "utf-8"
 
 
+def _undecodable(cells: list[str]) -> int | None:
+    """The index of the first cell holding a byte the encoding could not read (decoded with
+    ``surrogateescape``: a lone surrogate U+DC80-U+DCFF), or None."""
+    try:
+        "".join(cells).encode("utf-8")  # C speed: only a lone surrogate fails
+        return None
+    except UnicodeEncodeError:
+        pass
+    for i, cell in enumerate(cells):
+        try:
+            cell.encode("utf-8")
+        except UnicodeEncodeError:
+            return i
+    return None
+
+
 class CsvTable(Table):
     unit = "B"
 
@@ -84,7 +101,11 @@ class CsvTable(Table):
         head = self._raw.read(65536)
         self._raw.seek(0)
         self.encoding = encoding or sniff_encoding(head)
-        self._text = io.TextIOWrapper(self._raw, encoding=self.encoding, newline="")
+        # A byte the encoding cannot read becomes a lone surrogate instead of stopping the
+        # reader: that record is reported (``_undecodable``) and reading goes on.
+        self._text = io.TextIOWrapper(
+            self._raw, encoding=self.encoding, errors="surrogateescape", newline=""
+        )
         first_line = head.split(b"\n", 1)[0].decode(self.encoding, errors="replace")
         self.delimiter = max([",", "\t", ";", "|"], key=first_line.count)
         self._reader = csv.reader(self._text, delimiter=self.delimiter)
@@ -98,6 +119,12 @@ class CsvTable(Table):
         if not self.header:
             self.close()
             raise ReadError("the file has no header row")
+        if _undecodable(self.header) is not None:
+            self.close()
+            raise ReadError(
+                f"the header row is not {self.encoding} text (give the file's encoding with "
+                "--encoding, e.g. gb18030), or the file is not CSV"
+            )
 
     def __iter__(self) -> Iterator[tuple[int, list | BadRow]]:
         width = len(self.header)
@@ -110,12 +137,18 @@ class CsvTable(Table):
                 self._number += 1
                 yield self._number, BadRow(f"unreadable CSV record: {exc}")
                 continue
-            except UnicodeDecodeError as exc:
-                self._number += 1
-                yield self._number, BadRow(f"not {self.encoding} text: {exc.reason}")
-                return
             self._number += 1
             if not any(cells):
+                continue
+            column = _undecodable(cells)
+            if column is not None:
+                yield (
+                    self._number,
+                    BadRow(
+                        f"not {self.encoding} text in column {column + 1}"
+                        + (f" ({self.header[column]})" if column < len(self.header) else "")
+                    ),
+                )
                 continue
             if len(cells) < width:
                 cells.extend([""] * (width - len(cells)))

@@ -623,6 +623,42 @@ def test_gb18030_csv(world, tmp_path):
     assert Appeal.objects.get().title == "噪音扰民"
 
 
+def test_a_row_in_another_encoding_is_reported_and_the_rows_after_it_are_read(world, tmp_path):
+    """A UTF-8 export with one record saved as GB18030 (two exports pasted together): that
+    record goes to the error report with its column; reading does not stop there."""
+    path = tmp_path / "mixed.csv"
+    lines = [",".join(GOV_LABELLED), "1,用户,噪音扰民,2019/1/5,深夜施工,"]
+    bad = "2,用户,路灯不亮,2019/1/6,晚上很黑,".encode("gb18030")
+    tail = ["3,用户,垃圾满溢,2019/1/7,没人清运,", "4,用户,井盖缺失,2019/1/8,很危险,"]
+    path.write_bytes(
+        ("\r\n".join(lines) + "\r\n").encode() + bad + ("\r\n" + "\r\n".join(tail)).encode()
+    )
+    summary = run(path, encoding="utf-8")
+    assert (summary.rows_read, summary.created, summary.failed) == (4, 3, 1)
+    assert sorted(Appeal.objects.values_list("external_id", flat=True)) == ["1", "3", "4"]
+    (row,) = error_rows(summary)
+    assert row["row"] == "3" and "not utf-8 text in column 2 (留言用户)" in row["reason"]
+
+
+def test_an_import_where_every_row_fails_exits_with_an_error(world, tmp_path):
+    path = write_csv(
+        tmp_path / "bad.csv", GOV_LABELLED, [["", "用户", "噪音", "2019/1/5", "x", ""]]
+    )
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="no row could be imported \\(1 failed\\)"):
+        call_command("import", "appeals", str(path), "--no-progress", stdout=out)
+    assert "failed:          1" in out.getvalue()  # the summary is printed first
+    assert not Appeal.objects.exists()
+
+
+def test_a_file_that_is_not_text_is_refused_with_a_reason(world, tmp_path):
+    path = tmp_path / "bin.csv"
+    path.write_bytes(bytes(range(128, 256)) * 4 + b"\n" + bytes(range(128, 256)))
+    with pytest.raises(CommandError, match="header row is not utf-8 text"):
+        call_command("import", "appeals", str(path), "--no-progress", "--encoding", "utf-8")
+    assert not Appeal.objects.exists()
+
+
 # --- XLSX ------------------------------------------------------------------------------------------
 
 

@@ -32,6 +32,17 @@ class Command(BaseCommand):
             help="Do not train a routing model from freshly loaded demo data.",
         )
 
+    @staticmethod
+    def _demo_without_model() -> bool:
+        """Demo data there but no routing model was ever stored (the first training, started
+        with the demo data, did not finish)."""
+        from suqiu.demo.people import DEMO_USERS
+        from suqiu.directory.models import User
+        from suqiu.triage.models import RoutingModel
+
+        demo = User.objects.filter(username__in=[u.username for u in DEMO_USERS]).exists()
+        return demo and not RoutingModel.objects.exists()
+
     def handle(self, *args, **opts):
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
         compile_translations()
@@ -80,10 +91,11 @@ class Command(BaseCommand):
         procs = []
         if not opts["no_worker"]:
             procs.append(subprocess.Popen([sys.executable, "-m", "suqiu.cli", "worker"], env=env))
-        if demo_loaded and not opts["no_train"]:
+        if not opts["no_train"] and (demo_loaded or self._demo_without_model()):
             # The first routing model, learnt from the demo history, in the background at low
             # priority: the pages work at once (keyword-free suggestions wait for it), and the
-            # running processes pick the model up when it is active, without a restart.
+            # running processes pick the model up when it is active, without a restart. Also on
+            # a later start when that first training was stopped before it finished.
             self.stdout.write(
                 "Training the first routing model from the demo history in the background "
                 "(a few minutes); triage suggestions appear on new appeals once it is active.\n"

@@ -119,3 +119,8 @@ class Command(BaseCommand):
             return
         for line in summary.lines():
             self.stdout.write(line)
+        if summary.failed and not (summary.created or summary.already_present):
+            # Every row refused: a script running the import should stop here (exit 1).
+            raise CommandError(
+                f"no row could be imported ({summary.failed} failed): see {summary.errors_path}"
+            )
