@@ -20,7 +20,8 @@ def panel_context(request: HttpRequest, appeal) -> dict | None:
     if not items:
         return None
     may_merge = "merge" in presenters.actions_for(actor, appeal)
-    may_dismiss = services.may_dismiss(actor, appeal)
+    # A merged appeal follows its main one: its other candidates are the main one's business.
+    may_dismiss = services.may_dismiss(actor, appeal) and appeal.status != workflow.Status.MERGED
     rows = []
     for item in items:
         other = item.other

@@ -171,7 +171,8 @@ def elsewhere_panel(request: HttpRequest, appeal) -> dict | None:
         "communities": len({e.community for e in similar}),
         "street": appeal.area.parent.name if appeal.area.parent_id else "",
         "projects": projects,
-        "can_start": not projects,
+        # A merged appeal is handled through its main one: a project starts from that.
+        "can_start": not projects and appeal.status != "merged",
     }
 
 

@@ -604,3 +604,18 @@ def test_similar_appeals_in_the_other_communities_of_the_street_are_shown(world)
     assert s2.pk not in {e.appeal.pk for e in from_c2}  # another street
     # Scoped: the leader of street S2 sees none of street S1's appeals.
     assert services.similar_elsewhere(actor=actor(world.leader_s2), appeal=case) == []
+
+
+def test_a_merged_appeal_offers_no_dismiss_for_its_other_candidates(world, client):
+    first, second = _pair(world)
+    third = create(world, LIFT_REWORDED, by=world.grid_worker, at=T0 + timedelta(hours=2))
+    act(world.dispatcher, second, "merge", into=first.pk)
+    _login(client, world.dispatcher)
+    page = client.get(reverse("workbench:appeal", args=[second.pk])).content.decode()
+    panel = page.split('id="dup-panel"')[1].split("</section>")[0]
+    assert third.tracking_code in panel  # still listed, for the record
+    assert "不是重复" not in panel and "Not a duplicate" not in panel
+    # The open appeals keep theirs.
+    page = client.get(reverse("workbench:appeal", args=[third.pk])).content.decode()
+    panel = page.split('id="dup-panel"')[1].split("</section>")[0]
+    assert "不是重复" in panel

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 
 from suqiu.appeals import services as appeal_services
 from suqiu.appeals.models import Appeal, AppealEvent, EventKind
-from suqiu.appeals.tests.chain import actor
+from suqiu.appeals.tests.chain import act, actor
 from suqiu.core import clock
 from suqiu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from suqiu.core.testing import G1_POINT, G2_POINT, G3_POINT, G4_POINT, PASSWORD
@@ -354,6 +354,11 @@ def test_pages_list_detail_promote_and_the_appeal_panel(planted, world, client):
     assert sorted(p["code"] for p in points) == sorted(a.tracking_code for a in located)
     assert len(points) == 6 and 'id="hotspot-points"' in detail.content.decode()
     assert detail.content.decode().count('class="st st-received"') == 6
+    # The choices say what each organisation is, and where each person belongs.
+    html = detail.content.decode()
+    assert f">{world.c1.name} · {world.c1.get_kind_display()}</option>" in html
+    member = world.community_worker.memberships.select_related("organisation").first()
+    assert f">{world.community_worker} · {member.organisation.name}" in html
     bad = client.post(reverse("hotspots:promote", args=[a.pk]), {"title": ""})
     assert bad.status_code == 422
     response = client.post(
@@ -652,3 +657,13 @@ def test_map_centres_come_only_from_appeals_the_user_may_see(planted, world):
     assert everyone[a.pk][2] == 6
     outsider = selectors.hotspot_centres(actor=actor(world.community_worker_c3), hotspot_ids=[a.pk])
     assert outsider == {}
+
+
+def test_a_merged_appeal_starts_no_project_of_its_own(world, client):
+    case, c2, _s2 = _renters(world)
+    act(world.dispatcher, c2[0], "merge", into=case.pk)
+    client.login(username=world.leader.username, password=PASSWORD)
+    page = client.get(reverse("workbench:appeal", args=[c2[0].pk])).content.decode()
+    panel = page.split('id="elsewhere-panel"')[1].split("</section>")[0]
+    assert case.tracking_code in panel  # the similar appeals are still shown
+    assert reverse("hotspots:common", args=[c2[0].pk]) not in panel
