@@ -127,3 +127,21 @@ def test_the_appeal_list_keeps_the_due_column_in_view(world, page, width):
             assert cell["lines"] <= 2, (width, language, cell)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"appeal-list-{width}-{language}.png"))
+
+
+def test_on_a_phone_the_reply_check_follows_the_actions(world, page):
+    """One column on a phone: what the verifier acts on (actions, then the reply check) comes
+    before the map and the timeline, not after them."""
+    from suqiu.replies.tests.test_replies import resolve
+
+    appeal, _check = resolve(world, "楼道灯已修好。")  # a reply with warnings
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, world.dispatcher, f"/workbench/appeals/{appeal.pk}")
+    tops = page.evaluate(
+        """() => Object.fromEntries(['.ap-facts', '.ap-actions', '.reply-checks', '.ap-timeline']
+             .map((s) => [s, document.querySelector(s).getBoundingClientRect().top]))"""
+    )
+    order = sorted(tops, key=tops.get)
+    assert order == [".ap-facts", ".ap-actions", ".reply-checks", ".ap-timeline"], tops
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "appeal-phone-reply-check.png"), full_page=True)
