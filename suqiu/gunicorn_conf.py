@@ -50,6 +50,8 @@ def when_ready(server):
         from suqiu.core.warmup import warm
 
         server.log.info("warm-up done in %.2f s", warm())
+
+
 # Gunicorn's control socket (27+) sits at one path per user (~/.gunicorn/gunicorn.ctl): two
 # instances on one machine would take it from each other. Off unless a path is given.
 control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET") or "~/.gunicorn/gunicorn.ctl"

@@ -87,7 +87,7 @@ class CategoryResolver:
     def __init__(self, *, create: bool = True, category_map: dict[str, str] | None = None):
         self.create = create
         self.created: list[str] = []
-        self.mapped_rows = 0
+        self.last_by_map = False  # whether the last ``resolve`` found its text in the map
         self._index: dict[str, int] = {}
         self.codes: dict[int, str] = {}  # id → code of every category known
         self._parent: Category | None = None
@@ -132,7 +132,7 @@ class CategoryResolver:
         if not text:
             return None, None
         found, how = self.lookup(text)
-        self.mapped_rows += how == "map"
+        self.last_by_map = how == "map"
         if found is not None:
             return found, None
         if not self.create:

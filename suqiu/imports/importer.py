@@ -266,6 +266,7 @@ class RowMapper:
             raise RowError(self.column("lat"), "coordinates out of range", f"{lat},{lon}")
         category_id = None
         category_text = _text(self.value(cells, "category"))
+        self.categories.last_by_map = False
         if category_text:
             category_id, why = self.categories.resolve(category_text)
             if why:
@@ -477,6 +478,12 @@ def import_appeals(
             if batch:
                 outcome = services.appeal_import_history(source=source, rows=batch)
                 summary.created += outcome.created
+                # The map's rows that were stored now (the rows already present count below
+                # when they are re-categorised).
+                present = {id(row) for row, _title in outcome.present}
+                summary.categories_mapped += sum(
+                    1 for row in batch if id(row) in by_map and id(row) not in present
+                )
                 if summary.created - analyzed_at >= ANALYZE_EVERY:
                     refresh_statistics()
                     analyzed_at = summary.created
@@ -488,6 +495,7 @@ def import_appeals(
                         summary.already_present += 1
                         if recategorise and row.category_id is not None:
                             again.append((row.external_id, row.category_id, row.data["row"]))
+                            summary.categories_mapped += id(row) in by_map
                     else:
                         fail(
                             row.data["row"],
@@ -502,6 +510,7 @@ def import_appeals(
                         source=source, rows=again
                     )
                 batch.clear()
+                by_map.clear()
             if bar is not None:
                 here = table.position()
                 bar.update(here - shown)
@@ -509,6 +518,7 @@ def import_appeals(
 
         try:
             batch: list[ImportedAppeal] = []
+            by_map: set[int] = set()  # id() of the batch's rows whose category the map set
             for number, cells in table:
                 if limit is not None and summary.rows_read >= limit:
                     break
@@ -524,6 +534,8 @@ def import_appeals(
                     continue
                 if row.data.get("truncated"):
                     summary.truncated += 1
+                if categories.last_by_map:
+                    by_map.add(id(row))
                 batch.append(row)
                 if len(batch) >= batch_size:
                     flush(batch)
@@ -533,6 +545,5 @@ def import_appeals(
             if bar is not None:
                 bar.close()
     summary.categories_created = categories.created
-    summary.categories_mapped = categories.mapped_rows
     summary.seconds = time.perf_counter() - started
     return summary

@@ -453,6 +453,10 @@ def test_a_category_map_sends_source_texts_to_existing_categories(world, tmp_pat
     assert Appeal.objects.get(external_id="2").category == world.cat_pothole
     assert summary.categories_created == ["Graffiti"]
     assert "category map:    2 rows" in summary.lines()
+    # Again: nothing stored, so the map set no category (it used to count the rows it read).
+    again = run(path, preset="us311-sf", categories_file=cmap)
+    assert (again.created, again.already_present, again.categories_mapped) == (0, 3, 0)
+    assert not any(line.startswith("category map:") for line in again.lines())
 
 
 def test_a_corrected_map_recategorises_history_with_recategorise(world, tmp_path):
