@@ -48,7 +48,7 @@ from suqiu.appeals.services import ImportedAppeal
 from suqiu.core import clock
 from suqiu.imports.categories import CategoryResolver, add_to_map, load_category_map
 from suqiu.imports.dates import DateError, parse_when
-from suqiu.imports.presets import JOINED, Mapping, choose, load_mapping
+from suqiu.imports.presets import JOINED, Mapping, MappingError, choose, load_mapping
 from suqiu.imports.readers import BadRow, ReadError, Table, open_table
 
 TRUNCATE = {
@@ -350,11 +350,18 @@ def refresh_statistics() -> None:
 
 
 def _mapping_for(table: Table, preset: str | None, mapping_file) -> Mapping:
-    if mapping_file is not None:
-        mapping = load_mapping(Path(mapping_file), default_source=Path(mapping_file).stem[:40])
-    else:
-        mapping = choose(table.header, preset)
-    mapping.bind(table.header)  # fail before anything is written
+    try:
+        if mapping_file is not None:
+            mapping = load_mapping(Path(mapping_file), default_source=Path(mapping_file).stem[:40])
+        else:
+            mapping = choose(table.header, preset)
+        mapping.bind(table.header)  # fail before anything is written
+    except MappingError as exc:
+        sheet = getattr(table, "sheet_name", None)
+        if sheet is None:
+            raise
+        # A workbook's first sheet is often a cover note: say which sheet was read.
+        raise MappingError(f"{exc} (read sheet {sheet!r}; name another with --sheet)") from exc
     return mapping
 
 

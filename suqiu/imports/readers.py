@@ -179,6 +179,7 @@ class XlsxTable(Table):
             self.close()
             raise ReadError(f"no sheet {sheet!r}; the sheets are {self._book.sheetnames}")
         self._sheet = self._book[sheet] if sheet else self._book.active
+        self.sheet_name = self._sheet.title
         max_row = self._sheet.max_row  # from the sheet's dimension record; may be unknown
         self._rows = self._sheet.iter_rows(values_only=True)
         self.header = []

@@ -688,6 +688,23 @@ def test_xlsx_with_datetime_cells_numbers_and_serials(world, tmp_path):
     assert Appeal.objects.get(external_id="188007").public_reply == ""
 
 
+def test_an_xlsx_whose_first_sheet_is_a_note_says_which_sheet_it_read(world, tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    book.active.append(["本表为2019年留言导出"])
+    data = book.create_sheet("留言")
+    data.append(GOV_LABELLED)
+    data.append([1, "U1", "路灯不亮", "2019/1/5", "详情", ""])
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+    with pytest.raises(CommandError, match="read sheet '说明'; name another with --sheet"):
+        call_command("import", "appeals", str(path), "--no-progress")
+    call_command("import", "appeals", str(path), "--no-progress", "--sheet", "留言")
+    assert Appeal.objects.get().title == "路灯不亮"
+
+
 def test_xlsx_reader_streams_in_read_only_mode(tmp_path):
     import openpyxl
 
