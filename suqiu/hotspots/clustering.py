@@ -95,6 +95,20 @@ def _joined(words: list[str]) -> list[str]:
     return out
 
 
+# Parts of speech (jieba's tags) that say nothing of a problem on their own: locatives (之间,
+# 里面), numerals and measures (十点, 左右), adverbs (特别), pronouns, conjunctions,
+# prepositions, particles, interjections.
+_NOT_WHAT = frozenset("f m q d r c p u e y o".split())
+
+
+def _says_what(word: str) -> bool:
+    """Whether a hotspot's keyword says something of what the problem is: any of its pieces is
+    not of a part of speech in ``_NOT_WHAT`` ("58车贷" is: 车贷 is a noun; "太多" is not)."""
+    from jieba import posseg
+
+    return any(p.flag[:1] not in _NOT_WHAT for p in posseg.lcut(word))
+
+
 @dataclass(slots=True)
 class Doc:
     """One appeal as the clustering sees it (slots: a 30-day window of a megacity is 1.5 M of
@@ -348,7 +362,8 @@ def cluster(
             chosen = [docs[i] for i in idx[part]]
             sims = np.asarray(sub[part] @ centroid).ravel()
             nonzero = np.flatnonzero(centroid)
-            top = [vocabulary[j] for j in nonzero[np.argsort(-centroid[nonzero])[:5]]]
+            ranked = (vocabulary[j] for j in nonzero[np.argsort(-centroid[nonzero])[:20]])
+            top = [w for w in ranked if _says_what(w)][:5]
             # The place most members name, when more than half of them name it (a grid's
             # "物业乱收停车费" at three estates is the grid's, not one estate's); the
             # representative is then a member that names it, so title and place agree.

@@ -140,3 +140,31 @@ def test_the_place_label_needs_a_majority_and_the_title_names_it():
 )  # fmt: skip
 def test_a_title_spanning_places_names_them(title, own, places, expected):
     assert clustering.title_with_places(title, own, places) == expected
+
+
+@pytest.mark.parametrize(
+    ("word", "kept"),
+    [
+        ("搅拌站", True),
+        ("58车贷", True),  # a number and a noun: the noun says what
+        ("夜间", True),
+        ("之间", False),
+        ("里面", False),
+        ("十点", False),
+        ("左右", False),
+        ("特别", False),
+    ],
+)
+def test_keywords_that_say_nothing_of_the_problem_are_left_out(word, kept):
+    assert clustering._says_what(word) is kept
+
+
+def test_a_hotspots_keywords_are_words_of_its_problem():
+    texts = [
+        ("电梯困人", "3号楼电梯停在两层之间，里面有老人，十点左右"),
+        ("电梯困人了", "5号楼电梯停在两层之间，里面有小孩，十点左右"),
+        ("又有电梯困人", "电梯停在两层之间，里面的人出不来，十点左右"),
+    ]
+    (found,) = clustering.cluster(docs_of(texts), window_start=START, window_end=END)
+    assert "电梯" in found.top_terms
+    assert not {"之间", "里面", "十点", "左右"} & set(found.top_terms)
