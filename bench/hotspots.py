@@ -508,7 +508,7 @@ def _phase_real(args) -> dict:
                 "reporters": h.reporters,
                 "votes": h.votes,
                 "place": h.place_label,
-                "title": h.title,
+                "title": h.display_title,
                 "terms": h.terms,
                 "first": h.first_seen.date().isoformat(),
                 "last": h.last_seen.date().isoformat(),

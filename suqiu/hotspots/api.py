@@ -85,7 +85,7 @@ def _out(h, rank: int) -> dict:
         "id": h.pk,
         "rank": rank,
         "window": h.window,
-        "title": h.title,
+        "title": h.display_title,
         "place": h.place_label,
         "terms": h.terms.split(),
         "heat": h.heat,

@@ -137,6 +137,8 @@ class Cluster:
     parts: dict = field(default_factory=dict)
     similarity: dict[int, float] = field(default_factory=dict)  # member id → cosine to centroid
     places: list[str] = field(default_factory=list)  # the places members name, commonest first
+    # Those that follow the title when no place speaks for most members (``other_places``).
+    other_places: list[str] = field(default_factory=list)
 
     @property
     def first_seen(self) -> datetime:
@@ -308,16 +310,27 @@ def _merge(sub, parts: list, merge: float):
     return out
 
 
-def title_with_places(title: str, own: str, places: Sequence[str], most: int = 3) -> str:
+def other_places(title: str, own: str, places: Sequence[str]) -> list[str]:
+    """The places a hotspot's members name besides the title's own (``own``) and those its
+    title names already, commonest first (``places`` is in that order)."""
+    return [p for p in dict.fromkeys(places) if p and p != own and p not in title]
+
+
+def title_with_places(
+    title: str, own: str, places: Sequence[str], most: int = 3, *, chinese: bool | None = None
+) -> str:
     """The title of a hotspot whose members name several places and none for most of them (a
     grid's "垃圾桶满溢" at three estates): the representative's title and, after it, the other
     places the members name, commonest first ("龙田新村垃圾桶满溢（还有龙田花园、龙兴大厦）").
-    ``own`` is the place the title itself names."""
-    others = [p for p in dict.fromkeys(places) if p and p != own and p not in title]
+    ``own`` is the place the title itself names. ``chinese``: the reader's language (None: the
+    title's script decides)."""
+    others = other_places(title, own, places)
     if not others:
         return title
     shown, more = others[:most], len(others) - most
-    if any("\u3400" <= ch <= "\u9fff" for ch in title):
+    if chinese is None:
+        chinese = any("\u3400" <= ch <= "\u9fff" for ch in title)
+    if chinese:
         return f"{title}（还有{'、'.join(shown)}{f'等{len(others)}处' if more > 0 else ''}）"
     return f"{title} (also {', '.join(shown)}{f' and {more} more' if more > 0 else ''})"
 

@@ -91,6 +91,9 @@ class Hotspot(models.Model):
     window_start = models.DateTimeField()
     window_end = models.DateTimeField()
     title = models.CharField(_("title"), max_length=200)  # the member closest to the centroid
+    # The places the members name besides the title's, when no place speaks for most of them
+    # (shown after the title, ``display_title``), commonest first.
+    other_places = models.JSONField(default=list, blank=True)
     place_label = models.CharField(_("place"), max_length=120, blank=True)
     block = models.CharField(max_length=120)
     terms = models.CharField(max_length=200, blank=True)  # top terms of the centroid
@@ -125,6 +128,17 @@ class Hotspot(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def display_title(self) -> str:
+        """The title, and after it the other places its appeals name, in the reader's language
+        ("…垃圾桶满溢（还有龙田花园、龙兴大厦）" / "… (also 龙田花园, 龙兴大厦)")."""
+        from django.utils.translation import get_language
+
+        from suqiu.hotspots.clustering import title_with_places
+
+        chinese = (get_language() or "zh-hans").startswith("zh")
+        return title_with_places(self.title, "", self.other_places or [], chinese=chinese)
 
 
 class HotspotMember(models.Model):

@@ -288,7 +288,8 @@ def _label_places(clusters: list[clustering.Cluster]) -> None:
     name says it), with the place its appeals name when most of them name one ("…·幸福花园");
     one compared within a place named in the texts keeps the most common spelling, or the
     canonical name when the spellings are many ("丽发新城"). A hotspot whose members name several
-    places, none for most of them, has them after its title (``clustering.title_with_places``)."""
+    places, none for most of them, keeps them to show after its title in the reader's language
+    (``Hotspot.display_title``)."""
     from suqiu.directory.models import Grid
 
     ids = {int(c.members[0].block[2:]) for c in clusters if c.members[0].block.startswith("g:")}
@@ -303,7 +304,7 @@ def _label_places(clusters: list[clustering.Cluster]) -> None:
         if not c.place_label and not block.startswith("p:"):
             # No place speaks for most members (of a grid, a cell, an area): the title says
             # which places it spans. A place's block has one place in several spellings.
-            c.representative.title = clustering.title_with_places(
+            c.other_places = clustering.other_places(
                 c.representative.title, c.representative.place_label, c.places
             )
         if block.startswith("g:") and int(block[2:]) in names:
@@ -399,6 +400,7 @@ _COMPARED = (
     "last_seen",
     "representative_id",
     "is_current",
+    "other_places",
 )
 
 
@@ -407,6 +409,7 @@ def _fields_of(c: clustering.Cluster, start: datetime, end: datetime, now: datet
         "window_start": start,
         "window_end": end,
         "title": c.representative.title[:200],
+        "other_places": c.other_places[:20],
         "place_label": c.place_label[:120],
         "block": c.members[0].block[:120],
         "terms": " ".join(c.top_terms)[:200],

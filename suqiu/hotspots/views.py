@@ -46,7 +46,7 @@ def hotspot_list(request: HttpRequest) -> HttpResponse:
             "lon": round(centres[h.pk][1], 6),
             "code": f"#{rank_offset + i}",
             "rank": rank_offset + i,
-            "title": f"{h.place_label}：{h.title}" if h.place_label else h.title,
+            "title": f"{h.place_label}：{h.display_title}" if h.place_label else h.display_title,
             "url": reverse("hotspots:detail", args=[h.pk]),
         }
         for i, h in enumerate(page, start=1)
@@ -77,7 +77,8 @@ def _detail(
     hotspot = selectors.hotspot_get(actor=actor, hotspot_id=pk)
     members = list(selectors.hotspot_members(actor=actor, hotspot=hotspot)[:500])
     if form is None and not hotspot.project_id:
-        title = f"{hotspot.place_label}：{hotspot.title}" if hotspot.place_label else hotspot.title
+        title = hotspot.display_title
+        title = f"{hotspot.place_label}：{title}" if hotspot.place_label else title
         form = PromoteForm(initial={"title": title[:200]})
     # The members with a location, for the map (the same visible appeals as the table).
     points = [

@@ -152,7 +152,10 @@ def test_a_grid_problem_at_three_estates_names_them_after_its_title(world):
     # grid and its title says which estates it spans.
     assert "花园" not in h.place_label and "·" not in h.place_label
     assert world.g1.name in h.place_label
-    title, spanned = h.title.removesuffix("）").split("（还有")
+    title, spanned = h.display_title.removesuffix("）").split("（还有")
+    assert h.title == title  # the places are kept apart and said in the reader's language
+    with translation.override("en"):
+        assert h.display_title == f"{title} (also {spanned.replace('、', ', ')})"
     assert title in [t for t, _d in texts]
     named = {"龙田新村", "龙田花园", "龙兴大厦"}
     (own,) = [p for p in named if p in title]

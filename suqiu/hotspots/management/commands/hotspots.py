@@ -50,7 +50,7 @@ class Command(BaseCommand):
         for rank, h in enumerate(top, 1):
             self.stdout.write(
                 f"{rank:>3}. heat {h.heat:6.1f}  {h.size:>4} appeals  {h.reporters:>4} reporters  "
-                f"{h.votes:>5} votes  [{h.place_label or '-'}] {h.title}"
+                f"{h.votes:>5} votes  [{h.place_label or '-'}] {h.display_title}"
             )
             titles = (
                 HotspotMember.objects.filter(hotspot=h)
