@@ -34,6 +34,7 @@ def test_the_panel_shows_suggestions_urgency_and_buttons(world):
     assert 'class="ap-card triage-panel"' in html and 'data-triage-source="rules"' in html
     assert html.index('data-suggestion="ROAD"') < html.index('data-suggestion="HOUSING"')
     assert 'data-urgency-flag="emergency"' in html and "井盖缺失" in html
+    assert "Urgency the text suggests:" in html
     assert 'data-use="assess"' in html
     assert 'data-use="dispatch"' not in html  # dispatch is not open before assessment
 
