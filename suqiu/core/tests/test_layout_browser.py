@@ -137,6 +137,10 @@ def test_on_a_phone_the_reply_check_follows_the_actions(world, page):
     appeal, _check = resolve(world, "楼道灯已修好。")  # a reply with warnings
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, world.dispatcher, f"/workbench/appeals/{appeal.pk}")
+    # The appeal page itself, with its style sheets (measured unstyled, the cards stand in the
+    # document's order).
+    page.wait_for_url(f"**/workbench/appeals/{appeal.pk}")
+    page.wait_for_load_state("load")
     tops = page.evaluate(
         """() => Object.fromEntries(['.ap-facts', '.ap-actions', '.reply-checks', '.ap-timeline']
              .map((s) => [s, document.querySelector(s).getBoundingClientRect().top]))"""
