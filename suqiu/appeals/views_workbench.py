@@ -357,7 +357,8 @@ def _routed(d: dict) -> dict:
 def _system_reason(event, cats: dict) -> str:
     """The note the system wrote on an event, said again in the reader's language from the
     event's data (the stored note is in the language of the request that caused it): triage's
-    automatic routing, an appeal taken into a governance project. "" for any other event."""
+    automatic routing and raised urgency, an appeal taken into a governance project. "" for any
+    other event."""
     d = event.data if isinstance(event.data, dict) else {}
     routed = _routed(d)
     if routed and event.actor_id is None:
@@ -375,6 +376,9 @@ def _system_reason(event, cats: dict) -> str:
             "confidence": routed["confidence"],
             "threshold": routed.get("threshold") or 0,
         }
+    if event.kind == EventKind.URGENCY_RAISED and d.get("source") == "triage" and d.get("terms"):
+        terms = [t.get("term", "") if isinstance(t, dict) else str(t) for t in d["terms"]]
+        return gettext("Urgency raised by triage: %(terms)s") % {"terms": "、".join(terms)}
     if event.kind == EventKind.NOTE and d.get("project") and d.get("project_title") is not None:
         return gettext("Taken into proactive governance project #%(id)s: %(title)s") % {
             "id": d["project"],

@@ -82,6 +82,17 @@ def test_the_automatic_routing_note_is_in_the_readers_language(world):
     assert "Routed automatically" not in html
 
 
+def test_the_raised_urgency_note_is_in_the_readers_language(world):
+    with translation.override("en"):
+        appeal = new_appeal(world, title="燃气泄漏", description="楼道里有很重的煤气味")
+    chinese = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    chinese.force_login(world.dispatcher)
+    html = page(chinese, appeal)
+    assert "Urgency raised by triage" not in html
+    english = page(client_of(world.dispatcher), appeal)
+    assert "Urgency raised by triage: " in english
+
+
 def test_an_urgency_only_triage_still_gets_todays_suggestions(world):
     # At intake nothing routed it (no model, no rule): only its urgency was stored.
     appeal = new_appeal(world, title="燃气泄漏", description="楼道里有很重的煤气味，路面坑洼")
