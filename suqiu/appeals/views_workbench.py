@@ -376,6 +376,12 @@ def _system_reason(event, cats: dict) -> str:
             "confidence": routed["confidence"],
             "threshold": routed.get("threshold") or 0,
         }
+    context = d.get("context") if isinstance(d.get("context"), dict) else {}
+    unaccepted = context.get("unaccepted")
+    if event.kind == EventKind.RETURN and isinstance(unaccepted, dict) and unaccepted.get("due_at"):
+        return gettext(
+            "Not accepted within the time limit (due %(due)s); back in the task library."
+        ) % {"due": _when(unaccepted["due_at"])}
     if event.kind == EventKind.URGENCY_RAISED and d.get("source") == "triage" and d.get("terms"):
         terms = [t.get("term", "") if isinstance(t, dict) else str(t) for t in d["terms"]]
         return gettext("Urgency raised by triage: %(terms)s") % {"terms": "、".join(terms)}

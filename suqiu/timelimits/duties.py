@@ -319,7 +319,12 @@ def _return_one(appeal: Appeal, now: datetime, people: People) -> bool:
     try:
         with clock.at(now):
             fresh = services.appeal_act(
-                actor=SYSTEM, appeal_id=appeal.pk, action="return", payload={"reason": reason}
+                actor=SYSTEM,
+                appeal_id=appeal.pk,
+                action="return",
+                payload={"reason": reason},
+                # The note again in the reader's language (appeals/views_workbench.py).
+                context={"unaccepted": {"due_at": appeal.due_at.isoformat()}},
             )
     except ApplicationError as exc:  # the status moved on under us: nothing to do
         log.info("return of appeal %s skipped: %s", appeal.pk, exc)

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from suqiu.appeals.models import Appeal, AppealEvent
 from suqiu.appeals.tests.chain import act, bring_to, new_appeal
@@ -197,6 +199,11 @@ def test_a_dispatch_nobody_accepted_goes_back_to_the_task_library(world):
     assert (event.kind, event.actor_id, event.actor_label) == ("return", None, "system")
     assert event.data["lead_organisation"] == world.housing.pk
     assert recipients(appeal, "returned_unaccepted") == {world.dispatcher.pk, world.dispatcher2.pk}
+    # The worker wrote its note in Chinese; the timeline says it in the reader's language.
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(world.dispatcher)
+    html = client.get(reverse("workbench:appeal", args=[appeal.pk])).content.decode()
+    assert "Not accepted within the time limit (due 2025-10-09 10:00)" in html
     assert return_unaccepted(now=at(2025, 10, 20, 10, 0)) == 0
     # An accepted appeal is never returned.
     other = bring_to(world, "in_progress")
