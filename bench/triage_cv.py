@@ -270,6 +270,8 @@ times: p50 2.18 / 2.16 / 2.19 ms, p90 6.2-6.4 ms (the long texts): the 4.39 was 
 that moment, not the fold's model. Rerun 2026-12-06 03:29 UTC (load 0.6-1.0): the same figures
 again, 40.9 s training per fold, predict p50 2.07 ms (1.88-2.29 over the folds); ``suqiu triage
 evaluate`` on fold 0's two files prints fold 0's line exactly (.9379 / .941 / .975 .8675 .6826).
+Rerun 2026-12-06 06:14 UTC (load 0-0.4): the same figures again, 43.6 s training per fold,
+predict p50 2.18 ms (2.05-2.26).
 
 A reminder of how much one split weighs: read without ``newline=""``, 40 rows of the file parse
 differently (carriage returns inside fields), which gives other groups and so other folds; that
