@@ -318,7 +318,7 @@ def _event_rows(events, *, actor, appeal) -> list[dict]:
                 category_codes.add(code)
         if e.kind == EventKind.RECATEGORISE:
             category_codes.update(c for c in (d.get("from"), d.get("to")) if c)
-        routed = _routed(d)
+        routed = _context(d, "triage")
         if routed.get("category"):
             category_codes.add(routed["category"])
     orgs = dict(Organisation.objects.filter(pk__in=org_ids).values_list("pk", "name"))
@@ -348,10 +348,12 @@ def _event_rows(events, *, actor, appeal) -> list[dict]:
     return rows
 
 
-def _routed(d: dict) -> dict:
-    """What triage recorded about routing an appeal itself (``data["context"]["triage"]``)."""
+def _context(d: dict, key: str) -> dict:
+    """What the calling code recorded under ``key`` of an event's ``data["context"]`` (see
+    ``appeals.services.appeal_act``): ``triage`` for automatic routing, ``unaccepted`` for a
+    dispatch the time-limit duty returned."""
     context = d.get("context") if isinstance(d.get("context"), dict) else {}
-    return context.get("triage") if isinstance(context.get("triage"), dict) else {}
+    return context.get(key) if isinstance(context.get(key), dict) else {}
 
 
 def _system_reason(event, cats: dict) -> str:
@@ -360,7 +362,7 @@ def _system_reason(event, cats: dict) -> str:
     automatic routing and raised urgency, an appeal taken into a governance project. "" for any
     other event."""
     d = event.data if isinstance(event.data, dict) else {}
-    routed = _routed(d)
+    routed = _context(d, "triage")
     if routed and event.actor_id is None:
         category = cats.get(routed.get("category"), routed.get("category") or "—")
         if routed.get("source") == "rules" or routed.get("confidence") is None:
@@ -376,9 +378,8 @@ def _system_reason(event, cats: dict) -> str:
             "confidence": routed["confidence"],
             "threshold": routed.get("threshold") or 0,
         }
-    context = d.get("context") if isinstance(d.get("context"), dict) else {}
-    unaccepted = context.get("unaccepted")
-    if event.kind == EventKind.RETURN and isinstance(unaccepted, dict) and unaccepted.get("due_at"):
+    unaccepted = _context(d, "unaccepted")
+    if event.kind == EventKind.RETURN and unaccepted.get("due_at"):
         return gettext(
             "Not accepted within the time limit (due %(due)s); back in the task library."
         ) % {"due": _when(unaccepted["due_at"])}
