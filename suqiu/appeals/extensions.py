@@ -12,6 +12,12 @@ actor; anything the panel shows must be scoped to what that actor may see.
 
 Slots on the appeal page: ``facts`` (rows inside the facts list: ``<dt>``/``<dd>`` pairs),
 ``side`` (cards below the actions), ``main`` (full-width cards above the timeline).
+
+An app that writes notes on appeals (``services.appeal_record_external`` with its own
+``data["source"]``) registers how to say them again from the event's data, so the timeline
+reads them in the reader's language and not in that of the request or worker that wrote them:
+
+    register_note("open311", notes.reason)   # notes.reason(event) -> str, "" = the stored note
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ class NavItem:
 
 _PANELS: dict[str, Panel] = {}
 _NAV: dict[str, NavItem] = {}
+_NOTES: dict[str, Callable[[Any], str]] = {}
 
 
 def register_panel(panel: Panel) -> None:
@@ -58,6 +65,20 @@ def register_panel(panel: Panel) -> None:
 def register_nav(item: NavItem) -> None:
     """Add (or replace, by name) a link in the workbench navigation."""
     _NAV[item.name] = item
+
+
+def register_note(source: str, reason: Callable[[Any], str]) -> None:
+    """Word, at read time, the notes of events whose ``data["source"]`` is ``source``:
+    ``reason(event)`` returns the note in the active language, or "" to show the stored one."""
+    _NOTES[source] = reason
+
+
+def note_for(event) -> str:
+    """An event's note in the reader's language, from its app's wording; "" when no app words
+    it (the caller shows the stored ``event.reason``)."""
+    data = event.data if isinstance(event.data, dict) else {}
+    reason = _NOTES.get(data.get("source")) if isinstance(data.get("source"), str) else None
+    return reason(event) if reason is not None else ""
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from suqiu.appeals import presenters, selectors, services
-from suqiu.appeals.extensions import panels_for
+from suqiu.appeals.extensions import note_for, panels_for
 from suqiu.appeals.forms_workbench import (
     ACTION_LABELS,
     ALL_QUEUE,
@@ -358,9 +358,10 @@ def _context(d: dict, key: str) -> dict:
 
 def _system_reason(event, cats: dict) -> str:
     """The note the system wrote on an event, said again in the reader's language from the
-    event's data (the stored note is in the language of the request that caused it): triage's
-    automatic routing and raised urgency, an appeal taken into a governance project. "" for any
-    other event."""
+    event's data (the stored note is in the language of the request or worker that caused it):
+    the appeals' own (triage's automatic routing, a dispatch returned unaccepted) here, other
+    apps' notes by what they registered (``extensions.register_note``: triage's raised urgency,
+    governance projects, Open311 federation). "" when nobody words it: the stored note shows."""
     d = event.data if isinstance(event.data, dict) else {}
     routed = _context(d, "triage")
     if routed and event.actor_id is None:
@@ -383,15 +384,7 @@ def _system_reason(event, cats: dict) -> str:
         return gettext(
             "Not accepted within the time limit (due %(due)s); back in the task library."
         ) % {"due": _when(unaccepted["due_at"])}
-    if event.kind == EventKind.URGENCY_RAISED and d.get("source") == "triage" and d.get("terms"):
-        terms = [t.get("term", "") if isinstance(t, dict) else str(t) for t in d["terms"]]
-        return gettext("Urgency raised by triage: %(terms)s") % {"terms": "、".join(terms)}
-    if event.kind == EventKind.NOTE and d.get("project") and d.get("project_title") is not None:
-        return gettext("Taken into proactive governance project #%(id)s: %(title)s") % {
-            "id": d["project"],
-            "title": d["project_title"],
-        }
-    return ""
+    return note_for(event)
 
 
 def _status_label(value: str) -> str:

@@ -10,7 +10,13 @@ class HotspotsConfig(AppConfig):
     verbose_name = _("Hotspots")
 
     def ready(self):
-        from suqiu.appeals.extensions import NavItem, Panel, register_nav, register_panel
+        from suqiu.appeals.extensions import (
+            NavItem,
+            Panel,
+            register_nav,
+            register_note,
+            register_panel,
+        )
         from suqiu.core.worker import register_duty
         from suqiu.hotspots import services, views
 
@@ -27,6 +33,9 @@ class HotspotsConfig(AppConfig):
             )
         )
         register_panel(Panel("hotspots", "hotspots/_panel.html", _panel, slot="facts", order=60))
+        # A project's note on its appeals: from a hotspot, or from one case's common problem.
+        register_note("hotspots", views.note_reason)
+        register_note("common_problem", views.note_reason)
         # After the duplicates (order 20): the same problem elsewhere in the street.
         register_panel(
             Panel(

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from suqiu.appeals.views_workbench import _error_text, staff_required
@@ -262,3 +263,15 @@ def project_close(request: HttpRequest, pk: int) -> HttpResponse:
             request, "hotspots/not_found.html", {"error": _error_text(exc)}, status=exc.http_status
         )
     return redirect("hotspots:project", pk=pk)
+
+
+def note_reason(event) -> str:
+    """The note on an appeal taken into a governance project (``services._create_project``),
+    in the reader's language (``appeals.extensions.register_note``)."""
+    d = event.data if isinstance(event.data, dict) else {}
+    if not d.get("project") or d.get("project_title") is None:
+        return ""
+    return gettext("Taken into proactive governance project #%(id)s: %(title)s") % {
+        "id": d["project"],
+        "title": d["project_title"],
+    }

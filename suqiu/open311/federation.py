@@ -269,7 +269,7 @@ def poll_due(*, limit: int = 200) -> int:
             except client.UpstreamError as exc:
                 # Polled again after the interval; the error is there for dispatchers to see.
                 FederatedRequest.objects.filter(pk__in=[r.pk for r in batch]).update(
-                    last_error=_("Polling failed: %(error)s") % {"error": str(exc)[:1900]}
+                    last_error=str(exc)[:2000]  # the panel says "last poll failed" (state sent)
                 )
                 log.warning("open311 poll of %s failed: %s", endpoint, exc)
                 continue

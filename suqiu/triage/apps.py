@@ -10,7 +10,7 @@ class TriageConfig(AppConfig):
     verbose_name = _("Triage")
 
     def ready(self):
-        from suqiu.appeals.extensions import Panel, register_panel
+        from suqiu.appeals.extensions import Panel, register_note, register_panel
         from suqiu.appeals.services import register_after_action, register_after_create
         from suqiu.appeals.workflow import Action
         from suqiu.triage import services, views
@@ -24,3 +24,4 @@ class TriageConfig(AppConfig):
         register_panel(
             Panel("triage", "triage/_panel.html", views.triage_panel, slot="side", order=10)
         )
+        register_note("triage", views.note_reason)

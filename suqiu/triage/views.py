@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from suqiu.appeals import presenters
-from suqiu.appeals.models import Urgency
+from suqiu.appeals.models import EventKind, Urgency
 from suqiu.triage import selectors
 
 
@@ -29,3 +31,13 @@ def triage_panel(request, appeal) -> dict | None:
         "assess_urgency": suggested_urgency,
         "urgency_label": Urgency(view.urgency_suggested).label if view.urgency_suggested else "",
     }
+
+
+def note_reason(event) -> str:
+    """Triage's note on an urgency it raised (``services.detect_urgency``), in the reader's
+    language from the terms it found (``appeals.extensions.register_note``)."""
+    d = event.data if isinstance(event.data, dict) else {}
+    if event.kind != EventKind.URGENCY_RAISED or not d.get("terms"):
+        return ""
+    terms = [t.get("term", "") if isinstance(t, dict) else str(t) for t in d["terms"]]
+    return gettext("Urgency raised by triage: %(terms)s") % {"terms": "、".join(terms)}

@@ -16,6 +16,7 @@ import pytest
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from suqiu.appeals.models import Appeal, AppealEvent, Channel
 from suqiu.appeals.tests.chain import act, bring_to
@@ -172,6 +173,50 @@ def test_round_trip_dispatch_push_upstream_change_poll(world, endpoint, fmt):
     with later(4):
         assert federation.poll_due() == 1
     assert len(open311_notes(appeal, "upstream_update")) == 2
+
+
+def test_the_federation_notes_read_in_the_readers_language(world, endpoint):
+    appeal = bring_to(world, "dispatched")
+    with translation.override("zh-hans"):  # the worker's language
+        assert federation.push_due() == 1
+    (sent,) = open311_notes(appeal, "upstream_sent")
+    assert "已通过 Open311 转给 Roads office" in sent.reason
+    upstream = upstream_appeals().get()
+    act(world.dispatcher, upstream, "reject", reason="Repaired together with the road works.")
+    with translation.override("zh-hans"):
+        assert federation.poll_due() == 1
+    browser = Client()
+    browser.force_login(world.dispatcher)
+    url = reverse("workbench:appeal", args=[appeal.pk])
+    with translation.override("en"):
+        english = browser.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"Sent to Roads office over Open311 as {upstream.tracking_code}." in english
+    assert f"Roads office closed the request {upstream.tracking_code}." in english
+    assert "已通过" not in english and "已关闭请求" not in english
+    chinese = browser.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f"已通过 Open311 转给 Roads office，编号 {upstream.tracking_code}。" in chinese
+
+
+def test_a_failed_poll_is_shown_as_such_and_cleared_by_the_next(world, endpoint, live_server):
+    appeal = bring_to(world, "dispatched")
+    assert federation.push_due() == 1
+    endpoint.base_url = f"http://127.0.0.1:{closed_port()}/open311/v2/"
+    endpoint.save()
+    assert federation.poll_due() == 1
+    row = FederatedRequest.objects.get(appeal=appeal)
+    assert row.state == "sent" and "Connect" in row.last_error and row.upstream_status == ""
+    browser = Client()
+    browser.force_login(world.dispatcher)
+    url = reverse("workbench:appeal", args=[appeal.pk])
+    with translation.override("en"):
+        page = browser.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Last poll failed: " in page and "ConnectError" in page
+    endpoint.base_url = live_server.url + "/open311/v2/"
+    endpoint.save()
+    with later(2):
+        assert federation.poll_due() == 1
+    row.refresh_from_db()
+    assert row.last_error == "" and row.upstream_status == "open"
 
 
 def test_redispatch_after_a_return_files_nothing_twice(world, endpoint):
