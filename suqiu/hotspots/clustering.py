@@ -52,6 +52,7 @@ GENERIC = (
     需要 必须 合理 合法 违规 违法 是否 有无 进展 回复 答复 市长 书记 领导 政府 部门 单位 有关 相关
     公司 单位 百姓 老百姓 市民 居民 业主 群众 我们 他们 你们 本人 大家 事情 事宜 一事 此事 这事
     交叉口 路口 门口 附近 旁边 对面 周边 一带 小区 社区 街道 片区 区域 位置 地方 这边 那边
+    沿线 沿街 沿途 两侧 一侧 两旁 周围 路段 很多 很大 特别 十分 意见
     """.split()
     )
     | text.INTAKE_WORDS
@@ -213,7 +214,12 @@ def vectorise(docs: Sequence[Doc]):
         max_df=0.2 if len(docs) >= 1000 else 1.0,
         dtype=np.float32,
     )
-    matrix = vectoriser.fit_transform([d.terms for d in docs])
+    try:
+        matrix = vectoriser.fit_transform([d.terms for d in docs])
+    except ValueError:  # no word in two appeals (a few appeals, each of its own): no hotspot
+        from scipy.sparse import csr_matrix
+
+        return csr_matrix((len(docs), 0), dtype=np.float32), np.array([], dtype=object)
     return matrix.tocsr(), vectoriser.get_feature_names_out()
 
 
@@ -352,6 +358,8 @@ def cluster(
     # In block order, so that each block is a slice of rows of one matrix.
     docs = sorted(docs, key=lambda d: d.block)
     matrix, vocabulary = vectorise(docs)
+    if not matrix.shape[1]:
+        return []
     heaviest = matrix.max(axis=1).toarray().ravel()  # each row's largest weight
     out: list[Cluster] = []
     start = 0

@@ -50,7 +50,8 @@ log = logging.getLogger("suqiu.hotspots")
 
 DEFAULT_DAYS = 30
 # Raise when features_of changes: the next run recomputes the features of its window.
-FEATURES_VERSION = 4  # 4: places.extract no longer reads "城市" as a place ending in 城
+FEATURES_VERSION = 5  # 5: where-words ("沿线") and degree words ("很多") are not terms
+# 4: places.extract no longer reads "城市" as a place ending in 城
 CELL_DEGREES = 0.005  # about 500 m: the block of an appeal with a point but no grid
 FEATURE_BATCH = 2000
 HOTSPOT_ROLES = ("dispatcher", "leader", "admin")

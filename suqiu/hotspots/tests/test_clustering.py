@@ -54,6 +54,38 @@ def test_one_word_is_enough_when_an_appeal_has_no_other():
     assert clusters_of(texts) == [[0, 1, 2]]
 
 
+def test_a_window_without_a_word_in_common_has_no_hotspot():
+    # A new deployment's first appeals: no word is in two of them, so no vocabulary at all.
+    assert clusters_of([ROOF_TANK, SEPTIC, ("路灯坏了", "")]) == []
+
+
+# Three problems of one road, each told with the road and "沿线" and a "很多"/"很大".
+ALONG_THE_ROAD = [
+    ("坪山大道沿线垃圾没人清运", "坪山大道沿线9栋旁边的垃圾桶3天没人清运，苍蝇很多。"),
+    (
+        "坪山大道沿线住户因病致困求助",
+        "我住在坪山大道沿线，老人住院花了很多钱，医保报销后还差不少。",
+    ),
+    ("坪山大道沿线出租屋水电费过高", "坪山大道沿线C座的房东收费远高于标准，很多租户意见很大。"),
+]
+
+
+def test_words_of_where_and_how_much_do_not_make_one_problem(monkeypatch):
+    def along_the_road():
+        docs = docs_of(ALONG_THE_ROAD)
+        for d, (title, description) in zip(docs, ALONG_THE_ROAD, strict=True):
+            d.terms = " ".join(clustering.terms_of(title, description, "坪山大道"))
+        found = clustering.cluster(docs, window_start=START, window_end=END)
+        return [sorted(d.id for d in c.members) for c in found]
+
+    assert along_the_road() == []
+    # What the word list keeps out: with "沿线", "很多" and "很大" as terms, one "hotspot".
+    monkeypatch.setattr(
+        clustering, "GENERIC", clustering.GENERIC - {"沿线", "很多", "很大", "意见"}
+    )
+    assert along_the_road() == [[0, 1, 2]]
+
+
 @pytest.mark.parametrize(
     ("title", "present", "absent"),
     [
