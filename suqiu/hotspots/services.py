@@ -49,6 +49,7 @@ from suqiu.hotspots.models import (
 log = logging.getLogger("suqiu.hotspots")
 
 DEFAULT_DAYS = 30
+MAX_DAYS = 3660  # ten years of history (an imported archive); more is not one hotspot's time
 # Raise when features_of changes: the next run recomputes the features of its window.
 FEATURES_VERSION = 5  # 5: where-words ("沿线") and degree words ("很多") are not terms
 # 4: places.extract no longer reads "城市" as a place ending in 城
@@ -334,9 +335,18 @@ def run(
     *, days: int = DEFAULT_DAYS, until: datetime | None = None, threshold: float | None = None
 ) -> RunResult:
     """One run over a window (see the module docstring)."""
-    if days < 1:
+    if not 1 <= days <= MAX_DAYS:
         raise ValidationFailed(
-            _("The window must be one day or more."), fields={"days": [_("1 or more.")]}
+            _("The window must be 1 to %(max)s days.") % {"max": MAX_DAYS},
+            fields={"days": [_("1 to %(max)s.") % {"max": MAX_DAYS}]},
+        )
+    if threshold is None and getattr(settings, "SUQIU_HOTSPOTS_THRESHOLD", None):
+        threshold = float(settings.SUQIU_HOTSPOTS_THRESHOLD)
+    if threshold is not None and not 0 < threshold < 1:
+        # 0 would join everything in a place, 1 nothing: and the run replaces the current list.
+        raise ValidationFailed(
+            _("The similarity threshold must be between 0 and 1."),
+            fields={"threshold": [_("Between 0 and 1, e.g. 0.3.")]},
         )
     start, end = window_of(days, until)
     name = window_name(days, until)
@@ -349,11 +359,7 @@ def run(
     n_docs = len(docs)
     seconds["load"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
-    options = {}
-    if threshold is not None:
-        options["threshold"] = threshold
-    elif getattr(settings, "SUQIU_HOTSPOTS_THRESHOLD", None):
-        options["threshold"] = float(settings.SUQIU_HOTSPOTS_THRESHOLD)
+    options = {} if threshold is None else {"threshold": threshold}
     clusters = clustering.cluster(docs, window_start=start, window_end=end, **options)
     del docs  # the members live on in the clusters
     titles = dict(

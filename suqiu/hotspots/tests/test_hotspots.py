@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -433,6 +434,33 @@ def test_the_command_prints_the_top(planted, capsys):
     out = capsys.readouterr().out
     assert "4 hotspots" in out
     assert "  1. heat" in out and "垃圾" in out.splitlines()[1]
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["--threshold", "5"], "threshold"),
+        (["--threshold", "0"], "threshold"),
+        (["--days", "0"], "days"),
+        (["--days", "100000"], "days"),
+    ],
+)
+def test_a_run_with_bad_options_is_refused_and_keeps_the_list(planted, args, field, settings):
+    run()
+    before = {h.pk: members(h) for h in current()}
+    with clock.at(NOW), pytest.raises(ValidationFailed) as refused:
+        services.run(
+            days=int(args[1]) if args[0] == "--days" else 30,
+            threshold=float(args[1]) if args[0] == "--threshold" else None,
+        )
+    assert field in refused.value.fields
+    with clock.at(NOW), pytest.raises(CommandError):
+        call_command("hotspots", "run", *args)
+    assert {h.pk: members(h) for h in current()} == before  # nothing replaced, nothing lost
+    # A deployment's configured threshold is checked the same way.
+    settings.SUQIU_HOTSPOTS_THRESHOLD = "1.5"
+    with clock.at(NOW), pytest.raises(ValidationFailed):
+        services.run()
 
 
 def test_features_of_an_older_version_are_computed_again(planted):

@@ -29,6 +29,8 @@ class Command(BaseCommand):
         run.add_argument("--top", type=int, default=10, help="hotspots to print (10)")
 
     def handle(self, *args, **options):
+        if options["top"] < 0:
+            raise CommandError("--top must be 0 or more")
         until = None
         if options.get("until"):
             try:
