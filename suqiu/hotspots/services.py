@@ -51,7 +51,8 @@ log = logging.getLogger("suqiu.hotspots")
 DEFAULT_DAYS = 30
 MAX_DAYS = 3660  # ten years of history (an imported archive); more is not one hotspot's time
 # Raise when features_of changes: the next run recomputes the features of its window.
-FEATURES_VERSION = 5  # 5: where-words ("沿线") and degree words ("很多") are not terms
+FEATURES_VERSION = 6  # 6: "一楼" and "二楼" are where-words too
+# 5: where-words ("沿线") and degree words ("很多") are not terms
 # 4: places.extract no longer reads "城市" as a place ending in 城
 CELL_DEGREES = 0.005  # about 500 m: the block of an appeal with a point but no grid
 FEATURE_BATCH = 2000
@@ -173,8 +174,10 @@ def featurise_missing(start: datetime, end: datetime) -> int:
                 )
             )
         with transaction.atomic():
-            AppealFeatures.objects.filter(
-                appeal_id__in=[r[0] for r in rows], version__lt=FEATURES_VERSION
+            # Any other version, older or (a deployment rolled back) newer: else the stale rows
+            # would stay, keep their place and be computed again on every run.
+            AppealFeatures.objects.filter(appeal_id__in=[r[0] for r in rows]).exclude(
+                version=FEATURES_VERSION
             ).delete()
             # Two runs at once (an operator's CLI next to the worker) may compute the same rows.
             AppealFeatures.objects.bulk_create(batch, ignore_conflicts=True)

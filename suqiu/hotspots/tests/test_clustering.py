@@ -95,6 +95,9 @@ def test_words_of_where_and_how_much_do_not_make_one_problem(monkeypatch):
         ("A4区绿地海外滩小区距渝长厦高铁太近了", {"高铁"}, {"距渝长厦", "渝长"}),
         # How appeals are taken in says nothing about the problem.
         ("来电人称网格巡查上报积水", {"积水"}, {"来电", "巡查", "上报", "网格"}),
+        # Where in a building is not what ("一楼" joined shops trading outside to people living
+        # in shops, at one estate of the demo).
+        ("一楼几家商铺出店经营", {"商铺", "出店"}, {"一楼"}),
     ],
 )
 def test_terms_of_titles(title, present, absent):

@@ -463,14 +463,16 @@ def test_a_run_with_bad_options_is_refused_and_keeps_the_list(planted, args, fie
         services.run()
 
 
-def test_features_of_an_older_version_are_computed_again(planted):
+@pytest.mark.parametrize("version", [1, 99], ids=["older", "newer (a rolled-back deploy)"])
+def test_features_of_another_version_are_computed_again_once(planted, version):
     from suqiu.hotspots.models import AppealFeatures
 
     run()
     stale = sorted(planted["B"])
-    AppealFeatures.objects.filter(appeal_id__in=stale).update(version=1, terms="")
+    AppealFeatures.objects.filter(appeal_id__in=stale).update(version=version, terms="")
     again = run()
     assert again.featurised == len(stale)
+    assert run().featurised == 0  # stored this time: not computed again on every run
     assert set(
         AppealFeatures.objects.filter(version=services.FEATURES_VERSION).values_list(
             "appeal_id", flat=True
