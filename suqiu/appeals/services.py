@@ -1128,6 +1128,11 @@ def _do_merge(
         errors["into"] = [_("This field is required.")]
     else:
         qs = Appeal.objects.select_for_update(no_key=True)
+        if not (actor.user_id is None and "system" in actor.roles):
+            from suqiu.appeals.selectors import visible_q
+
+            # One the actor may not see is, to them, no appeal: nor is its state told.
+            qs = qs.filter(visible_q(actor))
         kind, ref = _appeal_ref(into_raw)
         if kind == "pk":
             main = qs.filter(pk=ref).first()

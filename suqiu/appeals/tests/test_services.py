@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.db import transaction
 from django.forms.models import model_to_dict
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from suqiu.appeals import services, workflow
 from suqiu.appeals.models import Appeal, AppealEvent, EventKind, IdempotencyKey
@@ -649,6 +649,31 @@ def test_merge_into_an_impossible_target_is_rejected(world, target):
     assert "into" in info.value.fields
     assert row(dup) == before
     assert AppealEvent.objects.count() == n
+
+
+def test_merge_into_an_appeal_the_actor_cannot_see_is_no_such_appeal(world):
+    """A community worker of C1 names appeals of C3 (out of their sight): refused as unknown,
+    whatever their state, and nothing is written on them."""
+    dup = new_appeal(world, title="重复")
+    elsewhere = new_appeal(world, by=world.resident2, point=G4_POINT, title="别处的诉求")
+    closed_elsewhere = bring_to(world, "closed", point=G4_POINT)
+    assert not services_visible(world.community_worker, elsewhere)
+    for into in (elsewhere.pk, elsewhere.tracking_code, closed_elsewhere.pk):
+        n = AppealEvent.objects.count()
+        with translation.override("en"), pytest.raises(ValidationFailed) as info:
+            act(world.community_worker, dup, "merge", into=into)
+        assert info.value.fields["into"] == ["No such appeal."]
+        assert AppealEvent.objects.count() == n
+    assert row(dup)["status"] == "received"
+    # Whoever sees both may merge them.
+    act(world.dispatcher, dup, "merge", into=elsewhere.pk)
+    assert row(dup)["merged_into"] == elsewhere.pk
+
+
+def services_visible(user, appeal) -> bool:
+    from suqiu.appeals.selectors import visible_q
+
+    return Appeal.objects.filter(visible_q(actor(user)), pk=appeal.pk).exists()
 
 
 # --- Invalid input writes nothing ---------------------------------------------------------------
