@@ -129,16 +129,45 @@ class ErrorReport:
         self._writer = None
 
     def add(self, row: int, external_id: str, target: str, reason: str, value="") -> None:
-        if self._writer is None:
-            self._file = open(self.path, "w", newline="", encoding="utf-8-sig")  # noqa: SIM115
-            self._writer = csv.writer(self._file)
-            self._writer.writerow(ERROR_COLUMNS)
-        text = "" if value is None else str(value)
-        self._writer.writerow([row, external_id, target, reason, text[:200]])
+        try:
+            if self._writer is None:
+                self._file = open(self.path, "w", newline="", encoding="utf-8-sig")  # noqa: SIM115
+                self._writer = csv.writer(self._file)
+                self._writer.writerow(ERROR_COLUMNS)
+            text = "" if value is None else str(value)
+            self._writer.writerow([row, external_id, target, reason, text[:200]])
+        except OSError as exc:
+            raise ReadError(self._failed(exc)) from exc
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
+            try:
+                self._file.close()
+            except OSError as exc:
+                raise ReadError(self._failed(exc)) from exc
+
+    def _failed(self, exc: OSError) -> str:
+        return (
+            f"cannot write the error report {self.path}: {exc.strerror or exc} (the rows "
+            "imported so far stay; import the file again, elsewhere, to go on: nothing is "
+            "imported twice)"
+        )
+
+
+def _check_report_path(report: Path, source: Path) -> None:
+    """Refuse, before a row is read, an error report that could not be written or that would
+    overwrite the file being imported (the report is opened at the first bad row)."""
+    if not report.parent.is_dir():
+        raise ReadError(f"no folder {report.parent} for the error report")
+    if report.exists():
+        if report.is_dir():
+            raise ReadError(f"the error report {report} is a folder: give a file name")
+        if report.resolve() == source.resolve() or os.path.samefile(report, source):
+            raise ReadError("the error report must not be the file being imported")
+        if not os.access(report, os.W_OK):
+            raise ReadError(f"cannot write the error report {report}")
+    elif not os.access(report.parent, os.W_OK):
+        raise ReadError(f"cannot write the error report in {report.parent}")
 
 
 def _writable(folder: Path) -> bool:
@@ -167,6 +196,8 @@ class RowMapper:
         self.categories = categories
         self.tz = ZoneInfo(mapping.time_zone or settings.TIME_ZONE)
         self.latest = clock.now() + timedelta(days=1)
+        # Before 1900 is a mistyped year, not history (and year 1 overflows the time zones).
+        self.earliest = datetime(1900, 1, 1, tzinfo=ZoneInfo("UTC"))
 
     def column(self, target: str) -> str:
         """How the report names a field: target and source column(s)."""
@@ -232,7 +263,11 @@ class RowMapper:
             raise RowError(self.column("created_at"), "missing creation time")
         if created > self.latest:
             raise RowError(self.column("created_at"), "in the future", created.isoformat())
+        if created < self.earliest:
+            raise RowError(self.column("created_at"), "before 1900", created.isoformat())
         closed = self.when(cells, "closed_at")
+        if closed is not None and closed > self.latest:
+            raise RowError(self.column("closed_at"), "in the future", closed.isoformat())
         adjusted = False
         if (
             closed is not None
@@ -455,8 +490,7 @@ def import_appeals(
         )
         mapper = RowMapper(mapping, table.header, categories)
         report_path = Path(errors_path) if errors_path else default_errors_path(path)
-        if not report_path.parent.is_dir():
-            raise ReadError(f"no folder {report_path.parent} for the error report")
+        _check_report_path(report_path, path)
         summary.errors_path = str(report_path)
         report = ErrorReport(report_path)
         bar = None

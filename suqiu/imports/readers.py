@@ -111,11 +111,15 @@ class CsvTable(Table):
         self._reader = csv.reader(self._text, delimiter=self.delimiter)
         self.header = []
         self._number = 0
-        for cells in self._reader:
-            self._number += 1
-            if any(c.strip() for c in cells):
-                self.header = _clean_header(cells)
-                break
+        try:
+            for cells in self._reader:
+                self._number += 1
+                if any(c.strip() for c in cells):
+                    self.header = _clean_header(cells)
+                    break
+        except (UnicodeError, csv.Error) as exc:  # e.g. --encoding utf-16 on a file without BOM
+            self.close()
+            raise ReadError(f"cannot read the file as {self.encoding}: {exc}") from exc
         if not self.header:
             self.close()
             raise ReadError("the file has no header row")
@@ -137,8 +141,14 @@ class CsvTable(Table):
                 self._number += 1
                 yield self._number, BadRow(f"unreadable CSV record: {exc}")
                 continue
+            except UnicodeError as exc:  # not a byte the codec skips: the stream itself
+                raise ReadError(f"cannot read the file as {self.encoding}: {exc}") from exc
             self._number += 1
             if not any(cells):
+                continue
+            if any("\x00" in c for c in cells):
+                # Python's csv module reads NUL; PostgreSQL cannot store it in text.
+                yield self._number, BadRow("a NUL character in the record (a binary file?)")
                 continue
             column = _undecodable(cells)
             if column is not None:
@@ -173,12 +183,29 @@ class XlsxTable(Table):
 
         try:
             self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        except (
+            InvalidFileException,
+            zipfile.BadZipFile,
+            OSError,
+            KeyError,
+            ValueError,
+            AttributeError,  # parts openpyxl cannot follow (an empty chart sheet)
+            TypeError,
+        ) as exc:
             raise ReadError(f"not a readable XLSX workbook: {exc}") from exc
         if sheet is not None and sheet not in self._book.sheetnames:
             self.close()
             raise ReadError(f"no sheet {sheet!r}; the sheets are {self._book.sheetnames}")
         self._sheet = self._book[sheet] if sheet else self._book.active
+        if self._sheet is None or not hasattr(self._sheet, "iter_rows"):
+            names = [ws.title for ws in self._book.worksheets]
+            self.close()
+            raise ReadError(
+                f"{'sheet ' + repr(sheet) if sheet else 'the active sheet'} holds no table (a "
+                f"chart?); give --sheet, one of {names}"
+                if names
+                else "the workbook has no worksheet"
+            )
         self.sheet_name = self._sheet.title
         max_row = self._sheet.max_row  # from the sheet's dimension record; may be unknown
         self._rows = self._sheet.iter_rows(values_only=True)

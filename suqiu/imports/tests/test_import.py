@@ -391,10 +391,13 @@ def test_bad_rows_go_to_the_error_report_and_the_import_goes_on(world, tmp_path)
             ["6", "U", "没有时间", "", "详情", "", ""],
             ["7", "U", "未来", "2999/1/1", "详情", "", ""],
             ["8", "U", "好的二", "2019-01-05 10:21", "详情", "答复", "2019/1/6"],
+            ["9", "U", "公元元年", "0001-01-01 00:00:00", "详情", "", ""],
+            ["10", "U", "t\x00nul", "2019/1/5 10:21:44", "详情", "", ""],
+            ["11", "U", "答复在未来", "2019/1/5 10:21:44", "详情", "答复", "2999/1/1"],
         ],
     )
     summary = run(path)
-    assert (summary.rows_read, summary.created, summary.failed) == (8, 2, 6)
+    assert (summary.rows_read, summary.created, summary.failed) == (11, 2, 9)
     assert summary.errors_path == str(tmp_path / "mixed.errors.csv")
     errors = {(e["row"], e["field"], e["reason"]) for e in error_rows(summary)}
     assert errors == {
@@ -404,6 +407,9 @@ def test_bad_rows_go_to_the_error_report_and_the_import_goes_on(world, tmp_path)
         ("6", "closed_at (答复时间)", "closed before it was created"),
         ("7", "created_at (留言时间)", "missing creation time"),
         ("8", "created_at (留言时间)", "in the future"),
+        ("10", "created_at (留言时间)", "before 1900"),
+        ("11", "row", "a NUL character in the record (a binary file?)"),
+        ("12", "closed_at (答复时间)", "in the future"),
     }
     by_row = {e["row"]: e for e in error_rows(summary)}
     assert by_row["4"]["external_id"] == "3" and by_row["4"]["value"] == "2019/13/45 99:00"
@@ -816,6 +822,58 @@ def test_command_line_refuses_what_cannot_work(world, tmp_path):
     cut.write_bytes(b"PK\x03\x04" + b"\x00" * 60)
     with pytest.raises(CommandError, match="not a readable XLSX workbook"):
         call_command("import", "appeals", str(cut), "--no-progress")
+    assert not Appeal.objects.exists()
+
+
+def test_an_error_report_that_cannot_be_written_is_refused_before_a_row_is_read(world, tmp_path):
+    rows = [["1", "U", "好的", "2019/1/5", "详情", ""], ["2", "U", "", "2019/1/5", "", ""]]
+    path = write_csv(tmp_path / "in.csv", GOV_LABELLED, rows)
+    original = path.read_bytes()
+    (tmp_path / "folder").mkdir()
+    for errors, message in (
+        (path, "must not be the file being imported"),  # it would be overwritten mid-read
+        (tmp_path / "folder", "is a folder"),
+    ):
+        with pytest.raises(CommandError, match=message):
+            call_command("import", "appeals", str(path), "--no-progress", "--errors", str(errors))
+    assert path.read_bytes() == original and not Appeal.objects.exists()
+    for option, message in (("--limit", "--limit must be 1"), ("--source", "--source must not")):
+        value = "0" if option == "--limit" else " "
+        with pytest.raises(CommandError, match=message):
+            call_command("import", "appeals", str(path), "--no-progress", option, value)
+    assert not Appeal.objects.exists()
+
+
+def test_an_xlsx_without_a_worksheet_or_with_a_chart_sheet_is_refused(world, tmp_path):
+    import openpyxl
+    from openpyxl.chart import BarChart, Reference
+
+    book = openpyxl.Workbook()
+    book.active.append([1])
+    chart = BarChart()
+    chart.add_data(Reference(book.active, min_col=1, min_row=1, max_row=1))
+    book.create_chartsheet("chart").add_chart(chart)
+    book.active = 1
+    book.save(tmp_path / "chart.xlsx")
+    with pytest.raises(CommandError, match="holds no table"):
+        call_command("import", "appeals", str(tmp_path / "chart.xlsx"), "--no-progress")
+    with pytest.raises(CommandError, match="holds no table"):
+        call_command(
+            "import", "appeals", str(tmp_path / "chart.xlsx"), "--no-progress", "--sheet", "chart"
+        )
+    # A chart sheet without a chart is more than openpyxl can read back.
+    empty = openpyxl.Workbook()
+    empty.create_chartsheet("chart")
+    empty.save(tmp_path / "empty-chart.xlsx")
+    with pytest.raises(CommandError, match="not a readable XLSX workbook"):
+        call_command("import", "appeals", str(tmp_path / "empty-chart.xlsx"), "--no-progress")
+    assert not Appeal.objects.exists()
+
+
+def test_an_encoding_that_cannot_read_the_file_is_refused(world, tmp_path):
+    path = write_csv(tmp_path / "u8.csv", GOV_LABELLED, [["1", "U", "好的", "2019/1/5", "d", ""]])
+    with pytest.raises(CommandError, match="cannot read the file as utf-16"):
+        call_command("import", "appeals", str(path), "--no-progress", "--encoding", "utf-16")
     assert not Appeal.objects.exists()
 
 

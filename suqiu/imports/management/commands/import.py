@@ -83,6 +83,10 @@ class Command(BaseCommand):
             raise CommandError("give --preset or --mapping, not both")
         if not 1 <= opts["batch_size"] <= 50_000:
             raise CommandError("--batch-size must be 1 to 50000")
+        if opts["limit"] is not None and opts["limit"] < 1:
+            raise CommandError("--limit must be 1 or more")
+        if opts["source"] is not None and not opts["source"].strip():
+            raise CommandError("--source must not be empty")
         common = {
             "preset": opts["preset"],
             "mapping_file": opts["mapping"],
