@@ -1,8 +1,9 @@
 """The API's request parser: ninja's JSON and query parsing, plus what no database can store.
 
 A NUL character cannot be stored in PostgreSQL text (SQLite takes it, so the same request would
-succeed there and fail in production), and a whole number beyond 64 bits fits no integer column
-(SQLite raises ``OverflowError`` on it). Both are refused before any view runs, with the field
+succeed there and fail in production), a lone surrogate (JSON's "\ud800") in neither, and a
+whole number beyond 64 bits fits no integer column
+(SQLite raises ``OverflowError`` on it). All are refused before any view runs, with the field
 named: 422 ``validation_error``, the same on every database.
 """
 
@@ -17,10 +18,21 @@ from suqiu.core.errors import ValidationFailed
 from suqiu.core.ids import MAX_ID
 
 
+def _text_problem(value: str) -> str:
+    """Why this text cannot be stored, or ""."""
+    if "\x00" in value:
+        return gettext("Must not contain a NUL character.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800" in JSON): no character at all
+        return gettext("Must be text: it holds half of a character (a lone surrogate).")
+    return ""
+
+
 def _problems(value: Any, path: str, out: dict[str, list[str]]) -> None:
     if isinstance(value, str):
-        if "\x00" in value:
-            out.setdefault(path or "body", []).append(gettext("Must not contain a NUL character."))
+        if problem := _text_problem(value):
+            out.setdefault(path or "body", []).append(problem)
     elif isinstance(value, bool):
         return
     elif isinstance(value, int):
@@ -28,10 +40,8 @@ def _problems(value: Any, path: str, out: dict[str, list[str]]) -> None:
             out.setdefault(path or "body", []).append(gettext("The number is out of range."))
     elif isinstance(value, dict):
         for key, item in value.items():
-            if isinstance(key, str) and "\x00" in key:
-                out.setdefault(path or "body", []).append(
-                    gettext("Must not contain a NUL character.")
-                )
+            if isinstance(key, str) and (problem := _text_problem(key)):
+                out.setdefault(path or "body", []).append(problem)
                 continue
             _problems(item, f"{path}.{key}" if path else str(key), out)
     elif isinstance(value, list):
@@ -40,7 +50,8 @@ def _problems(value: Any, path: str, out: dict[str, list[str]]) -> None:
 
 
 def check_storable(data: Any) -> None:
-    """Raise ``ValidationFailed`` naming each field that holds a NUL or an out-of-range number."""
+    """Raise ``ValidationFailed`` naming each field that holds a NUL, a lone surrogate or an
+    out-of-range number."""
     fields: dict[str, list[str]] = {}
     _problems(data, "", fields)
     if fields:

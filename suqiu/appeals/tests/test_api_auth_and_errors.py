@@ -194,6 +194,9 @@ BAD_INTAKE = [
     ("NUL in title", {**VALID, "title": "路灯\u0000不亮"}, 422, "validation_error", ["title"]),
     ("NUL in address", {**VALID, "address": "\u0000"}, 422, "validation_error", ["address"]),
     ("NUL in a key", {**VALID, "x\u0000": 1}, 422, "validation_error", ["body"]),
+    # Half a character (a lone surrogate) is no text either: neither database stores it.
+    ("lone surrogate in title", '{"title": "路灯\\ud800", "description": "d"}', 422, "validation_error", ["title"]),
+    ("lone surrogate in a key", '{"title": "t", "description": "d", "\\udc00": 1}', 422, "validation_error", ["body"]),
     ("category id too large", {**VALID, "category": 2**63}, 422, "validation_error", ["category"]),
     ("category true", {**VALID, "category": True}, 422, "validation_error", ["category"]),
 ]  # fmt: skip
@@ -234,6 +237,7 @@ BAD_ACTIONS = [
     ("merge", {"into": [1]}, 422, "validation_error", "into"),
     ("merge", {"into": "²"}, 422, "validation_error", "into"),
     ("merge", {"into": "x", "reason": "a\u0000b"}, 422, "validation_error", "reason"),
+    ("assess", '{"category": "ROAD", "note": "a\\ud83d"}', 422, "validation_error", "note"),
     ("resolve", {"public_reply": "x"}, 409, "invalid_transition", None),
     ("accept", {}, 409, "invalid_transition", None),  # status is checked before the role
 ]
