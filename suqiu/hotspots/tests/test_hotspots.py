@@ -443,6 +443,8 @@ def test_the_command_prints_the_top(planted, capsys):
         (["--threshold", "0"], "threshold"),
         (["--days", "0"], "days"),
         (["--days", "100000"], "days"),
+        (["--until", "0001-01-01"], "until"),
+        (["--until", "9999-12-31"], "until"),
     ],
 )
 def test_a_run_with_bad_options_is_refused_and_keeps_the_list(planted, args, field, settings):
@@ -452,6 +454,7 @@ def test_a_run_with_bad_options_is_refused_and_keeps_the_list(planted, args, fie
         services.run(
             days=int(args[1]) if args[0] == "--days" else 30,
             threshold=float(args[1]) if args[0] == "--threshold" else None,
+            until=datetime.strptime(args[1], "%Y-%m-%d") if args[0] == "--until" else None,
         )
     assert field in refused.value.fields
     with clock.at(NOW), pytest.raises(CommandError):

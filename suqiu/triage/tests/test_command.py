@@ -51,8 +51,12 @@ def test_train_keeps_to_the_most_recent_appeals(world, settings):
     assert "training on 14 appeals in 2 categories" in err
     _, err = run("train", "--min-per-label", "3", "--max-rows", "0")  # 0: all of them
     assert "training on 16 appeals in 2 categories" in err
-    with pytest.raises(CommandError, match="--max-rows"):
-        run("train", "--max-rows", "-1")
+    for bad in ("-1", str(10**20)):  # 10**20 fits no database integer
+        with pytest.raises(CommandError, match="--max-rows"):
+            run("train", "--max-rows", bad)
+    for bad in ("-1", str(2**32)):  # numpy takes seeds of 32 bits
+        with pytest.raises(CommandError, match="--seed"):
+            run("train", "--min-per-label", "3", "--seed", bad)
 
 
 def test_train_refuses_too_little_data(world):
@@ -88,6 +92,19 @@ def test_evaluate_prints_the_result_as_json_on_its_last_line(tmp_path, capfd):
     result = json.loads(last)
     assert result["n_train"] == 32 and result["n_test"] == 6
     assert 0 <= result["accuracy"] <= 1 and "macro_f1" in result
+
+
+def test_evaluate_warns_when_the_test_file_is_the_training_file(tmp_path):
+    path = tmp_path / "both.csv"
+    rows = [(t, "城乡建设") for t in HOUSING_TEXTS] + [(t, "交通运输") for t in ROAD_TEXTS]
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(COLUMNS[:6])
+        for i, (text, label) in enumerate(rows):
+            w.writerow([i, "U", text, "2019/1/1", text, label])
+    out, err = run("evaluate", "--train", str(path), "--test", str(path))
+    assert "the test file is the training file" in err
+    assert json.loads(out.strip().splitlines()[-1])["n_test"] == len(rows)
 
 
 def test_evaluate_refuses_a_missing_file(tmp_path):

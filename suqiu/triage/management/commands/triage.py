@@ -4,6 +4,7 @@ object on its last line; `suqiu triage list`; `suqiu triage activate VERSION`; `
 
 import contextlib
 import json
+import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -63,8 +64,10 @@ class Command(BaseCommand):
 
         if min_per_label < 1:
             raise CommandError("--min-per-label must be at least 1.")
-        if max_rows is not None and max_rows < 0:
-            raise CommandError("--max-rows must be 0 (all) or more.")
+        if max_rows is not None and not 0 <= max_rows <= 2**31 - 1:
+            raise CommandError("--max-rows must be 0 (all) to 2147483647.")
+        if not 0 <= seed <= 2**32 - 1:
+            raise CommandError("--seed must be 0 to 4294967295.")
         if not 0 < target_precision <= 1:
             raise CommandError("--target-precision must be in (0, 1].")
         try:
@@ -99,6 +102,11 @@ class Command(BaseCommand):
             except OSError as exc:
                 raise CommandError(f"Cannot read {path}: {exc.strerror}") from None
         self.stderr.write(f"evaluating: train {train_path}, test {test_path}")
+        if os.path.samefile(train_path, test_path):
+            self.stderr.write(
+                "warning: the test file is the training file: the scores say how well the "
+                "model remembers, not how it routes appeals it has not seen"
+            )
         # Whatever the evaluation prints goes to stderr: the JSON stays the last line of stdout.
         with contextlib.redirect_stdout(sys.stderr):
             try:
