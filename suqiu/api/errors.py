@@ -75,6 +75,8 @@ _PYDANTIC_MESSAGES = {
     "dict_type": gettext_noop("Must be a JSON object."),
     "model_type": gettext_noop("Must be a JSON object."),
     "model_attributes_type": gettext_noop("Must be a JSON object."),
+    # The pattern itself is for programs: the field's description in the OpenAPI says the form.
+    "string_pattern_mismatch": gettext_noop("Not in the expected form (see the API description)."),
 }
 # Messages with the limit from the error's context.
 _PYDANTIC_LIMITS = {

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Annotated
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema, Status
 
 from suqiu.api.auth import actor_of
@@ -104,7 +105,8 @@ def _out(h, rank: int) -> dict:
 def _require(actor) -> None:
     if not services.may_use_hotspots(actor):
         raise PermissionDenied(
-            "Only dispatchers, leaders and administrators see hotspots.", code="not_allowed"
+            gettext("Only dispatchers, leaders and administrators see hotspots."),
+            code="not_allowed",
         )
 
 
