@@ -230,7 +230,10 @@ def choose(header: list[str], preset: str | None) -> Mapping:
         raise MappingError(f"unknown preset {preset!r}; one of {', '.join([*PRESETS, *FAMILIES])}")
     found = detect(header, FAMILIES.get(preset) if preset else None)
     if found is None:
-        shown = ", ".join(header[:12]) + (" …" if len(header) > 12 else "")
+        # A header can be anything (a binary file's first line): 12 names of 40 characters.
+        shown = ", ".join(h if len(h) <= 40 else h[:40] + "…" for h in header[:12]) + (
+            " …" if len(header) > 12 else ""
+        )
         if preset:
             raise MappingError(
                 f"the header ({shown}) is none of the {preset} exports "

@@ -801,6 +801,10 @@ def test_command_line_refuses_what_cannot_work(world, tmp_path):
     path = write_csv(tmp_path / "x.csv", ["a"], [["1"]])
     with pytest.raises(CommandError, match="cannot tell"):
         call_command("import", "appeals", str(path), "--no-progress")
+    wide = write_csv(tmp_path / "wide.csv", ["x" * 100_000, "y"], [["1", "2"]])
+    with pytest.raises(CommandError, match="cannot tell") as info:
+        call_command("import", "appeals", str(wide), "--no-progress")
+    assert len(str(info.value)) < 300  # the header's names cut short, not echoed whole
     with pytest.raises(CommandError, match="for the error report"):
         call_command(
             "import", "appeals", str(write_csv(tmp_path / "g.csv", GOV_LABELLED, [])),
