@@ -698,12 +698,13 @@ def _int_list(payload: dict, name: str, *, errors: dict) -> list[int]:
     value = payload.get(name) or []
     if isinstance(value, (str, int)):
         value = [v for v in str(value).split(",") if v.strip()]
-    out = []
-    try:
-        for v in value:
-            out.append(int(v))
-    except (TypeError, ValueError):
+    if not isinstance(value, (list, tuple)):
         errors[name] = [_("Must be a list of ids.")]
+        return []
+    out = [as_id(v) for v in value]
+    if None in out:  # not a whole number, or none a database can hold (0, 10**20, true)
+        errors[name] = [_("Must be a list of ids.")]
+        return []
     return out
 
 
