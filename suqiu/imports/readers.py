@@ -259,7 +259,11 @@ def open_table(path: Path, *, encoding: str | None = None, sheet: str | None = N
     except OSError as exc:
         raise ReadError(f"cannot open {path}: {exc.strerror}") from exc
     if magic == b"PK\x03\x04" or path.suffix.lower() in {".xlsx", ".xlsm"}:
+        if encoding:
+            raise ReadError("--encoding is for CSV files; a workbook says its own")
         return XlsxTable(path, sheet=sheet)
     if path.suffix.lower() == ".xls":
         raise ReadError("old .xls workbooks are not supported: save the sheet as .xlsx or .csv")
+    if sheet:
+        raise ReadError(f"--sheet is for XLSX workbooks; {path.name} is read as CSV")
     return CsvTable(path, encoding=encoding)

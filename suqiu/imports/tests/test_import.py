@@ -878,6 +878,9 @@ def test_an_encoding_that_cannot_read_the_file_is_refused(world, tmp_path):
     path = write_csv(tmp_path / "u8.csv", GOV_LABELLED, [["1", "U", "好的", "2019/1/5", "d", ""]])
     with pytest.raises(CommandError, match="cannot read the file as utf-16"):
         call_command("import", "appeals", str(path), "--no-progress", "--encoding", "utf-16")
+    # Options of the other kind of file are not silently ignored.
+    with pytest.raises(CommandError, match="--sheet is for XLSX"):
+        call_command("import", "appeals", str(path), "--no-progress", "--sheet", "Sheet1")
     assert not Appeal.objects.exists()
 
 
