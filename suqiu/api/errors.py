@@ -12,7 +12,15 @@ import logging
 
 import pydantic
 from django.conf import settings
+from django.core.exceptions import BadRequest as DjangoBadRequest
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext, gettext_noop
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
@@ -142,7 +150,9 @@ def install_error_handlers(api: NinjaAPI, *, body_params: set[str]) -> None:
         if isinstance(cause, ApplicationError):
             # Raised by the parser (suqiu.api.parser); ninja wraps what the parser raises.
             return error_response(cause)
-        if exc.status_code == 400 and isinstance(cause, (json.JSONDecodeError, UnicodeDecodeError)):
+        if exc.status_code == 400 and isinstance(
+            cause, (json.JSONDecodeError, UnicodeDecodeError, RecursionError)
+        ):
             return error_response(
                 BadRequest(gettext("The request body is not valid JSON."), code="malformed_json")
             )
@@ -163,6 +173,28 @@ def install_error_handlers(api: NinjaAPI, *, body_params: set[str]) -> None:
     def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
         return error_response(NotFound(gettext("Not found.")))
 
+    def on_request_refused(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # What Django itself refuses in a request (plain Django answers these with a 400).
+        if isinstance(exc, RequestDataTooBig):
+            err = ApplicationError(
+                gettext("The request body is too large."), code="request_too_large"
+            )
+            err.http_status = 413
+            return error_response(err)
+        if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+            return error_response(
+                BadRequest(
+                    gettext("The request has too many fields or files."), code="too_many_parts"
+                )
+            )
+        if isinstance(exc, MultiPartParserError):
+            return error_response(
+                BadRequest(
+                    gettext("The multipart body cannot be read."), code="malformed_multipart"
+                )
+            )
+        return error_response(BadRequest(gettext("The request is not valid."), code="bad_request"))
+
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         if settings.DEBUG:
             raise exc
@@ -182,3 +214,5 @@ def install_error_handlers(api: NinjaAPI, *, body_params: set[str]) -> None:
     api.add_exception_handler(HttpError, on_http_error)
     api.add_exception_handler(Http404, on_404)
     api.add_exception_handler(OverflowError, on_overflow)
+    for refused in (SuspiciousOperation, DjangoBadRequest, MultiPartParserError):
+        api.add_exception_handler(refused, on_request_refused)

@@ -670,7 +670,7 @@ def _parse_json_object(request: HttpRequest) -> dict:
         return {}
     try:
         payload = json.loads(request.body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # or nested too deep
         raise BadRequest(
             gettext("The request body is not valid JSON."), code="malformed_json"
         ) from None

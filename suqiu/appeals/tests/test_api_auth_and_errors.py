@@ -404,3 +404,38 @@ def test_docs_page_works_offline(db):
     assert '"validatorUrl": null' in html  # no badge fetched from validator.swagger.io
     for asset in ("ninja/swagger-ui-bundle.js", "ninja/swagger-ui.css", "ninja/swagger-ui-init.js"):
         assert finders.find(asset), asset
+
+
+# --- What Django itself refuses in a request: 4xx with a code, never a 500 ----------------------
+
+
+def test_a_body_over_the_upload_limit_is_413(world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    client = ApiClient(world.operator)
+    response = client.post("/appeals", {"title": "t", "description": "x" * 5000})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "request_too_large"
+    assert not Appeal.objects.exists()
+
+
+def test_a_multipart_body_that_cannot_be_read_is_400(world, appeals, settings):
+    client = ApiClient(world.dispatcher)
+    path = f"{API}/appeals/{appeals.c1_new.pk}/photos"
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {client.token}"}
+    no_boundary = client.client.post(path, data=b"x", content_type="multipart/form-data", **headers)
+    assert no_boundary.status_code == 400
+    assert no_boundary.json()["error"]["code"] == "malformed_multipart"
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    many = client.client.post(path, data={f"f{i}": "v" for i in range(20)}, **headers)
+    assert many.status_code == 400 and many.json()["error"]["code"] == "too_many_parts"
+    assert appeals.c1_new.photos.count() == 0
+
+
+def test_json_nested_too_deep_is_malformed_json(world, appeals):
+    client = ApiClient(world.dispatcher)
+    deep = '{"text": "x", "d": ' + "[" * 5000 + "]" * 5000 + "}"
+    for path in ("/appeals", f"/appeals/{appeals.c1_new.pk}/actions/note"):
+        response = client.post(path, raw=deep)
+        assert response.status_code == 400, path
+        assert response.json()["error"]["code"] == "malformed_json", path
+    assert AppealEvent.objects.filter(appeal=appeals.c1_new).count() == 1
