@@ -8,9 +8,10 @@ show next to the field that caused them.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +22,7 @@ from suqiu.appeals import workflow
 from suqiu.appeals.models import STATUS_CHOICES, Appeal, Channel, Urgency
 from suqiu.appeals.selectors import QUEUES, AppealFilters
 from suqiu.core.errors import ApplicationError
+from suqiu.core.ids import as_id
 from suqiu.directory.access import Actor
 from suqiu.directory.models import AREA_KINDS, Category, Membership, Organisation, User
 
@@ -86,17 +88,45 @@ def staff_of(organisation_id: int | None):
     )
 
 
-class OrganisationChoiceField(forms.ModelChoiceField):
+class _IdsInRange:
+    """Ids no database integer can hold are invalid choices (they overflowed SQLite's integer
+    in the query, a 500, instead of a field error)."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and as_id(value) is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return super().to_python(value)
+
+    def _check_values(self, value):
+        for v in value or ():
+            if as_id(v) is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": v},
+                )
+        return super()._check_values(value)
+
+
+class OrganisationChoiceField(_IdsInRange, forms.ModelChoiceField):
     def label_from_instance(self, obj: Organisation) -> str:
         return f"{obj.name} · {obj.get_kind_display()}"
 
 
-class OrganisationMultipleChoiceField(forms.ModelMultipleChoiceField):
+class OrganisationMultipleChoiceField(_IdsInRange, forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Organisation) -> str:
         return obj.name
 
 
-class CategoryChoiceField(forms.ModelChoiceField):
+class PersonChoiceField(_IdsInRange, forms.ModelChoiceField):
+    pass
+
+
+class CategoryChoiceField(_IdsInRange, forms.ModelChoiceField):
     def label_from_instance(self, obj: Category) -> str:
         return _category_label(obj)
 
@@ -243,7 +273,7 @@ class DispatchForm(ActionForm):
     lead_organisation = OrganisationChoiceField(
         label=_("Lead organisation"), queryset=Organisation.objects.none(), required=False
     )
-    lead_person = forms.ModelChoiceField(
+    lead_person = PersonChoiceField(
         label=_("Lead person (optional)"), queryset=User.objects.none(), required=False
     )
     co_handlers = OrganisationMultipleChoiceField(
@@ -265,10 +295,7 @@ class DispatchForm(ActionForm):
         # Lead-person choices: the staff of the chosen (or default) organisation, so a person
         # from another organisation is refused here, not silently re-homed by the service.
         chosen = self.data.get(self.add_prefix("lead_organisation")) if self.is_bound else None
-        try:
-            org_id = int(chosen) if chosen else self.initial.get("lead_organisation")
-        except (TypeError, ValueError):
-            org_id = None
+        org_id = as_id(chosen) if chosen else self.initial.get("lead_organisation")
         self.fields["lead_person"].queryset = staff_of(org_id)
         self.fields["lead_person"].empty_label = gettext("— anyone in the organisation —")
         # With htmx, changing the organisation reloads the people list (see people_options).
@@ -425,11 +452,18 @@ class AppealFilterForm(forms.Form):
     category = forms.ChoiceField(label=_("Category"), required=False)
     area = forms.TypedChoiceField(label=_("Area"), required=False, coerce=int, empty_value=None)
     channel = forms.ChoiceField(label=_("Channel"), required=False)
+    # Days a time zone can take (year 1 or 9999 overflow in the conversion to UTC).
     created_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MinValueValidator(date(1900, 1, 1)), MaxValueValidator(date(9000, 12, 31))],
     )
     created_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MinValueValidator(date(1900, 1, 1)), MaxValueValidator(date(9000, 12, 31))],
     )
     order = forms.ChoiceField(label=_("Order"), required=False, choices=ORDER_CHOICES)
 

@@ -742,8 +742,13 @@ def photo(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
 @staff_required
 def people_options(request: HttpRequest) -> HttpResponse:
     """Lead-person ``<option>``s for one organisation (the dispatch form reloads them on change)."""
-    try:
-        org_id = int(request.GET.get("lead_organisation") or 0)
-    except ValueError:
-        org_id = 0
+    actor = request.actor
+    if not (actor.is_superuser or actor.roles & DISPATCHING_ROLES):
+        # Who works where is for those who dispatch, not for every staff account.
+        return render(request, "workbench/forbidden.html", status=403)
+    org_id = as_id(request.GET.get("lead_organisation")) or 0
     return render(request, "workbench/_people_options.html", {"people": staff_of(org_id)})
+
+
+# The roles that dispatch (workflow.is_assessor) and the administrators.
+DISPATCHING_ROLES = frozenset({"admin", "dispatcher", "community_worker", "social_worker"})

@@ -527,6 +527,17 @@ def test_dispatch_form_defaults_to_the_category_organisation(world):
     text = people.content.decode()
     assert str(world.handler) in text and str(world.handler2) in text
     assert str(world.roads_handler) not in text
+    # Not for every staff account: a handler or a volunteer dispatches nothing.
+    for user in (world.handler, world.volunteer):
+        refused = client_for(user).get(
+            reverse("workbench:people_options"), {"lead_organisation": world.housing.pk}
+        )
+        assert refused.status_code == 403 and str(world.handler2) not in refused.content.decode()
+    # An id no database holds is no organisation (it was a 500).
+    huge = client_for(world.dispatcher).get(
+        reverse("workbench:people_options"), {"lead_organisation": "9" * 20}
+    )
+    assert huge.status_code == 200 and str(world.handler) not in huge.content.decode()
 
 
 # --- Privacy: phone masking and reveal ------------------------------------------------------------------
@@ -738,3 +749,18 @@ def test_category_names_follow_the_language(world, client):
     chinese = client.get(page_url(appeal), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "<dd>Housing</dd>" in english and "<dd>住房</dd>" not in english
     assert "<dd>住房</dd>" in chinese
+
+
+def test_days_and_ids_out_of_range_are_field_errors_not_500s(world):
+    appeal = assessed(world)
+    for params in (
+        {"queue": "all", "created_to": "9999-12-31"},
+        {"queue": "all", "created_from": "0001-01-01"},
+    ):
+        page = client_for(world.dispatcher).get(reverse("workbench:home"), params)
+        assert page.status_code == 200, params
+        assert appeal.tracking_code in page.content.decode()  # the bad day is not applied
+    for field in ("lead_organisation", "co_handlers", "lead_person"):
+        response = client_for(world.dispatcher).post(act_url(appeal, "dispatch"), {field: "9" * 20})
+        assert response.status_code == 422, field
+        assert fresh(appeal).status == "assessed"
