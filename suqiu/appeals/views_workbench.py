@@ -269,6 +269,13 @@ def task_claim(request: HttpRequest, pk: int) -> HttpResponse:
     """Claim a task from the library; the claimer then sees the appeal (the service decides)."""
     actor = request.actor
     try:
+        # As the API does: an appeal neither visible nor in the library is not there, whatever
+        # its state (else a claimer learns of another area's appeals and how far they got).
+        if not (
+            Appeal.objects.filter(selectors.visible_q(actor), pk=pk).exists()
+            or selectors.claimable_tasks(actor=actor).filter(pk=pk).exists()
+        ):
+            raise NotFound(gettext("This task is not in the library (any more)."))
         services.appeal_act(
             actor=actor, appeal_id=pk, action="claim", payload={"note": request.POST.get("note")}
         )

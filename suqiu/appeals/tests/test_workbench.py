@@ -686,12 +686,21 @@ def test_task_library_lists_claimable_tasks_without_personal_data(world):
     assert response.status_code == 302 and response["Location"] == page_url(task)
     assert fresh(task).claimed_by == world.volunteer and fresh(task).status == "in_progress"
     assert client.get(page_url(task)).status_code == 200
-    # A second claim fails cleanly.
+    # A second claim fails cleanly: the task has left the library.
     again = client_for(world.volunteer2).post(
         reverse("workbench:task_claim", args=[task.pk]), **HTMX
     )
-    assert again.status_code == 409
+    assert again.status_code == 404 and "not in the library" in again.content.decode()
     assert fresh(task).claimed_by == world.volunteer
+    # Appeals out of the claimer's sight answer as a missing id does, whatever their state.
+    elsewhere = assessed(world, title="别的诉求")
+    act(world.dispatcher, elsewhere, "dispatch")
+    answers = {
+        pk: client_for(world.volunteer2).post(reverse("workbench:task_claim", args=[pk]), **HTMX)
+        for pk in (task.pk, elsewhere.pk, not_claimable.pk, 99999999)
+    }
+    assert {r.status_code for r in answers.values()} == {404}
+    assert len({r.content for r in answers.values()}) == 1
 
 
 def test_task_library_is_for_social_workers_and_volunteers(world):
