@@ -109,6 +109,8 @@ def service_definition(*, code: str) -> dict:
 
 # --- Service requests ----------------------------------------------------------------------------
 
+PUBLIC_DECIMALS = 3  # of an appeal's point not sent over Open311: about 110 m
+
 _COLUMNS = (
     "id",
     "tracking_code",
@@ -210,12 +212,15 @@ def present(row: dict, *, lang: str) -> dict:
     ) or None
     service_name = (row["category__name_en"] if english else "") or row["category__name"] or ""
     submitted = row["open311_submission__id"] is not None
-    # The citizen's text is public only when they sent it through this public protocol.
-    description = (
-        row["open311_submission__description"]
-        if submitted and row["channel"] == Channel.OPEN311
-        else None
-    )
+    # The citizen's text, address and exact point are public only when they sent them through
+    # this public protocol. Of appeals taken in otherwise (a phone call, a web form, a walk-in:
+    # "碧岭华庭1栋1单元" next to "房东不退押金") the list shows no address and the point to
+    # about a hundred metres (three decimals), enough for a map of the district.
+    public = submitted and row["channel"] == Channel.OPEN311
+    description = row["open311_submission__description"] if public else None
+    lat, lon = row["lat"], row["lon"]
+    if not public and lat is not None and lon is not None:
+        lat, lon = round(lat, PUBLIC_DECIMALS), round(lon, PUBLIC_DECIMALS)
     return {
         "service_request_id": row["tracking_code"],
         "status": open311_status(status),
@@ -228,10 +233,10 @@ def present(row: dict, *, lang: str) -> dict:
         "requested_datetime": w3(row["created_at"]),
         "updated_datetime": w3(row["updated_at"]),
         "expected_datetime": w3(row["due_at"]),
-        "address": row["address"] or None,
+        "address": (row["address"] or None) if public else None,
         "address_id": (row["open311_submission__address_id"] or None) if submitted else None,
         "zipcode": None,
-        "lat": row["lat"],
-        "long": row["lon"],
+        "lat": lat,
+        "long": lon,
         "media_url": (row["open311_submission__media_url"] or None) if submitted else None,
     }

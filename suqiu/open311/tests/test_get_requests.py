@@ -321,6 +321,39 @@ def test_get_never_leaks_personal_data(client, world, api_key):
         assert "service_request_id" in text  # the bodies are real answers
 
 
+def test_an_address_and_exact_point_are_public_only_when_sent_over_open311(client, world, api_key):
+    phoned = appeal_services.appeal_create(
+        actor=actor(world.operator),
+        data=appeal_services.AppealInput(
+            title="房东不退押金",
+            description="电话反映",
+            channel="phone",
+            address="碧岭华庭1栋1单元",
+            lat=22.70123,
+            lon=114.20456,
+        ),
+    )
+    code = posted(
+        client,
+        api_key,
+        address_string="Block 3, Longtian Garden",
+        lat="22.70123",
+        long="114.20456",
+    )
+    for fmt in ("json", "xml"):
+        rows = {
+            r["service_request_id"]: r
+            for r in (get_json(client) if fmt == "json" else get_xml(client))
+        }
+        mine, theirs = rows[phoned.tracking_code], rows[code]
+        assert mine["address"] in (None, ""), fmt
+        assert float(mine["lat"]) == 22.701 and float(mine["long"]) == 114.205, fmt
+        assert theirs["address"] == "Block 3, Longtian Garden", fmt
+        assert float(theirs["lat"]) == 22.70123, fmt
+    detail = client.get(BASE + f"requests/{phoned.tracking_code}.json").content.decode()
+    assert "碧岭华庭" not in detail and "22.70123" not in detail
+
+
 def test_listing_costs_one_query_however_many_requests(
     client, world, django_assert_max_num_queries
 ):
