@@ -171,8 +171,8 @@ class ResidentAppealForm(forms.Form):
         # error at once instead of the phone error only after the others are fixed.
         phone = (self.cleaned_data.get("reporter_phone") or "").strip()
         if phone and (
-            not all(ch.isdigit() or ch in "+- " for ch in phone)
-            or sum(ch.isdigit() for ch in phone) < 5
+            not all(ch in "0123456789+- " for ch in phone)
+            or sum(ch in "0123456789" for ch in phone) < 5
         ):
             raise forms.ValidationError(_("Not a phone number."))
         return phone

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -104,8 +105,8 @@ def _validate_input(data: AppealInput) -> tuple[Category | None, Organisation | 
     phone = (data.reporter_phone or "").strip()
     if phone and (
         len(phone) > 32
-        or not all(ch.isdigit() or ch in "+- " for ch in phone)
-        or sum(ch.isdigit() for ch in phone) < 5
+        or not all(ch in "0123456789+- " for ch in phone)
+        or sum(ch in "0123456789" for ch in phone) < 5
     ):
         errors["reporter_phone"] = [_("Not a phone number.")]
     try:
@@ -668,9 +669,15 @@ def _int(
     if isinstance(value, bool):
         errors[name] = [_("Must be a whole number.")]
         return None
+    if isinstance(value, float):
+        # 4.9 stars is not 4, and 1e400 is no number (an OverflowError at int()).
+        if not (math.isfinite(value) and value.is_integer()):
+            errors[name] = [_("Must be a whole number.")]
+            return None
+        value = int(value)
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         errors[name] = [_("Must be a whole number.")]
         return None
     if (lo is not None and number < lo) or (hi is not None and number > hi):
@@ -1438,6 +1445,10 @@ def _do_resume(
     return {"kind": EventKind.RESUME, "reason": reason, "is_public": True}
 
 
+MAX_EXTENSION_DAYS = 90  # "days": a typical extension
+MAX_EXTENSION_UNTIL_DAYS = 366  # "until": a named day, e.g. the end of road works
+
+
 def _parse_until(payload: dict, errors: dict, now: datetime) -> datetime | None:
     until = payload.get("until")
     days = payload.get("days")
@@ -1465,9 +1476,15 @@ def _parse_until(payload: dict, errors: dict, now: datetime) -> datetime | None:
         elif due_at is not None and parsed <= due_at:
             # An "extension" to before the current due time would shorten the time limit.
             errors["until"] = [_("Must be later than the current due time.")]
+        elif parsed > max(due_at or now, now) + timedelta(days=MAX_EXTENSION_UNTIL_DAYS):
+            # Year 9999 was taken, and approved, as a due time.
+            errors["until"] = [
+                _("At most %(days)s days beyond the current due time.")
+                % {"days": MAX_EXTENSION_UNTIL_DAYS}
+            ]
         return parsed
     number = (
-        _int(payload, "days", required=True, errors=errors, lo=1, hi=90)
+        _int(payload, "days", required=True, errors=errors, lo=1, hi=MAX_EXTENSION_DAYS)
         if days is not None
         else None
     )

@@ -75,7 +75,7 @@ def window_label(name: str) -> str:
     """A window's name for people: "30d" → "近 30 天", "60d@2019-08-31" → "截至 2019-08-31 的 60 天"."""
     days, _at, until = name.partition("@")
     days = days.removesuffix("d")
-    if not days.isdigit():
+    if not (days.isascii() and days.isdigit()):
         return name
     if until:
         return _("%(days)s days to %(date)s") % {"days": days, "date": until}

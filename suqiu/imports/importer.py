@@ -309,8 +309,8 @@ class RowMapper:
         phone = _text(self.value(cells, "reporter_phone"))
         if phone and (
             len(phone) > 32
-            or not all(ch.isdigit() or ch in "+- " for ch in phone)
-            or sum(ch.isdigit() for ch in phone) < 5
+            or not all(ch in "0123456789+- " for ch in phone)
+            or sum(ch in "0123456789" for ch in phone) < 5
         ):
             raise RowError(self.column("reporter_phone"), "not a phone number", phone)
         fields = {

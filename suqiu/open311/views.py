@@ -218,7 +218,7 @@ def _moment(name: str, raw: str) -> datetime:
                 moment = datetime(day.year, day.month, day.day)
     except ValueError:
         moment = None
-    if moment is None:
+    if moment is None or not 1900 <= moment.year <= 9000:  # year 1 or 9999 overflow the zones
         raise Open311Error(
             400,
             _("%(name)s must be a w3 date-time such as 2010-01-01T00:00:00Z.") % {"name": name},
@@ -236,7 +236,7 @@ def _positive_int(params, name: str, default: int, *, maximum: int) -> int:
     raw = (params.get(name) or "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not (1 <= int(raw) <= maximum):
+    if not (raw.isascii() and raw.isdigit()) or not (1 <= int(raw) <= maximum):
         raise Open311Error(
             400,
             _("%(name)s must be a whole number from 1 to %(max)d.")

@@ -189,6 +189,7 @@ BAD_INTAKE = [
     ("unknown channel", {**VALID, "channel": "pigeon"}, 422, "validation_error", ["channel"]),
     ("unknown urgency", {**VALID, "urgency": "asap"}, 422, "validation_error", ["urgency"]),
     ("bad phone", {**VALID, "reporter_phone": "call me"}, 422, "validation_error", ["reporter_phone"]),
+    ("superscript digits", {**VALID, "reporter_phone": "²³²³²³"}, 422, "validation_error", ["reporter_phone"]),
     ("anonymous not bool", {**VALID, "is_anonymous": "maybe"}, 422, "validation_error", ["is_anonymous"]),
     # PostgreSQL cannot store a NUL character in text: refused up front, on every database.
     ("NUL in title", {**VALID, "title": "路灯\u0000不亮"}, 422, "validation_error", ["title"]),

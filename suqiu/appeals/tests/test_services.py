@@ -730,6 +730,22 @@ INVALID = [
     ("in_progress", "handler", "request_extension", {"days": 0, "reason": "x"}, "days"),
     ("in_progress", "handler", "request_extension", {"days": 91, "reason": "x"}, "days"),
     ("in_progress", "handler", "request_extension", {"days": "two", "reason": "x"}, "days"),
+    ("in_progress", "handler", "request_extension", {"days": 2.7, "reason": "x"}, "days"),
+    ("in_progress", "handler", "request_extension", {"days": float("inf"), "reason": "x"}, "days"),
+    (
+        "in_progress",
+        "handler",
+        "request_extension",
+        {"until": "9999-12-31T23:59:59", "reason": "x"},
+        "until",
+    ),
+    (
+        "verified",
+        "resident",
+        "revisit",
+        {"satisfaction": 4.9, "was_resolved": True},
+        "satisfaction",
+    ),
     ("in_progress", "handler", "request_extension", {"until": "soon", "reason": "x"}, "until"),
     (
         "in_progress",

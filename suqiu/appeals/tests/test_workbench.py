@@ -411,16 +411,24 @@ def test_side_branches_through_the_forms(world):
     assert fresh(appeal).status == "suspended"
     assert post(world.dispatcher, appeal, "resume", {}).status_code == 302
     assert fresh(appeal).status == "in_progress"
+    until = timezone.localtime(fresh(appeal).due_at + timedelta(days=60)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
+    # Year 2099 is no extension: refused with the field named.
+    far = post(
+        world.handler, appeal, "request_extension", {"until": "2099-01-01T10:00", "reason": "x"}
+    )
+    assert far.status_code == 422 and fresh(appeal).extension_requested_until is None
     assert (
         post(
             world.handler,
             appeal,
             "request_extension",
-            {"until": "2099-01-01T10:00", "reason": "等配件"},
+            {"until": until.strftime("%Y-%m-%dT%H:%M"), "reason": "等配件"},
         ).status_code
         == 302
     )
-    assert fresh(appeal).extension_requested_until.year == 2099
+    assert fresh(appeal).extension_requested_until == until
     assert post(world.dispatcher, appeal, "deny_extension", {"reason": "不需要"}).status_code == 302
     assert fresh(appeal).extension_requested_until is None
     # revisit unsatisfied sends it back to work
