@@ -12,6 +12,7 @@ from typing import Annotated
 from django.http import HttpRequest
 from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import StrictInt
 
 from suqiu.api.auth import actor_of
 from suqiu.api.schemas import COMMON_ERRORS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ErrorOut, page_of
@@ -66,8 +67,9 @@ class HotspotDetailOut(HotspotOut):
 class PromoteIn(Schema):
     title: str = Field(max_length=200)
     description: str = Field("", max_length=4000)
-    handler_organisation: int
-    handler_person: int | None = None
+    # Strict: true is no organisation (lax parsing took it as id 1).
+    handler_organisation: StrictInt
+    handler_person: StrictInt | None = None
 
 
 class ProjectOut(Schema):

@@ -34,6 +34,7 @@ from suqiu.appeals.models import Appeal
 from suqiu.appeals.workflow import Status
 from suqiu.core import clock, places
 from suqiu.core.errors import Conflict, PermissionDenied, ValidationFailed
+from suqiu.core.ids import as_id
 from suqiu.directory.access import Actor
 from suqiu.directory.models import Membership, Organisation, User
 from suqiu.hotspots import clustering
@@ -560,14 +561,18 @@ def _validate_project(data: ProjectInput) -> tuple[Organisation, User | None]:
     if len(data.description or "") > 4000:
         errors["description"] = [_("At most 4000 characters.")]
     org = None
-    if not data.handler_organisation:
+    if data.handler_organisation is None or data.handler_organisation == "":
         errors["handler_organisation"] = [_("This field is required.")]
+    elif as_id(data.handler_organisation) is None:  # 0, true, 10**20: no organisation
+        errors["handler_organisation"] = [_("No such organisation.")]
     else:
         org = Organisation.objects.filter(pk=data.handler_organisation, is_active=True).first()
         if org is None:
             errors["handler_organisation"] = [_("No such organisation.")]
     person = None
-    if data.handler_person:
+    if data.handler_person is not None and as_id(data.handler_person) is None:
+        errors["handler_person"] = [_("No such person.")]
+    elif data.handler_person is not None:
         person = User.objects.filter(pk=data.handler_person, is_active=True).first()
         if person is None:
             errors["handler_person"] = [_("No such person.")]

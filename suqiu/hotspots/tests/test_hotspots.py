@@ -403,6 +403,20 @@ def test_api_promote(planted, world, client):
     assert body["rank"] == 1 and len(body["appeals"]) == 6
     client.get(reverse("workbench:home"))
     token = client.cookies["csrftoken"].value
+    for bad, field in (
+        ({"handler_organisation": world.c1.pk, "handler_person": 0}, "handler_person"),
+        ({"handler_organisation": True}, "handler_organisation"),
+        ({"handler_organisation": 0}, "handler_organisation"),
+    ):
+        refused = client.post(
+            f"/api/v1/hotspots/{a.pk}/promote",
+            {"title": "东门垃圾治理", **bad},
+            content_type="application/json",
+            headers={"X-CSRFToken": token},
+        )
+        assert refused.status_code == 422, (bad, refused.content)
+        assert field in refused.json()["error"]["fields"], bad
+    assert not GovernanceProject.objects.exists()
     r = client.post(
         f"/api/v1/hotspots/{a.pk}/promote",
         {"title": "东门垃圾治理", "handler_organisation": world.c1.pk},
