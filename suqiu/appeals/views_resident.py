@@ -389,6 +389,12 @@ def track_detail(request, code: str):
 def revisit(request, code: str):
     """The reporter rates the verified result; unsatisfied sends it back for rework."""
     try:
+        # A look-up by code like the tracking page's: limited the same way, so that the
+        # difference between "not yours" and "no such code" cannot be asked for unlimited.
+        _hit_track_limit(request)
+    except RateLimited:
+        return _rate_limited(request, what="track")
+    try:
         appeal = selectors.appeal_by_tracking_code(code)
     except NotFound:
         return _not_found(request)

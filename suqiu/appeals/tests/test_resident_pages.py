@@ -389,6 +389,10 @@ def test_tracking_lookups_are_rate_limited(world, actor_of, en, settings, freeze
     response = en.get(f"/track/{appeal.tracking_code}")
     assert response.status_code == 429
     assert "Please wait" in response.content.decode()
+    # The rating form is a look-up by code too ("not yours" and "no such code" differ there).
+    other = signed_in(world.resident2)
+    probe = other.post("/track/ABCD-EFGH-JKMN/revisit", {"satisfaction": "5"})
+    assert probe.status_code == 429
 
 
 def test_grid_boundaries_are_public_and_carry_only_names(world, en):
