@@ -60,3 +60,20 @@ def test_403_and_400_pages(handler, status, text):
     with translation.override("zh-hans"):
         page = handler(request, PermissionDenied())
     assert page.status_code == status and text in page.content.decode()
+
+
+def test_a_number_no_database_holds_is_a_400_page_not_a_500(world):
+    """The admin re-renders an invalid add form with the chosen id in its autocomplete widget:
+    an id beyond 64 bits reached the query (a 500 on SQLite)."""
+    from suqiu.directory.models import Category
+
+    world.admin.is_staff = True
+    world.admin.save()
+    client = Client(raise_request_exception=False)
+    client.force_login(world.admin)
+    before = Category.objects.count()
+    page = client.post(
+        "/admin/directory/category/add/", {"code": "X", "name": "x", "parent": "9" * 20}
+    )
+    assert page.status_code == 400 and "请求无效" in page.content.decode()
+    assert Category.objects.count() == before
