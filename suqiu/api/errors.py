@@ -83,6 +83,12 @@ _PYDANTIC_MESSAGES = {
     "dict_type": gettext_noop("Must be a JSON object."),
     "model_type": gettext_noop("Must be a JSON object."),
     "model_attributes_type": gettext_noop("Must be a JSON object."),
+    "datetime_parsing": gettext_noop("Not a date and time (ISO 8601)."),
+    "datetime_from_date_parsing": gettext_noop("Not a date and time (ISO 8601)."),
+    "datetime_type": gettext_noop("Not a date and time (ISO 8601)."),
+    "date_parsing": gettext_noop("Not a date (YYYY-MM-DD)."),
+    "date_from_datetime_parsing": gettext_noop("Not a date (YYYY-MM-DD)."),
+    "date_type": gettext_noop("Not a date (YYYY-MM-DD)."),
     # The pattern itself is for programs: the field's description in the OpenAPI says the form.
     "string_pattern_mismatch": gettext_noop("Not in the expected form (see the API description)."),
 }

@@ -507,6 +507,12 @@ def list_appeals(
                 fields={"category": [gettext("Unknown category.")]},
             )
         category_code = found.code
+    for name, moment in (("created_after", created_after), ("created_before", created_before)):
+        if moment is not None and not 1900 <= moment.year <= 9000:  # year 1 overflows the zones
+            raise ValidationFailed(
+                gettext("The request is not valid."),
+                fields={name: [gettext("A day from 1900 to 9000.")]},
+            )
     filters = selectors.AppealFilters(
         status=_check_choices("status", _split(status), [s.value for s in AppealStatus]) or None,
         urgency=_check_choices("urgency", _split(urgency), Urgency.values) or None,

@@ -314,6 +314,8 @@ def test_unknown_appeal_action_and_reveal(world):
         ({"category": "NOPE"}, "category"),
         ({"area": "C1"}, "area"),
         ({"created_after": "yesterday"}, "created_after"),
+        ({"created_after": "0001-01-01"}, "created_after"),
+        ({"created_before": "9999-12-31T23:59:59"}, "created_before"),
         ({"q": "x" * 201}, "q"),
         ({"q": "a\x00b"}, "q"),
         ({"category": str(2**63)}, "category"),
@@ -323,6 +325,15 @@ def test_bad_list_parameters(world, params, field):
     response = ApiClient(world.dispatcher).get("/appeals", params)
     assert response.status_code == 422, response.content
     assert response.json()["error"]["fields"][field]
+
+
+def test_a_bad_date_is_said_in_the_readers_language(world):
+    response = ApiClient(world.dispatcher).get(
+        "/appeals", {"created_after": "2019-13-45"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert response.status_code == 422
+    message = response.json()["error"]["fields"]["created_after"][0]
+    assert "Input should" not in message and "ISO 8601" in message
 
 
 def test_bad_path_parameter(world):
