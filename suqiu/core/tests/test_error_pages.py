@@ -75,5 +75,10 @@ def test_a_number_no_database_holds_is_a_400_page_not_a_500(world):
     page = client.post(
         "/admin/directory/category/add/", {"code": "X", "name": "x", "parent": "9" * 20}
     )
-    assert page.status_code == 400 and "请求无效" in page.content.decode()
+    # PostgreSQL answers the query (no such row): the form's own error; SQLite overflows
+    # in the query: the 400 page. Never a 500, never a saved row.
+    if page.status_code == 200:
+        assert page.context["adminform"].form.errors["parent"]
+    else:
+        assert page.status_code == 400 and "请求无效" in page.content.decode()
     assert Category.objects.count() == before
