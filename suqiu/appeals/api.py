@@ -35,7 +35,7 @@ from suqiu.appeals.models import STATUS_LABELS, Appeal, AppealEvent, AppealPhoto
 from suqiu.appeals.models import EventKind as EventKindChoices
 from suqiu.appeals.workflow import Action
 from suqiu.appeals.workflow import Status as AppealStatus
-from suqiu.core import ratelimit
+from suqiu.core import clock, ratelimit
 from suqiu.core.errors import BadRequest, NotFound, ValidationFailed
 from suqiu.core.ids import as_id
 from suqiu.directory.access import Actor
@@ -508,7 +508,7 @@ def list_appeals(
             )
         category_code = found.code
     for name, moment in (("created_after", created_after), ("created_before", created_before)):
-        if moment is not None and not 1900 <= moment.year <= 9000:  # year 1 overflows the zones
+        if moment is not None and not clock.in_calendar(moment):
             raise ValidationFailed(
                 gettext("The request is not valid."),
                 fields={name: [gettext("A day from 1900 to 9000.")]},
@@ -716,8 +716,9 @@ def act(request: HttpRequest, appeal_id: int, action: Action):
     try:
         selectors.appeal_get(actor=actor, appeal_id=appeal_id)
     except NotFound:
-        claimable = selectors.claimable_tasks(actor=actor).filter(pk=appeal_id).exists()
-        if action is not Action.CLAIM or not claimable:
+        if action is not Action.CLAIM or not selectors.claim_reachable(
+            actor=actor, appeal_id=appeal_id
+        ):
             raise
     appeal = services.appeal_act(
         actor=actor, appeal_id=appeal_id, action=action.value, payload=payload

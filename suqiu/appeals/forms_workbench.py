@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from suqiu.appeals import workflow
 from suqiu.appeals.models import STATUS_CHOICES, Appeal, Channel, Urgency
 from suqiu.appeals.selectors import QUEUES, AppealFilters
+from suqiu.core import clock
 from suqiu.core.errors import ApplicationError
 from suqiu.core.ids import as_id
 from suqiu.directory.access import Actor
@@ -437,6 +438,13 @@ def _blank(label):
     return [("", label)]
 
 
+# Days a time zone can take (``clock.in_calendar``).
+_IN_CALENDAR = [
+    MinValueValidator(date(clock.EARLIEST_YEAR, 1, 1)),
+    MaxValueValidator(date(clock.LATEST_YEAR, 12, 31)),
+]
+
+
 class AppealFilterForm(forms.Form):
     """The workbench list's search box and filters, read from the query string."""
 
@@ -452,18 +460,17 @@ class AppealFilterForm(forms.Form):
     category = forms.ChoiceField(label=_("Category"), required=False)
     area = forms.TypedChoiceField(label=_("Area"), required=False, coerce=int, empty_value=None)
     channel = forms.ChoiceField(label=_("Channel"), required=False)
-    # Days a time zone can take (year 1 or 9999 overflow in the conversion to UTC).
     created_from = forms.DateField(
         label=_("From"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        validators=[MinValueValidator(date(1900, 1, 1)), MaxValueValidator(date(9000, 12, 31))],
+        validators=_IN_CALENDAR,
     )
     created_to = forms.DateField(
         label=_("To"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        validators=[MinValueValidator(date(1900, 1, 1)), MaxValueValidator(date(9000, 12, 31))],
+        validators=_IN_CALENDAR,
     )
     order = forms.ChoiceField(label=_("Order"), required=False, choices=ORDER_CHOICES)
 

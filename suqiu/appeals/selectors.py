@@ -130,6 +130,16 @@ def claimable_tasks(*, actor: Actor) -> QuerySet[Appeal]:
     )
 
 
+def claim_reachable(*, actor: Actor, appeal_id: int) -> bool:
+    """Whether a claim on this appeal may be tried: it is visible to the actor or in their task
+    library. Else, to them, it does not exist, whatever its state (the API and the workbench
+    answer as for a missing id, so a claimer learns nothing of other areas' appeals)."""
+    return (
+        Appeal.objects.filter(visible_q(actor), pk=appeal_id).exists()
+        or claimable_tasks(actor=actor).filter(pk=appeal_id).exists()
+    )
+
+
 # --- Filters and queues ---------------------------------------------------------------------------
 
 

@@ -1136,7 +1136,7 @@ def _do_merge(
         errors["into"] = [_("This field is required.")]
     else:
         qs = Appeal.objects.select_for_update(no_key=True)
-        if not (actor.user_id is None and "system" in actor.roles):
+        if not workflow.is_system(actor):
             from suqiu.appeals.selectors import visible_q
 
             # One the actor may not see is, to them, no appeal: nor is its state told.

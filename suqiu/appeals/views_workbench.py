@@ -23,7 +23,7 @@ from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from suqiu.appeals import presenters, selectors, services
+from suqiu.appeals import presenters, selectors, services, workflow
 from suqiu.appeals.extensions import note_for, panels_for
 from suqiu.appeals.forms_workbench import (
     ACTION_LABELS,
@@ -269,12 +269,7 @@ def task_claim(request: HttpRequest, pk: int) -> HttpResponse:
     """Claim a task from the library; the claimer then sees the appeal (the service decides)."""
     actor = request.actor
     try:
-        # As the API does: an appeal neither visible nor in the library is not there, whatever
-        # its state (else a claimer learns of another area's appeals and how far they got).
-        if not (
-            Appeal.objects.filter(selectors.visible_q(actor), pk=pk).exists()
-            or selectors.claimable_tasks(actor=actor).filter(pk=pk).exists()
-        ):
+        if not selectors.claim_reachable(actor=actor, appeal_id=pk):
             raise NotFound(gettext("This task is not in the library (any more)."))
         services.appeal_act(
             actor=actor, appeal_id=pk, action="claim", payload={"note": request.POST.get("note")}
@@ -749,13 +744,8 @@ def photo(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
 @staff_required
 def people_options(request: HttpRequest) -> HttpResponse:
     """Lead-person ``<option>``s for one organisation (the dispatch form reloads them on change)."""
-    actor = request.actor
-    if not (actor.is_superuser or actor.roles & DISPATCHING_ROLES):
+    if not workflow.dispatches_anywhere(request.actor):
         # Who works where is for those who dispatch, not for every staff account.
         return render(request, "workbench/forbidden.html", status=403)
     org_id = as_id(request.GET.get("lead_organisation")) or 0
     return render(request, "workbench/_people_options.html", {"people": staff_of(org_id)})
-
-
-# The roles that dispatch (workflow.is_assessor) and the administrators.
-DISPATCHING_ROLES = frozenset({"admin", "dispatcher", "community_worker", "social_worker"})

@@ -185,11 +185,17 @@ def is_supervisor(actor, appeal: AppealFacts) -> bool:
     return is_admin(actor) or _in_area(actor, appeal, "dispatcher", "leader")
 
 
+ASSESSOR_ROLES = ("dispatcher", "community_worker", "social_worker")
+
+
 def is_assessor(actor, appeal: AppealFacts) -> bool:
     """Who assesses, queues and dispatches: dispatchers; community workers and social workers in their area."""
-    return is_admin(actor) or _in_area(
-        actor, appeal, "dispatcher", "community_worker", "social_worker"
-    )
+    return is_admin(actor) or _in_area(actor, appeal, *ASSESSOR_ROLES)
+
+
+def dispatches_anywhere(actor) -> bool:
+    """Whether the actor assesses and dispatches in some area (and so may see who works where)."""
+    return is_admin(actor) or bool(actor.roles & set(ASSESSOR_ROLES))
 
 
 def is_lead_handler(actor, appeal: AppealFacts) -> bool:

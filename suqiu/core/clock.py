@@ -31,3 +31,13 @@ def at(moment: datetime) -> Iterator[None]:
         yield
     finally:
         _fixed.reset(token)
+
+
+# The days a user or a file may name (a filter, a window's end, a date in an import): year 1 or
+# 9999 overflow when a time zone moves them to UTC, and before 1900 is a mistyped year.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 9000
+
+
+def in_calendar(moment) -> bool:
+    """Whether a date or datetime lies within ``EARLIEST_YEAR``..``LATEST_YEAR``."""
+    return EARLIEST_YEAR <= moment.year <= LATEST_YEAR

@@ -352,7 +352,7 @@ def run(
             _("The similarity threshold must be between 0 and 1."),
             fields={"threshold": [_("Between 0 and 1, e.g. 0.3.")]},
         )
-    if until is not None and not 1900 <= until.year <= 9000:
+    if until is not None and not clock.in_calendar(until):
         raise ValidationFailed(
             _("The window's last day must be a day from 1900 to 9000."),
             fields={"until": [_("A day from 1900 to 9000.")]},

@@ -197,7 +197,7 @@ class RowMapper:
         self.tz = ZoneInfo(mapping.time_zone or settings.TIME_ZONE)
         self.latest = clock.now() + timedelta(days=1)
         # Before 1900 is a mistyped year, not history (and year 1 overflows the time zones).
-        self.earliest = datetime(1900, 1, 1, tzinfo=ZoneInfo("UTC"))
+        self.earliest = datetime(clock.EARLIEST_YEAR, 1, 1, tzinfo=ZoneInfo("UTC"))
 
     def column(self, target: str) -> str:
         """How the report names a field: target and source column(s)."""

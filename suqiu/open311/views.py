@@ -218,7 +218,7 @@ def _moment(name: str, raw: str) -> datetime:
                 moment = datetime(day.year, day.month, day.day)
     except ValueError:
         moment = None
-    if moment is None or not 1900 <= moment.year <= 9000:  # year 1 or 9999 overflow the zones
+    if moment is None or not clock.in_calendar(moment):
         raise Open311Error(
             400,
             _("%(name)s must be a w3 date-time such as 2010-01-01T00:00:00Z.") % {"name": name},

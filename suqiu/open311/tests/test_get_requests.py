@@ -288,19 +288,24 @@ PLANTED = [
 ]
 
 
+def phoned_in(world, **fields) -> Appeal:
+    """An appeal an operator took by phone (not through Open311)."""
+    return appeal_services.appeal_create(
+        actor=actor(world.operator),
+        data=appeal_services.AppealInput(channel="phone", **fields),
+    )
+
+
 def test_get_never_leaks_personal_data(client, world, api_key):
     web = bring_to(world, "dispatched")  # by the resident 张阿姨
-    appeal_services.appeal_create(
-        actor=actor(world.operator),
-        data=appeal_services.AppealInput(
-            title="来电",
-            description="电话里说的私事",
-            channel="phone",
-            reporter_name="王大妈",
-            reporter_phone="13955556666",
-            lat=G1_POINT[0],
-            lon=G1_POINT[1],
-        ),
+    phoned_in(
+        world,
+        title="来电",
+        description="电话里说的私事",
+        reporter_name="王大妈",
+        reporter_phone="13955556666",
+        lat=G1_POINT[0],
+        lon=G1_POINT[1],
     )
     act(world.handler, web, "accept")
     act(world.handler, web, "resolve", public_reply="已处理", internal_note="内部备注")
@@ -331,16 +336,13 @@ def test_get_never_leaks_personal_data(client, world, api_key):
 
 
 def test_an_address_and_exact_point_are_public_only_when_sent_over_open311(client, world, api_key):
-    phoned = appeal_services.appeal_create(
-        actor=actor(world.operator),
-        data=appeal_services.AppealInput(
-            title="房东不退押金",
-            description="电话反映",
-            channel="phone",
-            address="碧岭华庭1栋1单元",
-            lat=22.70123,
-            lon=114.20456,
-        ),
+    phoned = phoned_in(
+        world,
+        title="房东不退押金",
+        description="电话反映",
+        address="碧岭华庭1栋1单元",
+        lat=22.70123,
+        lon=114.20456,
     )
     code = posted(
         client,
