@@ -4,7 +4,9 @@ A NUL character cannot be stored in PostgreSQL text (SQLite takes it, so the sam
 succeed there and fail in production), a lone surrogate (JSON's "\ud800") in neither, and a
 whole number beyond 64 bits fits no integer column
 (SQLite raises ``OverflowError`` on it). All are refused before any view runs, with the field
-named: 422 ``validation_error``, the same on every database.
+named: 422 ``validation_error``, the same on every database. So is a body that is JSON but not an
+object (``[1, 2]``, ``null``, ``"text"``): every body the API takes is an object, and the
+schema's own answer would name its first field as missing, not the body as the wrong kind.
 """
 
 from __future__ import annotations
@@ -61,6 +63,11 @@ def check_storable(data: Any) -> None:
 class StorableParser(Parser):
     def parse_body(self, request):
         data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise ValidationFailed(
+                gettext("The request is not valid."),
+                fields={"body": [gettext("Must be a JSON object.")]},
+            )
         check_storable(data)
         return data
 

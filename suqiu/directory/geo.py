@@ -27,14 +27,54 @@ def validate_latlon(lat: float | None, lon: float | None) -> None:
         raise ValidationFailed(_("Invalid coordinates."), code="invalid_coordinates", fields=errors)
 
 
-def validate_boundary(geojson: dict) -> None:
+def boundary_geometry(geojson):
+    """The geometry a boundary holds: a GeoJSON geometry as it is, a Feature's geometry, or the
+    geometry of a FeatureCollection's only feature (what geojson.io and QGIS export for one
+    drawn area). Anything else is returned as it is, for ``validate_boundary`` to refuse."""
+    if _kind(geojson) == "FeatureCollection":
+        features = geojson.get("features")
+        if isinstance(features, list) and len(features) == 1:
+            geojson = features[0]
+    if _kind(geojson) == "Feature" and isinstance(geojson.get("geometry"), dict):
+        return geojson["geometry"]
+    return geojson
+
+
+def _kind(geojson) -> str | None:
+    return geojson.get("type") if isinstance(geojson, dict) else None
+
+
+def validate_boundary(geojson) -> dict:
+    """The boundary's geometry (see ``boundary_geometry``), checked to be a valid Polygon or
+    MultiPolygon; ``ValidationFailed`` (code ``invalid_boundary``) otherwise, with a message for
+    the person who pasted it rather than the geometry library's."""
+    geometry = boundary_geometry(geojson)
+    if _kind(geometry) == "FeatureCollection":
+        features = geometry.get("features")
+        raise ValidationFailed(
+            _("Boundary is not valid GeoJSON."),
+            code="invalid_boundary",
+            fields={
+                "boundary": [
+                    _("A feature collection of %(count)s features: a grid needs exactly one area.")
+                    % {"count": len(features) if isinstance(features, list) else 0}
+                ]
+            },
+        )
     try:
-        geom = shape(geojson)
+        geom = shape(geometry)
     except Exception as exc:  # noqa: BLE001 - shapely raises several types for bad input
         raise ValidationFailed(
             _("Boundary is not valid GeoJSON."),
             code="invalid_boundary",
-            fields={"boundary": [str(exc)]},
+            fields={
+                "boundary": [
+                    _(
+                        'Not a GeoJSON geometry: an object with "type" (Polygon or MultiPolygon)'
+                        ' and "coordinates" is needed.'
+                    )
+                ]
+            },
         ) from exc
     if geom.geom_type not in {"Polygon", "MultiPolygon"} or geom.is_empty or not geom.is_valid:
         raise ValidationFailed(
@@ -42,6 +82,7 @@ def validate_boundary(geojson: dict) -> None:
             code="invalid_boundary",
             fields={"boundary": [_("Not a valid polygon.")]},
         )
+    return geometry
 
 
 def boundary_bbox(geojson: dict) -> tuple[float, float, float, float]:

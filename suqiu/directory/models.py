@@ -167,8 +167,11 @@ class Grid(SnapshotSource, TreeNode):
         return f"{self.name} ({self.code})"
 
     def save(self, *args, **kwargs):
-        from suqiu.directory.geo import boundary_bbox
+        from suqiu.directory.geo import boundary_bbox, boundary_geometry
 
+        # A Feature or a one-feature collection is kept as its geometry: maps and the API serve
+        # the boundary as a geometry.
+        self.boundary = boundary_geometry(self.boundary)
         if self.boundary:
             self.min_lon, self.min_lat, self.max_lon, self.max_lat = boundary_bbox(self.boundary)
         else:
@@ -184,7 +187,7 @@ class Grid(SnapshotSource, TreeNode):
         if self.boundary:
             # The admin form understands Django's ValidationError; ours would be a 500 there.
             try:
-                validate_boundary(self.boundary)
+                self.boundary = validate_boundary(self.boundary)
             except ValidationFailed as exc:
                 fields = {"boundary": exc.fields.get("boundary") or [exc.message]}
                 raise ValidationError(fields) from exc

@@ -168,8 +168,10 @@ BAD_INTAKE = [
     ("truncated json", '{"title": "a", "descr', 400, "malformed_json", []),
     ("not utf-8", b'{"title": "\xff\xfe"}', 400, "malformed_json", []),
     ("empty body", "", 422, "validation_error", ["body"]),
-    ("json array", [1, 2], 422, "validation_error", []),
-    ("json string", '"just text"', 422, "validation_error", []),
+    ("json array", [1, 2], 422, "validation_error", ["body"]),
+    ("json string", '"just text"', 422, "validation_error", ["body"]),
+    ("json null", "null", 422, "validation_error", ["body"]),
+    ("json number", "42", 422, "validation_error", ["body"]),
     ("missing fields", {}, 422, "validation_error", ["title", "description"]),
     ("title not text", {**VALID, "title": 123}, 422, "validation_error", ["title"]),
     ("title null", {**VALID, "title": None}, 422, "validation_error", ["title"]),
@@ -217,6 +219,8 @@ def test_bad_intake(world, name, body, status, code, fields):
         assert error["fields"][field], error
     if status == 422:
         assert error["fields"]
+    if name.startswith("json "):  # not an object: the body is named, not a missing title
+        assert set(error["fields"]) == {"body"}, error
     assert not Appeal.objects.exists()
 
 

@@ -11,6 +11,7 @@ import math
 
 import pytest
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import translation
 
 from suqiu.core.errors import ValidationFailed
 from suqiu.core.testing import G1_POINT, G2_POINT, G4_POINT, OUTSIDE_POINT, square
@@ -79,15 +80,37 @@ BAD_BOUNDARIES = {
     "coordinates are text": {"type": "Polygon", "coordinates": "0,0 1,0 1,1"},
     "empty object": {},
     "not an object": "POLYGON((0 0, 1 0, 1 1, 0 0))",
+    "a list": [[114.2, 22.7]],
+    "a feature without geometry": {"type": "Feature", "properties": {}},
+    "an empty feature collection": {"type": "FeatureCollection", "features": []},
+    "a feature collection of two": {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "geometry": square(22.7, 114.2)}] * 2,
+    },
 }
 
 
 @pytest.mark.parametrize("name", list(BAD_BOUNDARIES))
 def test_invalid_boundaries_are_rejected(name):
-    with pytest.raises(ValidationFailed) as info:
+    with translation.override("en"), pytest.raises(ValidationFailed) as info:
         validate_boundary(BAD_BOUNDARIES[name])
     assert info.value.code == "invalid_boundary"
-    assert "boundary" in info.value.fields
+    (message,) = info.value.fields["boundary"]
+    # Said for the person who pasted it, not the geometry library's words ("'coordinates'").
+    assert message.startswith(("Not a GeoJSON geometry", "Not a valid polygon", "A feature")), (
+        message
+    )
+
+
+def test_a_feature_or_a_one_feature_collection_is_taken_as_its_geometry():
+    area = square(22.7, 114.2)
+    feature = {"type": "Feature", "properties": {"name": "一网格"}, "geometry": area}
+    assert validate_boundary(area) == area
+    assert validate_boundary(feature) == area
+    assert validate_boundary({"type": "FeatureCollection", "features": [feature]}) == area
+    with pytest.raises(ValidationFailed) as info:
+        validate_boundary({"type": "FeatureCollection", "features": [feature, feature]})
+    assert "2" in info.value.fields["boundary"][0]
 
 
 def test_bbox_is_lon_lat_order():
@@ -218,3 +241,17 @@ def test_admin_validation_rejects_a_bad_boundary(world):
         grid.full_clean()
     assert "boundary" in info.value.message_dict
     Grid(code="OK", name="好", community=world.c1, boundary=square(22.9, 114.9)).full_clean()
+
+
+def test_a_grid_given_a_feature_stores_its_geometry(world):
+    """What geojson.io exports for one drawn area is a FeatureCollection; the grid keeps the
+    polygon, so the resident map and the API serve a geometry, and point-in-grid finds it."""
+    area = square(30.0, 120.0)
+    exported = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": area}]}
+    grid = Grid(code="FC", name="导入", community=world.c1, boundary=exported)
+    grid.full_clean()
+    grid.save()
+    grid.refresh_from_db()
+    assert grid.boundary == area
+    assert (grid.min_lat, grid.max_lat) == pytest.approx((29.995, 30.005))
+    assert resolve_grid(30.0, 120.0) == grid
