@@ -50,6 +50,9 @@ class NavItem:
     visible: Callable[[Any], bool] = field(default=lambda actor: True)  # (actor) -> bool
     badge: Callable[[Any], int | None] | None = None  # (request) -> a count to show, or None
     order: int = 50
+    # The URL namespace whose every page this link stands for ("hotspots": the list, a hotspot,
+    # a project...); "" = only the page it links to.
+    section: str = ""
 
 
 _PANELS: dict[str, Panel] = {}
@@ -104,14 +107,20 @@ class RenderedNav:
     label: Any
     url_name: str
     badge: int | None
+    current: bool = False
 
 
 def nav_for(request, actor) -> list[RenderedNav]:
-    """The extra navigation links this actor sees, in order."""
+    """The extra navigation links this actor sees, in order; ``current`` marks the one the
+    page belongs to."""
+    match = getattr(request, "resolver_match", None)
+    view_name = match.view_name if match else ""
+    namespace = match.namespace if match else ""
     out = []
     for item in sorted(_NAV.values(), key=lambda i: (i.order, i.name)):
         if not item.visible(actor):
             continue
         badge = item.badge(request) if item.badge is not None else None
-        out.append(RenderedNav(item.name, item.label, item.url_name, badge))
+        current = view_name == item.url_name or bool(item.section and namespace == item.section)
+        out.append(RenderedNav(item.name, item.label, item.url_name, badge, current))
     return out

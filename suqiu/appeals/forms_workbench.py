@@ -15,7 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from suqiu.appeals import workflow
@@ -61,8 +61,9 @@ def _textarea(rows: int = 2) -> forms.Textarea:
 
 
 def _category_label(category: Category) -> str:
+    """A category in a select: indented by its depth, named in the page's language."""
     depth = max(category.path.count("/") - 2, 0)
-    return "\u3000" * depth + category.name
+    return "\u3000" * depth + category.label(get_language())
 
 
 def active_categories():
@@ -115,12 +116,12 @@ class _IdsInRange:
 
 class OrganisationChoiceField(_IdsInRange, forms.ModelChoiceField):
     def label_from_instance(self, obj: Organisation) -> str:
-        return f"{obj.name} · {obj.get_kind_display()}"
+        return f"{obj.label(get_language())} · {obj.get_kind_display()}"
 
 
 class OrganisationMultipleChoiceField(_IdsInRange, forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Organisation) -> str:
-        return obj.name
+        return obj.label(get_language())
 
 
 class PersonChoiceField(_IdsInRange, forms.ModelChoiceField):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("people", views.people_options, name="people_options"),
     path("appeals/<int:pk>", views.appeal_detail, name="appeal"),
     path("appeals/<int:pk>/act/<str:action>", views.appeal_action, name="act"),
+    path("appeals/<int:pk>/route", views.appeal_route, name="route"),
     path("appeals/<int:pk>/reveal-phone", views.reveal_phone, name="reveal_phone"),
     path("appeals/<int:pk>/photos/<int:photo_id>", views.photo, name="photo"),
 ]

@@ -14,6 +14,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -38,7 +39,7 @@ from suqiu.appeals.http import photo_response
 from suqiu.appeals.models import STATUS_LABELS, Appeal, Channel, EventKind
 from suqiu.appeals.workflow import OPEN, InvalidTransition, Status
 from suqiu.core import clock
-from suqiu.core.errors import ApplicationError, NotFound
+from suqiu.core.errors import ApplicationError, NotFound, ValidationFailed
 from suqiu.core.ids import as_id
 from suqiu.directory.access import Actor, actor_for
 from suqiu.directory.models import Category, Organisation, User
@@ -353,7 +354,7 @@ def _event_rows(events, *, actor, appeal) -> list[dict]:
 def _context(d: dict, key: str) -> dict:
     """What the calling code recorded under ``key`` of an event's ``data["context"]`` (see
     ``appeals.services.appeal_act``): ``triage`` for automatic routing, ``unaccepted`` for a
-    dispatch the time-limit duty returned."""
+    dispatch the time-limit duty returned, ``repeat`` for an exact repeat merged at intake."""
     context = d.get("context") if isinstance(d.get("context"), dict) else {}
     return context.get(key) if isinstance(context.get(key), dict) else {}
 
@@ -381,6 +382,11 @@ def _system_reason(event, cats: dict) -> str:
             "confidence": routed["confidence"],
             "threshold": routed.get("threshold") or 0,
         }
+    repeat = _context(d, "repeat")
+    if event.kind == EventKind.MERGE and repeat.get("code") and event.actor_id is None:
+        return gettext(
+            "Exact repeat of %(code)s: same reporter, same text, within %(hours)d hours."
+        ) % {"code": repeat["code"], "hours": repeat.get("hours") or 0}
     unaccepted = _context(d, "unaccepted")
     if event.kind == EventKind.RETURN and unaccepted.get("due_at"):
         return gettext(
@@ -697,6 +703,50 @@ def appeal_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             request, appeal, status=exc.http_status, bound=form, error=exc, error_action=action
         )
     notice = gettext("Done: %(action)s.") % {"action": ACTION_LABELS.get(action, action)}
+    return _done(request, pk, notice)
+
+
+@require_POST
+@staff_required
+def appeal_route(request: HttpRequest, pk: int) -> HttpResponse:
+    """Assess and dispatch in one step (the triage card's "assess and dispatch to ..." on a
+    received appeal: one click for a gas smell, not two). Both actions run through
+    ``services.appeal_act`` in one transaction, each with its event: a refused dispatch leaves
+    the appeal as it was, not assessed."""
+    appeal = _load(request, pk)
+    assess = action_form("assess", appeal=appeal, data=request.POST)
+    dispatch = action_form("dispatch", appeal=appeal, data=request.POST)
+    if not assess.is_valid():
+        return _render_appeal(request, appeal, status=422, bound=assess)
+    if not dispatch.is_valid():
+        # The dispatch form is not on the page of a received appeal: its errors go on top.
+        refused = ValidationFailed(
+            gettext("The request is not valid."),
+            fields={name: [str(m) for m in msgs] for name, msgs in dispatch.errors.items()},
+        )
+        return _render_appeal(request, appeal, status=422, error=refused, error_action="dispatch")
+    try:
+        with transaction.atomic():
+            services.appeal_act(
+                actor=request.actor, appeal_id=pk, action="assess", payload=assess.payload()
+            )
+            services.appeal_act(
+                actor=request.actor, appeal_id=pk, action="dispatch", payload=dispatch.payload()
+            )
+    except ApplicationError as exc:
+        appeal = _load(request, pk)
+        return _render_appeal(
+            request, appeal, status=exc.http_status, error=exc, error_action="dispatch"
+        )
+    notice = gettext("Done: %(action)s.") % {
+        "action": f"{ACTION_LABELS['assess']} + {ACTION_LABELS['dispatch']}"
+    }
+    return _done(request, pk, notice)
+
+
+def _done(request: HttpRequest, pk: int, notice: str) -> HttpResponse:
+    """After an action: the refreshed panel with the notice (htmx), or a redirect to the page;
+    to the queue when the action took the appeal out of the user's sight."""
     try:
         appeal = _load(request, pk)
     except Http404:

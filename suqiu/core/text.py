@@ -88,3 +88,12 @@ def shingles(text: str, n: int = 2) -> set[str]:
     if len(flat) <= n:
         return {flat} if flat else set()
     return {flat[i : i + n] for i in range(len(flat) - n + 1)}
+
+
+def enumeration(items, language: str | None = None) -> str:
+    """Names listed in a sentence of ``language`` (default: the active one): "甲、乙、丙" in
+    Chinese, "A, B, C" otherwise."""
+    from django.utils.translation import get_language
+
+    language = language or get_language() or "zh-hans"
+    return ("、" if language.startswith("zh") else ", ").join(str(i) for i in items)

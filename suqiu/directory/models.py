@@ -114,6 +114,12 @@ class Organisation(SnapshotSource, TreeNode):
     def __str__(self) -> str:
         return self.name
 
+    def label(self, language: str | None = None) -> str:
+        """The name in ``language`` (the English name on an English page, when there is one)."""
+        if language and language.startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
     @property
     def is_area(self) -> bool:
         return self.kind in AREA_KINDS

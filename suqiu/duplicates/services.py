@@ -107,6 +107,9 @@ def _merge_repeat(appeal: Appeal, main: Appeal, cfg: dict) -> None:
             )
             % {"code": main.tracking_code, "hours": cfg["repeat_hours"]},
         },
+        # The timeline says it again in the reader's language from this (the stored reason is
+        # in the language of the intake request that caused it).
+        context={"repeat": {"code": main.tracking_code, "hours": cfg["repeat_hours"]}},
     )
     # appeals.services reloads the new appeal for later hooks and the caller (it acted on it).
 

@@ -11,4 +11,9 @@ urlpatterns: list = [
         views.dismiss,
         name="dismiss",
     ),
+    path(
+        "appeals/<int:pk>/candidates/<int:candidate_id>/merge-in",
+        views.merge_in,
+        name="merge_in",
+    ),
 ]

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from suqiu.appeals import presenters, selectors, workflow
-from suqiu.appeals.views_workbench import staff_required
+from suqiu.appeals import services as appeal_services
+from suqiu.appeals.models import Appeal
+from suqiu.appeals.views_workbench import _done, _render_appeal, staff_required
 from suqiu.core.errors import ApplicationError, NotFound
 from suqiu.duplicates import services
+from suqiu.duplicates.models import DuplicateCandidate
 
 
 def panel_context(request: HttpRequest, appeal) -> dict | None:
@@ -39,6 +44,11 @@ def panel_context(request: HttpRequest, appeal) -> dict | None:
                 and not merged
                 and item.relation == "earlier"
                 and other.status not in workflow.TERMINAL,
+                # From the earlier appeal: take a later report in (it is merged into this one).
+                "can_merge_in": not merged
+                and item.relation == "later"
+                and appeal.status not in workflow.TERMINAL
+                and "merge" in presenters.actions_for(actor, other),
                 "can_dismiss": may_dismiss and not merged,
             }
         )
@@ -54,12 +64,46 @@ def dismiss(request: HttpRequest, pk: int, candidate_id: int) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     try:
-        services.dismiss(actor=request.actor, appeal=appeal, candidate_id=candidate_id)
+        row = services.dismiss(actor=request.actor, appeal=appeal, candidate_id=candidate_id)
     except ApplicationError as exc:
         return HttpResponse(str(exc), status=exc.http_status, content_type="text/plain")
+    other = row.candidate_id if row.appeal_id == appeal.pk else row.appeal_id
+    code = Appeal.objects.filter(pk=other).values_list("tracking_code", flat=True).first() or ""
+    notice = gettext("Not a duplicate of %(code)s: it is no longer listed here.") % {"code": code}
     if request.htmx:
-        ctx = panel_context(request, appeal)
-        return render(
-            request, "duplicates/_panel.html", {"panel": ctx or {"appeal": appeal, "rows": []}}
-        )
+        ctx = panel_context(request, appeal) or {"appeal": appeal, "rows": []}
+        return render(request, "duplicates/_panel.html", {"panel": {**ctx, "notice": notice}})
+    messages.success(request, notice)
     return redirect("workbench:appeal", pk=pk)
+
+
+@require_POST
+@staff_required
+def merge_in(request: HttpRequest, pk: int, candidate_id: int) -> HttpResponse:
+    """Merge a later report (a candidate of this appeal) into this appeal, from this appeal's
+    page; answers this appeal's refreshed panel. The merge is the later appeal's action, taken
+    through ``appeals.services`` with its checks (the user must be allowed to merge that one)."""
+    try:
+        appeal = selectors.appeal_get(actor=request.actor, appeal_id=pk)
+    except NotFound:
+        raise Http404 from None
+    row = (
+        DuplicateCandidate.objects.filter(candidate=appeal, pk=candidate_id)
+        .values_list("appeal_id", flat=True)
+        .first()
+    )
+    try:
+        if row is None:
+            raise NotFound(gettext("No such duplicate candidate."))
+        later = selectors.appeal_get(actor=request.actor, appeal_id=row)
+        appeal_services.appeal_act(
+            actor=request.actor, appeal_id=later.pk, action="merge", payload={"into": appeal.pk}
+        )
+    except ApplicationError as exc:
+        return _render_appeal(
+            request, appeal, status=exc.http_status, error=exc, error_action="merge"
+        )
+    notice = gettext("%(code)s is merged into this appeal; its reporter follows this one.") % {
+        "code": later.tracking_code
+    }
+    return _done(request, pk, notice)

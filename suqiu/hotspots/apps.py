@@ -30,6 +30,7 @@ class HotspotsConfig(AppConfig):
                 "hotspots:list",
                 visible=services.may_use_hotspots,
                 order=40,
+                section="hotspots",
             )
         )
         register_panel(Panel("hotspots", "hotspots/_panel.html", _panel, slot="facts", order=60))

@@ -3,10 +3,32 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from suqiu.directory.models import Organisation, User
+from suqiu.core.ids import as_id
+from suqiu.core.text import enumeration
+from suqiu.directory.models import Membership, Organisation, User
 from suqiu.hotspots.services import ProjectInput
+
+
+def people_of(organisation_id: int | None):
+    """Who may handle a project of this organisation: the active staff of it or of one under it
+    (the rule ``services.promote`` checks), by name; nobody before an organisation is chosen."""
+    org = Organisation.objects.filter(pk=organisation_id).only("path").first()
+    if org is None:
+        return User.objects.none()
+    members = Membership.objects.filter(
+        user=OuterRef("pk"), organisation__path__startswith=org.path
+    ).exclude(role="resident")
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Exists(members))
+        .prefetch_related("memberships__organisation")
+        .order_by("display_name", "username")
+    )
 
 
 class OrganisationChoice(forms.ModelChoiceField):
@@ -14,7 +36,7 @@ class OrganisationChoice(forms.ModelChoiceField):
     a street, a department and a party branch say what they are."""
 
     def label_from_instance(self, obj) -> str:
-        return f"{obj.name} · {obj.get_kind_display()}"
+        return f"{obj.label(get_language())} · {obj.get_kind_display()}"
 
 
 class PersonChoice(forms.ModelChoiceField):
@@ -22,8 +44,15 @@ class PersonChoice(forms.ModelChoiceField):
     picked to match the handling organisation (the service refuses a mismatch)."""
 
     def label_from_instance(self, obj) -> str:
-        orgs = sorted({m.organisation.name for m in obj.memberships.all() if m.organisation})
-        return f"{obj} · {'、'.join(orgs)}" if orgs else str(obj)
+        return person_label(obj)
+
+
+def person_label(person) -> str:
+    language = get_language()
+    orgs = sorted(
+        {m.organisation.label(language) for m in person.memberships.all() if m.organisation}
+    )
+    return f"{person} · {enumeration(orgs, language)}" if orgs else str(person)
 
 
 class PromoteForm(forms.Form):
@@ -40,13 +69,32 @@ class PromoteForm(forms.Form):
     )
     handler_person = PersonChoice(
         label=_("Handling person"),
-        queryset=User.objects.filter(is_active=True, memberships__isnull=False)
-        .distinct()
-        .prefetch_related("memberships__organisation")
-        .order_by("username"),
+        queryset=User.objects.none(),
         required=False,
         help_text=_("Someone of the handling organisation or of one under it."),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The people of the chosen organisation only: a person of another one is refused here,
+        # as a choice that is not offered, and with htmx the list follows the organisation.
+        chosen = self.data.get("handler_organisation") if self.is_bound else None
+        chosen = chosen or self.initial.get("handler_organisation")
+        person = self.fields["handler_person"]
+        person.queryset = people_of(as_id(chosen) if chosen else None)
+        person.empty_label = (
+            gettext("— nobody in particular —")
+            if chosen
+            else gettext("— choose the organisation first —")
+        )
+        self.fields["handler_organisation"].widget.attrs.update(
+            {
+                "hx-get": reverse("hotspots:people"),
+                "hx-trigger": "change",
+                "hx-target": "#id_handler_person",
+                "hx-swap": "innerHTML",
+            }
+        )
 
     def to_input(self) -> ProjectInput:
         data = self.cleaned_data

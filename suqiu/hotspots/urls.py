@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>", views.hotspot_detail, name="detail"),
     path("<int:pk>/promote", views.hotspot_promote, name="promote"),
     path("common/<int:pk>", views.common_problem, name="common"),
+    path("people", views.people_options, name="people"),
     path("projects/", views.project_list, name="projects"),
     path("projects/<int:pk>", views.project_detail, name="project"),
     path("projects/<int:pk>/close", views.project_close, name="project_close"),

@@ -4,11 +4,12 @@ form, governance projects. Reads through ``hotspots.selectors`` (scoped), writes
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from suqiu.appeals.views_workbench import _error_text, staff_required
@@ -134,7 +135,20 @@ def hotspot_promote(request: HttpRequest, pk: int) -> HttpResponse:
         project = services.promote(actor=request.actor, hotspot_id=pk, data=form.to_input())
     except ApplicationError as exc:
         return _refused(request, exc, form, lambda **kw: _detail(request, pk, **kw))
+    _started(request, project)
     return redirect("hotspots:project", pk=project.pk)
+
+
+def _started(request: HttpRequest, project) -> None:
+    messages.success(
+        request,
+        ngettext(
+            "Project started: %(count)d appeal taken in, each with a note in its timeline.",
+            "Project started: %(count)d appeals taken in, each with a note in its timeline.",
+            project.appeals.count(),
+        )
+        % {"count": project.appeals.count()},
+    )
 
 
 def _refused(request: HttpRequest, exc: ApplicationError, form, again) -> HttpResponse:
@@ -142,9 +156,9 @@ def _refused(request: HttpRequest, exc: ApplicationError, form, again) -> HttpRe
     field errors in their fields and the message on top, under the error's status."""
     if exc.http_status == 404:
         return render(request, "hotspots/not_found.html", {"error": _error_text(exc)}, status=404)
-    for field, messages in exc.fields.items():
+    for field, said in exc.fields.items():
         if form is not None and field in form.fields:
-            for m in messages:
+            for m in said:
                 form.add_error(field, str(m))
     return again(form=form, error=_error_text(exc), status=exc.http_status)
 
@@ -221,7 +235,19 @@ def common_problem(request: HttpRequest, pk: int) -> HttpResponse:
         project = services.start_project(actor=request.actor, appeal_id=pk, data=form.to_input())
     except ApplicationError as exc:
         return _refused(request, exc, form, lambda **kw: _common(request, pk, **kw))
+    _started(request, project)
     return redirect("hotspots:project", pk=project.pk)
+
+
+@require_GET
+@staff_required
+def people_options(request: HttpRequest) -> HttpResponse:
+    """The handling-person ``<option>``s for one organisation (the project form reloads them
+    when the organisation changes)."""
+    if not services.may_use_hotspots(request.actor):
+        return _forbidden(request)
+    form = PromoteForm(initial={"handler_organisation": request.GET.get("handler_organisation")})
+    return render(request, "hotspots/_people_options.html", {"field": form["handler_person"]})
 
 
 @require_GET

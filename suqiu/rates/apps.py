@@ -52,5 +52,12 @@ class RatesConfig(AppConfig):
         register_after_create(facts.on_create, order=95)
         register_after_recategorise(facts.on_recategorise)
         register_nav(
-            NavItem("rates", _("Rates"), "rates:page", visible=may_see_rates_nav, order=70)
+            NavItem(
+                "rates",
+                _("Rates"),
+                "rates:page",
+                visible=may_see_rates_nav,
+                order=70,
+                section="rates",
+            )
         )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.utils.translation import gettext
 
-from suqiu.appeals import presenters
+from suqiu.appeals import presenters, workflow
 from suqiu.appeals.models import EventKind, Urgency
+from suqiu.core.text import enumeration
 from suqiu.triage import selectors
 
 
@@ -28,6 +29,8 @@ def triage_panel(request, appeal) -> dict | None:
         "appeal": appeal,
         "can_assess": "assess" in allowed,
         "can_dispatch": "dispatch" in allowed,
+        # A received appeal: assess and dispatch with one click, for whoever does both.
+        "can_route": "assess" in allowed and workflow.dispatches_anywhere(actor),
         "assess_urgency": suggested_urgency,
         "urgency_label": Urgency(view.urgency_suggested).label if view.urgency_suggested else "",
     }
@@ -40,4 +43,4 @@ def note_reason(event) -> str:
     if event.kind != EventKind.URGENCY_RAISED or not d.get("terms"):
         return ""
     terms = [t.get("term", "") if isinstance(t, dict) else str(t) for t in d["terms"]]
-    return gettext("Urgency raised by triage: %(terms)s") % {"terms": "、".join(terms)}
+    return gettext("Urgency raised by triage: %(terms)s") % {"terms": enumeration(terms)}

@@ -766,6 +766,17 @@ def test_category_names_follow_the_language(world, client):
     chinese = client.get(page_url(appeal), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "<dd>Housing</dd>" in english and "<dd>住房</dd>" not in english
     assert "<dd>住房</dd>" in chinese
+    # The selects too: the assess form's categories, the dispatch form's organisations and
+    # the queue's category filter.
+    assert ">\u3000Pothole</option>" in english and "坑洼</option>" not in english
+    assert ">\u3000坑洼</option>" in chinese
+    services.appeal_act(actor=actor_for(world.dispatcher), appeal_id=appeal.pk, action="assess")
+    english = client.get(page_url(appeal), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # The test world's English organisation names are their codes.
+    assert ">ROADS · " in english and ">交通局 · " not in english
+    assert "<dd>D</dd>" in english and "<dd>测试区</dd>" not in english  # its area: the district
+    queue = client.get(reverse("workbench:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert ">Housing</option>" in queue and ">住房</option>" not in queue
 
 
 def test_days_and_ids_out_of_range_are_field_errors_not_500s(world):

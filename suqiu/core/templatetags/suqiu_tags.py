@@ -16,3 +16,11 @@ def localized(obj) -> str:
     if language.startswith("en") and name_en:
         return name_en
     return getattr(obj, "name", str(obj))
+
+
+@register.filter
+def enumeration(items) -> str:
+    """Names listed in the page's language: "甲、乙" in Chinese, "A, B" in English."""
+    from suqiu.core.text import enumeration as listed
+
+    return listed(items or ())

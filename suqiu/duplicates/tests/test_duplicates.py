@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from suqiu.appeals import services as appeal_services
 from suqiu.appeals.models import Appeal, AppealEvent, EventKind
@@ -219,6 +220,21 @@ def test_an_exact_repeat_is_merged_by_the_system_at_intake(world):
     assert not DuplicateCandidate.objects.filter(appeal=again).exists()
 
 
+def test_the_exact_repeat_note_is_in_the_readers_language(world):
+    """The system's note is worded when read, not in the language of the intake that caused it."""
+    first = create(world, LIFT)
+    with translation.override("en"):  # the repeat came in through an English request
+        again = create(world, LIFT, at=T0 + timedelta(hours=1))
+    chinese = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    chinese.force_login(world.dispatcher)
+    html = chinese.get(reverse("workbench:appeal", args=[again.pk])).content.decode()
+    assert f"与 {first.tracking_code} 完全重复" in html and "Exact repeat" not in html
+    english = Client(HTTP_ACCEPT_LANGUAGE="en")
+    english.force_login(world.dispatcher)
+    html = english.get(reverse("workbench:appeal", args=[again.pk])).content.decode()
+    assert f"Exact repeat of {first.tracking_code}: same reporter" in html
+
+
 def test_a_third_repeat_joins_the_main_appeal(world):
     first = create(world, LIFT)
     create(world, LIFT, at=T0 + timedelta(hours=1))
@@ -394,12 +410,52 @@ def test_the_panel_lists_candidates_with_merge_and_dismiss(world, client):
     assert first.tracking_code in page
     assert reverse("workbench:act", args=[second.pk, "merge"]) in page
     assert f'name="into" value="{first.tracking_code}"' in page
-    # The earlier appeal's page shows the later report, without a merge button for it.
+    # The earlier appeal's page shows the later report, with a button that takes it in.
     page = client.get(reverse("workbench:appeal", args=[first.pk])).content.decode()
     assert second.tracking_code in page and 'data-relation="later"' in page
     panel = page.split('id="dup-panel"')[1].split("</section>")[0]
     assert second.tracking_code in panel
     assert 'name="into"' not in panel
+    row = DuplicateCandidate.objects.get(appeal=second, candidate=first)
+    assert reverse("duplicates:merge_in", args=[first.pk, row.pk]) in panel
+
+
+def test_merge_a_later_report_in_from_the_earlier_appeal(world, client):
+    first, second = _pair(world)
+    row = DuplicateCandidate.objects.get(appeal=second, candidate=first)
+    _login(client, world.dispatcher)
+    url = reverse("duplicates:merge_in", args=[first.pk, row.pk])
+    response = client.post(url, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="appeal-panel"' in html and first.tracking_code in html  # this appeal's panel
+    second.refresh_from_db()
+    assert (second.status, second.merged_into_id) == ("merged", first.pk)
+    assert AppealEvent.objects.filter(appeal=first, kind=EventKind.MERGED_IN).count() == 1
+    # Again: the later one is merged already; refused on this appeal's panel, nothing written.
+    events = AppealEvent.objects.count()
+    again = client.post(url, HTTP_HX_REQUEST="true")
+    assert again.status_code == 409 and AppealEvent.objects.count() == events
+    # A candidate row of another pair, through this appeal's URL: not found, nothing merged.
+    third = create(world, RUBBISH, point=G3_POINT, at=T0)
+    fourth = create(world, RUBBISH, by=world.resident2, point=G3_POINT, at=T0 + timedelta(hours=2))
+    foreign = DuplicateCandidate.objects.get(appeal=fourth, candidate=third)
+    refused = client.post(
+        reverse("duplicates:merge_in", args=[first.pk, foreign.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert refused.status_code == 404
+    fourth.refresh_from_db()
+    assert fourth.status == "received"
+
+
+def test_merge_in_needs_a_user_who_may_merge_the_later_report(world, client):
+    first, second = _pair(world)
+    row = DuplicateCandidate.objects.get(appeal=second, candidate=first)
+    _login(client, world.handler)  # a department handler: sees neither, merges nothing
+    response = client.post(reverse("duplicates:merge_in", args=[first.pk, row.pk]))
+    assert response.status_code == 404
+    second.refresh_from_db()
+    assert second.status == "received"
 
 
 def test_merge_from_the_panel_merges_into_the_candidate(world, client):
@@ -425,6 +481,8 @@ def test_the_merged_reporter_follows_the_main_appeal_on_the_tracking_page(world,
     assert first.tracking_code in text
     assert 'class="main-progress"' in text
     assert "status-dispatched" in text  # the main appeal's status, not "merged"
+    # One sentence, in the page's language, with its link (Chinese punctuation in Chinese).
+    assert f'href="/track/{first.tracking_code}">{first.tracking_code}</a>。请通过' in text
 
 
 def test_dismiss_records_who_and_hides_the_candidate(world, client):
@@ -437,7 +495,9 @@ def test_dismiss_records_who_and_hides_the_candidate(world, client):
     assert response.status_code == 200
     row.refresh_from_db()
     assert row.dismissed_by_id == world.dispatcher.pk and row.dismissed_at is not None
-    assert first.tracking_code not in response.content.decode()
+    html = response.content.decode()
+    assert f'data-candidate="{first.tracking_code}"' not in html  # the row is gone
+    assert "data-dismissed" in html and first.tracking_code in html  # and the user is told
     page = client.get(reverse("workbench:appeal", args=[second.pk])).content.decode()
     assert 'id="dup-panel"' not in page
 

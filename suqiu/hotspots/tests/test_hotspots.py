@@ -352,6 +352,10 @@ def test_pages_list_detail_promote_and_the_appeal_panel(planted, world, client):
     assert (first["lat"], first["lon"]) == (round(G1_POINT[0], 6), round(G1_POINT[1], 6))
     detail = client.get(reverse("hotspots:detail", args=[a.pk]))
     assert detail.status_code == 200
+    # The navigation marks Hotspots as where the reader is, not the workbench.
+    nav = detail.content.decode().split('class="mainnav"')[1].split("</nav>")[0]
+    assert 'data-nav="hotspots" aria-current="page"' in nav
+    assert nav.count('aria-current="page"') == 1
     assert detail.content.decode().count("data-appeal=") == 6
     # The map's points are the members with a location (all six here), each with its status.
     points = detail.context["points"]
@@ -362,8 +366,29 @@ def test_pages_list_detail_promote_and_the_appeal_panel(planted, world, client):
     # The choices say what each organisation is, and where each person belongs.
     html = detail.content.decode()
     assert f">{world.c1.name} · {world.c1.get_kind_display()}</option>" in html
+    # The people: none before an organisation is chosen; then that organisation's (and those
+    # of the organisations under it), the list reloaded by htmx when the organisation changes.
     member = world.community_worker.memberships.select_related("organisation").first()
-    assert f">{world.community_worker} · {member.organisation.name}" in html
+    assert f">{world.community_worker} · " not in html
+    assert f'hx-get="{reverse("hotspots:people")}"' in html
+    options = client.get(reverse("hotspots:people"), {"handler_organisation": world.c1.pk})
+    assert options.status_code == 200
+    assert (
+        f">{world.community_worker} · {member.organisation.name}</option>"
+        in options.content.decode()
+    )
+    assert f">{world.handler} · " not in options.content.decode()  # of a department, not of C1
+    assert client.get(reverse("hotspots:people"), {"handler_organisation": "x"}).status_code == 200
+    refused = client.post(
+        reverse("hotspots:promote", args=[a.pk]),
+        {
+            "title": "东门垃圾治理",
+            "handler_organisation": world.c1.pk,
+            "handler_person": world.handler.pk,
+        },
+    )
+    assert refused.status_code == 422 and "handler_person" in refused.context["form"].errors
+    assert not GovernanceProject.objects.exists()
     bad = client.post(reverse("hotspots:promote", args=[a.pk]), {"title": ""})
     assert bad.status_code == 422
     response = client.post(
@@ -374,6 +399,8 @@ def test_pages_list_detail_promote_and_the_appeal_panel(planted, world, client):
     assert response.status_code == 302 and response["Location"] == reverse(
         "hotspots:project", args=[project.pk]
     )
+    done = client.get(response["Location"]).content.decode()
+    assert "项目已创建：纳入 6 件诉求" in done  # said once, on the project's page
     appeal_page = client.get(reverse("workbench:appeal", args=[min(planted["A"])]))
     assert reverse("hotspots:project", args=[project.pk]) in appeal_page.content.decode()
     # The timeline's note, in the reader's language whatever the promoter's was.
@@ -390,6 +417,10 @@ def test_pages_list_detail_promote_and_the_appeal_panel(planted, world, client):
     client.logout()
     client.login(username=world.handler.username, password=PASSWORD)
     assert client.get(reverse("hotspots:list")).status_code == 403
+    assert (
+        client.get(reverse("hotspots:people"), {"handler_organisation": world.c1.pk}).status_code
+        == 403
+    )
     refused = client.get("/api/v1/hotspots", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert refused.status_code == 403
     assert refused.json()["error"]["message"] == "只有调度员、领导和管理员可以查看热点。"
@@ -637,6 +668,9 @@ def test_the_elsewhere_panel_and_the_common_problem_page(world, client):
         {"title": "again", "handler_organisation": world.s1.pk},
     )
     assert again.status_code == 409 and GovernanceProject.objects.count() == 1
+    # Opened again, the page says why there is no form rather than just leaving it out.
+    common = client.get(reverse("hotspots:common", args=[case.pk])).content.decode()
+    assert "data-in-project" in common and "data-start-project" not in common
     page = client.get(reverse("workbench:appeal", args=[case.pk])).content.decode()
     panel = page.split('id="elsewhere-panel"')[1].split("</section>")[0]
     assert reverse("hotspots:project", args=[project.pk]) in panel

@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from suqiu.appeals.models import Appeal
+from suqiu.appeals.models import Appeal, AppealEvent
 from suqiu.appeals.tests.chain import act, new_appeal
 from suqiu.triage.models import AppealTriage, KeywordRule
 
@@ -54,6 +54,60 @@ def test_use_this_suggestion_assesses_then_dispatches(world):
     client.post(url, {"lead_organisation": world.roads.pk}, **HTMX)
     fresh = Appeal.objects.get(pk=appeal.pk)
     assert (fresh.status, fresh.lead_organisation) == ("dispatched", world.roads)
+
+
+def test_assess_and_dispatch_in_one_click(world):
+    """A received appeal: the suggestion's "assess and dispatch to ..." does both, each action
+    with its own event, and answers the refreshed panel."""
+    KeywordRule.objects.create(category=world.cat_road, keywords="坑洼")
+    appeal = new_appeal(world, title="路面坑洼", description="路面坑洼")
+    client = client_of(world.dispatcher)
+    html = page(client, appeal)
+    assert 'data-use="route"' in html and "Assess and dispatch to ROADS" in html
+    url = reverse("workbench:route", args=[appeal.pk])
+    form = {"category": world.cat_road.pk, "urgency": "urgent", "lead_organisation": world.roads.pk}
+    response = client.post(url, form, **HTMX)
+    assert response.status_code == 200 and "Done: Assess + Dispatch." in response.content.decode()
+    fresh = Appeal.objects.get(pk=appeal.pk)
+    assert (fresh.status, fresh.category, fresh.urgency, fresh.lead_organisation) == (
+        "dispatched",
+        world.cat_road,
+        "urgent",
+        world.roads,
+    )
+    kinds = list(
+        AppealEvent.objects.filter(appeal=appeal).order_by("pk").values_list("kind", flat=True)
+    )
+    assert kinds[-2:] == ["assess", "dispatch"]
+    # Sent again, the appeal is no longer received: refused, nothing changed.
+    again = client.post(url, form, **HTMX)
+    assert again.status_code == 409
+    assert AppealEvent.objects.filter(appeal=appeal).count() == len(kinds)
+
+
+def test_a_refused_dispatch_leaves_the_appeal_unassessed(world):
+    appeal = new_appeal(world, title="路面坑洼", description="路面坑洼")
+    client = client_of(world.dispatcher)
+    url = reverse("workbench:route", args=[appeal.pk])
+    for bad in ("999999", "x"):
+        form = {"category": world.cat_road.pk, "urgency": "normal", "lead_organisation": bad}
+        response = client.post(url, form, **HTMX)
+        assert response.status_code == 422, response.content
+        assert 'role="alert"' in response.content.decode()
+    fresh = Appeal.objects.get(pk=appeal.pk)
+    assert (fresh.status, fresh.category_id, fresh.version) == ("received", None, 1)
+    assert AppealEvent.objects.filter(appeal=appeal).count() == 1
+
+
+def test_no_one_click_route_for_those_who_do_not_dispatch(world):
+    KeywordRule.objects.create(category=world.cat_road, keywords="坑洼")
+    appeal = new_appeal(world, title="路面坑洼", description="路面坑洼")
+    html = page(client_of(world.operator), appeal)
+    assert 'data-use="route"' not in html
+    form = {"category": world.cat_road.pk, "urgency": "normal", "lead_organisation": world.roads.pk}
+    refused = client_of(world.operator).post(reverse("workbench:route", args=[appeal.pk]), form)
+    assert refused.status_code in (403, 404, 409)
+    assert Appeal.objects.get(pk=appeal.pk).status == "received"
 
 
 def test_an_automatic_dispatch_is_told(world):
