@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.conf import settings
 
+from suqiu.core.places import extract_all
 from suqiu.core.text import key_terms, normalise, words
 
 DEFAULTS = {
@@ -79,18 +80,36 @@ class Result:
 
 
 def main_terms(title: str, description: str, n: int) -> list[str]:
-    """The appeal's main terms: title words first, then the description's longest words."""
-    out: dict[str, None] = {}
-    title_words = [w for w in words(title) if w in key_terms(w)]
-    for w in title_words:
-        out.setdefault(w, None)
+    """The appeal's main terms: title words first, then the description's longest words. A word
+    that is part of a place the appeal names stands for the whole place ("聚龙" and "花园" of
+    聚龙花园 are the one term 聚龙花园): the verifier reads "does not mention 聚龙花园", not
+    fragments of it."""
+    return list(_main_terms(title, description, n))
+
+
+def _main_terms(title: str, description: str, n: int) -> dict[str, set[str]]:
+    """The main terms, each with the words it stands for (a place: the words of it found)."""
+    places = sorted(
+        {p.key for p in extract_all(f"{title}。{description}") if p.key},
+        key=len,
+        reverse=True,
+    )
+    out: dict[str, set[str]] = {}
+
+    def add(word: str) -> None:
+        term = next((p for p in places if word in p and word != p), word)
+        out.setdefault(term, {term}).add(word)
+
+    for w in words(title):
+        if w in key_terms(w):
+            add(w)
     body = [w for w in words(description) if w in key_terms(w)]
     first: dict[str, int] = {}
     for i, w in enumerate(body):
         first.setdefault(w, i)
     for w in sorted(first, key=lambda w: (-len(w), first[w])):
-        out.setdefault(w, None)
-    return list(out)[:n]
+        add(w)
+    return dict(list(out.items())[:n])
 
 
 def check(
@@ -105,10 +124,12 @@ def check(
     cfg = cfg or config()
     text = normalise(reply)
     chars = len(re.sub(r"\s+", "", reply or ""))
-    terms = main_terms(title, description, cfg["main_terms"])
+    terms = _main_terms(title, description, cfg["main_terms"])
     reply_terms = key_terms(reply)
     flat = re.sub(r"\s+", "", text)
-    shared = [t for t in terms if t in reply_terms or t in flat]
+    # A place counts as mentioned by its name or by a word of it ("花园" for 聚龙花园): replies
+    # often name the place their own way.
+    shared = [t for t, said in terms.items() if any(w in reply_terms or w in flat for w in said)]
     addresses = len(shared) / len(terms) if terms else 1.0
     missing = [t for t in terms if t not in shared]
     action = 1.0 if ACTION.search(text) else 0.0

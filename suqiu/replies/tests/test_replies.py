@@ -161,3 +161,20 @@ def test_the_check_is_pure_and_configurable():
         reply="已安排维保公司于明天上午维修5栋电梯。",
     )
     assert [w["code"] for w in short.warnings] == ["too_short"]
+
+
+def test_a_place_is_one_term_not_its_fragments():
+    """jieba cuts 聚龙花园 into 聚龙 / 花园: the verifier is told the place, whole."""
+    title, description = "聚龙花园旁工地夜间施工", "聚龙花园旁边的工地每天晚上施工到凌晨，噪音扰民"
+    terms = checks.main_terms(title, description, 8)
+    assert terms[0] == "聚龙花园" and "聚龙" not in terms and "花园" not in terms
+    off = checks.check(
+        title=title,
+        description=description,
+        reply="已于今天修剪了公园绿化带的树木，并清理了落叶，现已全部完成。",
+        cfg={**checks.config(), "min_addressed": 0.5},
+    )
+    assert off.warnings[0]["code"] == "off_topic" and off.warnings[0]["terms"][0] == "聚龙花园"
+    # A reply that names the place its own way ("该花园") still mentions it.
+    said = checks.check(title=title, description=description, reply="已于今天约谈该花园旁工地。")
+    assert "聚龙花园" not in said.missing_terms

@@ -35,6 +35,7 @@
       var map = window.SuqiuMap.create(el, window.SuqiuMap.config(), { zoom: 16 });
       map.scrollWheelZoom.disable();
       var bounds = [];
+      var badges = [];
       points.forEach(function (pt) {
         var p = window.SuqiuMap.toMap(pt.lat, pt.lon);
         var popup = document.createElement("a");
@@ -54,11 +55,34 @@
           // The hotter on top where they overlap (Leaflet stacks by screen y plus this offset).
           options.zIndexOffset = (1000 - pt.rank) * 1000;
         }
-        window.L.marker(p, options).bindPopup(popup).addTo(map);
+        var marker = window.L.marker(p, options).bindPopup(popup).addTo(map);
+        if (pt.rank) badges.push({ marker: marker, at: window.L.latLng(p), rank: pt.rank });
         bounds.push(p);
       });
       if (bounds.length > 1) map.fitBounds(bounds, { padding: [32, 32], maxZoom: 17 });
       else map.setView(bounds[0], 16);
+      if (badges.length > 1) {
+        spreadBadges(map, badges);
+        map.on("zoomend", function () { spreadBadges(map, badges); });
+      }
+    });
+  }
+
+  // Rank badges that would cover each other at this zoom (hotspots of one community share its
+  // centre) are moved apart on a small spiral around their place, the hotter nearer to it, so
+  // every rank can be read and clicked; zoomed in far enough, each sits on its own place.
+  function spreadBadges(map, badges) {
+    var placed = [];
+    badges.slice().sort(function (a, b) { return a.rank - b.rank; }).forEach(function (b) {
+      var origin = map.latLngToLayerPoint(b.at);
+      var spot = origin;
+      for (var k = 1; k < 200 && placed.some(function (q) { return q.distanceTo(spot) < 28; }); k++) {
+        var angle = k * 2.4;
+        var radius = 16 * Math.sqrt(k);
+        spot = origin.add(window.L.point(Math.cos(angle) * radius, Math.sin(angle) * radius));
+      }
+      placed.push(spot);
+      b.marker.setLatLng(map.layerPointToLatLng(spot));
     });
   }
 
@@ -127,10 +151,22 @@
     }
   }
 
+  // After an action the refreshed panel says "Done: ..." at its top; on a phone the button was
+  // far below it: bring the notice into view when it is out of sight.
+  function revealNotice(root) {
+    var notice = root.querySelector && root.querySelector(".ap-notice[role=status]");
+    if (!notice || root === document) return;
+    var box = notice.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) {
+      notice.scrollIntoView({ block: "center" });
+    }
+  }
+
   function init(root) {
     initMaps(root);
     revealActiveQueue(root);
     initBulk(root);
+    revealNotice(root);
   }
 
   if (window.htmx) {
