@@ -188,6 +188,9 @@ class Soon:
     ago: timedelta
     status: str  # received | dispatched | in_progress
     steps_ago: timedelta = timedelta(0)
+    # The category the reporter chose (the demo catalogue's code); dispatched ones go to its
+    # handling organisation.
+    category: str = "HOUSING.PROPERTY"
 
 
 # Emergency: dispatch 1 h; urgent: dispatch and accept 2 h; resolve of an emergency 24 h.
@@ -198,6 +201,7 @@ SOON = (
         Urgency.EMERGENCY,
         timedelta(minutes=58),
         "received",
+        category="SAFETY.GAS",
     ),  # fmt: skip
     Soon(
         "电梯困人",
@@ -205,6 +209,7 @@ SOON = (
         Urgency.EMERGENCY,
         timedelta(minutes=55),
         "received",
+        category="HOUSING.ELEVATOR",
     ),  # fmt: skip
     Soon(
         "路面塌陷",
@@ -212,6 +217,7 @@ SOON = (
         Urgency.EMERGENCY,
         timedelta(minutes=52),
         "received",
+        category="ROAD.POTHOLE",
     ),  # fmt: skip
     Soon(
         "消防通道被占",
@@ -219,6 +225,7 @@ SOON = (
         Urgency.EMERGENCY,
         timedelta(minutes=75),
         "received",
+        category="SAFETY.FIRE",
     ),  # fmt: skip  (already overdue)
     Soon(
         "楼顶水箱漏水",
@@ -247,6 +254,15 @@ SOON = (
 )
 
 
+def _handling_org(code: str) -> str:
+    from suqiu.demo import catalogue
+
+    for top, sub in catalogue.all_subs():
+        if sub.code == code:
+            return catalogue.handling_org(top, sub) or "PS-HOUSING"
+    return "PS-HOUSING"
+
+
 def due_soon(d, now: datetime, *, rng: random.Random | None = None) -> list[int]:
     """Create the SOON appeals through the services, back-dated from ``now`` (see module doc).
     ``d`` is the demo ``Directory``."""
@@ -272,19 +288,19 @@ def due_soon(d, now: datetime, *, rng: random.Random | None = None) -> list[int]
                     lat=lat,
                     lon=lon,
                     urgency=soon.urgency,
-                    category="HOUSING.PROPERTY",
+                    category=soon.category,
                 ),
             )
         if soon.status in ("dispatched", "in_progress"):
             dispatched_at = now - soon.steps_ago
             if soon.status == "in_progress":
                 dispatched_at -= timedelta(minutes=5)
-            _step(dispatcher, appeal.pk, "assess", {"category": "HOUSING.PROPERTY"}, dispatched_at)
+            _step(dispatcher, appeal.pk, "assess", {"category": soon.category}, dispatched_at)
             _step(
                 dispatcher,
                 appeal.pk,
                 "dispatch",
-                {"lead_organisation": d.orgs["PS-HOUSING"].pk},
+                {"lead_organisation": d.orgs[_handling_org(soon.category)].pk},
                 dispatched_at,
             )
             if soon.status == "in_progress":

@@ -173,3 +173,11 @@ def test_a_suggestion_the_model_barely_weighs_gets_no_button(world):
     assert 'data-use="assess"' in road and "automatic from 50%" in road
     assert "reaches the threshold for automatic routing" in road
     assert "1%" in housing and 'data-use="assess"' not in housing
+
+
+def test_an_urgency_flag_without_suggestions_says_there_is_none(world):
+    """The flag alone would read as if suggestions were still to come."""
+    appeal = new_appeal(world, title="燃气泄漏", description="楼道里有很重的煤气味")
+    html = page(client_of(world.dispatcher), appeal)
+    assert "data-urgency-flag=" in html and "data-suggestion=" not in html
+    assert "No suggestion: no routing model is active and no keyword rule matches." in html
