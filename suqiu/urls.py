@@ -28,6 +28,7 @@ urlpatterns = [
     path("workbench/notify/", include("suqiu.notify.urls")),
     path("workbench/rates/", include("suqiu.rates.urls")),
     path("workbench/imports/", include("suqiu.imports.urls")),
+    path("workbench/replies/", include("suqiu.replies.urls")),
     path("workbench/", include("suqiu.appeals.urls_workbench")),
     path("", include("suqiu.appeals.urls_resident")),
 ]

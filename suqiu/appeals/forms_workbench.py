@@ -352,6 +352,23 @@ class ResolveForm(ActionForm):
         label=_("Internal note"), required=False, max_length=2000, widget=_textarea()
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The reply is checked while it is written (the replies app's pre-check, the same check
+        # the verifier will see), into the element after the field (``field.precheck``).
+        reply = self.fields["public_reply"]
+        reply.precheck = True
+        reply.widget.attrs.update(
+            {
+                "hx-post": reverse("replies:precheck", args=[self.appeal.pk]),
+                "hx-trigger": "input changed delay:800ms, change",
+                "hx-target": "next .precheck",
+                "hx-swap": "innerHTML",
+                # Only the reply is sent, not the whole form (nor its submit).
+                "hx-params": "public_reply",
+            }
+        )
+
 
 SATISFACTION_CHOICES = [
     (5, _("5 · very satisfied")),

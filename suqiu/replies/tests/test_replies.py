@@ -178,3 +178,31 @@ def test_a_place_is_one_term_not_its_fragments():
     # A reply that names the place its own way ("该花园") still mentions it.
     said = checks.check(title=title, description=description, reply="已于今天约谈该花园旁工地。")
     assert "聚龙花园" not in said.missing_terms
+
+
+def test_the_handler_sees_the_warnings_while_writing_the_reply(world, client):
+    """The resolve form checks the reply as it is typed (htmx), the same check the verifier
+    will see, and stores nothing: the check that counts is the resolve's."""
+    appeal = bring_to(world, "in_progress")
+    client.login(username=world.handler.username, password=PASSWORD)
+    url = reverse("replies:precheck", args=[appeal.pk])
+    page = client.get(reverse("workbench:appeal", args=[appeal.pk])).content.decode()
+    assert f'hx-post="{url}"' in page and 'class="precheck"' in page
+    with translation.override("en"):
+        short = client.post(url, {"public_reply": "已处理"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert short.status_code == 200
+    html = short.content.decode()
+    assert "Before you send: score" in html and "No time given for the work." in html
+    assert "Reply is shorter than 30 characters." in html
+    good = client.post(url, {"public_reply": GOOD}).content.decode()
+    assert 'data-precheck-warnings="0"' in good
+    assert client.post(url, {"public_reply": "   "}).content == b""
+    assert not ReplyCheck.objects.exists()
+    # Only for whoever may resolve it: a resident sees no workbench, another community's
+    # worker does not see the appeal, the dispatcher does not resolve.
+    client.logout()
+    client.login(username=world.community_worker_c3.username, password=PASSWORD)
+    assert client.post(url, {"public_reply": GOOD}).status_code == 404
+    client.logout()
+    client.login(username=world.dispatcher.username, password=PASSWORD)
+    assert client.post(url, {"public_reply": GOOD}).status_code == 403
