@@ -107,6 +107,7 @@ def _says_what(word: str) -> bool:
     not of a part of speech in ``_NOT_WHAT`` ("58车贷" is: 车贷 is a noun; "太多" is not)."""
     from jieba import posseg
 
+    text.segmenter()  # jieba loaded the one way (its start-up chatter silenced), posseg shares it
     return any(p.flag[:1] not in _NOT_WHAT for p in posseg.lcut(word))
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as dtime
 
@@ -50,6 +50,7 @@ from suqiu.hotspots.models import (
 log = logging.getLogger("suqiu.hotspots")
 
 DEFAULT_DAYS = 30
+DEFAULT_THRESHOLD = 0.3  # clustering.cluster's own default
 MAX_DAYS = 3660  # ten years of history (an imported archive); more is not one hotspot's time
 # Raise when features_of changes: the next run recomputes the features of its window.
 FEATURES_VERSION = 6  # 6: "一楼" and "二楼" are where-words too
@@ -330,15 +331,32 @@ class RunResult:
     updated: int
     removed: int
     seconds: dict
+    # A trial run's clusters, hottest first (a stored run's are in the database instead).
+    clusters: list = field(default_factory=list)
+    stored: bool = True
 
     def as_dict(self) -> dict:
-        return self.__dict__.copy()
+        return {k: v for k, v in self.__dict__.items() if k != "clusters"}
+
+
+def configured_threshold() -> float | None:
+    """The threshold runs use (``SUQIU_HOTSPOTS_THRESHOLD``, else 0.3); None when the setting is
+    not a number (``run`` refuses it)."""
+    try:
+        return float(getattr(settings, "SUQIU_HOTSPOTS_THRESHOLD", None) or DEFAULT_THRESHOLD)
+    except (TypeError, ValueError):
+        return None
 
 
 def run(
-    *, days: int = DEFAULT_DAYS, until: datetime | None = None, threshold: float | None = None
+    *,
+    days: int = DEFAULT_DAYS,
+    until: datetime | None = None,
+    threshold: float | None = None,
+    store_result: bool = True,
 ) -> RunResult:
-    """One run over a window (see the module docstring)."""
+    """One run over a window (see the module docstring). ``store_result=False`` is a trial: the
+    clusters are returned, the window's list is left as it was (ids, promotions)."""
     if not 1 <= days <= MAX_DAYS:
         raise ValidationFailed(
             _("The window must be 1 to %(max)s days.") % {"max": MAX_DAYS},
@@ -380,6 +398,9 @@ def run(
         c.representative.title = titles.get(c.representative.id, "")
     _label_places(clusters)
     seconds["cluster"] = round(time.perf_counter() - t, 3)
+    if not store_result:
+        clusters.sort(key=lambda c: -c.heat)
+        return RunResult(name, n_docs, featurised, len(clusters), 0, 0, 0, seconds, clusters, False)
     t = time.perf_counter()
     created, updated, removed = store(name, start, end, clusters)
     seconds["store"] = round(time.perf_counter() - t, 3)

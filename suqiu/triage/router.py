@@ -46,6 +46,7 @@ import re
 import struct
 import time
 import unicodedata
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -55,6 +56,7 @@ from joblib import Parallel, delayed
 from scipy import sparse
 from scipy.special import expit, logsumexp, softmax
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.metrics import accuracy_score, f1_score
@@ -675,14 +677,33 @@ def train(
     target_precision: float = 0.98,
     calibrate_thresholds: bool = True,
     seed: int = 0,
+    progress=None,
 ) -> Router:
     """Train a router on texts (see ``text_of``) and their labels.
 
     With ``calibrate_thresholds`` the training set is also cross-validated (5 folds, or fewer for
     rare labels): ``metrics`` holds the cross-validated figures and ``thresholds`` the per-label
     confidence reaching ``target_precision`` (``NEVER`` = 1.01 where it is not reached). Without
-    it, ``metrics`` is empty and every threshold is ``NEVER``.
+    it, ``metrics`` is empty and every threshold is ``NEVER``. ``progress(message)`` is told
+    each fit as it starts. ``version_info["train_seconds"]`` is the fit on all rows (what one
+    training costs); ``"total_seconds"`` includes the cross-validation.
+
+    liblinear's ConvergenceWarning is silenced: the iteration limits were chosen by measurement
+    (``bench/triage_cv.py``), and a warning per label and fit buried the command's output.
     """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return _train(
+            texts,
+            labels,
+            target_precision=target_precision,
+            calibrate_thresholds=calibrate_thresholds,
+            seed=seed,
+            progress=progress or (lambda _msg: None),
+        )
+
+
+def _train(texts, labels, *, target_precision, calibrate_thresholds, seed, progress) -> Router:
     texts = [str(t or "") for t in texts]
     labels = [str(lab) for lab in labels]
     if len(texts) != len(labels):
@@ -693,6 +714,7 @@ def train(
     params = dict(DEFAULT_PARAMS)
     y = np.asarray(labels, dtype=object)
     started = time.perf_counter()
+    progress(f"fitting the model on all {len(texts)} rows")
     views = _views(texts)
     model = _fit(views, y, params, seed)
     seconds = time.perf_counter() - started
@@ -704,7 +726,11 @@ def train(
         if folds >= 2:
             proba = np.zeros((len(y), len(model.classes_)))
             skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-            for tr, te in skf.split(np.zeros(len(y)), y):
+            for k, (tr, te) in enumerate(skf.split(np.zeros(len(y)), y), start=1):
+                progress(
+                    f"cross-validating the auto-dispatch thresholds: fold {k} of {folds} "
+                    f"({time.perf_counter() - started:.0f} s so far)"
+                )
                 m = _fit([[v[i] for i in tr] for v in views], y[tr], params, seed)
                 p = m.proba([[v[i] for i in te] for v in views])
                 cols = [list(model.classes_).index(c) for c in m.classes_]
@@ -728,6 +754,7 @@ def train(
         "n_train": len(texts),
         "label_counts": dict(sorted(counts.items())),
         "train_seconds": round(seconds, 3),
+        "total_seconds": round(time.perf_counter() - started, 3),
         "sklearn": sklearn.__version__,
         "numpy": np.__version__,
         "scipy": scipy.__version__,

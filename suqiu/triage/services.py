@@ -410,7 +410,12 @@ def train_from_db(
             labels.append(code)
     say(f"training on {len(texts)} appeals in {len(keep)} categories")
     trained = router.train(
-        texts, labels, target_precision=target_precision, calibrate_thresholds=True, seed=seed
+        texts,
+        labels,
+        target_precision=target_precision,
+        calibrate_thresholds=True,
+        seed=seed,
+        progress=say,
     )
     label_map = {
         c.code: {"category_id": c.pk, "organisation_id": c.default_organisation_id}

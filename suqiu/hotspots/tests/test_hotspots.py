@@ -484,6 +484,22 @@ def test_the_command_prints_the_top(planted, capsys):
     assert "  1. heat" in out and "垃圾" in out.splitlines()[1]
 
 
+@pytest.mark.parametrize("args", [["--threshold", "0.5"], ["--dry-run"]])
+def test_a_trial_run_prints_and_leaves_the_list_as_it_was(planted, args, capsys):
+    """Trying another threshold must not replace the list staff see: the hotspots it would drop
+    came back under new ids, without their promotions."""
+    run()
+    before = {h.pk: members(h) for h in current()}
+    with clock.at(NOW):
+        call_command("hotspots", "run", *args)
+    out = capsys.readouterr().out
+    assert out.startswith("trial run (") and "nothing stored" in out and "  1. heat" in out
+    assert {h.pk: members(h) for h in current()} == before
+    with clock.at(NOW):
+        call_command("hotspots", "run", "--threshold", "0.3")  # the configured one: stored
+    assert "trial run" not in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("args", "field"),
     [

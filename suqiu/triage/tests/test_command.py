@@ -24,13 +24,21 @@ def test_train_list_activate_and_off(world):
     history(world)
     out, err = run("train", "--min-per-label", "3")
     assert "routing model v1 (active): 16 appeals, 2 categories" in out
+    assert "cross-validated: macro-F1 " in out and "{" not in out  # words, not a JSON dump
+    assert "s with the cross-validation" in out
+    # Each fit is announced as it starts: a long training is not silent.
+    assert "training on 16 appeals in 2 categories" in err
+    assert "fitting the model on all 16 rows" in err and "fold 1 of " in err
+    assert "ConvergenceWarning" not in err
+    out, _ = run("train", "--min-per-label", "3", "--no-activate", "--json")
+    assert "v2 (stored, not active)" in out
     metrics = json.loads(out.strip().splitlines()[-1])
     assert "accuracy" in metrics and metrics["version_info"]["n_train"] == 16
-    assert "training on 16 appeals in 2 categories" in err
-    out, _ = run("train", "--min-per-label", "3", "--no-activate")
-    assert "v2 (stored, not active)" in out
+    info = metrics["version_info"]
+    assert info["total_seconds"] >= info["train_seconds"] > 0
     listing, _ = run("list")
     assert listing.splitlines()[0].startswith("  v2") and listing.splitlines()[1].startswith("* v1")
+    assert "cross-validated: macro-F1" in listing.splitlines()[1]
     run("activate", "2")
     assert RoutingModel.objects.get(is_active=True).version == 2
     assert loader.active().version == 2

@@ -16,7 +16,9 @@ class Command(BaseCommand):
     help = "Routing models of triage: train from the database, evaluate on files, list, activate."
 
     def add_arguments(self, parser):
-        verbs = parser.add_subparsers(dest="verb", required=True)
+        verbs = parser.add_subparsers(
+            dest="verb", required=True, metavar="{train,evaluate,list,activate,off}"
+        )
         train = verbs.add_parser(
             "train",
             help="Train on assessed appeals (their final categories), store the next version, "
@@ -41,25 +43,48 @@ class Command(BaseCommand):
             help="Train on at most this many of the most recent assessed appeals (default: "
             "SUQIU_TRIAGE_MAX_ROWS, 20000; 0 = all of them).",
         )
-        train.add_argument("--seed", type=int, default=0)
+        train.add_argument(
+            "--seed",
+            type=int,
+            default=0,
+            help="Seed of the cross-validation folds and the models (default 0).",
+        )
         train.add_argument(
             "--no-activate", action="store_true", help="Store the new version without using it."
+        )
+        train.add_argument(
+            "--json",
+            action="store_true",
+            dest="as_json",
+            help="Also print the stored metrics and training details as one JSON object.",
         )
         evaluate = verbs.add_parser(
             "evaluate",
             help="Train on one CSV file, test on another; the last line is the result as JSON.",
         )
-        evaluate.add_argument("--train", required=True, dest="train_path")
-        evaluate.add_argument("--test", required=True, dest="test_path")
+        evaluate.add_argument(
+            "--train",
+            required=True,
+            dest="train_path",
+            metavar="TRAIN.csv",
+            help="Labelled export to train on (留言主题, 留言详情, 一级标签).",
+        )
+        evaluate.add_argument(
+            "--test",
+            required=True,
+            dest="test_path",
+            metavar="TEST.csv",
+            help="Labelled export to score the model on, in the same format.",
+        )
         verbs.add_parser("list", help="List the stored model versions.")
         activate = verbs.add_parser("activate", help="Use this stored version from now on.")
-        activate.add_argument("version", type=int)
+        activate.add_argument("version", type=int, help="The version number `list` shows.")
         verbs.add_parser("off", help="Use no model (keyword rules only) until one is activated.")
 
     def handle(self, *args, verb, **opts):
         getattr(self, f"_{verb}")(**opts)
 
-    def _train(self, *, min_per_label, max_rows, target_precision, seed, no_activate, **_):
+    def _train(self, *, min_per_label, max_rows, target_precision, seed, no_activate, as_json, **_):
         from suqiu.triage import services
 
         if min_per_label < 1:
@@ -90,7 +115,16 @@ class Command(BaseCommand):
         self.stdout.write(
             f"auto-dispatch thresholds: {len(auto)} of {len(model.thresholds)} categories"
         )
-        self.stdout.write(json.dumps(model.metrics, ensure_ascii=False, default=str))
+        self.stdout.write(_metrics_line(model.metrics))
+        info = model.metrics.get("version_info") or {}
+        if info.get("train_seconds") is not None:
+            total = info.get("total_seconds")
+            self.stdout.write(
+                f"training: {info['train_seconds']:.0f} s on all rows"
+                + (f", {total:.0f} s with the cross-validation" if total is not None else "")
+            )
+        if as_json:
+            self.stdout.write(json.dumps(model.metrics, ensure_ascii=False, default=str))
 
     def _evaluate(self, *, train_path, test_path, **_):
         from suqiu.triage import evaluation
@@ -126,7 +160,7 @@ class Command(BaseCommand):
             mark = "*" if m.is_active else " "
             self.stdout.write(
                 f"{mark} v{m.version}  {m.created_at:%Y-%m-%d %H:%M}  {m.algorithm}  "
-                f"{m.n_train} appeals  {len(m.label_map)} categories"
+                f"{m.n_train} appeals  {len(m.label_map)} categories  {_metrics_line(m.metrics)}"
             )
 
     def _activate(self, *, version, **_):
@@ -144,3 +178,18 @@ class Command(BaseCommand):
 
         services.deactivate_all()
         self.stdout.write("no routing model is active: keyword rules only")
+
+
+def _metrics_line(metrics: dict) -> str:
+    """A model's cross-validated figures in a few words."""
+    if not metrics or "macro_f1" not in metrics:
+        return "no cross-validated figures"
+    cover = (metrics.get("coverage_at_precision") or {}).get(
+        str(metrics.get("target_precision", 0.98)), None
+    )
+    text = (
+        f"cross-validated: macro-F1 {metrics['macro_f1']:.3f}, accuracy {metrics['accuracy']:.3f}"
+    )
+    if cover is not None:
+        text += f", {cover:.0%} routable at precision {metrics.get('target_precision', 0.98)}"
+    return text
