@@ -49,7 +49,7 @@ from suqiu.core import clock
 from suqiu.imports.categories import CategoryResolver, add_to_map, load_category_map
 from suqiu.imports.dates import DateError, parse_when
 from suqiu.imports.presets import JOINED, Mapping, MappingError, choose, load_mapping
-from suqiu.imports.readers import BadRow, ReadError, Table, open_table
+from suqiu.imports.readers import BadRow, ReadError, Table, open_table, undecodable
 
 TRUNCATE = {
     "title": services.TITLE_MAX,
@@ -159,15 +159,21 @@ def _check_report_path(report: Path, source: Path) -> None:
     overwrite the file being imported (the report is opened at the first bad row)."""
     if not report.parent.is_dir():
         raise ReadError(f"no folder {report.parent} for the error report")
-    if report.exists():
+    existed = report.exists()
+    if existed:
         if report.is_dir():
             raise ReadError(f"the error report {report} is a folder: give a file name")
         if report.resolve() == source.resolve() or os.path.samefile(report, source):
             raise ReadError("the error report must not be the file being imported")
-        if not os.access(report, os.W_OK):
-            raise ReadError(f"cannot write the error report {report}")
-    elif not os.access(report.parent, os.W_OK):
-        raise ReadError(f"cannot write the error report in {report.parent}")
+    # Opened for real (and left as it was): permission bits do not tell root's refusals, nor
+    # those of special file systems (/proc) and read-only mounts.
+    try:
+        with open(report, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise ReadError(f"cannot write the error report {report}: {exc.strerror or exc}") from exc
+    if not existed:
+        report.unlink(missing_ok=True)
 
 
 def _writable(folder: Path) -> bool:
@@ -385,11 +391,14 @@ def refresh_statistics() -> None:
 
 
 def _mapping_for(table: Table, preset: str | None, mapping_file) -> Mapping:
+    # A mistake in the mapping file itself is the file's, whatever sheet was read.
+    loaded = (
+        load_mapping(Path(mapping_file), default_source=Path(mapping_file).stem[:40])
+        if mapping_file is not None
+        else None
+    )
     try:
-        if mapping_file is not None:
-            mapping = load_mapping(Path(mapping_file), default_source=Path(mapping_file).stem[:40])
-        else:
-            mapping = choose(table.header, preset)
+        mapping = loaded if loaded is not None else choose(table.header, preset)
         mapping.bind(table.header)  # fail before anything is written
     except MappingError as exc:
         sheet = getattr(table, "sheet_name", None)
@@ -473,7 +482,15 @@ def import_appeals(
     ``recategorise``: the rows already imported (same source, id and title) take the category
     the file and the category map give them now (``services.appeal_recategorise_history``), for a
     map corrected after the first import; a row without a category keeps the one it has."""
+    from suqiu.directory import snapshot
+
     started = time.perf_counter()
+    if snapshot.default_area() is None:
+        raise ReadError(
+            "no district is configured yet, so imported appeals would have no area: create one "
+            "in the admin (/admin/, organisations, kind district), or load the demo directory "
+            "with `suqiu demo`; nothing was imported"
+        )
     path = Path(path)
     summary = Summary(path=str(path))
     table: Table = open_table(path, encoding=encoding, sheet=sheet)
@@ -565,7 +582,13 @@ def import_appeals(
                     break
                 summary.rows_read += 1
                 if isinstance(cells, BadRow):
-                    fail(number, "", "row", cells.reason)
+                    # The id, when its own cell reads well: the report points at the record.
+                    raw_id = ""
+                    if cells.cells:
+                        padded = cells.cells + [""] * (len(table.header) - len(cells.cells))
+                        raw_id = mapper.value(padded, "external_id")
+                    readable = raw_id and undecodable([str(raw_id)]) is None
+                    fail(number, external_id_of(raw_id) if readable else "", "row", cells.reason)
                     continue
                 try:
                     row = mapper.map(number, cells)

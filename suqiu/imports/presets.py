@@ -95,7 +95,9 @@ class Mapping:
         if "title" not in bound and "description" not in bound:
             missing.append("title or description")
         if missing:
-            wanted = {t: list(self.columns.get(t, ())) for t in missing if t in self.columns}
+            wanted = "; ".join(
+                f"{t}: " + " or ".join(self.columns[t]) for t in missing if self.columns.get(t)
+            )
             raise MappingError(
                 f"mapping {self.name!r}: the file has no column for {', '.join(missing)}"
                 + (f" (looked for {wanted})" if wanted else "")
@@ -257,6 +259,8 @@ def read_bytes(path: Path) -> bytes:
 def load_mapping(path: Path, *, default_source: str) -> Mapping:
     """A custom mapping from JSON or TOML (see the module docstring)."""
     path = Path(path)
+    if path.suffix.lower() not in (".json", ".toml"):
+        raise MappingError(f"{path.name}: a mapping file is .json or .toml (see docs/importing.md)")
     raw = read_bytes(path)
     try:
         if path.suffix.lower() == ".toml":
@@ -294,6 +298,9 @@ def load_mapping(path: Path, *, default_source: str) -> Mapping:
     zone = doc.get("time_zone")
     if zone is not None:
         _check_zone(zone)
+    dayfirst = doc.get("dayfirst", False)
+    if not isinstance(dayfirst, bool):  # "false" is text, and text is true to Python
+        raise MappingError(f"{path.name}: dayfirst must be true or false, not {dayfirst!r}")
     categories = doc.get("categories", {})
     if not isinstance(categories, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in categories.items()
@@ -305,7 +312,7 @@ def load_mapping(path: Path, *, default_source: str) -> Mapping:
         columns=columns,
         time_zone=zone,
         date_formats=tuple(formats),
-        dayfirst=bool(doc.get("dayfirst", False)),
+        dayfirst=dayfirst,
         categories=tuple(categories.items()),
     )
 

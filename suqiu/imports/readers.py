@@ -35,6 +35,8 @@ csv.field_size_limit(16 * 1024 * 1024)
 @dataclass
 class BadRow:
     reason: str
+    # The record's cells when it could be split into them (its id may still be readable).
+    cells: list[str] | None = None
 
 
 class ReadError(Exception):
@@ -67,16 +69,31 @@ class Table:
 
 
 def sniff_encoding(head: bytes) -> str:
+    """UTF-8 (with or without BOM) or GB18030, from the file's first bytes. A UTF-8 file with
+    a few records in another encoding is still UTF-8 (those records fail one by one): when the
+    first bytes do not all read as UTF-8, it is UTF-8 still if the header line does and holds
+    Chinese, or if the characters that read well outnumber the bytes that do not by far."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    first_line = head.split(b"\n", 1)[0]
+    try:
+        header = first_line.decode("utf-8")
+        if not header.isascii():
+            return "utf-8"
     except UnicodeDecodeError:
         return "gb18030"
-    return "utf-8"
+    text = head.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 127 and ch != "\ufffd")
+    return "utf-8" if good > 4 * bad else "gb18030"
 
 
-def _undecodable(cells: list[str]) -> int | None:
+def undecodable(cells: list[str]) -> int | None:
     """The index of the first cell holding a byte the encoding could not read (decoded with
     ``surrogateescape``: a lone surrogate U+DC80-U+DCFF), or None."""
     try:
@@ -102,7 +119,7 @@ class CsvTable(Table):
         self._raw.seek(0)
         self.encoding = encoding or sniff_encoding(head)
         # A byte the encoding cannot read becomes a lone surrogate instead of stopping the
-        # reader: that record is reported (``_undecodable``) and reading goes on.
+        # reader: that record is reported (``undecodable``) and reading goes on.
         self._text = io.TextIOWrapper(
             self._raw, encoding=self.encoding, errors="surrogateescape", newline=""
         )
@@ -123,7 +140,7 @@ class CsvTable(Table):
         if not self.header:
             self.close()
             raise ReadError("the file has no header row")
-        if _undecodable(self.header) is not None:
+        if undecodable(self.header) is not None:
             self.close()
             raise ReadError(
                 f"the header row is not {self.encoding} text (give the file's encoding with "
@@ -150,13 +167,14 @@ class CsvTable(Table):
                 # Python's csv module reads NUL; PostgreSQL cannot store it in text.
                 yield self._number, BadRow("a NUL character in the record (a binary file?)")
                 continue
-            column = _undecodable(cells)
+            column = undecodable(cells)
             if column is not None:
                 yield (
                     self._number,
                     BadRow(
                         f"not {self.encoding} text in column {column + 1}"
-                        + (f" ({self.header[column]})" if column < len(self.header) else "")
+                        + (f" ({self.header[column]})" if column < len(self.header) else ""),
+                        cells,
                     ),
                 )
                 continue

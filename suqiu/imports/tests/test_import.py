@@ -837,6 +837,8 @@ def test_an_error_report_that_cannot_be_written_is_refused_before_a_row_is_read(
     for errors, message in (
         (path, "must not be the file being imported"),  # it would be overwritten mid-read
         (tmp_path / "folder", "is a folder"),
+        # Root passes every permission check; /proc takes no new file: opened for real.
+        (Path("/proc/suqiu-errors.csv"), "cannot write the error report"),
     ):
         with pytest.raises(CommandError, match=message):
             call_command("import", "appeals", str(path), "--no-progress", "--errors", str(errors))
@@ -845,6 +847,57 @@ def test_an_error_report_that_cannot_be_written_is_refused_before_a_row_is_read(
         value = "0" if option == "--limit" else " "
         with pytest.raises(CommandError, match=message):
             call_command("import", "appeals", str(path), "--no-progress", option, value)
+    assert not Appeal.objects.exists()
+
+
+def test_a_writable_error_report_path_is_left_as_it_was(world, tmp_path):
+    path = write_csv(tmp_path / "in.csv", GOV_LABELLED, [["1", "U", "好的", "2019/1/5", "d", ""]])
+    errors = tmp_path / "errors.csv"
+    call_command("import", "appeals", str(path), "--no-progress", "--errors", str(errors))
+    assert not errors.exists()  # tried, then removed: a clean import writes no report
+
+
+@pytest.mark.django_db
+def test_an_import_before_any_district_says_what_to_do(tmp_path):
+    path = write_csv(tmp_path / "in.csv", GOV_LABELLED, [["1", "U", "好的", "2019/1/5", "d", ""]])
+    with pytest.raises(CommandError, match="no district is configured yet.*suqiu demo"):
+        call_command("import", "appeals", str(path), "--no-progress")
+    assert not Appeal.objects.exists()
+
+
+def test_mapping_file_mistakes_are_the_file_s_not_the_sheet_s(world, tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "工单"
+    book.active.append(["留言编号", "留言时间", "留言主题"])
+    book.active.append(["1", "2019/1/5", "路灯不亮"])
+    book.save(tmp_path / "in.xlsx")
+    bad = tmp_path / "m.toml"
+    bad.write_text('sorce = "x"\n[columns]\nexternal_id = "留言编号"\n', encoding="utf-8")
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "import", "appeals", str(tmp_path / "in.xlsx"), "--no-progress", "--mapping", str(bad)
+        )
+    assert "unknown keys" in str(refused.value) and "sheet" not in str(refused.value)
+    for name, text, message in (
+        ("m.yaml", "columns: {}", "a mapping file is .json or .toml"),
+        (
+            "d.toml",
+            'dayfirst = "false"\n[columns]\nexternal_id = "留言编号"\n',
+            "dayfirst must be true or false",
+        ),
+    ):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        with pytest.raises(CommandError, match=message):
+            call_command(
+                "import",
+                "appeals",
+                str(tmp_path / "in.xlsx"),
+                "--no-progress",
+                "--mapping",
+                str(tmp_path / name),
+            )
     assert not Appeal.objects.exists()
 
 
@@ -924,3 +977,22 @@ def test_imported_appeal_on_the_workbench_and_the_tracking_page(world, tmp_path)
         reverse("resident:track_detail", args=[appeal.tracking_code])
     )
     assert public.status_code == 200 and reply in public.content.decode()
+
+
+def test_a_gb18030_record_near_the_top_of_a_utf8_file_fails_alone(world, tmp_path):
+    """The encoding is read from the file's first bytes: one record in another encoding there
+    made the whole file 'not gb18030' instead of one failed row."""
+    path = write_csv(
+        tmp_path / "mixed.csv",
+        GOV_LABELLED,
+        [["1", "U", "路灯不亮", "2019/1/5", "小区门口路灯坏了", ""]],
+    )
+    with open(path, "ab") as f:
+        f.write("2,U,井盖缺失,2019/1/6,人行道井盖缺失,\r\n".encode("gb18030"))
+        f.write("3,U,垃圾满溢,2019/1/7,垃圾桶满了没人清,\r\n".encode())
+    summary = run(path)
+    assert summary.created == 2 and summary.failed == 1
+    with open(summary.errors_path, encoding="utf-8-sig", newline="") as f:
+        (bad,) = list(csv.DictReader(f))
+    assert bad["row"] == "3" and "not utf-8 text" in bad["reason"]
+    assert bad["external_id"] == "2"  # its id cell reads well: the report names the record

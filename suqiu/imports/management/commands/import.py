@@ -25,7 +25,7 @@ class Command(BaseCommand):
     help = "Import appeal history (closed appeals with their original times and replies)."
 
     def add_arguments(self, parser):
-        kinds = parser.add_subparsers(dest="kind", required=True)
+        kinds = parser.add_subparsers(dest="kind", required=True, metavar="{appeals}")
         appeals = kinds.add_parser(
             "appeals",
             help="Import appeals from a CSV or XLSX export; safe to run again (idempotent).",
