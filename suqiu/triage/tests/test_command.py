@@ -125,3 +125,9 @@ def test_evaluate_refuses_a_file_without_labels(tmp_path):
     bad.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(CommandError, match="missing column"):
         run("evaluate", "--train", str(bad), "--test", str(bad))
+
+
+def test_train_refuses_in_the_command_s_language(world):
+    """The command's own words are English: a refusal from the service is too, not Chinese."""
+    with pytest.raises(CommandError, match="Not enough assessed appeals to train"):
+        run("train")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from suqiu.core.errors import ApplicationError
 from suqiu.hotspots import clustering, services
@@ -60,9 +61,11 @@ class Command(BaseCommand):
         threshold = options["threshold"]
         trial = options["dry_run"] or (threshold is not None and threshold != configured)
         try:
-            result = services.run(
-                days=options["days"], until=until, threshold=threshold, store_result=not trial
-            )
+            # The command speaks English: so do the service's refusals (they store no text).
+            with translation.override("en"):
+                result = services.run(
+                    days=options["days"], until=until, threshold=threshold, store_result=not trial
+                )
         except ApplicationError as exc:
             raise CommandError(str(exc.message)) from exc
         took = ", ".join(f"{k} {v:.1f}" for k, v in result.seconds.items())

@@ -8,6 +8,7 @@ import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from suqiu.core.errors import ValidationFailed
 
@@ -96,14 +97,16 @@ class Command(BaseCommand):
         if not 0 < target_precision <= 1:
             raise CommandError("--target-precision must be in (0, 1].")
         try:
-            model = services.train_from_db(
-                min_per_label=min_per_label,
-                max_rows=max_rows,
-                target_precision=target_precision,
-                seed=seed,
-                activate_model=not no_activate,
-                progress=lambda msg: self.stderr.write(msg),
-            )
+            # The command speaks English: so do the service's refusals (they store no text).
+            with translation.override("en"):
+                model = services.train_from_db(
+                    min_per_label=min_per_label,
+                    max_rows=max_rows,
+                    target_precision=target_precision,
+                    seed=seed,
+                    activate_model=not no_activate,
+                    progress=lambda msg: self.stderr.write(msg),
+                )
         except ValidationFailed as exc:
             raise CommandError(str(exc.message)) from None
         state = "active" if model.is_active else "stored, not active"
