@@ -39,7 +39,8 @@ class Command(BaseCommand):
                 f"in {report.seconds:.1f} s ({report.cpu_seconds:.1f} s CPU)."
             )
         )
-        self.stdout.write(f"  by status: {statuses}")
+        if statuses:
+            self.stdout.write(f"  by status: {statuses}")
         if report.failures:
             self.stderr.write(
                 f"{len(report.failures)} appeal(s) stopped early (the services refused a step):"
