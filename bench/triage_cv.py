@@ -272,6 +272,9 @@ again, 40.9 s training per fold, predict p50 2.07 ms (1.88-2.29 over the folds);
 evaluate`` on fold 0's two files prints fold 0's line exactly (.9379 / .941 / .975 .8675 .6826).
 Rerun 2026-12-06 06:14 UTC (load 0-0.4): the same figures again, 43.6 s training per fold,
 predict p50 2.18 ms (2.05-2.26).
+Rerun 2026-12-06 21:16 UTC (after the training's progress messages and the silenced liblinear
+warnings; the model is unchanged): the same figures again, 54.6 s training per fold, predict
+p50 3.40 ms (2.54-4.14; measured right after other work on the machine).
 
 A reminder of how much one split weighs: read without ``newline=""``, 40 rows of the file parse
 differently (carriage returns inside fields), which gives other groups and so other folds; that
