@@ -76,13 +76,19 @@ def handling_organisations():
     return Organisation.objects.filter(is_active=True).order_by("path")
 
 
-def staff_of(organisation_id: int | None):
-    """Active staff members of one organisation, as lead-person choices."""
+def staff_of(organisation_id: int | None, *, beneath: bool = False):
+    """Active staff members of one organisation (``beneath``: or of one under it), as
+    handling-person choices, by name; nobody without an organisation."""
     if not organisation_id:
         return User.objects.none()
-    members = Membership.objects.filter(
-        user=OuterRef("pk"), organisation_id=organisation_id
-    ).exclude(role__in=["resident"])
+    if beneath:
+        org = Organisation.objects.filter(pk=organisation_id).only("path").first()
+        if org is None:
+            return User.objects.none()
+        where = Q(organisation__path__startswith=org.path)
+    else:
+        where = Q(organisation_id=organisation_id)
+    members = Membership.objects.filter(where, user=OuterRef("pk")).exclude(role__in=["resident"])
     return (
         User.objects.filter(is_active=True)
         .filter(Exists(members))

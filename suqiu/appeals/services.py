@@ -783,6 +783,17 @@ def appeal_act(
     return appeal
 
 
+def appeal_assess_and_dispatch(
+    *, actor: Actor, appeal_id: int, assess: dict[str, Any], dispatch: dict[str, Any]
+) -> Appeal:
+    """Assess and dispatch in one step (the triage card's "assess and dispatch to ..."): two
+    ``appeal_act`` calls, each with its checks and its event, in one transaction, so a refused
+    dispatch leaves the appeal as it was, not assessed."""
+    with transaction.atomic():
+        appeal_act(actor=actor, appeal_id=appeal_id, action="assess", payload=assess)
+        return appeal_act(actor=actor, appeal_id=appeal_id, action="dispatch", payload=dispatch)
+
+
 # Other apps' work that must commit or roll back with an action (an outbox row, for instance):
 # registered explicitly from their ``AppConfig.ready``, called inside ``appeal_act``'s
 # transaction after the event is written, as ``hook(appeal=, event=, actor=)``. An exception in a

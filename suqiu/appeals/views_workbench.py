@@ -14,7 +14,6 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -710,9 +709,8 @@ def appeal_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @staff_required
 def appeal_route(request: HttpRequest, pk: int) -> HttpResponse:
     """Assess and dispatch in one step (the triage card's "assess and dispatch to ..." on a
-    received appeal: one click for a gas smell, not two). Both actions run through
-    ``services.appeal_act`` in one transaction, each with its event: a refused dispatch leaves
-    the appeal as it was, not assessed."""
+    received appeal: one click for a gas smell, not two), through
+    ``services.appeal_assess_and_dispatch``."""
     appeal = _load(request, pk)
     assess = action_form("assess", appeal=appeal, data=request.POST)
     dispatch = action_form("dispatch", appeal=appeal, data=request.POST)
@@ -726,13 +724,12 @@ def appeal_route(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return _render_appeal(request, appeal, status=422, error=refused, error_action="dispatch")
     try:
-        with transaction.atomic():
-            services.appeal_act(
-                actor=request.actor, appeal_id=pk, action="assess", payload=assess.payload()
-            )
-            services.appeal_act(
-                actor=request.actor, appeal_id=pk, action="dispatch", payload=dispatch.payload()
-            )
+        services.appeal_assess_and_dispatch(
+            actor=request.actor,
+            appeal_id=pk,
+            assess=assess.payload(),
+            dispatch=dispatch.payload(),
+        )
     except ApplicationError as exc:
         appeal = _load(request, pk)
         return _render_appeal(

@@ -189,7 +189,7 @@ class Soon:
     status: str  # received | dispatched | in_progress
     steps_ago: timedelta = timedelta(0)
     # The category the reporter chose (the demo catalogue's code); dispatched ones go to its
-    # handling organisation.
+    # default organisation.
     category: str = "HOUSING.PROPERTY"
 
 
@@ -254,15 +254,6 @@ SOON = (
 )
 
 
-def _handling_org(code: str) -> str:
-    from suqiu.demo import catalogue
-
-    for top, sub in catalogue.all_subs():
-        if sub.code == code:
-            return catalogue.handling_org(top, sub) or "PS-HOUSING"
-    return "PS-HOUSING"
-
-
 def due_soon(d, now: datetime, *, rng: random.Random | None = None) -> list[int]:
     """Create the SOON appeals through the services, back-dated from ``now`` (see module doc).
     ``d`` is the demo ``Directory``."""
@@ -296,13 +287,8 @@ def due_soon(d, now: datetime, *, rng: random.Random | None = None) -> list[int]
             if soon.status == "in_progress":
                 dispatched_at -= timedelta(minutes=5)
             _step(dispatcher, appeal.pk, "assess", {"category": soon.category}, dispatched_at)
-            _step(
-                dispatcher,
-                appeal.pk,
-                "dispatch",
-                {"lead_organisation": d.orgs[_handling_org(soon.category)].pk},
-                dispatched_at,
-            )
+            # To the category's default organisation (the service's choice without one named).
+            _step(dispatcher, appeal.pk, "dispatch", {}, dispatched_at)
             if soon.status == "in_progress":
                 accepted_at = now - soon.steps_ago
                 _step(handler, appeal.pk, "accept", {"note": "马上处理"}, accepted_at)

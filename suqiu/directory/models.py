@@ -86,7 +86,18 @@ class TreeNode(models.Model):
         return [int(p) for p in self.path.strip("/").split("/") if p]
 
 
-class Organisation(SnapshotSource, TreeNode):
+class NamedInTwoLanguages:
+    """A directory object with ``name`` (Chinese) and ``name_en``: ``label(language)`` is the
+    one a page in that language shows (the English name on an English page, when there is one;
+    the ``localized`` template filter asks this)."""
+
+    def label(self, language: str | None = None) -> str:
+        if language and language.startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
+
+class Organisation(NamedInTwoLanguages, SnapshotSource, TreeNode):
     """An area (district, street, community) or a body that handles appeals."""
 
     snapshot_kind = "directory"
@@ -112,12 +123,6 @@ class Organisation(SnapshotSource, TreeNode):
         verbose_name_plural = _("organisations")
 
     def __str__(self) -> str:
-        return self.name
-
-    def label(self, language: str | None = None) -> str:
-        """The name in ``language`` (the English name on an English page, when there is one)."""
-        if language and language.startswith("en") and self.name_en:
-            return self.name_en
         return self.name
 
     @property
@@ -199,7 +204,7 @@ class Grid(SnapshotSource, TreeNode):
                 raise ValidationError(fields) from exc
 
 
-class Category(SnapshotSource, TreeNode):
+class Category(NamedInTwoLanguages, SnapshotSource, TreeNode):
     """An appeal category; ``default_organisation`` is where dispatch goes unless told otherwise."""
 
     snapshot_kind = "directory"
@@ -231,11 +236,6 @@ class Category(SnapshotSource, TreeNode):
         verbose_name_plural = _("categories")
 
     def __str__(self) -> str:
-        return self.name
-
-    def label(self, language: str | None = None) -> str:
-        if language and language.startswith("en") and self.name_en:
-            return self.name_en
         return self.name
 
 

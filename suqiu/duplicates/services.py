@@ -339,6 +339,27 @@ def dismiss(*, actor: Actor, appeal: Appeal, candidate_id: int) -> DuplicateCand
     return row
 
 
+def merge_in(*, actor: Actor, appeal: Appeal, candidate_id: int) -> Appeal:
+    """Merge a later report into ``appeal``, from ``appeal``'s side: candidate row
+    ``candidate_id`` must be one whose candidate is ``appeal``; the later appeal must be one the
+    actor sees, and the merge is its action through ``appeals.services`` with all its checks.
+    The caller has read ``appeal`` through the selectors. Returns the merged (later) appeal."""
+    from suqiu.appeals import selectors
+    from suqiu.appeals import services as appeal_services
+
+    later_id = (
+        DuplicateCandidate.objects.filter(candidate=appeal, pk=candidate_id)
+        .values_list("appeal_id", flat=True)
+        .first()
+    )
+    if later_id is None:
+        raise NotFound(_("No such duplicate candidate."))
+    later = selectors.appeal_get(actor=actor, appeal_id=later_id)
+    return appeal_services.appeal_act(
+        actor=actor, appeal_id=later.pk, action="merge", payload={"into": appeal.pk}
+    )
+
+
 # --- Similar appeals elsewhere: one person's case that may be a common problem ---------------------
 
 

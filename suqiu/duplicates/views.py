@@ -9,12 +9,10 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from suqiu.appeals import presenters, selectors, workflow
-from suqiu.appeals import services as appeal_services
 from suqiu.appeals.models import Appeal
 from suqiu.appeals.views_workbench import _done, _render_appeal, staff_required
 from suqiu.core.errors import ApplicationError, NotFound
 from suqiu.duplicates import services
-from suqiu.duplicates.models import DuplicateCandidate
 
 
 def panel_context(request: HttpRequest, appeal) -> dict | None:
@@ -81,24 +79,13 @@ def dismiss(request: HttpRequest, pk: int, candidate_id: int) -> HttpResponse:
 @staff_required
 def merge_in(request: HttpRequest, pk: int, candidate_id: int) -> HttpResponse:
     """Merge a later report (a candidate of this appeal) into this appeal, from this appeal's
-    page; answers this appeal's refreshed panel. The merge is the later appeal's action, taken
-    through ``appeals.services`` with its checks (the user must be allowed to merge that one)."""
+    page (``services.merge_in``); answers this appeal's refreshed panel."""
     try:
         appeal = selectors.appeal_get(actor=request.actor, appeal_id=pk)
     except NotFound:
         raise Http404 from None
-    row = (
-        DuplicateCandidate.objects.filter(candidate=appeal, pk=candidate_id)
-        .values_list("appeal_id", flat=True)
-        .first()
-    )
     try:
-        if row is None:
-            raise NotFound(gettext("No such duplicate candidate."))
-        later = selectors.appeal_get(actor=request.actor, appeal_id=row)
-        appeal_services.appeal_act(
-            actor=request.actor, appeal_id=later.pk, action="merge", payload={"into": appeal.pk}
-        )
+        later = services.merge_in(actor=request.actor, appeal=appeal, candidate_id=candidate_id)
     except ApplicationError as exc:
         return _render_appeal(
             request, appeal, status=exc.http_status, error=exc, error_action="merge"

@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 from django import forms
-from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from suqiu.appeals.forms_workbench import staff_of
 from suqiu.core.ids import as_id
 from suqiu.core.text import enumeration
-from suqiu.directory.models import Membership, Organisation, User
+from suqiu.directory.models import Organisation, User
 from suqiu.hotspots.services import ProjectInput
-
-
-def people_of(organisation_id: int | None):
-    """Who may handle a project of this organisation: the active staff of it or of one under it
-    (the rule ``services.promote`` checks), by name; nobody before an organisation is chosen."""
-    org = Organisation.objects.filter(pk=organisation_id).only("path").first()
-    if org is None:
-        return User.objects.none()
-    members = Membership.objects.filter(
-        user=OuterRef("pk"), organisation__path__startswith=org.path
-    ).exclude(role="resident")
-    return (
-        User.objects.filter(is_active=True)
-        .filter(Exists(members))
-        .prefetch_related("memberships__organisation")
-        .order_by("display_name", "username")
-    )
 
 
 class OrganisationChoice(forms.ModelChoiceField):
@@ -81,7 +64,9 @@ class PromoteForm(forms.Form):
         chosen = self.data.get("handler_organisation") if self.is_bound else None
         chosen = chosen or self.initial.get("handler_organisation")
         person = self.fields["handler_person"]
-        person.queryset = people_of(as_id(chosen) if chosen else None)
+        person.queryset = staff_of(
+            as_id(chosen) if chosen else None, beneath=True
+        ).prefetch_related("memberships__organisation")
         person.empty_label = (
             gettext("— nobody in particular —")
             if chosen

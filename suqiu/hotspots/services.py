@@ -333,7 +333,6 @@ class RunResult:
     seconds: dict
     # A trial run's clusters, hottest first (a stored run's are in the database instead).
     clusters: list = field(default_factory=list)
-    stored: bool = True
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "clusters"}
@@ -362,9 +361,9 @@ def run(
             _("The window must be 1 to %(max)s days.") % {"max": MAX_DAYS},
             fields={"days": [_("1 to %(max)s.") % {"max": MAX_DAYS}]},
         )
-    if threshold is None and getattr(settings, "SUQIU_HOTSPOTS_THRESHOLD", None):
-        threshold = float(settings.SUQIU_HOTSPOTS_THRESHOLD)
-    if threshold is not None and not 0 < threshold < 1:
+    if threshold is None:
+        threshold = configured_threshold()  # None: the setting is not a number
+    if threshold is None or not 0 < threshold < 1:
         # 0 would join everything in a place, 1 nothing: and the run replaces the current list.
         raise ValidationFailed(
             _("The similarity threshold must be between 0 and 1."),
@@ -386,8 +385,7 @@ def run(
     n_docs = len(docs)
     seconds["load"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
-    options = {} if threshold is None else {"threshold": threshold}
-    clusters = clustering.cluster(docs, window_start=start, window_end=end, **options)
+    clusters = clustering.cluster(docs, window_start=start, window_end=end, threshold=threshold)
     del docs  # the members live on in the clusters
     titles = dict(
         Appeal.objects.filter(pk__in=[c.representative.id for c in clusters]).values_list(
@@ -400,7 +398,7 @@ def run(
     seconds["cluster"] = round(time.perf_counter() - t, 3)
     if not store_result:
         clusters.sort(key=lambda c: -c.heat)
-        return RunResult(name, n_docs, featurised, len(clusters), 0, 0, 0, seconds, clusters, False)
+        return RunResult(name, n_docs, featurised, len(clusters), 0, 0, 0, seconds, clusters)
     t = time.perf_counter()
     created, updated, removed = store(name, start, end, clusters)
     seconds["store"] = round(time.perf_counter() - t, 3)

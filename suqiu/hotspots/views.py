@@ -140,14 +140,15 @@ def hotspot_promote(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _started(request: HttpRequest, project) -> None:
+    count = project.appeals.count()
     messages.success(
         request,
         ngettext(
             "Project started: %(count)d appeal taken in, each with a note in its timeline.",
             "Project started: %(count)d appeals taken in, each with a note in its timeline.",
-            project.appeals.count(),
+            count,
         )
-        % {"count": project.appeals.count()},
+        % {"count": count},
     )
 
 

@@ -46,6 +46,7 @@ from django.conf import settings
 from suqiu.appeals import services
 from suqiu.appeals.services import ImportedAppeal
 from suqiu.core import clock
+from suqiu.core.errors import ApplicationError
 from suqiu.imports.categories import CategoryResolver, add_to_map, load_category_map
 from suqiu.imports.dates import DateError, parse_when
 from suqiu.imports.presets import JOINED, Mapping, MappingError, choose, load_mapping
@@ -482,15 +483,15 @@ def import_appeals(
     ``recategorise``: the rows already imported (same source, id and title) take the category
     the file and the category map give them now (``services.appeal_recategorise_history``), for a
     map corrected after the first import; a row without a category keeps the one it has."""
-    from suqiu.directory import snapshot
-
     started = time.perf_counter()
-    if snapshot.default_area() is None:
+    try:
+        services.default_area()
+    except ApplicationError:
         raise ReadError(
             "no district is configured yet, so imported appeals would have no area: create one "
             "in the admin (/admin/, organisations, kind district), or load the demo directory "
             "with `suqiu demo`; nothing was imported"
-        )
+        ) from None
     path = Path(path)
     summary = Summary(path=str(path))
     table: Table = open_table(path, encoding=encoding, sheet=sheet)
@@ -583,10 +584,7 @@ def import_appeals(
                 summary.rows_read += 1
                 if isinstance(cells, BadRow):
                     # The id, when its own cell reads well: the report points at the record.
-                    raw_id = ""
-                    if cells.cells:
-                        padded = cells.cells + [""] * (len(table.header) - len(cells.cells))
-                        raw_id = mapper.value(padded, "external_id")
+                    raw_id = mapper.value(cells.cells, "external_id") if cells.cells else ""
                     readable = raw_id and undecodable([str(raw_id)]) is None
                     fail(number, external_id_of(raw_id) if readable else "", "row", cells.reason)
                     continue

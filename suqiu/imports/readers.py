@@ -35,7 +35,8 @@ csv.field_size_limit(16 * 1024 * 1024)
 @dataclass
 class BadRow:
     reason: str
-    # The record's cells when it could be split into them (its id may still be readable).
+    # The record's cells, as wide as the header, when it could be split into them (its id may
+    # still be readable).
     cells: list[str] | None = None
 
 
@@ -167,6 +168,8 @@ class CsvTable(Table):
                 # Python's csv module reads NUL; PostgreSQL cannot store it in text.
                 yield self._number, BadRow("a NUL character in the record (a binary file?)")
                 continue
+            if len(cells) < width:
+                cells.extend([""] * (width - len(cells)))
             column = undecodable(cells)
             if column is not None:
                 yield (
@@ -178,8 +181,6 @@ class CsvTable(Table):
                     ),
                 )
                 continue
-            if len(cells) < width:
-                cells.extend([""] * (width - len(cells)))
             yield self._number, cells
 
     def position(self) -> int:

@@ -12,14 +12,21 @@ from suqiu.replies import checks
 from suqiu.replies.models import ReplyCheck
 
 
-def on_resolve(*, appeal: Appeal, event, actor: Actor) -> ReplyCheck:
-    """After-action hook of ``resolve`` (inside its transaction): check and store."""
-    result = checks.check(
+def check_reply(appeal: Appeal, reply: str, *, at: datetime, due_at: datetime | None):
+    """The check of ``reply`` as this appeal's public reply, given at ``at``."""
+    return checks.check(
         title=appeal.title,
         description=appeal.description,
-        reply=appeal.public_reply,
-        resolved_at=appeal.resolved_at,
-        due_at=_resolve_due(appeal, event),
+        reply=reply,
+        resolved_at=at,
+        due_at=due_at,
+    )
+
+
+def on_resolve(*, appeal: Appeal, event, actor: Actor) -> ReplyCheck:
+    """After-action hook of ``resolve`` (inside its transaction): check and store."""
+    result = check_reply(
+        appeal, appeal.public_reply, at=appeal.resolved_at, due_at=_resolve_due(appeal, event)
     )
     return ReplyCheck.objects.create(
         appeal=appeal,

@@ -10,8 +10,7 @@ from suqiu.appeals import presenters, selectors
 from suqiu.appeals.views_workbench import staff_required
 from suqiu.core import clock
 from suqiu.core.errors import NotFound
-from suqiu.replies import checks
-from suqiu.replies.services import warning_text
+from suqiu.replies.services import check_reply, warning_text
 
 MAX_REPLY = 2000  # the resolve form's limit
 
@@ -30,13 +29,7 @@ def precheck(request: HttpRequest, pk: int) -> HttpResponse:
     reply = (request.POST.get("public_reply") or "")[:MAX_REPLY]
     if not reply.strip():
         return HttpResponse("")
-    result = checks.check(
-        title=appeal.title,
-        description=appeal.description,
-        reply=reply,
-        resolved_at=clock.now(),
-        due_at=appeal.due_at,
-    )
+    result = check_reply(appeal, reply, at=clock.now(), due_at=appeal.due_at)
     return render(
         request,
         "replies/_precheck.html",

@@ -376,10 +376,10 @@ def training_rows(max_rows: int | None = None) -> list[tuple[str, str, str, str,
 
 def without_named_categories(rows: list[tuple]) -> tuple[list[tuple], int]:
     """The training rows without those whose title is their category's name (Chinese or
-    English), alone or followed by " - " and a sub-type, and how many were left out. A US 311 export has no text of its own: its title
-    is the request type ("Dead Animal Removal", "Street Condition - Pothole"), so a model trained
-    on it scores near 1.0 in cross-validation by reading the label back, and would dispatch on
-    its own from those figures."""
+    English), alone or followed by " - " and a sub-type, and how many were left out. A US 311
+    export has no text of its own: its title is the request type ("Dead Animal Removal",
+    "Street Condition - Pothole"), so a model trained on it scores near 1.0 in cross-validation
+    by reading the label back, and would dispatch on its own from those figures."""
     from suqiu.directory.models import Category
 
     names: dict[str, list[str]] = {}

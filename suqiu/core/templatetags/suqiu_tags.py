@@ -8,13 +8,12 @@ register = template.Library()
 
 @register.filter
 def localized(obj) -> str:
-    """A directory object's name in the active language (``name_en`` for English when set)."""
+    """A directory object's name in the active language (its ``label``: ``name_en`` for English
+    when set)."""
     if obj is None or obj == "":
         return ""
-    language = get_language() or ""
-    name_en = getattr(obj, "name_en", "")
-    if language.startswith("en") and name_en:
-        return name_en
+    if hasattr(obj, "label"):
+        return obj.label(get_language() or "")
     return getattr(obj, "name", str(obj))
 
 
