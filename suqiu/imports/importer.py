@@ -271,7 +271,13 @@ class RowMapper:
         if created > self.latest:
             raise RowError(self.column("created_at"), "in the future", created.isoformat())
         if created < self.earliest:
-            raise RowError(self.column("created_at"), "before 1900", created.isoformat())
+            # Shown as read, without its offset: a zone's offset before 1900 is its local mean
+            # time (Asia/Shanghai +08:05:43), which reads as a second mistake.
+            raise RowError(
+                self.column("created_at"),
+                "before 1900",
+                created.replace(tzinfo=None).isoformat(sep=" "),
+            )
         closed = self.when(cells, "closed_at")
         if closed is not None and closed > self.latest:
             raise RowError(self.column("closed_at"), "in the future", closed.isoformat())

@@ -413,6 +413,8 @@ def test_bad_rows_go_to_the_error_report_and_the_import_goes_on(world, tmp_path)
     }
     by_row = {e["row"]: e for e in error_rows(summary)}
     assert by_row["4"]["external_id"] == "3" and by_row["4"]["value"] == "2019/13/45 99:00"
+    # Shown as read: not with Asia/Shanghai's local mean time before 1901 (+08:05:43).
+    assert by_row["10"]["value"] == "0001-01-01 00:00:00"
     assert sorted(Appeal.objects.values_list("external_id", flat=True)) == ["1", "8"]
 
 
