@@ -28,7 +28,9 @@ Model
     ranks confidence better for coverage); the rest of the probability is shared by the other
     labels in proportion to the stack's. Per-label thresholds (``Router.thresholds``) are the
     lowest confidences at which the cross-validated precision of that label's predictions still
-    reaches ``target_precision``. The stack is linear in the members' scores, so the trained
+    reaches ``target_precision``; the cross-validation is the fit's own internal folds (see
+    ``_Model._out_of_fold_proba``), so one training is one fit. With many labels the feature
+    blocks are cut to their most frequent terms to keep the weights within ``max_weights``. The stack is linear in the members' scores, so the trained
     model is kept as plain arrays (one weight matrix: the folded stack, the naive-Bayes block for
     its log-normalisation and the two confidence SVMs side by side; Platt parameters): a
     prediction is one sparse product.
@@ -44,6 +46,7 @@ import pickle
 import platform
 import re
 import struct
+import threading
 import time
 import unicodedata
 import warnings
@@ -173,6 +176,9 @@ DEFAULT_PARAMS = {
     "confidence_members": ("nbsvm", "svm"),
     "calibration_C": 1e4,
     "calibration_folds": 5,
+    # At most this many weights in the saved model (float32: 4 bytes each; 128 MB); see
+    # ``_Model._within_budget``. 7 categories of 6,187 dev texts need about 17 million.
+    "max_weights": 32_000_000,
 }
 
 
@@ -207,7 +213,7 @@ class _Model:
         )
         return [chars(), word, chars(), chars()]
 
-    def fit(self, views, labels: np.ndarray) -> _Model:
+    def fit(self, views, labels: np.ndarray, progress=None) -> _Model:
         self.vecs = self._vectorisers(len(views[0]))
         blocks = []
         for vec, texts in zip(self.vecs, views, strict=True):
@@ -217,14 +223,15 @@ class _Model:
                 vec.vocabulary_, vec.idf_ = {}, np.zeros(0)
                 blocks.append(sparse.csr_matrix((len(texts), 0), dtype=np.float32))
             vec.stop_words_ = None  # the terms cut by min_df: large, only for introspection
+        y = np.asarray(labels, dtype=object)
+        self.classes_ = np.unique(y)
+        blocks = self._within_budget(blocks, views)
         sizes = [b.shape[1] for b in blocks]
         edges = np.concatenate([[0], np.cumsum(sizes)])
         self.block_cols = {
             name: (int(edges[i]), int(edges[i + 1])) for i, name in enumerate(BLOCKS)
         }
         x = sparse.hstack(blocks).tocsr()
-        y = np.asarray(labels, dtype=object)
-        self.classes_ = np.unique(y)
         counts = Counter(y.tolist())
         folds = min(self.params["calibration_folds"], min(counts.values()))
         members = self.params["members"]
@@ -242,23 +249,80 @@ class _Model:
             cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed)
             splits += list(cv.split(np.zeros(len(y)), y))
 
-        def fit_on(tr):
-            return [self._fit_member(m, x[tr], y[tr]) for m in members]
+        done = []
+        lock = threading.Lock()
+
+        def fit_on(tr, te):
+            fitted = [self._fit_member(m, x[tr], y[tr]) for m in members]
+            if progress is not None:
+                with lock:
+                    done.append(tr)
+                    progress(f"{len(done)} of {len(splits)} fits done")
+            # A fold's members are needed only for the scores of its held-out rows: dropping
+            # them at once keeps one set of weights per thread in memory, not one per fold.
+            return fitted if te is None else self._member_scores(fitted, x[te])
 
         results = Parallel(n_jobs=min(jobs(), len(splits)), prefer="threads")(
-            delayed(fit_on)(tr) for tr, _te in splits
+            delayed(fit_on)(tr, te) for tr, te in splits
         )
         fitted = results[0]
         if folds >= 2:
             scores_ = np.zeros((len(y), n_labels * len(members)))
-            for (_tr, te), fold_fitted in zip(splits[1:], results[1:], strict=True):
-                scores_[te] = self._member_scores(fold_fitted, x[te])
+            for (_tr, te), fold_scores in zip(splits[1:], results[1:], strict=True):
+                scores_[te] = fold_scores
         else:  # a label with a single example: no folds; in-sample scores (over-confident)
             scores_ = self._member_scores(fitted, x)
         self._fit_stack(scores_, y)
         self._fit_calibration(scores_, y)
         self._fold(fitted, x.shape[1])
+        self.oof_proba_ = self._out_of_fold_proba(scores_, y, splits[1:]) if folds >= 2 else None
         return self
+
+    def _out_of_fold_proba(self, scores_: np.ndarray, y: np.ndarray, splits) -> np.ndarray:
+        """Cross-validated probabilities of the training rows, for the auto-dispatch
+        thresholds and the model's figures, at the cost of a few small fits: each internal
+        fold's rows are scored by members that never saw them (``scores_``), through a stack
+        and a calibration fitted on the other folds' out-of-fold scores only. (Refitting the
+        whole model in an outer cross-validation would cost five more trainings; measured in
+        ``bench/triage_thresholds.py``.)"""
+        out = np.zeros((len(y), len(self.classes_)))
+        part = _Model(self.params, self.seed)
+        part.classes_ = self.classes_
+        conf_cols = self._confidence_columns()
+        for tr, te in splits:
+            part._fit_stack(scores_[tr], y[tr])
+            part._fit_calibration(scores_[tr], y[tr])
+            logits = scores_[te] @ part.stack_a + part.stack_c
+            out[te] = _combine(logits, scores_[te][:, conf_cols], part.cal_a, part.cal_b)
+        return out
+
+    def _within_budget(self, blocks: list, views) -> list:
+        """The feature blocks, cut to the most frequent terms of each when the saved model's
+        weight matrix (features × (2 + confidence members) · labels, float32) would otherwise
+        pass ``max_weights``: it is what every web and worker process holds, and it grows with
+        the categories. Each block keeps the same share of its terms (those in most texts): its
+        vectoriser is fitted again with them as its vocabulary (the same idf, each row
+        normalised over the terms kept)."""
+        columns = (2 + len(self.params["confidence_members"])) * len(self.classes_)
+        total = sum(b.shape[1] for b in blocks)
+        cap = int(self.params["max_weights"] // columns)
+        if total <= cap:
+            return blocks
+        share = cap / total
+        out = []
+        for i, (block, texts) in enumerate(zip(blocks, views, strict=True)):
+            vec = self.vecs[i]
+            n = int(block.shape[1] * share)
+            if n == 0:
+                vec.vocabulary_, vec.idf_ = {}, np.zeros(0)
+                out.append(sparse.csr_matrix((block.shape[0], 0), dtype=np.float32))
+                continue
+            df = np.asarray((block > 0).sum(axis=0)).ravel()
+            terms = sorted(vec.vocabulary_, key=vec.vocabulary_.get)
+            kept = [terms[j] for j in np.sort(np.argsort(-df, kind="stable")[:n])]
+            self.vecs[i] = clone(vec).set_params(vocabulary=kept)
+            out.append(self.vecs[i].fit_transform(texts))
+        return out
 
     def _fold(self, fitted: list[dict], n_features: int) -> None:
         """Keep the trained model as one weight matrix, so that a prediction is one sparse
@@ -464,6 +528,7 @@ class _Model:
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("_analyzers", None)  # rebuilt on first use
+        state.pop("oof_proba_", None)  # the training rows' figures: not part of the model
         return state
 
     def scores(self, views) -> np.ndarray:
@@ -480,23 +545,30 @@ class _Model:
         s = self.scores(views)
         nb = s[:, n_labels : 2 * n_labels]
         logits = s[:, :n_labels] + logsumexp(nb, axis=1, keepdims=True) * self.lse_coef
-        stack = softmax(logits, axis=1)
-        p = expit(s[:, 2 * n_labels :] * self.cal_a + self.cal_b)
-        p = p.reshape(len(p), -1, n_labels)  # texts × confidence members × labels
-        total = p.sum(axis=2, keepdims=True)
-        uniform = total[..., 0] <= 0
-        p[uniform] = 1.0
-        total[uniform] = n_labels
-        calibrated = (p / total).mean(axis=1)
-        rows = np.arange(len(s))
-        top = stack.argmax(axis=1)
-        conf = np.sqrt(stack[rows, top] * calibrated[rows, top])
-        rest = (1.0 - conf) / np.clip(1.0 - stack[rows, top], 1e-12, None)
-        out = stack * rest[:, None]
-        out[rows, top] = conf
-        flipped = out.max(axis=1) > conf
-        out[flipped] = stack[flipped]
-        return out
+        return _combine(logits, s[:, 2 * n_labels :], self.cal_a, self.cal_b)
+
+
+def _combine(logits, confidence_scores, cal_a, cal_b) -> np.ndarray:
+    """Class probabilities from the stack's logits (texts × labels) and the confidence members'
+    scores (texts × members·labels) with their Platt parameters: see ``_Model.proba``."""
+    n_labels = logits.shape[1]
+    stack = softmax(logits, axis=1)
+    p = expit(confidence_scores * cal_a + cal_b)
+    p = p.reshape(len(p), -1, n_labels)  # texts × confidence members × labels
+    total = p.sum(axis=2, keepdims=True)
+    uniform = total[..., 0] <= 0
+    p[uniform] = 1.0
+    total[uniform] = n_labels
+    calibrated = (p / total).mean(axis=1)
+    rows = np.arange(len(stack))
+    top = stack.argmax(axis=1)
+    conf = np.sqrt(stack[rows, top] * calibrated[rows, top])
+    rest = (1.0 - conf) / np.clip(1.0 - stack[rows, top], 1e-12, None)
+    out = stack * rest[:, None]
+    out[rows, top] = conf
+    flipped = out.max(axis=1) > conf
+    out[flipped] = stack[flipped]
+    return out
 
 
 def _coef(svm) -> np.ndarray:
@@ -666,8 +738,8 @@ class Router:
         )
 
 
-def _fit(views, y: np.ndarray, params: dict, seed: int) -> _Model:
-    return _Model(params, seed).fit(views, y)
+def _fit(views, y: np.ndarray, params: dict, seed: int, progress=None) -> _Model:
+    return _Model(params, seed).fit(views, y, progress)
 
 
 def train(
@@ -681,12 +753,13 @@ def train(
 ) -> Router:
     """Train a router on texts (see ``text_of``) and their labels.
 
-    With ``calibrate_thresholds`` the training set is also cross-validated (5 folds, or fewer for
-    rare labels): ``metrics`` holds the cross-validated figures and ``thresholds`` the per-label
-    confidence reaching ``target_precision`` (``NEVER`` = 1.01 where it is not reached). Without
-    it, ``metrics`` is empty and every threshold is ``NEVER``. ``progress(message)`` is told
-    each fit as it starts. ``version_info["train_seconds"]`` is the fit on all rows (what one
-    training costs); ``"total_seconds"`` includes the cross-validation.
+    With ``calibrate_thresholds``, ``metrics`` holds the figures cross-validated within the fit
+    (5 folds, or fewer for rare labels; see ``_Model._out_of_fold_proba``) and ``thresholds`` the
+    per-label confidence reaching ``target_precision`` (``NEVER`` = 1.01 where it is not
+    reached). Without it, ``metrics`` is empty and every threshold is ``NEVER``.
+    ``progress(message)`` is told when the training starts and as each of its fits ends.
+    ``version_info["train_seconds"]`` is the fit; ``"total_seconds"`` includes the figures and
+    thresholds.
 
     liblinear's ConvergenceWarning is silenced: the iteration limits were chosen by measurement
     (``bench/triage_cv.py``), and a warning per label and fit buried the command's output.
@@ -714,37 +787,33 @@ def _train(texts, labels, *, target_precision, calibrate_thresholds, seed, progr
     params = dict(DEFAULT_PARAMS)
     y = np.asarray(labels, dtype=object)
     started = time.perf_counter()
-    progress(f"fitting the model on all {len(texts)} rows")
+    progress(
+        f"fitting the model on all {len(texts)} rows and on each of "
+        f"{min(params['calibration_folds'], min(counts.values()))} folds (cross-validation)"
+    )
     views = _views(texts)
-    model = _fit(views, y, params, seed)
+
+    def fits_done(msg: str) -> None:
+        progress(f"{msg} ({time.perf_counter() - started:.0f} s so far)")
+
+    model = _fit(views, y, params, seed, fits_done)
     seconds = time.perf_counter() - started
 
     thresholds = {label: NEVER for label in model.classes_}
     metrics: dict = {}
-    if calibrate_thresholds:
-        folds = min(5, min(counts.values()))
-        if folds >= 2:
-            proba = np.zeros((len(y), len(model.classes_)))
-            skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-            for k, (tr, te) in enumerate(skf.split(np.zeros(len(y)), y), start=1):
-                progress(
-                    f"cross-validating the auto-dispatch thresholds: fold {k} of {folds} "
-                    f"({time.perf_counter() - started:.0f} s so far)"
-                )
-                m = _fit([[v[i] for i in tr] for v in views], y[tr], params, seed)
-                p = m.proba([[v[i] for i in te] for v in views])
-                cols = [list(model.classes_).index(c) for c in m.classes_]
-                proba[np.ix_(te, cols)] = p
-            pred = model.classes_[proba.argmax(axis=1)]
-            conf = proba.max(axis=1)
-            metrics = scores(y, pred, conf)
-            metrics["folds"] = folds
-            metrics["target_precision"] = target_precision
-            for label in model.classes_:
-                mask = pred == label
-                thresholds[label] = _threshold_at_precision(
-                    conf[mask], y[mask] == label, target_precision
-                )
+    proba = model.__dict__.pop("oof_proba_", None)
+    if calibrate_thresholds and proba is not None:
+        # Cross-validated within the fit (see _Model._out_of_fold_proba).
+        pred = model.classes_[proba.argmax(axis=1)]
+        conf = proba.max(axis=1)
+        metrics = scores(y, pred, conf)
+        metrics["folds"] = min(params["calibration_folds"], min(counts.values()))
+        metrics["target_precision"] = target_precision
+        for label in model.classes_:
+            mask = pred == label
+            thresholds[label] = _threshold_at_precision(
+                conf[mask], y[mask] == label, target_precision
+            )
     version_info = {
         "algorithm": ALGORITHM,
         "format": FORMAT,

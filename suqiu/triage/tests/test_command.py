@@ -25,10 +25,11 @@ def test_train_list_activate_and_off(world):
     out, err = run("train", "--min-per-label", "3")
     assert "routing model v1 (active): 16 appeals, 2 categories" in out
     assert "cross-validated: macro-F1 " in out and "{" not in out  # words, not a JSON dump
-    assert "s with the cross-validation" in out
-    # Each fit is announced as it starts: a long training is not silent.
+    assert "s, the cross-validation included" in out
+    # The training says what it fits and each fit as it ends: a long training is not silent.
     assert "training on 16 appeals in 2 categories" in err
-    assert "fitting the model on all 16 rows" in err and "fold 1 of " in err
+    assert "fitting the model on all 16 rows and on each of 5 folds" in err
+    assert "1 of 6 fits done" in err and "6 of 6 fits done" in err
     assert "ConvergenceWarning" not in err
     out, _ = run("train", "--min-per-label", "3", "--no-activate", "--json")
     assert "v2 (stored, not active)" in out

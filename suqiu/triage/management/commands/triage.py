@@ -120,12 +120,9 @@ class Command(BaseCommand):
         )
         self.stdout.write(_metrics_line(model.metrics))
         info = model.metrics.get("version_info") or {}
-        if info.get("train_seconds") is not None:
-            total = info.get("total_seconds")
-            self.stdout.write(
-                f"training: {info['train_seconds']:.0f} s on all rows"
-                + (f", {total:.0f} s with the cross-validation" if total is not None else "")
-            )
+        total = info.get("total_seconds", info.get("train_seconds"))
+        if total is not None:
+            self.stdout.write(f"training: {total:.0f} s, the cross-validation included")
         if as_json:
             self.stdout.write(json.dumps(model.metrics, ensure_ascii=False, default=str))
 
