@@ -10,7 +10,7 @@ without a person), how many went to the right category?
 Two ways of cross-validating inside the training are compared:
 
 ``internal``  what ``router.train`` does: the rows' out-of-fold probabilities come from the
-              fit's own internal folds (members that never saw a row score it; a stack and a
+              fit's own internal folds (members trained without a row score it; a stack and a
               calibration fitted on the other folds combine the scores). No extra fits.
 ``refit``     the whole model refitted in an outer 5-fold cross-validation of the training rows
               (what ``router.train`` did before 2026-12-06): five more trainings.
@@ -90,7 +90,7 @@ def _refit_thresholds(texts, y, target, seed) -> tuple[dict, float]:
     started = time.perf_counter()
     cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
     for tr, te in cv.split(np.zeros(len(y)), y):
-        m = router.train([texts[i] for i in tr], list(y[tr]), calibrate_thresholds=False)
+        m = router.train([texts[i] for i in tr], list(y[tr]), calibrate_thresholds=False, seed=seed)
         p = m.predict_proba([texts[i] for i in te])
         cols = [list(classes).index(label) for label in m.labels]
         proba[np.ix_(te, cols)] = p

@@ -213,7 +213,9 @@ class _Model:
         )
         return [chars(), word, chars(), chars()]
 
-    def fit(self, views, labels: np.ndarray, progress=None) -> _Model:
+    def fit(self, views, labels: np.ndarray, progress=None, out_of_fold=True) -> _Model:
+        """Fit on texts' views and labels. With ``out_of_fold``, ``oof_proba_`` holds the
+        training rows' cross-validated probabilities (None without internal folds)."""
         self.vecs = self._vectorisers(len(views[0]))
         blocks = []
         for vec, texts in zip(self.vecs, views, strict=True):
@@ -275,26 +277,34 @@ class _Model:
         self._fit_stack(scores_, y)
         self._fit_calibration(scores_, y)
         self._fold(fitted, x.shape[1])
-        self.oof_proba_ = self._out_of_fold_proba(scores_, y, splits[1:]) if folds >= 2 else None
+        self.oof_proba_ = None
+        if out_of_fold and folds >= 2:
+            self.oof_proba_ = self._out_of_fold_proba(scores_, y, splits[1:])
         return self
 
     def _out_of_fold_proba(self, scores_: np.ndarray, y: np.ndarray, splits) -> np.ndarray:
         """Cross-validated probabilities of the training rows, for the auto-dispatch
         thresholds and the model's figures, at the cost of a few small fits: each internal
-        fold's rows are scored by members that never saw them (``scores_``), through a stack
-        and a calibration fitted on the other folds' out-of-fold scores only. (Refitting the
-        whole model in an outer cross-validation would cost five more trainings; measured in
-        ``bench/triage_thresholds.py``.)"""
+        fold's rows are scored by members trained without them (``scores_``), through a stack
+        and a calibration fitted on the other folds' out-of-fold scores only. The vocabulary
+        and idf are the whole training set's (as they are for the stack's own training).
+        Refitting the whole model in an outer cross-validation costs five more trainings and
+        gave thresholds no more right on unseen messages (``bench/triage_thresholds.py``)."""
         out = np.zeros((len(y), len(self.classes_)))
         part = _Model(self.params, self.seed)
         part.classes_ = self.classes_
-        conf_cols = self._confidence_columns()
         for tr, te in splits:
             part._fit_stack(scores_[tr], y[tr])
             part._fit_calibration(scores_[tr], y[tr])
-            logits = scores_[te] @ part.stack_a + part.stack_c
-            out[te] = _combine(logits, scores_[te][:, conf_cols], part.cal_a, part.cal_b)
+            out[te] = part._proba_of_member_scores(scores_[te])
         return out
+
+    def _proba_of_member_scores(self, member_scores: np.ndarray) -> np.ndarray:
+        """``proba`` from the members' scores side by side (``_member_scores``) rather than
+        from the folded weights: the same numbers (a test checks it)."""
+        logits = member_scores @ self.stack_a + self.stack_c
+        confidence = member_scores[:, self._confidence_columns()]
+        return _combine(logits, confidence, self.cal_a, self.cal_b)
 
     def _within_budget(self, blocks: list, views) -> list:
         """The feature blocks, cut to the most frequent terms of each when the saved model's
@@ -312,7 +322,7 @@ class _Model:
         out = []
         for i, (block, texts) in enumerate(zip(blocks, views, strict=True)):
             vec = self.vecs[i]
-            n = int(block.shape[1] * share)
+            n = max(1, int(block.shape[1] * share)) if block.shape[1] else 0
             if n == 0:
                 vec.vocabulary_, vec.idf_ = {}, np.zeros(0)
                 out.append(sparse.csr_matrix((block.shape[0], 0), dtype=np.float32))
@@ -738,8 +748,8 @@ class Router:
         )
 
 
-def _fit(views, y: np.ndarray, params: dict, seed: int, progress=None) -> _Model:
-    return _Model(params, seed).fit(views, y, progress)
+def _fit(views, y: np.ndarray, params: dict, seed: int, progress=None, out_of_fold=True) -> _Model:
+    return _Model(params, seed).fit(views, y, progress, out_of_fold)
 
 
 def train(
@@ -787,16 +797,23 @@ def _train(texts, labels, *, target_precision, calibrate_thresholds, seed, progr
     params = dict(DEFAULT_PARAMS)
     y = np.asarray(labels, dtype=object)
     started = time.perf_counter()
-    progress(
-        f"fitting the model on all {len(texts)} rows and on each of "
-        f"{min(params['calibration_folds'], min(counts.values()))} folds (cross-validation)"
-    )
+    folds = min(params["calibration_folds"], min(counts.values()))
+    if folds >= 2:
+        progress(
+            f"fitting the model on all {len(texts)} rows and on each of {folds} folds "
+            "(cross-validation)"
+        )
+    else:
+        progress(
+            f"fitting the model on all {len(texts)} rows (a label with a single example: no "
+            "cross-validation, so no figures and no automatic dispatch)"
+        )
     views = _views(texts)
 
     def fits_done(msg: str) -> None:
         progress(f"{msg} ({time.perf_counter() - started:.0f} s so far)")
 
-    model = _fit(views, y, params, seed, fits_done)
+    model = _fit(views, y, params, seed, fits_done, out_of_fold=calibrate_thresholds)
     seconds = time.perf_counter() - started
 
     thresholds = {label: NEVER for label in model.classes_}
@@ -807,7 +824,7 @@ def _train(texts, labels, *, target_precision, calibrate_thresholds, seed, progr
         pred = model.classes_[proba.argmax(axis=1)]
         conf = proba.max(axis=1)
         metrics = scores(y, pred, conf)
-        metrics["folds"] = min(params["calibration_folds"], min(counts.values()))
+        metrics["folds"] = folds
         metrics["target_precision"] = target_precision
         for label in model.classes_:
             mask = pred == label

@@ -171,6 +171,43 @@ def test_the_figures_are_of_rows_the_model_did_not_see():
     assert r.thresholds == {"一": NEVER, "二": NEVER}
 
 
+def test_the_out_of_fold_path_computes_what_prediction_computes(monkeypatch):
+    # The figures and thresholds come from member scores through _proba_of_member_scores;
+    # predictions from the folded weights through proba. Both must be one computation.
+    fitted = {}
+    fold = router._Model._fold
+
+    def keep(self, members, n_features):
+        fitted["members"] = members
+        return fold(self, members, n_features)
+
+    monkeypatch.setattr(router._Model, "_fold", keep)
+    texts, labels = _flatten(ZH)
+    model = train(texts, labels)._model
+    views = router._views(texts + ["公交车太少", "学校收费太高", "工厂噪音"])
+    member_scores = model._member_scores(fitted["members"], model.features(views))
+    np.testing.assert_allclose(
+        model._proba_of_member_scores(member_scores), model.proba(views), rtol=1e-5, atol=1e-7
+    )
+
+
+def test_each_fold_is_scored_by_a_stack_fitted_without_it(monkeypatch):
+    rows = []
+    fit_stack = router._Model._fit_stack
+
+    def count(self, scores_, y):
+        rows.append(len(y))
+        return fit_stack(self, scores_, y)
+
+    monkeypatch.setattr(router._Model, "_fit_stack", count)
+    texts, labels = _flatten(ZH)  # 30 rows, 10 per label: five folds of 6
+    train(texts, labels)
+    assert rows == [30, 24, 24, 24, 24, 24]  # the model's stack, then one per fold
+    rows.clear()
+    train(texts, labels, calibrate_thresholds=False)
+    assert rows == [30]
+
+
 def test_without_threshold_calibration_every_threshold_is_never():
     r = train(*_flatten(ZH), calibrate_thresholds=False)
     assert r.thresholds == {label: NEVER for label in ZH}
@@ -284,7 +321,21 @@ def test_many_categories_keep_the_weights_within_the_budget(monkeypatch):
     assert full.weights.shape[0] // 3 - 4 <= model.weights.shape[0] <= budget // columns
     # each block keeps its most frequent terms: the characters every text shares stay
     assert "，" in model.vecs[0].vocabulary_ or "车" in model.vecs[0].vocabulary_
-    # the cut vectorisers compute what the model was trained on, and predictions use them
+    # the features of the training texts at prediction time are those the members learnt from
+    trained_on = []
+    within_budget = router._Model._within_budget
+
+    def keep(self, blocks, views):
+        cut = within_budget(self, blocks, views)
+        trained_on.append(sparse.hstack(cut).toarray())
+        return cut
+
+    monkeypatch.setattr(router._Model, "_within_budget", keep)
+    model = train(texts, labels, calibrate_thresholds=False)._model
+    np.testing.assert_allclose(
+        model.features(router._views(texts)).toarray(), trained_on[0], rtol=1e-5, atol=1e-6
+    )
+    # the cut vectorisers' own transform agrees too
     views = router._views(["公交车太少，等车太久", "化工厂排放废气"])
     expected = sparse.hstack(
         [vec.transform(view) for vec, view in zip(model.vecs, views, strict=True)]

@@ -122,7 +122,8 @@ class Command(BaseCommand):
         info = model.metrics.get("version_info") or {}
         total = info.get("total_seconds", info.get("train_seconds"))
         if total is not None:
-            self.stdout.write(f"training: {total:.0f} s, the cross-validation included")
+            checked = ", the cross-validation included" if model.metrics.get("folds") else ""
+            self.stdout.write(f"training: {total:.0f} s{checked}")
         if as_json:
             self.stdout.write(json.dumps(model.metrics, ensure_ascii=False, default=str))
 
