@@ -98,7 +98,7 @@ class Command(BaseCommand):
             # a later start when that first training was stopped before it finished.
             self.stdout.write(
                 "Training the first routing model from the demo history in the background "
-                "(a few minutes); triage suggestions appear on new appeals once it is active.\n"
+                "(under a minute); triage suggestions appear on new appeals once it is active.\n"
             )
             sys.stdout.flush()
             trainer = subprocess.Popen(
