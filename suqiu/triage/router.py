@@ -30,7 +30,8 @@ Model
     lowest confidences at which the cross-validated precision of that label's predictions still
     reaches ``target_precision``; the cross-validation is the fit's own internal folds (see
     ``_Model._out_of_fold_proba``), so one training is one fit. With many labels the feature
-    blocks are cut to their most frequent terms to keep the weights within ``max_weights``. The stack is linear in the members' scores, so the trained
+    blocks are cut to their most frequent terms to keep the weights within ``max_weights``.
+    The stack is linear in the members' scores, so the trained
     model is kept as plain arrays (one weight matrix: the folded stack, the naive-Bayes block for
     its log-normalisation and the two confidence SVMs side by side; Platt parameters): a
     prediction is one sparse product.
@@ -40,6 +41,7 @@ jieba loads its dictionary (~1 s) once per process, lazily, on the first text to
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import pickle
@@ -251,15 +253,14 @@ class _Model:
             cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed)
             splits += list(cv.split(np.zeros(len(y)), y))
 
-        done = []
+        finished = itertools.count(1)
         lock = threading.Lock()
 
         def fit_on(tr, te):
             fitted = [self._fit_member(m, x[tr], y[tr]) for m in members]
             if progress is not None:
                 with lock:
-                    done.append(tr)
-                    progress(f"{len(done)} of {len(splits)} fits done")
+                    progress(f"{next(finished)} of {len(splits)} fits done")
             # A fold's members are needed only for the scores of its held-out rows: dropping
             # them at once keeps one set of weights per thread in memory, not one per fold.
             return fitted if te is None else self._member_scores(fitted, x[te])
@@ -321,12 +322,11 @@ class _Model:
         share = cap / total
         out = []
         for i, (block, texts) in enumerate(zip(blocks, views, strict=True)):
-            vec = self.vecs[i]
-            n = max(1, int(block.shape[1] * share)) if block.shape[1] else 0
-            if n == 0:
-                vec.vocabulary_, vec.idf_ = {}, np.zeros(0)
-                out.append(sparse.csr_matrix((block.shape[0], 0), dtype=np.float32))
+            if block.shape[1] == 0:  # an empty vocabulary stays empty
+                out.append(block)
                 continue
+            vec = self.vecs[i]
+            n = max(1, int(block.shape[1] * share))
             df = np.asarray((block > 0).sum(axis=0)).ravel()
             terms = sorted(vec.vocabulary_, key=vec.vocabulary_.get)
             kept = [terms[j] for j in np.sort(np.argsort(-df, kind="stable")[:n])]
@@ -538,7 +538,6 @@ class _Model:
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("_analyzers", None)  # rebuilt on first use
-        state.pop("oof_proba_", None)  # the training rows' figures: not part of the model
         return state
 
     def scores(self, views) -> np.ndarray:
