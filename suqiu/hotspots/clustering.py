@@ -57,6 +57,7 @@ GENERIC = (
     )
     | text.INTAKE_WORDS
 )
+DEFAULT_THRESHOLD = 0.3  # cosine similarity that links two appeals
 MIN_SHARED = 2  # words two appeals must share to be linked
 
 
@@ -347,7 +348,7 @@ def cluster(
     *,
     window_start: datetime,
     window_end: datetime,
-    threshold: float = 0.3,
+    threshold: float = DEFAULT_THRESHOLD,
     cohesion: float = 0.4,
     min_size: int = 3,
     min_reporters: int = 2,

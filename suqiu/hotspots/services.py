@@ -50,7 +50,6 @@ from suqiu.hotspots.models import (
 log = logging.getLogger("suqiu.hotspots")
 
 DEFAULT_DAYS = 30
-DEFAULT_THRESHOLD = 0.3  # clustering.cluster's own default
 MAX_DAYS = 3660  # ten years of history (an imported archive); more is not one hotspot's time
 # Raise when features_of changes: the next run recomputes the features of its window.
 FEATURES_VERSION = 6  # 6: "一楼" and "二楼" are where-words too
@@ -339,10 +338,12 @@ class RunResult:
 
 
 def configured_threshold() -> float | None:
-    """The threshold runs use (``SUQIU_HOTSPOTS_THRESHOLD``, else 0.3); None when the setting is
+    """The threshold runs use (``SUQIU_HOTSPOTS_THRESHOLD``, else the clustering's); None when it is
     not a number (``run`` refuses it)."""
     try:
-        return float(getattr(settings, "SUQIU_HOTSPOTS_THRESHOLD", None) or DEFAULT_THRESHOLD)
+        return float(
+            getattr(settings, "SUQIU_HOTSPOTS_THRESHOLD", None) or clustering.DEFAULT_THRESHOLD
+        )
     except (TypeError, ValueError):
         return None
 

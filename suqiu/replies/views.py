@@ -7,12 +7,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from suqiu.appeals import presenters, selectors
+from suqiu.appeals.forms_workbench import ResolveForm
 from suqiu.appeals.views_workbench import staff_required
 from suqiu.core import clock
 from suqiu.core.errors import NotFound
 from suqiu.replies.services import check_reply, warning_text
-
-MAX_REPLY = 2000  # the resolve form's limit
 
 
 @require_POST
@@ -26,7 +25,8 @@ def precheck(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from None
     if "resolve" not in presenters.actions_for(request.actor, appeal):
         return HttpResponse(status=403)
-    reply = (request.POST.get("public_reply") or "")[:MAX_REPLY]
+    longest = ResolveForm.base_fields["public_reply"].max_length
+    reply = (request.POST.get("public_reply") or "")[:longest]
     if not reply.strip():
         return HttpResponse("")
     result = check_reply(appeal, reply, at=clock.now(), due_at=appeal.due_at)
