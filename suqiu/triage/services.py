@@ -356,36 +356,42 @@ LABELLED_STATUSES = [
 CONFIRMED_STATUSES = [Status.RESOLVED.value, Status.VERIFIED.value, Status.CLOSED.value]
 
 
-def training_rows(max_rows: int | None = None) -> list[tuple[str, str, str, str, str]]:
+def training_rows(max_rows: int | None = None) -> tuple[list[tuple[str, str, str, str, str]], int]:
     """(title, description, category code, urgency, channel) of every assessed appeal with a
-    category: the final category, so a person's correction is what is learnt. Appeals triage
+    category, oldest first, and how many were left out for naming their category (below). The
+    category is the final one, so a person's correction is what is learnt; appeals triage
     assessed and dispatched itself count only once resolved under that category. With
-    ``max_rows``, only the most recent ``max_rows`` of them (by their time of intake), oldest
-    first."""
+    ``max_rows``, only the most recent ``max_rows`` kept ones (by their time of intake): the
+    appeals left out do not take places in it."""
     from django.db.models import Q
 
     qs = Appeal.objects.filter(
         status__in=LABELLED_STATUSES, category__isnull=False, category__is_active=True
     ).exclude(Q(triage__auto_dispatched=True) & ~Q(status__in=CONFIRMED_STATUSES))
     fields = ("title", "description", "category__code", "urgency", "channel")
-    if max_rows is None:
-        return list(qs.order_by("created_at", "pk").values_list(*fields))
-    newest = list(qs.order_by("-created_at", "-pk").values_list(*fields)[: max(0, max_rows)])
-    return newest[::-1]
+    names_its_category = category_name_check()
+    kept, left_out = [], 0
+    newest_first = qs.order_by("-created_at", "-pk").values_list(*fields)
+    for row in newest_first.iterator(chunk_size=2000):
+        if max_rows is not None and len(kept) >= max_rows:
+            break
+        if names_its_category(row[0], row[2]):
+            left_out += 1
+        else:
+            kept.append(row)
+    return kept[::-1], left_out
 
 
-def without_named_categories(rows: list[tuple]) -> tuple[list[tuple], int]:
-    """The training rows without those whose title is their category's name (Chinese or
-    English), alone or followed by " - " and a sub-type, and how many were left out. A US 311
-    export has no text of its own: its title is the request type ("Dead Animal Removal",
-    "Street Condition - Pothole"), so a model trained on it scores near 1.0 in cross-validation
-    by reading the label back, and would dispatch on its own from those figures."""
+def category_name_check():
+    """A test of (title, category code): is the title the category's name (Chinese or
+    English), alone or followed by " - " and a sub-type? A US 311 export has no text of its
+    own: its title is the request type ("Dead Animal Removal", "Street Condition - Pothole"),
+    so a model trained on it scores near 1.0 in cross-validation by reading the label back,
+    and would dispatch on its own from those figures."""
     from suqiu.directory.models import Category
 
     names: dict[str, list[str]] = {}
-    for code, name, name_en in Category.objects.filter(
-        code__in={row[2] for row in rows}
-    ).values_list("code", "name", "name_en"):
+    for code, name, name_en in Category.objects.values_list("code", "name", "name_en"):
         names[code] = [n for n in (normalise(name), normalise(name_en)) if len(n) >= 2]
 
     def names_its_category(title: str, code: str) -> bool:
@@ -395,8 +401,7 @@ def without_named_categories(rows: list[tuple]) -> tuple[list[tuple], int]:
             for n in names.get(code, ())
         )
 
-    kept = [row for row in rows if not names_its_category(row[0], row[2])]
-    return kept, len(rows) - len(kept)
+    return names_its_category
 
 
 def train_from_db(
@@ -417,7 +422,7 @@ def train_from_db(
     say = progress or (lambda _msg: None)
     if max_rows is None:
         max_rows = settings.SUQIU_TRIAGE_MAX_ROWS
-    rows, leaked = without_named_categories(training_rows(max_rows or None))
+    rows, leaked = training_rows(max_rows or None)
     if leaked:
         say(
             f"left out {leaked} appeals whose title is their category's name (311 "

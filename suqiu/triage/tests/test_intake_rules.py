@@ -186,12 +186,12 @@ def test_training_learns_final_categories_not_unconfirmed_automatic_ones(world):
     act(world.dispatcher, corrected, "assess", category="HOUSING")
     waiting = new_appeal(world, title="灯", description="楼道灯坏了", category="ROAD")
     assert Appeal.objects.get(pk=auto.pk).status == "dispatched"
-    assert [r[2] for r in training_rows()] == ["HOUSING"]
+    assert [r[2] for r in training_rows()[0]] == ["HOUSING"]
     assert waiting.status == "received"
     # Handled to the end under the automatic category: now it is a label.
     act(world.roads_handler, auto, "accept")
     act(world.roads_handler, auto, "resolve", public_reply="已修补")
-    assert sorted(r[2] for r in training_rows()) == ["HOUSING", "ROAD"]
+    assert sorted(r[2] for r in training_rows()[0]) == ["HOUSING", "ROAD"]
 
 
 def test_a_failing_rule_lookup_never_breaks_intake(world, monkeypatch, caplog):
@@ -220,6 +220,6 @@ def test_training_can_be_kept_to_the_most_recent_appeals(world):
         Appeal.objects.filter(pk=a.pk).update(created_at=clock.now() - timedelta(days=days_ago))
         made.append(a)
     # Oldest first; the cap keeps the newest (by time of intake, not by id).
-    assert [r[0] for r in training_rows()] == ["第0件", "第2件", "第1件"]
-    assert [r[0] for r in training_rows(2)] == ["第2件", "第1件"]
-    assert training_rows(0) == []
+    assert [r[0] for r in training_rows()[0]] == ["第0件", "第2件", "第1件"]
+    assert [r[0] for r in training_rows(2)[0]] == ["第2件", "第1件"]
+    assert training_rows(0) == ([], 0)
