@@ -717,6 +717,9 @@ def _create_project(
 
 
 def close_project(*, actor: Actor, project_id: int) -> GovernanceProject:
+    """Close an open governance project: who and when are kept on the project, and each of its
+    appeals gets a note event saying so (through ``appeals.services``), in one transaction.
+    409 when it is closed already."""
     from suqiu.hotspots import selectors
 
     if not may_use_hotspots(actor):
@@ -724,9 +727,25 @@ def close_project(*, actor: Actor, project_id: int) -> GovernanceProject:
     with transaction.atomic():
         project = selectors.project_get(actor=actor, project_id=project_id)
         changed = GovernanceProject.objects.filter(pk=project.pk, status=ProjectStatus.OPEN).update(
-            status=ProjectStatus.CLOSED, closed_at=clock.now()
+            status=ProjectStatus.CLOSED, closed_at=clock.now(), closed_by_id=actor.user_id
         )
         if not changed:
             raise Conflict(_("This project is already closed."), code="already_closed")
         project.refresh_from_db()
+        reason = _("Proactive governance project #%(id)s closed: %(title)s") % {
+            "id": project.pk,
+            "title": project.title,
+        }
+        for appeal_id in project.appeals.order_by("pk").values_list("pk", flat=True):
+            appeal_services.appeal_record_external(
+                appeal_id=appeal_id,
+                data={
+                    "source": "hotspots",
+                    "project": project.pk,
+                    "project_title": project.title,
+                    "project_closed": True,
+                },
+                reason=reason,
+                actor=actor,
+            )
     return project

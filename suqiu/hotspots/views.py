@@ -298,6 +298,11 @@ def note_reason(event) -> str:
     d = event.data if isinstance(event.data, dict) else {}
     if not d.get("project") or d.get("project_title") is None:
         return ""
+    if d.get("project_closed"):
+        return gettext("Proactive governance project #%(id)s closed: %(title)s") % {
+            "id": d["project"],
+            "title": d["project_title"],
+        }
     return gettext("Taken into proactive governance project #%(id)s: %(title)s") % {
         "id": d["project"],
         "title": d["project_title"],

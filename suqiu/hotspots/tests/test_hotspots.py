@@ -410,9 +410,24 @@ def test_pages_list_detail_promote_and_the_appeal_panel(planted, world, client):
         ).content.decode()
     assert f"Taken into proactive governance project #{project.pk}: 东门垃圾治理" in english
     assert f"from hotspot #{a.pk}" in english and "source=hotspots" not in english
+    last = AppealEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
     assert client.post(reverse("hotspots:project_close", args=[project.pk])).status_code == 302
     project.refresh_from_db()
-    assert project.status == "closed"
+    assert project.status == "closed" and project.closed_by_id == world.dispatcher.pk
+    # Closing is a change on every appeal of the project: each timeline says who closed it.
+    closing = list(AppealEvent.objects.filter(pk__gt=last))
+    assert sorted(e.appeal_id for e in closing) == sorted(planted["A"])
+    assert {(e.kind, e.actor_id, e.data["project_closed"]) for e in closing} == {
+        ("note", world.dispatcher.pk, True)
+    }
+    with translation.override("en"):
+        english = client.get(
+            reverse("workbench:appeal", args=[min(planted["A"])]), HTTP_ACCEPT_LANGUAGE="en"
+        ).content.decode()
+    assert f"Proactive governance project #{project.pk} closed: 东门垃圾治理" in english
+    # A second close changes nothing and says why.
+    assert client.post(reverse("hotspots:project_close", args=[project.pk])).status_code == 409
+    assert AppealEvent.objects.filter(pk__gt=last).count() == len(closing)
     # A resident has no workbench; a handler has no hotspots.
     client.logout()
     client.login(username=world.handler.username, password=PASSWORD)
