@@ -92,6 +92,23 @@ def test_action_words_count_as_deeds_only_in_context(reply, acts):
     assert bool(checks.ACTION.search(reply)) is acts
 
 
+@pytest.mark.parametrize(
+    "reply, gives_a_time",
+    [
+        # house and building numbers are places, not days
+        ("您反映的幸福路88号3号楼路灯问题，我们已收到并安排维修。", False),
+        ("3号楼的路灯已修复。", False),
+        # a day with 号 as a deadline or after a month, a day with 日, a period
+        ("将于20号前完成维修", True),
+        ("3月5号已修复", True),
+        ("已于5日完成清理", True),
+        ("3个工作日内完成", True),
+    ],
+)
+def test_a_number_with_hao_is_a_time_only_as_a_day(reply, gives_a_time):
+    assert bool(checks.TIME.search(reply)) is gives_a_time
+
+
 def test_a_late_resolve_warns(world):
     appeal = bring_to(world, "in_progress")
     due = clock.now() + timedelta(days=1)
