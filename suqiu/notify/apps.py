@@ -30,6 +30,7 @@ class NotifyConfig(AppConfig):
         appeals.register_after_action("accept", reporter.on_accepted)
         appeals.register_after_action("resolve", reporter.on_resolved)
         appeals.register_after_action("verify", reporter.on_verified)
+        appeals.register_after_action("merge", reporter.on_merged)
 
         from suqiu.appeals.extensions import NavItem, register_nav
         from suqiu.notify import selectors

@@ -9,6 +9,10 @@ Then the reporter hears, through those channels: the tracking code (on intake), 
 (``accept``), the resolution with its public reply (``resolve``) and the request to rate once it
 is verified (``verify``). Messages are written in the site's language (``LANGUAGE_CODE``): the
 reporter is not the person acting.
+
+An appeal merged into another (``merge``: by a dispatcher, or by the system for an exact repeat
+at intake) is a problem already being handled: its reporter is told so, with the main appeal's
+tracking code, and from then on hears the main appeal's acceptance and resolution as their own.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ KIND_CREATED = "reporter.created"
 KIND_ACCEPTED = "reporter.accepted"
 KIND_RESOLVED = "reporter.resolved"
 KIND_RATE = "reporter.please_rate"
+KIND_MERGED = "reporter.merged"
 
 
 def capture_contacts(appeal) -> list[ReporterContact]:
@@ -110,6 +115,39 @@ def appeal_event(*, appeal, event, actor) -> None:
     )
 
 
+def followers(appeal) -> list:
+    """The appeals merged into ``appeal``, and into those (a main appeal merged in its turn),
+    with their reporters: they follow its progress."""
+    from suqiu.appeals.models import Appeal
+
+    found, ids = [], [appeal.pk]
+    while ids and len(found) < 10_000:
+        batch = list(Appeal.objects.filter(merged_into_id__in=ids).select_related("reporter"))
+        found.extend(batch)
+        ids = [a.pk for a in batch]
+    return found
+
+
+def _tell_merged(appeal, *, event, contacts=None) -> None:
+    main = appeal.merged_into
+    tell_reporter(
+        appeal,
+        event=event,
+        contacts=contacts,
+        kind=KIND_MERGED,
+        subject=_("Your appeal %(code)s is already being handled") % {"code": appeal.tracking_code},
+        body=_(
+            "The problem in your appeal “%(title)s” (%(code)s) was reported before and is being handled as %(main)s. You will hear of its progress; follow it at %(url)s"
+        )
+        % {
+            "title": appeal.title,
+            "code": appeal.tracking_code,
+            "main": main.tracking_code,
+            "url": track_url(appeal),
+        },
+    )
+
+
 # --- Hooks -----------------------------------------------------------------------------------------
 
 
@@ -119,6 +157,9 @@ def on_created(*, appeal, event, actor) -> None:
     if not contacts:
         return
     with translation.override(settings.LANGUAGE_CODE):
+        if appeal.merged_into_id:  # an exact repeat, merged at intake before this hook
+            _tell_merged(appeal, event=event, contacts=contacts)
+            return
         tell_reporter(
             appeal,
             event=event,
@@ -146,6 +187,23 @@ def on_accepted(*, appeal, event, actor) -> None:
             )
             % {"organisation": organisation, "title": appeal.title, "code": appeal.tracking_code},
         )
+        for follower in followers(appeal):
+            tell_reporter(
+                follower,
+                event=event,
+                kind=KIND_ACCEPTED,
+                subject=_("Your appeal %(code)s is being handled")
+                % {"code": follower.tracking_code},
+                body=_(
+                    "%(organisation)s accepted the appeal %(main)s that your appeal “%(title)s” (%(code)s) was merged into, and is handling it."
+                )
+                % {
+                    "organisation": organisation,
+                    "main": appeal.tracking_code,
+                    "title": follower.title,
+                    "code": follower.tracking_code,
+                },
+            )
 
 
 def on_resolved(*, appeal, event, actor) -> None:
@@ -159,6 +217,29 @@ def on_resolved(*, appeal, event, actor) -> None:
             body=_("Your appeal “%(title)s” (%(code)s) was resolved: %(reply)s")
             % {"title": appeal.title, "code": appeal.tracking_code, "reply": appeal.public_reply},
         )
+        for follower in followers(appeal):
+            tell_reporter(
+                follower,
+                event=event,
+                kind=KIND_RESOLVED,
+                subject=_("Your appeal %(code)s was resolved") % {"code": follower.tracking_code},
+                body=_(
+                    "The appeal %(main)s that your appeal “%(title)s” (%(code)s) was merged into was resolved: %(reply)s"
+                )
+                % {
+                    "main": appeal.tracking_code,
+                    "title": follower.title,
+                    "code": follower.tracking_code,
+                    "reply": appeal.public_reply,
+                },
+            )
+
+
+def on_merged(*, appeal, event, actor) -> None:
+    """A dispatcher merged ``appeal`` into another. (An exact repeat merged by the system at
+    intake has no contacts yet: ``on_created`` tells its reporter.)"""
+    with translation.override(settings.LANGUAGE_CODE):
+        _tell_merged(appeal, event=event)
 
 
 def on_verified(*, appeal, event, actor) -> None:

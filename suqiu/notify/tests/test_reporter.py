@@ -12,7 +12,13 @@ from suqiu.appeals import services as appeals
 from suqiu.appeals.tests.chain import act, bring_to, new_appeal
 from suqiu.core import clock
 from suqiu.notify.models import InboxItem, OutboxMessage, ReporterContact
-from suqiu.notify.reporter import KIND_ACCEPTED, KIND_CREATED, KIND_RATE, KIND_RESOLVED
+from suqiu.notify.reporter import (
+    KIND_ACCEPTED,
+    KIND_CREATED,
+    KIND_MERGED,
+    KIND_RATE,
+    KIND_RESOLVED,
+)
 from suqiu.notify.services import send_due
 from suqiu.notify.tests.servers import HttpServer, SmtpServer
 
@@ -47,6 +53,53 @@ def test_a_resident_with_an_account_hears_each_step_in_app(world):
     assert f"/track/{appeal.tracking_code}" in items[3].body
     # Staff doing the work are not the reporter: nothing lands in their inbox from these hooks.
     assert not InboxItem.objects.exclude(user=world.resident).exists()
+
+
+def test_a_merged_appeal_s_reporter_is_told_and_follows_the_main_appeal(world, settings):
+    settings.SUQIU_NOTIFY = {"SMS_URL": "http://127.0.0.1:9/"}  # SMS on (nothing is sent here)
+    main = new_appeal(world)
+    act(world.dispatcher, main, "assess", category="HOUSING")
+    act(world.dispatcher, main, "queue")
+    act(world.dispatcher, main, "dispatch")
+    by_phone = new_appeal(
+        world, by=world.operator, reporter_name="王先生", reporter_phone="13700000001"
+    )
+    act(world.dispatcher, by_phone, "merge", into=main.pk, reason="同一盏灯")
+    # A follower of a follower: merged into an appeal that is merged in its turn.
+    second = new_appeal(world, title="同一盏灯又坏")
+    other = new_appeal(world, title="同一盏灯")
+    act(world.dispatcher, second, "merge", into=other.pk)
+    act(world.dispatcher, other, "merge", into=main.pk)
+    told = reporter_messages(by_phone)
+    assert [(m.kind, m.channel, m.address) for m in told] == [
+        (KIND_CREATED, "sms", "13700000001"),
+        (KIND_MERGED, "sms", "13700000001"),
+    ]
+    assert main.tracking_code in told[1].body and by_phone.tracking_code in told[1].body
+    assert f"/track/{by_phone.tracking_code}" in told[1].body
+    act(world.handler, main, "accept")
+    act(world.handler, main, "resolve", public_reply="已更换灯泡，楼道照明恢复。")
+    for follower in (by_phone, second, other):
+        kinds = [m.kind for m in reporter_messages(follower)]
+        assert kinds[-2:] == [KIND_ACCEPTED, KIND_RESOLVED], follower
+        resolved = reporter_messages(follower)[-1]
+        assert main.tracking_code in resolved.body and "已更换灯泡" in resolved.body
+        assert follower.tracking_code in resolved.body
+    # The main appeal's reporter hears their own appeal's steps once each, not the followers'.
+    assert [m.kind for m in reporter_messages(main)] == [
+        KIND_CREATED,
+        KIND_ACCEPTED,
+        KIND_RESOLVED,
+    ]
+
+
+def test_an_exact_repeat_s_reporter_hears_it_is_already_being_handled(world):
+    first = new_appeal(world, description="3栋电梯困人，请尽快处理")
+    again = new_appeal(world, description="3栋电梯困人，请尽快处理")
+    assert again.merged_into_id == first.pk
+    assert [m.kind for m in reporter_messages(again)] == [KIND_MERGED]
+    item = InboxItem.objects.filter(user=world.resident).order_by("-id").first()
+    assert first.tracking_code in item.body and again.tracking_code in item.body
 
 
 def test_a_phone_report_without_an_account_gets_sms(world, settings):
