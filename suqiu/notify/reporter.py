@@ -148,6 +148,34 @@ def _tell_merged(appeal, *, event, contacts=None) -> None:
     )
 
 
+def _tell_with_followers(
+    appeal, *, event, kind: str, subject: str, body: str, follower_body: str, values: dict
+) -> None:
+    """One step of ``appeal`` told to its reporter (``subject`` and ``body``) and to the
+    reporters of the appeals merged into it (``follower_body``, which names it as %(main)s)."""
+    tell_reporter(
+        appeal,
+        event=event,
+        kind=kind,
+        subject=subject % {"code": appeal.tracking_code},
+        body=body % {**values, "title": appeal.title, "code": appeal.tracking_code},
+    )
+    for follower in followers(appeal):
+        tell_reporter(
+            follower,
+            event=event,
+            kind=kind,
+            subject=subject % {"code": follower.tracking_code},
+            body=follower_body
+            % {
+                **values,
+                "main": appeal.tracking_code,
+                "title": follower.title,
+                "code": follower.tracking_code,
+            },
+        )
+
+
 # --- Hooks -----------------------------------------------------------------------------------------
 
 
@@ -177,62 +205,35 @@ def on_accepted(*, appeal, event, actor) -> None:
     appeal_event(appeal=appeal, event=event, actor=actor)
     with translation.override(settings.LANGUAGE_CODE):
         organisation = appeal.lead_organisation.name if appeal.lead_organisation_id else ""
-        tell_reporter(
+        _tell_with_followers(
             appeal,
             event=event,
             kind=KIND_ACCEPTED,
-            subject=_("Your appeal %(code)s is being handled") % {"code": appeal.tracking_code},
+            subject=_("Your appeal %(code)s is being handled"),
             body=_(
                 "%(organisation)s accepted your appeal “%(title)s” (%(code)s) and is handling it."
-            )
-            % {"organisation": organisation, "title": appeal.title, "code": appeal.tracking_code},
+            ),
+            follower_body=_(
+                "%(organisation)s accepted the appeal %(main)s that your appeal “%(title)s” (%(code)s) was merged into, and is handling it."
+            ),
+            values={"organisation": organisation},
         )
-        for follower in followers(appeal):
-            tell_reporter(
-                follower,
-                event=event,
-                kind=KIND_ACCEPTED,
-                subject=_("Your appeal %(code)s is being handled")
-                % {"code": follower.tracking_code},
-                body=_(
-                    "%(organisation)s accepted the appeal %(main)s that your appeal “%(title)s” (%(code)s) was merged into, and is handling it."
-                )
-                % {
-                    "organisation": organisation,
-                    "main": appeal.tracking_code,
-                    "title": follower.title,
-                    "code": follower.tracking_code,
-                },
-            )
 
 
 def on_resolved(*, appeal, event, actor) -> None:
     appeal_event(appeal=appeal, event=event, actor=actor)
     with translation.override(settings.LANGUAGE_CODE):
-        tell_reporter(
+        _tell_with_followers(
             appeal,
             event=event,
             kind=KIND_RESOLVED,
-            subject=_("Your appeal %(code)s was resolved") % {"code": appeal.tracking_code},
-            body=_("Your appeal “%(title)s” (%(code)s) was resolved: %(reply)s")
-            % {"title": appeal.title, "code": appeal.tracking_code, "reply": appeal.public_reply},
+            subject=_("Your appeal %(code)s was resolved"),
+            body=_("Your appeal “%(title)s” (%(code)s) was resolved: %(reply)s"),
+            follower_body=_(
+                "The appeal %(main)s that your appeal “%(title)s” (%(code)s) was merged into was resolved: %(reply)s"
+            ),
+            values={"reply": appeal.public_reply},
         )
-        for follower in followers(appeal):
-            tell_reporter(
-                follower,
-                event=event,
-                kind=KIND_RESOLVED,
-                subject=_("Your appeal %(code)s was resolved") % {"code": follower.tracking_code},
-                body=_(
-                    "The appeal %(main)s that your appeal “%(title)s” (%(code)s) was merged into was resolved: %(reply)s"
-                )
-                % {
-                    "main": appeal.tracking_code,
-                    "title": follower.title,
-                    "code": follower.tracking_code,
-                    "reply": appeal.public_reply,
-                },
-            )
 
 
 def on_merged(*, appeal, event, actor) -> None:
