@@ -76,40 +76,54 @@ class RoutingModelAdmin(ReadOnlyAdmin):
         label_map = obj.label_map or {}
         counts = (obj.metrics or {}).get("version_info", {}).get("label_counts") or {}
         cats = Category.objects.in_bulk([v.get("category_id") for v in label_map.values()])
+        routes = {code: v.get("routes") or {} for code, v in label_map.items()}
         orgs = Organisation.objects.in_bulk(
             [v.get("organisation_id") for v in label_map.values() if v.get("organisation_id")]
+            + [org for r in routes.values() for org in r.values()]
+            + [int(area) for r in routes.values() for area in r if area != "*"]
         )
+
+        def named(org_id) -> str:
+            org = orgs.get(org_id)
+            return org.name if org else f"#{org_id}"
+
         rows = []
         for code in sorted(label_map):
             entry = label_map[code]
             cat = cats.get(entry.get("category_id"))
             org = orgs.get(entry.get("organisation_id"))
             threshold = (obj.thresholds or {}).get(code)
-            if org is None:
+            if org is None and "*" not in routes[code]:
                 auto = _("never (no default organisation)")
             elif threshold is None or threshold > 1.0:
                 auto = _("never (target precision not reached)")
             else:
                 auto = _("from confidence %(t)s") % {"t": f"{threshold:.3f}"}
+            learnt = "; ".join(
+                f"{_('everywhere') if area == '*' else named(int(area))} → {named(org_id)}"
+                for area, org_id in sorted(routes[code].items())
+            )
             rows.append(
                 (
                     code,
                     cat.name if cat else "—",
                     org.name if org else "—",
+                    learnt or "—",
                     counts.get(code, "—"),
                     auto,
                 )
             )
         head = format_html(
-            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
             _("code"),
             _("category"),
             _("default organisation"),
+            _("learnt routes"),
             _("training appeals"),
             _("automatic dispatch"),
         )
         body = format_html_join(
-            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows
         )
         return format_html("<table>{}{}</table>", head, body)
 

@@ -105,14 +105,14 @@ def view_of(appeal: Appeal, *, live: bool = True) -> TriageView:
             # routing the active model or rules give now, not stored.
             from suqiu.triage import services
 
-            result = services.suggest(appeal.title, appeal.description)
+            result = services.suggest(appeal.title, appeal.description, appeal.area_id)
             if result.items:
                 out.source, out.model_version = result.source, result.model_version
                 out.suggestions, out.live = _resolve(result.items), True
     elif live and appeal.status in LIVE_STATUSES:
         from suqiu.triage import loader, services, urgency
 
-        result = services.suggest(appeal.title, appeal.description)
+        result = services.suggest(appeal.title, appeal.description, appeal.area_id)
         loaded = loader.active()
         text = f"{appeal.title}\n{appeal.description}"
         detection = urgency.detect(text, loaded.urgency_terms if loaded else [])

@@ -60,8 +60,9 @@ class Suggestions:
     auto: dict | None = None  # the item to assess and dispatch on, when confident enough
 
 
-def suggest(title: str, description: str) -> Suggestions:
-    """What triage would suggest for this text now: the active model, else the keyword rules."""
+def suggest(title: str, description: str, area_id: int | None = None) -> Suggestions:
+    """What triage would suggest for this text now: the active model, else the keyword rules.
+    ``area_id`` (the appeal's area) picks the handling organisation the model learnt for it."""
     loaded = None
     try:
         loaded = loader.active()
@@ -69,24 +70,37 @@ def suggest(title: str, description: str) -> Suggestions:
         log.exception("triage: the active routing model could not be read")
     if loaded is not None:
         try:
-            return _from_model(loaded, text_of(title, description))
+            return _from_model(loaded, text_of(title, description), area_id)
         except Exception:  # noqa: BLE001 - a model that fails to predict is a model we lack
             log.exception("triage: routing model v%s failed to predict", loaded.version)
             return Suggestions()
     return _from_rules(f"{title}\n{description}")
 
 
-def _item(category, confidence: float, threshold: float) -> dict:
+def _item(
+    category,
+    confidence: float,
+    threshold: float,
+    routes: dict | None = None,
+    area_id: int | None = None,
+) -> dict:
+    """A suggestion. Its organisation: the one the model learnt for the category in this area,
+    else for the category anywhere (``learn_routes``), else the category's default."""
+    routes = routes or {}
+    learnt = routes.get(str(area_id)) if area_id is not None else None
+    if learnt is None:
+        learnt = routes.get("*")
     return {
         "category_id": category.pk,
         "code": category.code,
         "confidence": round(float(confidence), 4),
         "threshold": round(float(threshold), 4),
-        "organisation_id": category.default_organisation_id,
+        "organisation_id": learnt if learnt is not None else category.default_organisation_id,
+        "organisation_learnt": learnt is not None,
     }
 
 
-def _from_model(loaded: loader.Loaded, text: str) -> Suggestions:
+def _from_model(loaded: loader.Loaded, text: str, area_id: int | None = None) -> Suggestions:
     ranked = loaded.router.predict([text], top=TOP)[0]
     out = Suggestions(source=TriageSource.MODEL, model_version=loaded.version)
     for rank, (label, prob) in enumerate(ranked):
@@ -94,13 +108,14 @@ def _from_model(loaded: loader.Loaded, text: str) -> Suggestions:
         if category is None:
             continue  # deactivated or deleted since training
         threshold = float(loaded.thresholds.get(str(label), NEVER))
-        item = _item(category, prob, threshold)
+        routes = (loaded.label_map.get(str(label)) or {}).get("routes")
+        item = _item(category, prob, threshold, routes, area_id)
         out.items.append(item)
         if (
             rank == 0
             and threshold <= 1.0
             and float(prob) >= threshold
-            and category.default_organisation_id is not None
+            and item["organisation_id"] is not None
         ):
             out.auto = item
     return out
@@ -187,7 +202,7 @@ def route(*, appeal: Appeal, event, actor: Actor) -> None:
         return
     detection = getattr(appeal, "_triage_urgency", None) or urgency.Detection()
     try:
-        result = suggest(appeal.title, appeal.description)
+        result = suggest(appeal.title, appeal.description, appeal.area_id)
     except Exception:  # noqa: BLE001 - no suggestion is better than no appeal
         log.exception("triage: no suggestions for appeal %s", appeal.pk)
         result = Suggestions()
@@ -404,6 +419,62 @@ def category_name_check():
     return names_its_category
 
 
+# Where a category's appeals are dispatched, learnt from history: an organisation becomes the
+# category's route (in one area, or anywhere) when it led at least ROUTE_MIN_APPEALS of them
+# there and at least ROUTE_MIN_SHARE of them.
+ROUTE_MIN_APPEALS = 3
+ROUTE_MIN_SHARE = 0.8
+
+
+def learn_routes(max_rows: int | None = None) -> dict[str, dict[str, int]]:
+    """``{category code: {"*": organisation id, "<area id>": organisation id, ...}}``: the
+    organisation each category's appeals went to, per area (an area's entry only where it
+    differs from the category's own) and overall (only where it differs from the category's
+    default), from the lead organisation of the most recent ``max_rows`` dispatched appeals. A
+    dispatcher's choice counts, so a correction teaches the route; the system's own dispatches
+    count only once resolved there."""
+    from django.db.models import Q
+
+    from suqiu.directory.models import Category
+
+    qs = (
+        Appeal.objects.filter(
+            status__in=LABELLED_STATUSES,
+            category__isnull=False,
+            category__is_active=True,
+            lead_organisation__isnull=False,
+            lead_organisation__is_active=True,
+        )
+        .exclude(Q(triage__auto_dispatched=True) & ~Q(status__in=CONFIRMED_STATUSES))
+        .order_by("-created_at", "-pk")
+        .values_list("category__code", "area_id", "lead_organisation_id")
+    )
+    if max_rows is not None:
+        qs = qs[: max(0, max_rows)]
+    overall: dict[str, Counter] = {}
+    by_area: dict[tuple[str, int], Counter] = {}
+    for code, area_id, org_id in qs.iterator(chunk_size=2000):
+        overall.setdefault(code, Counter())[org_id] += 1
+        by_area.setdefault((code, area_id), Counter())[org_id] += 1
+
+    def route(counts: Counter) -> int | None:
+        org_id, n = counts.most_common(1)[0]
+        return org_id if n >= ROUTE_MIN_APPEALS and n >= ROUTE_MIN_SHARE * counts.total() else None
+
+    defaults = dict(Category.objects.values_list("code", "default_organisation_id"))
+    routes: dict[str, dict[str, int]] = {}
+    for code, counts in overall.items():
+        learnt = route(counts)
+        if learnt is not None and learnt != defaults.get(code):
+            routes.setdefault(code, {})["*"] = learnt
+    for (code, area_id), counts in by_area.items():
+        learnt = route(counts)
+        usual = routes.get(code, {}).get("*", defaults.get(code))
+        if learnt is not None and learnt != usual:
+            routes.setdefault(code, {})[str(area_id)] = learnt
+    return routes
+
+
 def train_from_db(
     *,
     min_per_label: int = 5,
@@ -454,10 +525,21 @@ def train_from_db(
         seed=seed,
         progress=say,
     )
+    routes = learn_routes(max_rows or None)
     label_map = {
-        c.code: {"category_id": c.pk, "organisation_id": c.default_organisation_id}
+        c.code: {
+            "category_id": c.pk,
+            "organisation_id": c.default_organisation_id,
+            "routes": routes.get(c.code, {}),
+        }
         for c in Category.objects.filter(code__in=keep)
     }
+    routed = {code: r for code, r in routes.items() if code in keep}
+    if routed:
+        say(
+            f"learnt handling organisations other than the default for {len(routed)} "
+            f"categories ({sum(len(r) for r in routed.values())} routes, by area or overall)"
+        )
     say("learning urgency terms from history")
     # Urgency is learnt from what people wrote: a sensor's alerts are templates whose every word
     # ("监测", "持续", "分钟") would otherwise read as urgent in a resident's text; their urgency

@@ -28,7 +28,7 @@ def test_admin_pages_open_and_a_new_rule_takes_effect(world):
 
 def test_a_model_version_reads_per_category(world):
     """The version page: the cross-validated figures, per category its name, default
-    organisation, training appeals and from which confidence it dispatches on its own, and the
+    organisation, learnt routes, training appeals and from which confidence it dispatches on its own, and the
     learnt urgency terms (residents' words: escaped)."""
     from django.utils import timezone
 
@@ -49,7 +49,12 @@ def test_a_model_version_reads_per_category(world):
         },
         thresholds={"ROAD": 0.9612, "HOUSING": 1.01},
         label_map={
-            "ROAD": {"category_id": world.cat_road.pk, "organisation_id": world.roads.pk},
+            "ROAD": {
+                "category_id": world.cat_road.pk,
+                "organisation_id": world.roads.pk,
+                "routes": {str(world.c1.pk): world.c1.pk},
+            },
+            # (a version from before routes were learnt)
             "HOUSING": {"category_id": world.cat_housing.pk, "organisation_id": None},
         },
         urgency_terms=[{"term": "<b>燃气</b>", "level": "emergency", "n": 9, "precision": 0.9}],
@@ -62,6 +67,7 @@ def test_a_model_version_reads_per_category(world):
     road = page.split("<td>ROAD</td>")[1].split("</tr>")[0]
     assert world.cat_road.name in road and world.roads.name in road
     assert "<td>40</td>" in road and "from confidence 0.961" in road
+    assert f"<td>{world.c1.name} → {world.c1.name}</td>" in road
     housing = page.split("<td>HOUSING</td>")[1].split("</tr>")[0]
     assert "never (no default organisation)" in housing and "<td>12</td>" in housing
     assert "&lt;b&gt;燃气&lt;/b&gt;" in page and "<b>燃气</b>" not in page

@@ -8,6 +8,7 @@ import pytest
 
 from suqiu.appeals.models import Appeal, AppealEvent, EventKind
 from suqiu.appeals.tests.chain import act, new_appeal
+from suqiu.core.testing import G1_POINT, G3_POINT
 from suqiu.triage import loader, services
 from suqiu.triage.models import AppealTriage, KeywordRule, RoutingModel
 
@@ -70,9 +71,13 @@ def test_training_from_the_database_creates_active_version_1(world):
     new_appeal(world, title="养老服务", description="想咨询居家养老服务", category="ELDERLY")
     model = services.train_from_db(min_per_label=3)
     assert (model.version, model.is_active, model.n_train) == (1, True, 16)
-    assert model.label_map == {
-        "ROAD": {"category_id": world.cat_road.pk, "organisation_id": world.roads.pk},
-        "HOUSING": {"category_id": world.cat_housing.pk, "organisation_id": world.housing.pk},
+    assert model.label_map == {  # assessed, never dispatched: no route learnt
+        "ROAD": {"category_id": world.cat_road.pk, "organisation_id": world.roads.pk, "routes": {}},
+        "HOUSING": {
+            "category_id": world.cat_housing.pk,
+            "organisation_id": world.housing.pk,
+            "routes": {},
+        },
     }
     assert set(model.thresholds) == {"ROAD", "HOUSING"}
     assert all(0 < t <= 1.01 for t in model.thresholds.values())
@@ -173,6 +178,37 @@ def test_above_the_threshold_the_system_assesses_and_dispatches(world):
     # A housing text stays below its threshold.
     other = new_appeal(world, title="楼顶漏水", description="住房楼顶漏水，房屋发霉")
     assert Appeal.objects.get(pk=other.pk).status == "received"
+
+
+def test_the_handling_organisation_is_learnt_per_area_from_dispatches(world):
+    """Community C1 has its roads appeals fixed by its own team: dispatchers sent them to C1,
+    not to the category's default (the roads office), while C2's went to the roads office. The
+    model learns C1's route; an appeal in C2 (or anywhere else) keeps the default."""
+    history(world)
+    for i, (title, description) in enumerate(ROAD_TEXTS[:4]):
+        point, org = (G1_POINT, world.c1) if i % 2 == 0 else (G3_POINT, world.roads)
+        appeal = new_appeal(world, title=title, description=f"{description}，第{i}次", point=point)
+        act(world.dispatcher, appeal, "assess", category="ROAD")
+        act(world.dispatcher, appeal, "queue")
+        act(world.dispatcher, appeal, "dispatch", lead_organisation=org.pk)
+    # Two of three is not yet a route (ROUTE_MIN_APPEALS): a third dispatch to C1 makes it.
+    assert services.learn_routes() == {}
+    extra = new_appeal(world, title="路面坑洼", description="一社区路面坑洼，第7次")
+    act(world.dispatcher, extra, "assess", category="ROAD")
+    act(world.dispatcher, extra, "queue")
+    act(world.dispatcher, extra, "dispatch", lead_organisation=world.c1.pk)
+    model = services.train_from_db(min_per_label=3)
+    assert model.label_map["ROAD"]["routes"] == {str(world.c1.pk): world.c1.pk}
+    model.thresholds = {**model.thresholds, "ROAD": 0.0}
+    model.save(update_fields=["thresholds"])
+    loader.reset()
+    in_c1 = new_appeal(world, title="路面坑洼", description="道路路面坑洼，车辆颠簸")
+    assert (in_c1.status, in_c1.lead_organisation) == ("dispatched", world.c1)
+    top = AppealTriage.objects.get(appeal=in_c1).suggestions[0]
+    assert top["organisation_learnt"] is True
+    in_c2 = new_appeal(world, title="路面坑洼", description="二社区道路路面坑洼", point=G3_POINT)
+    assert (in_c2.status, in_c2.lead_organisation) == ("dispatched", world.roads)
+    assert AppealTriage.objects.get(appeal=in_c2).suggestions[0]["organisation_learnt"] is False
 
 
 def test_a_reporters_other_category_keeps_a_person_in_the_loop(world):
