@@ -2,7 +2,7 @@
 
 The CSV files have the columns of the appeal exports: 留言编号, 留言用户, 留言主题, 留言时间,
 留言详情, 一级标签 (other columns are ignored). The text is ``router.text_of(留言主题, 留言详情)``,
-the label 一级标签.
+the label 一级标签 (or, in exports that name it so, 一级分类).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ __all__ = ["coverage_at_precision", "evaluate", "evaluate_files", "read_labelled
 TITLE = "留言主题"
 DETAIL = "留言详情"
 LABEL = "一级标签"
+LABEL_ALSO = "一级分类"  # the same column in other exports (the import preset takes both)
 REQUIRED = (TITLE, DETAIL, LABEL)
 
 
@@ -41,7 +42,8 @@ def read_labelled_csv(path) -> tuple[list[str], list[str]]:
         try:
             reader = csv.DictReader(f)
             columns = [c.strip() for c in (reader.fieldnames or [])]
-            missing = [c for c in REQUIRED if c not in columns]
+            label_column = LABEL if LABEL in columns or LABEL_ALSO not in columns else LABEL_ALSO
+            missing = [c for c in (TITLE, DETAIL, label_column) if c not in columns]
             if missing:
                 raise ValueError(
                     f"{path}: missing column(s) {', '.join(missing)}; a labelled CSV needs "
@@ -49,10 +51,10 @@ def read_labelled_csv(path) -> tuple[list[str], list[str]]:
                 )
             reader.fieldnames = columns
             for line, row in enumerate(reader, start=2):
-                label = (row.get(LABEL) or "").strip()
+                label = (row.get(label_column) or "").strip()
                 text = router_mod.text_of(row.get(TITLE) or "", row.get(DETAIL) or "")
                 if not label:
-                    raise ValueError(f"{path}, row {line}: empty {LABEL}.")
+                    raise ValueError(f"{path}, row {line}: empty {label_column}.")
                 if not text.strip():
                     raise ValueError(f"{path}, row {line}: empty {TITLE} and {DETAIL}.")
                 texts.append(text)

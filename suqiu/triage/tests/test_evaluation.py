@@ -46,6 +46,7 @@ def _write(path, rows, columns=COLUMNS):
                 "留言时间": "2019/2/28 11:25:05",
                 "留言详情": f"\n\t\t{detail}\n\t",
                 "一级标签": label,
+                "一级分类": label,
             }
             w.writerow([full.get(c, "") for c in columns])
     return path
@@ -102,6 +103,13 @@ def test_read_labelled_csv(tmp_path):
     assert labels == ["交通运输"] * 3
     assert texts[0] == "公交车太少。早高峰等公交车要一个小时，希望增加班次"
     assert texts[2] == "客运站黑车拉客，交通秩序混乱"  # no title: the detail alone
+
+
+def test_an_export_naming_the_label_column_yiji_fenlei_reads_the_same(tmp_path):
+    columns = [*COLUMNS[:-1], "一级分类"]
+    assert read_labelled_csv(_write(tmp_path / "f.csv", TRAIN, columns=columns)) == (
+        read_labelled_csv(_write(tmp_path / "t.csv", TRAIN))
+    )
 
 
 def test_missing_columns_are_a_clear_error(tmp_path):

@@ -68,7 +68,7 @@ class Command(BaseCommand):
             required=True,
             dest="train_path",
             metavar="TRAIN.csv",
-            help="Labelled export to train on (留言主题, 留言详情, 一级标签).",
+            help="Labelled export to train on (留言主题, 留言详情, 一级标签 or 一级分类).",
         )
         evaluate.add_argument(
             "--test",
