@@ -211,6 +211,25 @@ def test_the_handling_organisation_is_learnt_per_area_from_dispatches(world):
     assert AppealTriage.objects.get(appeal=in_c2).suggestions[0]["organisation_learnt"] is False
 
 
+def test_the_threshold_is_the_boundary_of_automatic_dispatch(world):
+    """The same text under a threshold just above its confidence waits for a person; just below
+    it, it is dispatched. (The stored confidence is rounded to 4 places.)"""
+    model = trained(world)
+    text = ("路面坑洼", "道路路面坑洼，车辆颠簸")
+    confidence = services.suggest(*text).items[0]["confidence"]
+    assert services.suggest(*text).items[0]["code"] == "ROAD" and 0 < confidence < 1
+
+    def intake_at(threshold, by):
+        model.thresholds = {**model.thresholds, "ROAD": threshold}
+        model.save(update_fields=["thresholds"])
+        loader.reset()
+        appeal = new_appeal(world, title=text[0], description=text[1], by=by)
+        return Appeal.objects.get(pk=appeal.pk).status
+
+    assert intake_at(confidence + 0.0002, world.resident) == "received"
+    assert intake_at(confidence - 0.0002, world.operator) == "dispatched"
+
+
 def test_a_reporters_other_category_keeps_a_person_in_the_loop(world):
     trained(world, ROAD=0.0, HOUSING=0.0)
     appeal = new_appeal(
