@@ -1669,6 +1669,8 @@ class ImportedAppeal:
     lat: float | None = None
     lon: float | None = None
     category_id: int | None = None
+    urgency: str = Urgency.NORMAL
+    lead_organisation_id: int | None = None  # the source's agency, when it names one of ours
     support_votes: int = 0
     oppose_votes: int = 0
     data: dict | None = None
@@ -1701,6 +1703,10 @@ def _check_imported(source: str, row: ImportedAppeal) -> None:
         and (timezone.is_naive(row.closed_at) or row.closed_at < row.created_at)
     ):
         errors["closed_at"] = [_("Cannot be earlier than the creation time.")]
+    if row.urgency not in URGENCY_RANK:
+        errors["urgency"] = [
+            _("Unknown urgency; one of %(choices)s.") % {"choices": ", ".join(URGENCY_RANK)}
+        ]
     try:
         validate_latlon(row.lat, row.lon)
     except ValidationFailed as exc:
@@ -1788,8 +1794,9 @@ def _import_batch(source: str, rows: list[ImportedAppeal], actor: Actor) -> Impo
                     area=area,
                     area_path=area.path,
                     category_id=row.category_id,
-                    urgency=Urgency.NORMAL,
-                    urgency_rank=URGENCY_RANK[Urgency.NORMAL],
+                    urgency=row.urgency,
+                    urgency_rank=URGENCY_RANK[row.urgency],
+                    lead_organisation_id=row.lead_organisation_id,
                     status=Status.CLOSED,
                     public_reply=reply,
                     resolved_at=closed_at if reply else None,

@@ -74,6 +74,7 @@ class Summary:
     truncated: int = 0
     categories_created: list[str] = field(default_factory=list)
     categories_mapped: int = 0
+    led_by_organisation: int = 0
     seconds: float = 0.0
     errors_path: str = ""
     reasons: Counter = field(default_factory=Counter)
@@ -100,6 +101,11 @@ class Summary:
             out.append(f"truncated:       {self.truncated} (text kept up to the field's length)")
         if self.categories_mapped:
             out.append(f"category map:    {self.categories_mapped} rows")
+        if self.led_by_organisation:
+            out.append(
+                f"organisations:   {self.led_by_organisation} rows whose agency is an "
+                "organisation here (it led them)"
+            )
         if self.categories_created:
             shown = ", ".join(self.categories_created[:10])
             more = len(self.categories_created) - 10
@@ -201,6 +207,7 @@ class RowMapper:
         self.header = header
         self.bound = mapping.bind(header)
         self.categories = categories
+        self.organisations = organisations_by_name() if "agency" in self.bound else {}
         self.tz = ZoneInfo(mapping.time_zone or settings.TIME_ZONE)
         self.latest = clock.now() + timedelta(days=1)
         # Before 1900 is a mistyped year, not history (and year 1 overflows the time zones).
@@ -337,6 +344,15 @@ class RowMapper:
             if len(fields[name]) > limit:
                 fields[name] = fields[name][: limit - 1].rstrip() + "…"
                 truncated.append(name)
+        urgency_text = _text(self.value(cells, "urgency"))
+        urgency = URGENCY_WORDS.get(urgency_text.casefold()) if urgency_text else "normal"
+        if urgency is None:
+            raise RowError(
+                self.column("urgency"),
+                "unknown urgency (emergency, urgent or normal; 特急, 紧急 or 一般)",
+                urgency_text,
+            )
+        agency = " ".join(_text(self.value(cells, "agency")).split()).casefold()
         data: dict = {"row": number}
         for target in ("status", "agency", "channel"):
             text = _text(self.value(cells, target))
@@ -355,11 +371,40 @@ class RowMapper:
             lat=lat,
             lon=lon,
             category_id=category_id,
+            urgency=urgency,
+            lead_organisation_id=self.organisations.get(agency) if agency else None,
             support_votes=self.number(cells, "support_votes", whole=True) or 0,
             oppose_votes=self.number(cells, "oppose_votes", whole=True) or 0,
             data=data,
             **fields,
         )
+
+
+# What sources write for urgency or priority (compared case-folded).
+URGENCY_WORDS = {
+    **dict.fromkeys(["emergency", "特急", "特别紧急", "非常紧急", "critical", "p1"], "emergency"),
+    **dict.fromkeys(["urgent", "紧急", "加急", "急", "较急", "high", "p2"], "urgent"),
+    **dict.fromkeys(
+        ["normal", "一般", "普通", "正常", "不急", "medium", "low", "standard", "p3"],
+        "normal",
+    ),
+}
+
+
+def organisations_by_name() -> dict[str, int]:
+    """Active organisations by code, Chinese and English name (case-folded, spaces collapsed),
+    for a source's agency column; a name two organisations share names neither."""
+    from suqiu.directory.models import Organisation
+
+    found: dict[str, set[int]] = {}
+    for pk, *names in Organisation.objects.filter(is_active=True).values_list(
+        "pk", "code", "name", "name_en"
+    ):
+        for name in names:
+            key = " ".join((name or "").split()).casefold()
+            if key:
+                found.setdefault(key, set()).add(pk)
+    return {key: next(iter(ids)) for key, ids in found.items() if len(ids) == 1}
 
 
 def _text(value) -> str:
@@ -548,6 +593,9 @@ def import_appeals(
                 present = {id(row) for row, _title in outcome.present}
                 summary.categories_mapped += sum(
                     1 for row in batch if id(row) in by_map and id(row) not in present
+                )
+                summary.led_by_organisation += sum(
+                    1 for row in batch if row.lead_organisation_id and id(row) not in present
                 )
                 if summary.created - analyzed_at >= ANALYZE_EVERY:
                     refresh_statistics()

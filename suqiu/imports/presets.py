@@ -59,8 +59,11 @@ TARGETS = {
     "lon": "longitude (WGS-84)",
     "support_votes": "点赞数",
     "oppose_votes": "反对数",
+    "urgency": "the source's urgency or priority: emergency / urgent / normal (特急 / 紧急 / "
+    "一般, high / low ...; empty: normal)",
     "status": "the source's status (kept in the event data)",
-    "agency": "the handling agency in the source (kept in the event data)",
+    "agency": "the handling agency in the source (kept in the event data; when it is the code "
+    "or name of an organisation here, that organisation led the appeal)",
     "channel": "the source's intake channel (kept in the event data)",
 }
 JOINED = {"title": " - ", "description": "\n", "public_reply": "\n\n", "address": ", "}

@@ -163,6 +163,7 @@ def test_category_and_votes_are_kept(world):
         ({"description": "长" * 4001}, "description"),
         ({"external_id": ""}, "external_id"),
         ({"lat": 95.0, "lon": 10.0}, "lat"),
+        ({"urgency": "very"}, "urgency"),
     ],
 )
 def test_a_bad_row_writes_nothing_of_its_batch(world, change, field):

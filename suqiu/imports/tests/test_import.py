@@ -310,6 +310,54 @@ def test_custom_mapping_json(world, tmp_path):
     assert appeal.category == world.cat_road and appeal.public_reply == "已修复"
 
 
+def test_urgency_and_the_agency_that_is_one_of_ours_are_history_too(world, tmp_path):
+    """What history teaches triage: the urgency each appeal was given and who handled it (an
+    agency named like one of our organisations led it; another name is only kept as text). An
+    urgency the import cannot read is a row error, not a guess."""
+    path = write_csv(
+        tmp_path / "hotline.csv",
+        ["工单号", "标题", "受理时间", "紧急程度", "承办单位"],
+        [
+            ["H-1", "燃气泄漏", "2019-01-05 10:21", "特急", "交通局"],
+            ["H-2", "路面坑洼", "2019-01-05 11:00", "紧急", " roads "],
+            ["H-3", "路灯不亮", "2019-01-05 12:00", "", "城管执法局"],
+            ["H-4", "噪音扰民", "2019-01-05 13:00", "十万火急", "交通局"],
+        ],
+    )
+    columns = {"external_id": "工单号", "title": "标题", "created_at": "受理时间"}
+    mapping = tmp_path / "hotline.json"
+    mapping.write_text(
+        json.dumps(
+            {
+                "source": "hotline",
+                "columns": {**columns, "urgency": "紧急程度", "agency": "承办单位"},
+            },
+            ensure_ascii=False,
+        )
+    )
+    summary = run(path, mapping_file=mapping)
+    assert (summary.created, summary.failed, summary.led_by_organisation) == (3, 1, 2)
+    got = {
+        a.external_id: (a.urgency, a.urgency_rank, a.lead_organisation_id)
+        for a in Appeal.objects.filter(external_source="hotline")
+    }
+    assert got == {
+        "H-1": ("emergency", 0, world.roads.pk),
+        "H-2": ("urgent", 1, world.roads.pk),  # the code, whatever its case and spaces
+        "H-3": ("normal", 2, None),  # not one of ours: kept as the source's agency only
+    }
+    assert (
+        AppealEvent.objects.get(appeal__external_id="H-3", kind=EventKind.CREATED).data[
+            "source_agency"
+        ]
+        == "城管执法局"
+    )
+    (bad,) = error_rows(summary)
+    assert (bad["external_id"], bad["value"]) == ("H-4", "十万火急")
+    assert "unknown urgency" in bad["reason"]
+    assert any("organisations:   2 rows" in line for line in summary.lines())
+
+
 def test_custom_mapping_toml_with_zone_and_dayfirst(world, tmp_path):
     path = write_csv(
         tmp_path / "eu.csv", ["ref", "text", "opened"], [["E1", "Broken bench", "05/01/2019 10:00"]]
