@@ -32,6 +32,7 @@ class SuggestionView:
     confidence: float
     threshold: float
     organisation: Organisation | None
+    organisation_learnt: bool = False  # where such appeals went before, not the default
 
     @property
     def percent(self) -> int:
@@ -143,6 +144,7 @@ def _resolve(items: list[dict]) -> list[SuggestionView]:
             confidence=float(i.get("confidence", 0.0)),
             threshold=float(i.get("threshold", 1.01)),
             organisation=orgs.get(i.get("organisation_id")),
+            organisation_learnt=bool(i.get("organisation_learnt")),
         )
         for i in items
     ]

@@ -5,6 +5,8 @@ a new version reaching a running process without a restart."""
 import logging
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from suqiu.appeals.models import Appeal, AppealEvent, EventKind
 from suqiu.appeals.tests.chain import act, new_appeal
@@ -206,6 +208,10 @@ def test_the_handling_organisation_is_learnt_per_area_from_dispatches(world):
     assert (in_c1.status, in_c1.lead_organisation) == ("dispatched", world.c1)
     top = AppealTriage.objects.get(appeal=in_c1).suggestions[0]
     assert top["organisation_learnt"] is True
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(world.dispatcher)
+    page = client.get(reverse("workbench:appeal", args=[in_c1.pk])).content.decode()
+    assert f"{world.c1.name} <span" in page and "依历史派单" in page
     in_c2 = new_appeal(world, title="路面坑洼", description="二社区道路路面坑洼", point=G3_POINT)
     assert (in_c2.status, in_c2.lead_organisation) == ("dispatched", world.roads)
     assert AppealTriage.objects.get(appeal=in_c2).suggestions[0]["organisation_learnt"] is False
