@@ -122,6 +122,9 @@ def project_list(*, actor: Actor) -> QuerySet[GovernanceProject]:
     orgs = actor.org_ids()
     if orgs:
         q |= Q(handler_organisation_id__in=orgs)
+    staff_roles = [r for r in actor.paths_by_role if r not in ("resident", "anonymous")]
+    for path in actor.area_paths(*staff_roles) if staff_roles else ():
+        q |= Q(handler_organisation__path__startswith=path)  # handled in an area under them
     q |= Q(
         Exists(
             GovernanceProject.appeals.through.objects.filter(

@@ -716,16 +716,40 @@ def _create_project(
     return project
 
 
+def may_close(actor: Actor, project: GovernanceProject) -> bool:
+    """Who closes a project: an administrator, its creator, its handling person, or a
+    dispatcher or leader of its handling organisation or of an area above it (a street's
+    dispatcher does not close the district's project because one of its appeals is theirs)."""
+    if actor.is_superuser or "admin" in actor.roles:
+        return True
+    if actor.user_id is not None and actor.user_id in (
+        project.created_by_id,
+        project.handler_person_id,
+    ):
+        return True
+    if not may_use_hotspots(actor):
+        return False
+    path = project.handler_organisation.path
+    return project.handler_organisation_id in actor.org_ids(*HOTSPOT_ROLES) or any(
+        path.startswith(p) for p in actor.area_paths(*HOTSPOT_ROLES)
+    )
+
+
 def close_project(*, actor: Actor, project_id: int) -> GovernanceProject:
-    """Close an open governance project: who and when are kept on the project, and each of its
-    appeals gets a note event saying so (through ``appeals.services``), in one transaction.
-    409 when it is closed already."""
+    """Close an open governance project (``may_close``): who and when are kept on the project,
+    and each of its appeals gets a note event saying so (through ``appeals.services``), in one
+    transaction. 409 when it is closed already."""
     from suqiu.hotspots import selectors
 
-    if not may_use_hotspots(actor):
-        raise PermissionDenied(_("Only dispatchers, leaders and administrators handle hotspots."))
     with transaction.atomic():
         project = selectors.project_get(actor=actor, project_id=project_id)
+        if not may_close(actor, project):
+            raise PermissionDenied(
+                _(
+                    "Only the project's creator or handler, an administrator, or a dispatcher "
+                    "or leader over its handling organisation closes it."
+                )
+            )
         changed = GovernanceProject.objects.filter(pk=project.pk, status=ProjectStatus.OPEN).update(
             status=ProjectStatus.CLOSED, closed_at=clock.now(), closed_by_id=actor.user_id
         )

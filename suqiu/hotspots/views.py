@@ -275,7 +275,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "project": project,
             "appeals": appeals,
             "hotspots": list(project.hotspots.all()),
-            "can_close": services.may_use_hotspots(request.actor) and project.status == "open",
+            "can_close": project.status == "open" and services.may_close(request.actor, project),
         },
     )
 

@@ -785,3 +785,30 @@ def test_a_merged_appeal_starts_no_project_of_its_own(world, client):
     panel = page.split('id="elsewhere-panel"')[1].split("</section>")[0]
     assert case.tracking_code in panel  # the similar appeals are still shown
     assert reverse("hotspots:common", args=[c2[0].pk]) not in panel
+
+
+def test_a_project_is_closed_by_those_over_its_handler_not_by_any_viewer(world):
+    """The second street's leader sees the project (one of its appeals is in their street) but
+    does not close the first street's community's project; its creator, and a leader over the
+    handling community, do."""
+    from suqiu.appeals.tests.chain import new_appeal
+    from suqiu.core.testing import G4_POINT
+
+    theirs = new_appeal(world, title="二街道的垃圾", description="垃圾满溢", point=G4_POINT)
+
+    def project(created_by):
+        p = GovernanceProject.objects.create(
+            title="垃圾治理", handler_organisation=world.c1, created_by=created_by
+        )
+        p.appeals.set([theirs])
+        return p
+
+    first = project(world.dispatcher)
+    assert selectors.project_get(actor=actor(world.leader_s2), project_id=first.pk) == first
+    with pytest.raises(PermissionDenied):
+        services.close_project(actor=actor(world.leader_s2), project_id=first.pk)
+    assert GovernanceProject.objects.get(pk=first.pk).status == "open"
+    assert not AppealEvent.objects.filter(appeal=theirs, kind=EventKind.NOTE).exists()
+    assert services.close_project(actor=actor(world.leader), project_id=first.pk).status == "closed"
+    second = project(world.leader_s2)  # their own project: theirs to close
+    assert services.close_project(actor=actor(world.leader_s2), project_id=second.pk).closed_by_id
