@@ -93,12 +93,14 @@ class RoutingModelAdmin(ReadOnlyAdmin):
             cat = cats.get(entry.get("category_id"))
             org = orgs.get(entry.get("organisation_id"))
             threshold = (obj.thresholds or {}).get(code)
-            if org is None and "*" not in routes[code]:
+            if org is None and not routes[code]:
                 auto = _("never (no default organisation)")
             elif threshold is None or threshold > 1.0:
                 auto = _("never (target precision not reached)")
             else:
                 auto = _("from confidence %(t)s") % {"t": f"{threshold:.3f}"}
+                if org is None and "*" not in routes[code]:
+                    auto = _("%(when)s, in the areas with a learnt route") % {"when": auto}
             learnt = "; ".join(
                 f"{_('everywhere') if area == '*' else named(int(area))} → {named(org_id)}"
                 for area, org_id in sorted(routes[code].items())

@@ -47,7 +47,7 @@ def test_a_model_version_reads_per_category(world):
             "target_precision": 0.98,
             "version_info": {"label_counts": {"ROAD": 40, "HOUSING": 12}, "train_seconds": 3.2},
         },
-        thresholds={"ROAD": 0.9612, "HOUSING": 1.01},
+        thresholds={"ROAD": 0.9612, "HOUSING": 1.01, "ELDERLY": 0.9},
         label_map={
             "ROAD": {
                 "category_id": world.cat_road.pk,
@@ -56,6 +56,12 @@ def test_a_model_version_reads_per_category(world):
             },
             # (a version from before routes were learnt)
             "HOUSING": {"category_id": world.cat_housing.pk, "organisation_id": None},
+            # no default organisation, but one community's appeals went to the community
+            "ELDERLY": {
+                "category_id": world.cat_elderly.pk,
+                "organisation_id": None,
+                "routes": {str(world.c1.pk): world.c1.pk},
+            },
         },
         urgency_terms=[{"term": "<b>燃气</b>", "level": "emergency", "n": 9, "precision": 0.9}],
         n_train=52,
@@ -70,5 +76,7 @@ def test_a_model_version_reads_per_category(world):
     assert f"<td>{world.c1.name} → {world.c1.name}</td>" in road
     housing = page.split("<td>HOUSING</td>")[1].split("</tr>")[0]
     assert "never (no default organisation)" in housing and "<td>12</td>" in housing
+    elderly = page.split("<td>ELDERLY</td>")[1].split("</tr>")[0]
+    assert "from confidence 0.900, in the areas with a learnt route" in elderly
     assert "&lt;b&gt;燃气&lt;/b&gt;" in page and "<b>燃气</b>" not in page
     assert "<td>Emergency</td>" in page and "<td>90%</td>" in page
