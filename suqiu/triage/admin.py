@@ -5,6 +5,7 @@ import json
 
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from suqiu.triage import services
@@ -101,9 +102,13 @@ class RoutingModelAdmin(ReadOnlyAdmin):
                 auto = _("from confidence %(t)s") % {"t": f"{threshold:.3f}"}
                 if org is None and "*" not in routes[code]:
                     auto = _("%(when)s, in the areas with a learnt route") % {"when": auto}
-            learnt = "; ".join(
-                f"{_('everywhere') if area == '*' else named(int(area))} → {named(org_id)}"
-                for area, org_id in sorted(routes[code].items())
+            learnt = format_html_join(
+                mark_safe("<br>"),
+                "{} → {}",
+                (
+                    (_("everywhere") if area == "*" else named(int(area)), named(org_id))
+                    for area, org_id in sorted(routes[code].items())
+                ),
             )
             rows.append(
                 (
