@@ -120,6 +120,7 @@ class DirectoryData:
     tree: Any = None  # shapely STRtree over the grid geometries
     categories_by_code: dict = field(default_factory=dict)
     categories_by_id: dict = field(default_factory=dict)
+    active_organisations: frozenset = frozenset()  # ids
     default_area: Any = None  # the top district, or None
 
 
@@ -141,6 +142,9 @@ def _build_directory() -> DirectoryData:
     for category in Category.objects.filter(is_active=True).order_by("pk"):
         data.categories_by_code[category.code] = category
         data.categories_by_id[category.pk] = category
+    data.active_organisations = frozenset(
+        Organisation.objects.filter(is_active=True).values_list("pk", flat=True)
+    )
     data.default_area = (
         Organisation.objects.filter(kind=OrgKind.DISTRICT, parent__isnull=True)
         .order_by("pk")
@@ -167,6 +171,10 @@ def active_category(value):
 
 def default_area():
     return directory.get().default_area
+
+
+def is_active_organisation(value) -> bool:
+    return as_id(value) in directory.get().active_organisations
 
 
 # --- People: API tokens and what their users may do -----------------------------------------------

@@ -94,14 +94,12 @@ class RoutingModelAdmin(ReadOnlyAdmin):
             cat = cats.get(entry.get("category_id"))
             org = orgs.get(entry.get("organisation_id"))
             threshold = (obj.thresholds or {}).get(code)
-            if org is None and not routes[code]:
+            if org is None:  # learnt routes are suggested there, never taken on their own
                 auto = _("never (no default organisation)")
             elif threshold is None or threshold > 1.0:
                 auto = _("never (target precision not reached)")
             else:
                 auto = _("from confidence %(t)s") % {"t": f"{threshold:.3f}"}
-                if org is None and "*" not in routes[code]:
-                    auto = _("%(when)s, in the areas with a learnt route") % {"when": auto}
             learnt = format_html_join(
                 mark_safe("<br>"),
                 "{} → {}",

@@ -32,7 +32,12 @@ class SuggestionOut(Schema):
         description="At or above this the system dispatches on its own; above 1: never."
     )
     organisation: OrganisationRef | None = Field(
-        None, description="The category's default handling organisation."
+        None,
+        description="The handling organisation: the one learnt for this category in the "
+        "appeal's area (or overall) from earlier dispatches, else the category's default.",
+    )
+    organisation_learnt: bool = Field(
+        False, description="True: learnt from earlier dispatches, not the category's default."
     )
 
 
@@ -64,8 +69,8 @@ class TriageOut(Schema):
     url_name="appeal_triage",
 )
 def get_triage(request: HttpRequest, appeal_id: int):
-    """The categories triage suggested (best first, with confidence and the default handling
-    organisation), the urgency it detected and the terms that said so, and whether it assessed
+    """The categories triage suggested (best first, with confidence and the handling
+    organisation, learnt from earlier dispatches or the category's default), the urgency it detected and the terms that said so, and whether it assessed
     and dispatched on its own. Staff who may see the appeal only: 404 for everyone else."""
     actor = actor_of(request)
     appeal, view = selectors.triage_for(actor=actor, appeal_id=appeal_id)
@@ -88,6 +93,7 @@ def get_triage(request: HttpRequest, appeal_id: int):
                     if s.organisation
                     else None
                 ),
+                "organisation_learnt": s.organisation_learnt,
             }
             for s in view.suggestions
         ],

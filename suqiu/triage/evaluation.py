@@ -47,7 +47,8 @@ def read_labelled_csv(path) -> tuple[list[str], list[str]]:
             if missing:
                 raise ValueError(
                     f"{path}: missing column(s) {', '.join(missing)}; a labelled CSV needs "
-                    f"{', '.join(REQUIRED)} (found: {', '.join(columns) or 'no header'})."
+                    f"{', '.join(REQUIRED)} (or {LABEL_ALSO}; found: "
+                    f"{', '.join(columns) or 'no header'})."
                 )
             reader.fieldnames = columns
             for line, row in enumerate(reader, start=2):

@@ -85,11 +85,14 @@ def _item(
     area_id: int | None = None,
 ) -> dict:
     """A suggestion. Its organisation: the one the model learnt for the category in this area,
-    else for the category anywhere (``learn_routes``), else the category's default."""
+    else for the category anywhere (``learn_routes``), else the category's default; a learnt
+    organisation deactivated since training is passed over."""
     routes = routes or {}
-    learnt = routes.get(str(area_id)) if area_id is not None else None
-    if learnt is None:
-        learnt = routes.get("*")
+    learnt = None
+    for key in (str(area_id) if area_id is not None else None, "*"):
+        if key in routes and snapshot.is_active_organisation(routes[key]):
+            learnt = routes[key]
+            break
     return {
         "category_id": category.pk,
         "code": category.code,
@@ -111,11 +114,13 @@ def _from_model(loaded: loader.Loaded, text: str, area_id: int | None = None) ->
         routes = (loaded.label_map.get(str(label)) or {}).get("routes")
         item = _item(category, prob, threshold, routes, area_id)
         out.items.append(item)
+        # A category without a default organisation is one an administrator keeps for people
+        # to dispatch: a learnt route is suggested there, never taken on its own.
         if (
             rank == 0
             and threshold <= 1.0
             and float(prob) >= threshold
-            and item["organisation_id"] is not None
+            and category.default_organisation_id is not None
         ):
             out.auto = item
     return out
@@ -264,6 +269,7 @@ def _auto_dispatch(appeal: Appeal, result: Suggestions, auto: dict, wanted: str)
             "category": auto["code"],
             "confidence": auto.get("confidence"),
             "threshold": auto.get("threshold"),
+            "organisation_learnt": bool(auto.get("organisation_learnt")),
         }
     }
     try:
@@ -430,12 +436,12 @@ def learn_routes(max_rows: int | None = None) -> dict[str, dict[str, int]]:
     """``{category code: {"*": organisation id, "<area id>": organisation id, ...}}``: the
     organisation each category's appeals went to, per area (an area's entry only where it
     differs from the category's own) and overall (only where it differs from the category's
-    default), from the lead organisation of the most recent ``max_rows`` dispatched appeals. A
+    default, and never a community or street), from the lead organisation of the most recent ``max_rows`` dispatched appeals. A
     dispatcher's choice counts, so a correction teaches the route; the system's own dispatches
     count only once resolved there."""
     from django.db.models import Q
 
-    from suqiu.directory.models import Category
+    from suqiu.directory.models import AREA_KINDS, Category, Organisation
 
     qs = (
         Appeal.objects.filter(
@@ -462,10 +468,12 @@ def learn_routes(max_rows: int | None = None) -> dict[str, dict[str, int]]:
         return org_id if n >= ROUTE_MIN_APPEALS and n >= ROUTE_MIN_SHARE * counts.total() else None
 
     defaults = dict(Category.objects.values_list("code", "default_organisation_id"))
+    # A community or street handling its own appeals is that area's route, never everyone's.
+    areas = set(Organisation.objects.filter(kind__in=AREA_KINDS).values_list("pk", flat=True))
     routes: dict[str, dict[str, int]] = {}
     for code, counts in overall.items():
         learnt = route(counts)
-        if learnt is not None and learnt != defaults.get(code):
+        if learnt is not None and learnt not in areas and learnt != defaults.get(code):
             routes.setdefault(code, {})["*"] = learnt
     for (code, area_id), counts in by_area.items():
         learnt = route(counts)

@@ -56,7 +56,7 @@ def test_a_model_version_reads_per_category(world):
             },
             # (a version from before routes were learnt)
             "HOUSING": {"category_id": world.cat_housing.pk, "organisation_id": None},
-            # no default organisation, but one community's appeals went to the community
+            # no default organisation; one community's appeals went to the community
             "ELDERLY": {
                 "category_id": world.cat_elderly.pk,
                 "organisation_id": None,
@@ -77,6 +77,7 @@ def test_a_model_version_reads_per_category(world):
     housing = page.split("<td>HOUSING</td>")[1].split("</tr>")[0]
     assert "never (no default organisation)" in housing and "<td>12</td>" in housing
     elderly = page.split("<td>ELDERLY</td>")[1].split("</tr>")[0]
-    assert "from confidence 0.900, in the areas with a learnt route" in elderly
+    # (suggested there, but a person dispatches: the administrator left it without a default)
+    assert "never (no default organisation)" in elderly and f"{world.c1.name} →" in elderly
     assert "&lt;b&gt;燃气&lt;/b&gt;" in page and "<b>燃气</b>" not in page
     assert "<td>Emergency</td>" in page and "<td>90%</td>" in page

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from suqiu.api.testing import ApiClient
 from suqiu.appeals.models import Appeal, AppealEvent, EventKind
 from suqiu.appeals.tests.chain import act, new_appeal
 from suqiu.core.testing import G1_POINT, G3_POINT
@@ -212,9 +213,61 @@ def test_the_handling_organisation_is_learnt_per_area_from_dispatches(world):
     client.force_login(world.dispatcher)
     page = client.get(reverse("workbench:appeal", args=[in_c1.pk])).content.decode()
     assert f"{world.c1.name} <span" in page and "依历史派单" in page
+    body = ApiClient(world.dispatcher).get(f"/appeals/{in_c1.pk}/triage").json()
+    assert body["suggestions"][0]["organisation"]["id"] == world.c1.pk
+    assert body["suggestions"][0]["organisation_learnt"] is True
+    why = in_c1.events.get(kind="dispatch").data["context"]["triage"]
+    assert why["organisation_learnt"] is True
     in_c2 = new_appeal(world, title="路面坑洼", description="二社区道路路面坑洼", point=G3_POINT)
     assert (in_c2.status, in_c2.lead_organisation) == ("dispatched", world.roads)
     assert AppealTriage.objects.get(appeal=in_c2).suggestions[0]["organisation_learnt"] is False
+
+
+def _dispatched(world, code, texts, org, point=G1_POINT):
+    for i, (title, description) in enumerate(texts):
+        appeal = new_appeal(world, title=title, description=f"{description}，第{i}次", point=point)
+        act(world.dispatcher, appeal, "assess", category=code)
+        act(world.dispatcher, appeal, "queue")
+        act(world.dispatcher, appeal, "dispatch", lead_organisation=org.pk)
+
+
+def test_a_community_handling_its_own_appeals_is_its_route_not_everyones(world):
+    """All of a category's dispatches went to community C1 (they all came from C1): that is
+    C1's route; an appeal from elsewhere keeps the default, not C1."""
+    _dispatched(world, "ROAD", ROAD_TEXTS[:4], world.c1)
+    assert services.learn_routes() == {"ROAD": {str(world.c1.pk): world.c1.pk}}
+
+
+def test_a_learnt_organisation_deactivated_since_training_is_passed_over(world):
+    history(world)
+    _dispatched(world, "ROAD", ROAD_TEXTS[:4], world.sw_agency)  # not an area: everyone's route
+    model = services.train_from_db(min_per_label=3)
+    assert model.label_map["ROAD"]["routes"] == {"*": world.sw_agency.pk}
+    text = ("路面坑洼", "道路路面坑洼，车辆颠簸")
+    assert services.suggest(*text).items[0]["organisation_id"] == world.sw_agency.pk
+    world.sw_agency.is_active = False
+    world.sw_agency.save()
+    top = services.suggest(*text).items[0]
+    assert (top["organisation_id"], top["organisation_learnt"]) == (world.roads.pk, False)
+
+
+def test_a_category_without_a_default_is_suggested_its_route_but_a_person_dispatches(world):
+    history(world)
+    elderly = [("独居老人", "独居老人需要上门探访"), ("养老补贴", "养老补贴怎么申请"),
+               ("日间照料", "社区日间照料中心开放时间"), ("助餐", "老年人助餐点太少")]  # fmt: skip
+    _dispatched(world, "ELDERLY", elderly, world.c1)
+    model = services.train_from_db(min_per_label=3)
+    model.thresholds = {**model.thresholds, "ELDERLY": 0.0}
+    model.save(update_fields=["thresholds"])
+    loader.reset()
+    appeal = new_appeal(world, title="独居老人", description="楼下独居老人需要有人定期探访")
+    top = AppealTriage.objects.get(appeal=appeal).suggestions[0]
+    assert (top["code"], top["organisation_id"], top["organisation_learnt"]) == (
+        "ELDERLY",
+        world.c1.pk,
+        True,
+    )
+    assert Appeal.objects.get(pk=appeal.pk).status == "received"
 
 
 def test_the_threshold_is_the_boundary_of_automatic_dispatch(world):
