@@ -122,9 +122,10 @@ def project_list(*, actor: Actor) -> QuerySet[GovernanceProject]:
     orgs = actor.org_ids()
     if orgs:
         q |= Q(handler_organisation_id__in=orgs)
-    staff_roles = [r for r in actor.paths_by_role if r not in ("resident", "anonymous")]
-    for path in actor.area_paths(*staff_roles) if staff_roles else ():
-        q |= Q(handler_organisation__path__startswith=path)  # handled in an area under them
+    # Dispatchers and leaders: the projects handled in the areas under them (a handler or a
+    # volunteer sees those of their own organisation, above, not the district's).
+    for path in actor.area_paths("dispatcher", "leader"):
+        q |= Q(handler_organisation__path__startswith=path)
     q |= Q(
         Exists(
             GovernanceProject.appeals.through.objects.filter(

@@ -810,5 +810,8 @@ def test_a_project_is_closed_by_those_over_its_handler_not_by_any_viewer(world):
     assert GovernanceProject.objects.get(pk=first.pk).status == "open"
     assert not AppealEvent.objects.filter(appeal=theirs, kind=EventKind.NOTE).exists()
     assert services.close_project(actor=actor(world.leader), project_id=first.pk).status == "closed"
+    # Staff of another organisation see nothing of it (their area is the district's).
+    for outsider in (world.roads_handler, world.volunteer):
+        assert first not in selectors.project_list(actor=actor(outsider))
     second = project(world.leader_s2)  # their own project: theirs to close
     assert services.close_project(actor=actor(world.leader_s2), project_id=second.pk).closed_by_id
