@@ -137,7 +137,7 @@ def _tell_merged(appeal, *, event, contacts=None) -> None:
         kind=KIND_MERGED,
         subject=_("Your appeal %(code)s is already being handled") % {"code": appeal.tracking_code},
         body=_(
-            "The problem in your appeal “%(title)s” (%(code)s) was reported before and is being handled as %(main)s. You will hear of its progress; follow it at %(url)s"
+            "The problem in your appeal “%(title)s” (%(code)s) is already being handled as %(main)s. You will hear of its progress; follow it at %(url)s"
         )
         % {
             "title": appeal.title,
@@ -146,6 +146,14 @@ def _tell_merged(appeal, *, event, contacts=None) -> None:
             "url": track_url(appeal),
         },
     )
+
+
+def _reporter_key(appeal) -> str:
+    """Who reported it, as far as messages go (the account, else the phone's digits)."""
+    if appeal.reporter_id is not None:
+        return f"u{appeal.reporter_id}"
+    digits = "".join(ch for ch in appeal.reporter_phone or "" if ch.isdigit())
+    return f"p{digits}" if digits else f"appeal{appeal.pk}"
 
 
 def _tell_with_followers(
@@ -160,7 +168,12 @@ def _tell_with_followers(
         subject=subject % {"code": appeal.tracking_code},
         body=body % {**values, "title": appeal.title, "code": appeal.tracking_code},
     )
+    told = {_reporter_key(appeal)}
     for follower in followers(appeal):
+        key = _reporter_key(follower)
+        if key in told:
+            continue  # the same person's repeat: once is enough
+        told.add(key)
         tell_reporter(
             follower,
             event=event,

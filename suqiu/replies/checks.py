@@ -48,11 +48,13 @@ ACTION = re.compile(
 )
 
 # When: dates, times, deadlines and periods. A number with 号 alone is a house or building number
-# far more often than a day ("幸福路88号3号楼"): it counts as a day only as a deadline ("20号前").
+# far more often than a day ("幸福路88号3号楼"): it counts as a day only as a deadline ("20号前",
+# not "88号后面") or after 于 / 在 / 预计 ... ("将于20号完成", not "在3号楼").
 _CN_NUM = r"[0-9０-９一二三四五六七八九十两百]+"
 TIME = re.compile(
     rf"{_CN_NUM}\s*年|{_CN_NUM}\s*月(?:{_CN_NUM}\s*[日号])?|{_CN_NUM}\s*日(?!常)|"
-    rf"{_CN_NUM}\s*号(?=前|之前|以前|后|之后|起|左右|当天|上午|中午|下午|晚上)|"
+    rf"{_CN_NUM}\s*号(?=(?:前|之前|以前|后|之后|起|左右|当天|上午|中午|下午|晚上)(?![面门]))|"
+    rf"(?:(?<=[于在至])|(?<=预计)|(?<=截止))\s*{_CN_NUM}\s*号(?![楼栋院门室线])|"
     rf"{_CN_NUM}\s*(?:个)?(?:工作日|天|日|周|星期|小时|个月)(?:内|之内|以内|后|前)|"
     r"\d{1,2}\s*[:：]\s*\d{2}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|"
     r"今天|今日|明天|明日|后天|昨天|昨日|本周|下周|本月|下月|月底|月初|月中|年底|年内|年初|"
@@ -91,10 +93,11 @@ def main_terms(title: str, description: str, n: int) -> list[str]:
 
 def _main_terms(title: str, description: str, n: int) -> dict[str, set[str]]:
     """The main terms, each with the words it stands for (a place: the words of it found)."""
+    # Longest first, ties by name: a set's order changes with the process (hash seed), and
+    # so would the term a word stands for.
     places = sorted(
         {p.key for p in extract_all(f"{title}。{description}") if p.key},
-        key=len,
-        reverse=True,
+        key=lambda key: (-len(key), key),
     )
     out: dict[str, set[str]] = {}
 

@@ -66,8 +66,10 @@ def test_a_merged_appeal_s_reporter_is_told_and_follows_the_main_appeal(world, s
     )
     act(world.dispatcher, by_phone, "merge", into=main.pk, reason="同一盏灯")
     # A follower of a follower: merged into an appeal that is merged in its turn.
-    second = new_appeal(world, title="同一盏灯又坏")
-    other = new_appeal(world, title="同一盏灯")
+    second = new_appeal(world, title="同一盏灯又坏", by=world.resident2)
+    other = new_appeal(
+        world, title="同一盏灯", by=world.operator, reporter_name="赵", reporter_phone="13700000002"
+    )
     act(world.dispatcher, second, "merge", into=other.pk)
     act(world.dispatcher, other, "merge", into=main.pk)
     told = reporter_messages(by_phone)
@@ -100,6 +102,15 @@ def test_an_exact_repeat_s_reporter_hears_it_is_already_being_handled(world):
     assert [m.kind for m in reporter_messages(again)] == [KIND_MERGED]
     item = InboxItem.objects.filter(user=world.resident).order_by("-id").first()
     assert first.tracking_code in item.body and again.tracking_code in item.body
+    assert "已在作为诉求" in item.body  # not "someone reported it before": it was them
+    # The same person hears the main appeal's steps once, not once per repeat.
+    act(world.dispatcher, first, "assess", category="HOUSING")
+    act(world.dispatcher, first, "queue")
+    act(world.dispatcher, first, "dispatch")
+    act(world.handler, first, "accept")
+    assert [m.kind for m in reporter_messages(again)] == [KIND_MERGED]
+    accepted = InboxItem.objects.filter(user=world.resident, kind=KIND_ACCEPTED)
+    assert accepted.count() == 1
 
 
 def test_a_phone_report_without_an_account_gets_sms(world, settings):
