@@ -358,6 +358,11 @@ class RowMapper:
             text = _text(self.value(cells, target))
             if text:
                 data[f"source_{target}"] = text[:200]
+        lead = self.organisations.get(agency) if agency else None
+        if lead is not None:
+            data["lead_organisation"] = lead  # the events say where it went, as dispatch does
+        if urgency != "normal":
+            data["urgency"] = urgency
         if truncated:
             data["truncated"] = truncated
         if adjusted:
@@ -372,7 +377,7 @@ class RowMapper:
             lon=lon,
             category_id=category_id,
             urgency=urgency,
-            lead_organisation_id=self.organisations.get(agency) if agency else None,
+            lead_organisation_id=lead,
             support_votes=self.number(cells, "support_votes", whole=True) or 0,
             oppose_votes=self.number(cells, "oppose_votes", whole=True) or 0,
             data=data,

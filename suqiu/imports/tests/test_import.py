@@ -352,6 +352,11 @@ def test_urgency_and_the_agency_that_is_one_of_ours_are_history_too(world, tmp_p
         ]
         == "城管执法局"
     )
+    created = AppealEvent.objects.get(appeal__external_id="H-1", kind=EventKind.CREATED)
+    assert (created.data["lead_organisation"], created.data["urgency"]) == (
+        world.roads.pk,
+        "emergency",
+    )
     (bad,) = error_rows(summary)
     assert (bad["external_id"], bad["value"]) == ("H-4", "十万火急")
     assert "unknown urgency" in bad["reason"]
