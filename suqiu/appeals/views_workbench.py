@@ -446,7 +446,18 @@ def _summarise(event, *, orgs: dict, users: dict, cats: dict) -> str:
     yes, no = gettext("yes"), gettext("no")
     if d.get("imported"):  # history brought in by ``suqiu import appeals`` (docs/importing.md)
         parts.extend(_imported(d))
-        d = {k: v for k, v in d.items() if k not in _IMPORTED_KEYS}
+        if d.get("urgency"):
+            parts.append(gettext("urgency: %(v)s") % {"v": _urgency(d["urgency"])})
+        if d.get("lead_organisation"):
+            parts.append(
+                gettext("lead: %(org)s")
+                % {"org": orgs.get(d["lead_organisation"], d["lead_organisation"])}
+            )
+        d = {
+            k: v
+            for k, v in d.items()
+            if k not in _IMPORTED_KEYS and k not in ("urgency", "lead_organisation")
+        }
     if kind == EventKind.CREATED:
         if d.get("channel"):
             parts.append(str(dict(Channel.choices).get(d["channel"], d["channel"])))

@@ -357,6 +357,14 @@ def test_urgency_and_the_agency_that_is_one_of_ours_are_history_too(world, tmp_p
         world.roads.pk,
         "emergency",
     )
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(world.dispatcher)
+    html = client.get(reverse("workbench:appeal", args=[created.appeal_id])).content.decode()
+    assert f"lead: {world.roads.name}" in html and "urgency: Emergency" in html
+    assert "lead_organisation=" not in html and "urgency=" not in html
     (bad,) = error_rows(summary)
     assert (bad["external_id"], bad["value"]) == ("H-4", "十万火急")
     assert "unknown urgency" in bad["reason"]
