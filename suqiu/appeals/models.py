@@ -288,6 +288,15 @@ class Appeal(models.Model):
         return STATUS_LABELS[Status(self.status)]
 
 
+def reporter_identity(reporter_id: int | None, reporter_phone: str | None) -> str:
+    """The reporter as one person across appeals: ``u<account id>``, else ``p<the phone's
+    digits>``; "" when neither is known (anonymous, or a name only)."""
+    if reporter_id is not None:
+        return f"u{reporter_id}"
+    digits = "".join(ch for ch in reporter_phone or "" if ch.isdecimal())
+    return f"p{digits}" if digits else ""
+
+
 def photo_path(instance, filename: str) -> str:
     return f"appeals/{timezone.now():%Y/%m}/{instance.sha256[:2]}/{instance.sha256}.{instance.extension}"
 

@@ -412,11 +412,11 @@ def _when(iso: str | None) -> str:
 
 _IMPORTED_KEYS = frozenset(
     {"imported", "source", "row", "source_status", "source_agency", "source_channel", "no_reply"}
-    | {"truncated", "closed_date_only"}
+    | {"truncated", "closed_date_only", "urgency", "lead_organisation"}
 )
 
 
-def _imported(d: dict) -> list[str]:
+def _imported(d: dict, orgs: dict) -> list[str]:
     """An imported event's marks, read out: where it came from and what the source said."""
     parts = [
         gettext("imported from %(source)s, row %(row)s")
@@ -429,6 +429,11 @@ def _imported(d: dict) -> list[str]:
     ):
         if d.get(key):
             parts.append(text % {"v": d[key]})
+    if d.get("urgency"):
+        parts.append(gettext("urgency: %(v)s") % {"v": _urgency(d["urgency"])})
+    if d.get("lead_organisation"):
+        org = d["lead_organisation"]
+        parts.append(gettext("lead: %(org)s") % {"org": orgs.get(org, org)})
     if d.get("no_reply"):
         parts.append(gettext("no reply in the source"))
     if d.get("closed_date_only"):
@@ -445,19 +450,8 @@ def _summarise(event, *, orgs: dict, users: dict, cats: dict) -> str:
     parts: list[str] = []
     yes, no = gettext("yes"), gettext("no")
     if d.get("imported"):  # history brought in by ``suqiu import appeals`` (docs/importing.md)
-        parts.extend(_imported(d))
-        if d.get("urgency"):
-            parts.append(gettext("urgency: %(v)s") % {"v": _urgency(d["urgency"])})
-        if d.get("lead_organisation"):
-            parts.append(
-                gettext("lead: %(org)s")
-                % {"org": orgs.get(d["lead_organisation"], d["lead_organisation"])}
-            )
-        d = {
-            k: v
-            for k, v in d.items()
-            if k not in _IMPORTED_KEYS and k not in ("urgency", "lead_organisation")
-        }
+        parts.extend(_imported(d, orgs))
+        d = {k: v for k, v in d.items() if k not in _IMPORTED_KEYS}
     if kind == EventKind.CREATED:
         if d.get("channel"):
             parts.append(str(dict(Channel.choices).get(d["channel"], d["channel"])))

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection
 
+from suqiu.appeals.models import reporter_identity
 from suqiu.core.text import INTAKE_WORDS, normalise, words
 
 DEFAULTS = {
@@ -126,11 +127,8 @@ def flat_text(title: str, description: str) -> str:
 def repeat_key(appeal) -> int | None:
     """Hash of (reporter, normalised text): the same person sending the same words again.
     The reporter is the signed-in user, else the phone number; None when neither is known."""
-    if appeal.reporter_id is not None:
-        who = f"u{appeal.reporter_id}"
-    elif appeal.reporter_phone:
-        who = "p" + re.sub(r"\D", "", appeal.reporter_phone)
-    else:
+    who = reporter_identity(appeal.reporter_id, appeal.reporter_phone)
+    if not who:
         return None
     flat = flat_text(appeal.title, appeal.description)
     digest = hashlib.blake2b(f"{who}\x1f{flat}".encode(), digest_size=8).digest()

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from suqiu.appeals import services as appeal_services
-from suqiu.appeals.models import Appeal
+from suqiu.appeals.models import Appeal, reporter_identity
 from suqiu.appeals.workflow import Status
 from suqiu.core import clock, places
 from suqiu.core.errors import Conflict, PermissionDenied, ValidationFailed
@@ -217,7 +217,7 @@ def load_docs(start: datetime, end: datetime) -> list[clustering.Doc]:
     for pk, block, label, rank, terms, created, rid, phone, name, up, down in rows.iterator(
         chunk_size=20000
     ):
-        reporter = f"u{rid}" if rid else (f"p{phone}" if phone else (f"n{name}" if name else ""))
+        reporter = reporter_identity(rid, phone) or (f"n{name}" if name else "")
         docs.append(
             clustering.Doc(
                 id=pk,

@@ -31,7 +31,8 @@ PARENT_NAME_EN = "Imported"
 NAME_MAX = 120
 
 
-def _key(text: str) -> str:
+def name_key(text: str) -> str:
+    """A source's name as compared with ours: spaces collapsed, case folded."""
     return " ".join(text.split()).casefold()
 
 
@@ -39,7 +40,7 @@ def new_code(text: str) -> str:
     """A stable code for a new category: ``IMP.`` and the text in capitals when it is short
     ASCII (``IMP.SEWER-ISSUES``), else ``IMP.`` and a digest of the text."""
     slug = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").upper()
-    digest = hashlib.sha1(_key(text).encode()).hexdigest()[:10].upper()
+    digest = hashlib.sha1(name_key(text).encode()).hexdigest()[:10].upper()
     if slug and text.isascii():
         code = f"IMP.{slug}"
         return code if len(code) <= 40 else f"IMP.{slug[:25]}-{digest}"
@@ -53,7 +54,7 @@ def add_to_map(into: dict[str, str], text, code, *, where: str) -> None:
     text, code = " ".join(str(text).split()), str(code).strip()
     if not text or not code:
         return
-    key = _key(text)
+    key = name_key(text)
     if into.get(key, code) != code:
         raise MappingError(f"{where}: {text!r} is mapped to both {into[key]} and {code}")
     into[key] = code
@@ -115,11 +116,11 @@ class CategoryResolver:
         self.codes[cat.pk] = cat.code
         for text in (cat.name_en, cat.name, cat.code):
             if text:
-                self._index[_key(text)] = cat.pk
+                self._index[name_key(text)] = cat.pk
 
     def lookup(self, text: str) -> tuple[int | None, str]:
         """(category id or None, how: "map", "name" or "new") without creating anything."""
-        key = _key(text)
+        key = name_key(text)
         if key in self._mapped:
             return self._mapped[key], "map"
         if key in self._index:
@@ -158,7 +159,7 @@ class CategoryResolver:
             # Another import created it a moment ago (or an unrelated category has the code).
             cat = Category.objects.get(code=code)
         self._remember(cat)
-        self._index[_key(text)] = cat.pk
+        self._index[name_key(text)] = cat.pk
         return cat
 
     def _parent_category(self) -> Category:

@@ -47,7 +47,7 @@ from suqiu.appeals import services
 from suqiu.appeals.services import ImportedAppeal
 from suqiu.core import clock
 from suqiu.core.errors import ApplicationError
-from suqiu.imports.categories import CategoryResolver, add_to_map, load_category_map
+from suqiu.imports.categories import CategoryResolver, add_to_map, load_category_map, name_key
 from suqiu.imports.dates import DateError, parse_when
 from suqiu.imports.presets import JOINED, Mapping, MappingError, choose, load_mapping
 from suqiu.imports.readers import BadRow, ReadError, Table, open_table, undecodable
@@ -352,7 +352,7 @@ class RowMapper:
                 "unknown urgency (emergency, urgent or normal; 特急, 紧急 or 一般)",
                 urgency_text,
             )
-        agency = " ".join(_text(self.value(cells, "agency")).split()).casefold()
+        agency = name_key(_text(self.value(cells, "agency")))
         data: dict = {"row": number}
         for target in ("status", "agency", "channel"):
             text = _text(self.value(cells, target))
@@ -406,7 +406,7 @@ def organisations_by_name() -> dict[str, int]:
         "pk", "code", "name", "name_en"
     ):
         for name in names:
-            key = " ".join((name or "").split()).casefold()
+            key = name_key(name or "")
             if key:
                 found.setdefault(key, set()).add(pk)
     return {key: next(iter(ids)) for key, ids in found.items() if len(ids) == 1}

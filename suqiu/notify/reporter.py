@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from suqiu.appeals.models import reporter_identity
 from suqiu.core.rows import insert_rows
 from suqiu.notify import conf
 from suqiu.notify.models import ReporterContact
@@ -148,14 +149,6 @@ def _tell_merged(appeal, *, event, contacts=None) -> None:
     )
 
 
-def _reporter_key(appeal) -> str:
-    """Who reported it, as far as messages go (the account, else the phone's digits)."""
-    if appeal.reporter_id is not None:
-        return f"u{appeal.reporter_id}"
-    digits = "".join(ch for ch in appeal.reporter_phone or "" if ch.isdigit())
-    return f"p{digits}" if digits else f"appeal{appeal.pk}"
-
-
 def _tell_with_followers(
     appeal, *, event, kind: str, subject: str, body: str, follower_body: str, values: dict
 ) -> None:
@@ -168,12 +161,12 @@ def _tell_with_followers(
         subject=subject % {"code": appeal.tracking_code},
         body=body % {**values, "title": appeal.title, "code": appeal.tracking_code},
     )
-    told = {_reporter_key(appeal)}
+    told = {reporter_identity(appeal.reporter_id, appeal.reporter_phone)}
     for follower in followers(appeal):
-        key = _reporter_key(follower)
-        if key in told:
+        who = reporter_identity(follower.reporter_id, follower.reporter_phone)
+        if who and who in told:
             continue  # the same person's repeat: once is enough
-        told.add(key)
+        told.add(who)
         tell_reporter(
             follower,
             event=event,

@@ -377,6 +377,16 @@ LABELLED_STATUSES = [
 CONFIRMED_STATUSES = [Status.RESOLVED.value, Status.VERIFIED.value, Status.CLOSED.value]
 
 
+def _labelled_appeals():
+    """Assessed appeals with an active category, whose category (and lead organisation) a
+    person chose or confirmed: those triage dispatched itself count once resolved."""
+    from django.db.models import Q
+
+    return Appeal.objects.filter(
+        status__in=LABELLED_STATUSES, category__isnull=False, category__is_active=True
+    ).exclude(Q(triage__auto_dispatched=True) & ~Q(status__in=CONFIRMED_STATUSES))
+
+
 def training_rows(max_rows: int | None = None) -> tuple[list[tuple[str, str, str, str, str]], int]:
     """(title, description, category code, urgency, channel) of every assessed appeal with a
     category, oldest first, and how many were left out for naming their category (below). The
@@ -384,11 +394,7 @@ def training_rows(max_rows: int | None = None) -> tuple[list[tuple[str, str, str
     assessed and dispatched itself count only once resolved under that category. With
     ``max_rows``, only the most recent ``max_rows`` kept ones (by their time of intake): the
     appeals left out do not take places in it."""
-    from django.db.models import Q
-
-    qs = Appeal.objects.filter(
-        status__in=LABELLED_STATUSES, category__isnull=False, category__is_active=True
-    ).exclude(Q(triage__auto_dispatched=True) & ~Q(status__in=CONFIRMED_STATUSES))
+    qs = _labelled_appeals()
     fields = ("title", "description", "category__code", "urgency", "channel")
     names_its_category = category_name_check()
     kept, left_out = [], 0
@@ -439,19 +445,11 @@ def learn_routes(max_rows: int | None = None) -> dict[str, dict[str, int]]:
     default, and never a community or street), from the lead organisation of the most recent ``max_rows`` dispatched appeals. A
     dispatcher's choice counts, so a correction teaches the route; the system's own dispatches
     count only once resolved there."""
-    from django.db.models import Q
-
     from suqiu.directory.models import AREA_KINDS, Category, Organisation
 
     qs = (
-        Appeal.objects.filter(
-            status__in=LABELLED_STATUSES,
-            category__isnull=False,
-            category__is_active=True,
-            lead_organisation__isnull=False,
-            lead_organisation__is_active=True,
-        )
-        .exclude(Q(triage__auto_dispatched=True) & ~Q(status__in=CONFIRMED_STATUSES))
+        _labelled_appeals()
+        .filter(lead_organisation__isnull=False, lead_organisation__is_active=True)
         .order_by("-created_at", "-pk")
         .values_list("category__code", "area_id", "lead_organisation_id")
     )
