@@ -20,7 +20,8 @@ Scale (what the table shows), per size in ``--hot-sizes``, from scratch:
    features) is added and the job runs again: segmenting the new appeals, re-clustering,
    updating the stored hotspots in place;
 5. checks: every planted hotspot is found (a hotspot holds at least 80 % of its appeals, and
-   they make at least 80 % of that hotspot), and the hourly re-run keeps ids (no planted
+   they and other reports of the same message make at least 80 % of that hotspot: phone reports
+   of the message name its estate and are joined to the grid's, see ``clustering._join_places``), and the hourly re-run keeps ids (no planted
    hotspot is deleted and created again).
 
 Real data (``--hot-real`` runs only this part; it also runs after the scale part when the file
@@ -48,6 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from array import array
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -189,7 +191,7 @@ def _phase_scale(args) -> dict:
     from suqiu.core.testing import square
     from suqiu.directory.models import Grid, Organisation, OrgKind
     from suqiu.hotspots import services
-    from suqiu.hotspots.models import Hotspot, HotspotMember
+    from suqiu.hotspots.models import HotspotMember
 
     n_appeals, n_grids, days = args.hot_appeals, args.hot_grids, args.hot_days
     rng = random.Random(args.hot_seed)
@@ -267,12 +269,23 @@ def _phase_scale(args) -> dict:
     copy = AppealCopy()
     raw = connection.connection
     planted: list[list[int]] = []
+    # Which message each appeal is a copy of (its title's index) and, for the appeals without a
+    # point, the place its text names: a planted hotspot rightly takes in phone reports (no
+    # point) naming its estate that its grid's reports are like, which the clustering joins to
+    # the grid's hotspot of that place (``clustering._join_places``).
+    titles = {title: i for i, (title, _d) in enumerate(variants)}
+    message_of = array("i", bytes(4 * (n_appeals + PER_DAY // 24 + 64)))
+    variant_of: dict[int, int] = {}  # a planted hotspot's first appeal → its message's variant
+    named_place = {}  # appeal without a point → the place block its text gives it
     t = time.monotonic()
 
     def write(chunk_rows: list[tuple], with_features: bool) -> None:
         a_buf, f_buf = io.StringIO(), io.StringIO()
         for pk, v, grid, created in chunk_rows:
             title, desc = variants[v]
+            message_of[pk] = titles[title]
+            if grid is None and feats[v][0].startswith("p:"):
+                named_place[pk] = feats[v][0]
             if grid is None:
                 area = communities[pk % len(communities)].pk
                 lat = lon = grid_id = None
@@ -331,6 +344,7 @@ def _phase_scale(args) -> dict:
             grid = grids[rng.randrange(len(grids))]
             size = rng.randint(5, 40)
             members = []
+            variant_of[pk] = v
             for _ in range(size):
                 age = window * (rng.random() ** 2)  # more recent than earlier
                 batch.append((pk, v if rng.random() < 0.5 else alt, grid, now - age))
@@ -365,24 +379,37 @@ def _phase_scale(args) -> dict:
 
     def planted_found() -> tuple[int, dict[int, int]]:
         owner: dict[int, int] = {}
+        held: dict[int, list[int]] = {}
         for hid, aid in HotspotMember.objects.filter(hotspot__window=result.window).values_list(
             "hotspot_id", "appeal_id"
         ):
             owner[aid] = hid
-        sizes = dict(Hotspot.objects.filter(window=result.window).values_list("pk", "size"))
+            held.setdefault(hid, []).append(aid)
         found = 0
         where: dict[int, int] = {}
+        missed = {"in no hotspot": 0, "split": 0, "among other messages": 0}
         for i, members in enumerate(planted):
             counts: dict[int, int] = {}
             for a in members:
                 if a in owner:
                     counts[owner[a]] = counts.get(owner[a], 0) + 1
             if not counts:
+                missed["in no hotspot"] += 1
                 continue
             hid, shared = max(counts.items(), key=lambda kv: kv[1])
-            if shared >= 0.8 * len(members) and shared >= 0.8 * sizes[hid]:
+            # Of the hotspot, the planted appeals, other reports of the same message and phone
+            # reports naming the place the planted message names.
+            message = message_of[members[0]]
+            place = feats[variant_of[members[0]]][0]
+            same = sum(
+                1 for a in held[hid] if message_of[a] == message or named_place.get(a, "-") == place
+            )
+            if shared >= 0.8 * len(members) and same >= 0.8 * len(held[hid]):
                 found += 1
                 where[i] = hid
+            else:
+                missed["split" if shared < 0.8 * len(members) else "among other messages"] += 1
+        _log(f"planted hotspots missed: {missed}")
         return found, where
 
     found, where = planted_found()

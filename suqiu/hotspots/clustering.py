@@ -25,7 +25,17 @@
    members are on average less similar to its centroid than ``cohesion`` is split again at a
    higher threshold (+0.1, up to 0.9). Components of at least ``min_size`` appeals are hotspots;
    the rest is noise.
-5. **Heat** (``heat_of``): see its docstring.
+5. **Across blocks, by the place named.** A report made on the spot is blocked by its grid, a
+   phone call without a point by the place it names: one problem at "丽发新城" told both ways
+   would be two hotspots, each weaker than the whole. So a cluster compared by place (``p:``)
+   joins the grid cluster (or ~500 m cell's) most alike to it, at ``merge``, whose members
+   mostly name the same estate, community or village (``Doc.place_key``); and appeals left out
+   in their own block join a cluster of the other kind that their place is the majority of,
+   when they are at least ``max(threshold, cohesion)`` alike to its centroid. Two grids' clusters
+   are never joined to each other (a grid is where a report was made; estates of one name in
+   two districts are two places), and a place's cluster joins one grid's at most, or takes in
+   the left-out reports of one grid (the one most of them come from).
+6. **Heat** (``heat_of``): see its docstring.
 """
 
 from __future__ import annotations
@@ -124,6 +134,9 @@ class Doc:
     created_at: datetime
     title: str = ""
     place_label: str = ""
+    # The estate, community or village the appeal names, canonical over the window ("" none):
+    # what joins a grid's reports to the phone reports naming the same place (``_join_places``).
+    place_key: str = ""
     reporter: str = ""  # whoever reported it ("" unknown: counts as a distinct reporter)
     support_votes: int = 0
     oppose_votes: int = 0
@@ -142,6 +155,7 @@ class Cluster:
     places: list[str] = field(default_factory=list)  # the places members name, commonest first
     # Those that follow the title when no place speaks for most members (``other_places``).
     other_places: list[str] = field(default_factory=list)
+    block: str = ""  # the block it was found in: a grid's when a grid's reports are among them
 
     @property
     def first_seen(self) -> datetime:
@@ -318,6 +332,108 @@ def _merge(sub, parts: list, merge: float):
     return out
 
 
+def _place_of(docs: Sequence[Doc], part: np.ndarray) -> str:
+    """The place key more than half of the part's appeals name ("" none)."""
+    keys = Counter(docs[i].place_key for i in part if docs[i].place_key)
+    if not keys:
+        return ""
+    key, n = keys.most_common(1)[0]
+    return key if n * 2 > len(part) else ""
+
+
+def _by_point(block: str) -> bool:
+    """Whether a block is of reports with a point (a grid or a cell), not of a place named."""
+    return block.startswith(("g:", "c:"))
+
+
+def _sparse_centroid(matrix, idx: np.ndarray):
+    """The unit centroid of the rows ``idx`` as one sparse row: a window's thousands of
+    clusters would otherwise each hold a vocabulary-wide dense vector."""
+    from scipy.sparse import csr_matrix
+
+    _sims, centroid = _centroid_sims(matrix, idx)
+    return csr_matrix(centroid.astype(np.float32))
+
+
+def _join_places(matrix, docs: Sequence[Doc], parts: list, *, merge: float, floor: float) -> list:
+    """Join each place's clusters (``p:`` blocks) with the grid cluster most alike to it whose
+    appeals mostly name the same place, and let the appeals each block left out join a cluster
+    of the other kind at their place (see the module docstring, step 5). ``parts`` and the
+    result: (doc indices, cohesion) per cluster."""
+    from scipy.sparse import vstack
+
+    keyed: dict[str, list[int]] = {}
+    for n, (part, _mean) in enumerate(parts):
+        key = _place_of(docs, part)
+        if key:
+            keyed.setdefault(key, []).append(n)
+    if not keyed:
+        return parts
+    joined_to = list(range(len(parts)))  # each part's grid part when it joins one, else itself
+    for ns in keyed.values():
+        spots = [n for n in ns if _by_point(docs[parts[n][0][0]].block)]
+        named = [n for n in ns if not _by_point(docs[parts[n][0][0]].block)]
+        if not spots or not named:
+            continue
+        spot_centroids = vstack([_sparse_centroid(matrix, parts[n][0]) for n in spots])
+        named_centroids = vstack([_sparse_centroid(matrix, parts[n][0]) for n in named])
+        sims = (named_centroids @ spot_centroids.T).toarray()
+        for row, n in enumerate(named):
+            best = int(np.argmax(sims[row]))
+            if sims[row, best] >= merge:
+                joined_to[n] = spots[best]
+    groups: dict[int, list[int]] = {}
+    for n, target in enumerate(joined_to):
+        groups.setdefault(target, []).append(n)
+    out = []
+    for ns in groups.values():
+        if len(ns) == 1:
+            out.append(parts[ns[0]])
+            continue
+        group = np.concatenate([parts[n][0] for n in ns])
+        out.append((group, float(_centroid_sims(matrix, group)[0].mean())))
+    # Appeals left out in their block join a cluster of the other kind at their place: a part
+    # with reports made on the spot takes in the phone reports naming its place, a place's part
+    # the reports made on the spot that name it (never one grid's reports into another grid's
+    # cluster). (place, by point) → the parts that take such appeals in.
+    targets: dict[tuple[str, bool], list[int]] = {}
+    for n, (part, _mean) in enumerate(out):
+        key = _place_of(docs, part)
+        if key:
+            has_point = any(_by_point(docs[i].block) for i in part)
+            targets.setdefault((key, not has_point), []).append(n)
+    if not targets:
+        return out
+    taken = np.zeros(len(docs), dtype=bool)
+    for part, _mean in out:
+        taken[part] = True
+    free: dict[tuple[str, bool], list[int]] = {}
+    for i, d in enumerate(docs):
+        if d.place_key and not taken[i]:
+            k = (d.place_key, _by_point(d.block))
+            if k in targets:
+                free.setdefault(k, []).append(i)
+    extra: dict[int, list[int]] = {}
+    for k, rows in free.items():
+        ns = targets[k]
+        centroids = vstack([_sparse_centroid(matrix, out[n][0]) for n in ns])
+        sims = (matrix[rows] @ centroids.T).toarray()
+        best = sims.argmax(axis=1)
+        for row, b, s in zip(rows, best, sims[np.arange(len(rows)), best], strict=True):
+            if s >= floor:
+                extra.setdefault(ns[b], []).append(row)
+    for n, rows in extra.items():
+        if _by_point(docs[rows[0]].block):
+            # Reports made on the spot that a place's cluster takes in: of one grid (or cell),
+            # the one most of them come from, as a place's cluster joins one grid's at most.
+            blocks = Counter(docs[i].block for i in rows)
+            spot = max(blocks, key=lambda b: (blocks[b], b))
+            rows = [i for i in rows if docs[i].block == spot]
+        group = np.concatenate([out[n][0], rows])
+        out[n] = (group, float(_centroid_sims(matrix, group)[0].mean()))
+    return out
+
+
 def other_places(title: str, own: str, places: Sequence[str]) -> list[str]:
     """The places a hotspot's members name besides the title's own (``own``) and those its
     title names already, commonest first (``places`` is in that order)."""
@@ -363,7 +479,7 @@ def cluster(
     if not matrix.shape[1]:
         return []
     heaviest = matrix.max(axis=1).toarray().ravel()  # each row's largest weight
-    out: list[Cluster] = []
+    parts: list[tuple[np.ndarray, float]] = []  # (doc indices, cohesion) of each cluster found
     start = 0
     while start < len(docs):
         end = start + 1
@@ -381,41 +497,46 @@ def cluster(
                 sub, terms, heaviest[first:end], np.arange(len(idx)), threshold, cohesion, min_size
             )
         )
-        for part, mean, centroid in _merge(sub, found, merge):
-            chosen = [docs[i] for i in idx[part]]
-            sims = np.asarray(sub[part] @ centroid).ravel()
-            nonzero = np.flatnonzero(centroid)
-            ranked = (vocabulary[j] for j in nonzero[np.argsort(-centroid[nonzero])[:20]])
-            top = [w for w in ranked if _says_what(w)][:5]
-            # The place most members name, when more than half of them name it (a grid's
-            # "物业乱收停车费" at three estates is the grid's, not one estate's); the
-            # representative is then a member that names it, so title and place agree.
-            labels = Counter(d.place_label for d in chosen if d.place_label)
-            place, named = labels.most_common(1)[0] if labels else ("", 0)
-            place = place if named * 2 > len(chosen) else ""
-            eligible = [
-                sim if not place or d.place_label == place else -2.0
-                for d, sim in zip(chosen, sims, strict=True)
-            ]
-            representative = chosen[int(np.argmax(eligible))]
-            heat = heat_of(chosen, window_start=window_start, window_end=window_end)
-            if heat["reporters"] < min_reporters:
-                continue  # one person writing again and again is a case, not a hotspot
-            out.append(
-                Cluster(
-                    members=sorted(chosen, key=lambda d: (d.created_at, d.id)),
-                    representative=representative,
-                    place_label=place,
-                    top_terms=top,
-                    cohesion=round(mean, 3),
-                    heat=heat["heat"],
-                    parts=heat,
-                    similarity={
-                        d.id: round(float(s), 4) for d, s in zip(chosen, sims, strict=True)
-                    },
-                    places=[p for p, _n in labels.most_common()],
-                )
+        parts.extend((idx[part], mean) for part, mean, _centroid in _merge(sub, found, merge))
+    parts = _join_places(matrix, docs, parts, merge=merge, floor=max(threshold, cohesion))
+    out: list[Cluster] = []
+    for part, mean in parts:
+        chosen = [docs[i] for i in part]
+        sims, centroid = _centroid_sims(matrix, part)
+        sims = np.asarray(sims).ravel()
+        nonzero = np.flatnonzero(centroid)
+        ranked = (vocabulary[j] for j in nonzero[np.argsort(-centroid[nonzero])[:20]])
+        top = [w for w in ranked if _says_what(w)][:5]
+        # The place most members name, when more than half of them name it (a grid's
+        # "物业乱收停车费" at three estates is the grid's, not one estate's); the
+        # representative is then a member that names it, so title and place agree.
+        labels = Counter(d.place_label for d in chosen if d.place_label)
+        place, named = labels.most_common(1)[0] if labels else ("", 0)
+        place = place if named * 2 > len(chosen) else ""
+        eligible = [
+            sim if not place or d.place_label == place else -2.0
+            for d, sim in zip(chosen, sims, strict=True)
+        ]
+        representative = chosen[int(np.argmax(eligible))]
+        heat = heat_of(chosen, window_start=window_start, window_end=window_end)
+        if heat["reporters"] < min_reporters:
+            continue  # one person writing again and again is a case, not a hotspot
+        blocks = Counter(d.block for d in chosen)
+        out.append(
+            Cluster(
+                members=sorted(chosen, key=lambda d: (d.created_at, d.id)),
+                representative=representative,
+                place_label=place,
+                top_terms=top,
+                cohesion=round(mean, 3),
+                heat=heat["heat"],
+                parts=heat,
+                similarity={d.id: round(float(s), 4) for d, s in zip(chosen, sims, strict=True)},
+                places=[p for p, _n in labels.most_common()],
+                # A grid's (or cell's) when one is among them: the spot is where it is.
+                block=max(blocks, key=lambda b: (not b.startswith("p:"), blocks[b], b)),
             )
+        )
     out.sort(key=lambda c: (-c.heat, -len(c.members), c.members[0].id))
     return out
 

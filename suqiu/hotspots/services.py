@@ -55,6 +55,9 @@ MAX_DAYS = 3660  # ten years of history (an imported archive); more is not one h
 FEATURES_VERSION = 6  # 6: "一楼" and "二楼" are where-words too
 # 5: where-words ("沿线") and degree words ("很多") are not terms
 # 4: places.extract no longer reads "城市" as a place ending in 城
+# Places a report made on the spot and a phone report are joined by: estates, schools... (5),
+# communities and villages (4); not roads, which cross many grids.
+PLACE_JOIN_RANK = 4
 CELL_DEGREES = 0.005  # about 500 m: the block of an appeal with a point but no grid
 FEATURE_BATCH = 2000
 HOTSPOT_ROLES = ("dispatcher", "leader", "admin")
@@ -212,6 +215,7 @@ def load_docs(start: datetime, end: datetime) -> list[clustering.Doc]:
         .order_by()
     )
     docs = []
+    doc_ranks: list[int] = []
     ranks: dict[str, int] = {}
     weak: list[clustering.Doc] = []
     for pk, block, label, rank, terms, created, rid, phone, name, up, down in rows.iterator(
@@ -230,6 +234,7 @@ def load_docs(start: datetime, end: datetime) -> list[clustering.Doc]:
                 oppose_votes=down,
             )
         )
+        doc_ranks.append(rank)
         if block.startswith("p:"):
             ranks[block[2:]] = rank
         if (block.startswith("p:") and rank <= 1) or block.startswith("a:"):
@@ -242,10 +247,28 @@ def load_docs(start: datetime, end: datetime) -> list[clustering.Doc]:
         if d.block.startswith("p:") and ranks[d.block[2:]] > 1 and text_places[d.block[2:]] == 1
     )
     _place_bare_names(weak, places.Gazetteer(text_places, ranks), text_places, ranks)
-    canonical = places.canonical_keys(text_places)
+    # The estate, community or village a report made on the spot names, by the key its phone
+    # reports would be blocked by (``clustering._join_places``).
+    spot_keys: dict[str, str] = {}
+    spots: list[tuple[clustering.Doc, str]] = []
+    for d, rank in zip(docs, doc_ranks, strict=True):
+        if rank >= PLACE_JOIN_RANK and d.place_label and d.block.startswith(("g:", "c:")):
+            if d.place_label not in spot_keys:
+                found = places.extract(d.place_label)
+                spot_keys[d.place_label] = found.key if found is not None else ""
+            if spot_keys[d.place_label]:
+                spots.append((d, spot_keys[d.place_label]))
+    counts = Counter(text_places)
+    counts.update(key for _d, key in spots)
+    canonical = places.canonical_keys(counts)
     for d in docs:
         if d.block.startswith("p:"):
-            d.block = "p:" + canonical[d.block[2:]]
+            key = d.block[2:]
+            d.block = "p:" + canonical[key]
+            if ranks.get(key, 0) >= PLACE_JOIN_RANK:
+                d.place_key = d.block[2:]
+    for d, key in spots:
+        d.place_key = canonical[key]
     return docs
 
 
@@ -298,7 +321,7 @@ def _label_places(clusters: list[clustering.Cluster]) -> None:
     (``Hotspot.display_title``)."""
     from suqiu.directory.models import Grid
 
-    ids = {int(c.members[0].block[2:]) for c in clusters if c.members[0].block.startswith("g:")}
+    ids = {int(c.block[2:]) for c in clusters if c.block.startswith("g:")}
     names = {
         g.pk: g.name
         if not g.community_id or g.name.startswith(g.community.name)
@@ -306,7 +329,7 @@ def _label_places(clusters: list[clustering.Cluster]) -> None:
         for g in Grid.objects.filter(pk__in=ids).select_related("community")
     }
     for c in clusters:
-        block = c.members[0].block
+        block = c.block
         if not c.place_label and not block.startswith("p:"):
             # No place speaks for most members (of a grid, a cell, an area): the title says
             # which places it spans. A place's block has one place in several spellings.
@@ -447,7 +470,7 @@ def _fields_of(c: clustering.Cluster, start: datetime, end: datetime, now: datet
         "title": c.representative.title[:200],
         "other_places": c.other_places[:20],
         "place_label": c.place_label[:120],
-        "block": c.members[0].block[:120],
+        "block": c.block[:120],
         "terms": " ".join(c.top_terms)[:200],
         "heat": c.heat,
         "size": len(c.members),

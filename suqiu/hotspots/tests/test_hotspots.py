@@ -621,6 +621,98 @@ def test_an_estate_named_bare_joins_the_appeals_that_name_it_with_a_suffix(world
     assert "万润滨江天著" in hotspot.place_label
 
 
+# One problem at one estate, reported on the spot (a point in grid G1) and by phone (no point,
+# the estate named): 丽景花园's lifts.
+LIFTS_ON_SPOT = [
+    ("丽景花园电梯困人", "丽景花园3栋电梯又困人了，电梯老旧经常故障"),
+    ("丽景花园电梯经常故障困人", "丽景花园的电梯经常故障，昨天又困人"),
+    ("丽景花园电梯故障困人", "丽景花园5栋电梯故障困人，物业不维修"),
+]
+LIFTS_BY_PHONE = [
+    ("丽景花园电梯老是困人", "丽景花园电梯老旧，经常故障困人，请督促维修"),
+    ("反映丽景花园电梯故障", "丽景花园电梯故障困人多次，物业不管"),
+    ("丽景花园电梯困人没人修", "丽景花园2栋电梯困人，故障一直没人维修"),
+]
+
+
+def test_reports_on_the_spot_and_by_phone_about_one_estate_are_one_hotspot(world):
+    spot = [create(world, t, G1_POINT, days_ago=1 + i).pk for i, t in enumerate(LIFTS_ON_SPOT)]
+    phone = [
+        create(world, t, (None, None), days_ago=2 + i).pk for i, t in enumerate(LIFTS_BY_PHONE)
+    ]
+    # The same complaint at another estate, by phone: another place, not a member.
+    other = create(
+        world, ("锦绣花园电梯故障困人", "锦绣花园电梯故障困人"), (None, None), days_ago=3
+    )
+    assert Appeal.objects.filter(pk__in=phone, grid__isnull=True).count() == 3
+    run()
+    (h,) = current()
+    assert members(h) == set(spot) | set(phone)
+    assert other.pk not in members(h)
+    assert (h.size, h.reporters) == (6, 6)
+    # Placed by the grid, where it was seen, and the estate all six name.
+    assert h.block == f"g:{world.g1.pk}"
+    assert world.g1.name in h.place_label and "丽景花园" in h.place_label
+    # Without the join (what the hotspots were before): two hotspots, one per block.
+    grid_only = {
+        frozenset(d.id for d in c.members)
+        for c in services.clustering.cluster(
+            [_without_place(d) for d in _docs()],
+            window_start=NOW - timedelta(days=30),
+            window_end=NOW,
+        )
+    }
+    assert grid_only == {frozenset(spot), frozenset(phone)}
+
+
+def _docs():
+    with clock.at(NOW):
+        start, end = services.window_of(services.DEFAULT_DAYS, None)
+    return services.load_docs(start, end)
+
+
+def _without_place(d):
+    d.place_key = ""
+    return d
+
+
+def test_two_reports_on_the_spot_join_the_phone_reports_of_their_estate(world):
+    """Two reports made in the grid are too few for a hotspot of the grid's own; they name the
+    estate three phone callers name, with the same problem: one hotspot of five."""
+    spot = [create(world, t, G1_POINT, days_ago=1 + i).pk for i, t in enumerate(LIFTS_ON_SPOT[:2])]
+    phone = [
+        create(world, t, (None, None), days_ago=2 + i).pk for i, t in enumerate(LIFTS_BY_PHONE)
+    ]
+    # A report in the grid naming the estate, about something else: left out.
+    create(world, ("丽景花园停车收费太贵", "丽景花园地面停车位收费标准太高"), G1_POINT, days_ago=1)
+    # One from another grid naming an estate of that name, the same complaint: the phone
+    # callers' hotspot takes in one grid's reports, the grid most of them come from.
+    elsewhere = create(world, LIFTS_ON_SPOT[2], G2_POINT, days_ago=2)
+    run()
+    (h,) = current()
+    assert members(h) == set(spot) | set(phone)
+    assert elsewhere.pk not in members(h)
+    # A report made on the spot places it: the grid, and the estate most of them name.
+    assert h.block == f"g:{world.g1.pk}"
+    assert world.g1.name in h.place_label and "丽景花园" in h.place_label
+
+
+def test_two_grids_are_not_joined_through_an_estate_name(world):
+    """Estates of one name in two grids are two places: the phone reports join one of them."""
+    g1 = [create(world, t, G1_POINT, days_ago=1 + i).pk for i, t in enumerate(LIFTS_ON_SPOT)]
+    g2 = [create(world, t, G2_POINT, days_ago=1 + i).pk for i, t in enumerate(LIFTS_ON_SPOT)]
+    phone = {
+        create(world, t, (None, None), days_ago=2 + i).pk for i, t in enumerate(LIFTS_BY_PHONE)
+    }
+    run()
+    found = [members(h) for h in current()]
+    assert len(found) == 2
+    # Each grid's reports stay together and apart from the other grid's; the phone reports all
+    # joined one of them.
+    assert {frozenset(m - phone) for m in found} == {frozenset(g1), frozenset(g2)}
+    assert sorted(len(m & phone) for m in found) == [0, 3]
+
+
 # --- One person's case that is a common problem ------------------------------------------------
 
 
