@@ -8,7 +8,9 @@ the label 一级标签 (or, in exports that name it so, 一级分类).
 from __future__ import annotations
 
 import csv
+import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -25,12 +27,19 @@ LABEL_ALSO = "一级分类"  # the same column in other exports (the import pres
 REQUIRED = (TITLE, DETAIL, LABEL)
 
 
-def read_labelled_csv(path) -> tuple[list[str], list[str]]:
+def read_labelled_csv(
+    path, *, skipped: list[tuple[int, str]] | None = None, keep_empty_text: bool = False
+) -> tuple[list[str], list[str]]:
     """Texts (title + detail, see ``router.text_of``) and labels of a labelled CSV file.
 
-    Raises ``ValueError`` with a clear message when the file is missing, is not UTF-8 CSV, lacks a
-    required column, or has a row without a label or without any text.
+    A row without a label cannot be learnt or scored, and one without any text teaches nothing:
+    they are left out, each noted in ``skipped`` as (row number, reason) when a list is given.
+    ``keep_empty_text``: a row with a label and no text is kept (a test file: the model is
+    scored on it all the same). Raises ``ValueError`` with a clear message when the file is
+    missing, is not UTF-8 CSV, lacks a required column, or has no row left.
     """
+    if skipped is None:
+        skipped = []
     path = Path(path)
     try:
         f = path.open(encoding="utf-8-sig", newline="")
@@ -55,9 +64,11 @@ def read_labelled_csv(path) -> tuple[list[str], list[str]]:
                 label = (row.get(label_column) or "").strip()
                 text = router_mod.text_of(row.get(TITLE) or "", row.get(DETAIL) or "")
                 if not label:
-                    raise ValueError(f"{path}, row {line}: empty {label_column}.")
-                if not text.strip():
-                    raise ValueError(f"{path}, row {line}: empty {TITLE} and {DETAIL}.")
+                    skipped.append((line, f"empty {label_column}"))
+                    continue
+                if not text.strip() and not keep_empty_text:
+                    skipped.append((line, f"empty {TITLE} and {DETAIL}"))
+                    continue
                 texts.append(text)
                 labels.append(label)
         except UnicodeDecodeError as exc:
@@ -121,6 +132,23 @@ def evaluate_files(train_path, test_path) -> dict:
     Returns ``{"macro_f1", "accuracy", "coverage_at_precision": {"0.95", "0.98", "0.99"},
     "n_train", "n_test", "train_seconds", "predict_ms_p50"}``.
     """
-    train_texts, train_labels = read_labelled_csv(train_path)
-    test_texts, test_labels = read_labelled_csv(test_path)
+    train_texts, train_labels = _read(train_path, keep_empty_text=False)
+    test_texts, test_labels = _read(test_path, keep_empty_text=True)
     return evaluate(train_texts, train_labels, test_texts, test_labels)
+
+
+def _read(path, *, keep_empty_text: bool) -> tuple[list[str], list[str]]:
+    """``read_labelled_csv``, saying on stderr which rows it left out (the JSON result stays the
+    last line of stdout)."""
+    skipped: list[tuple[int, str]] = []
+    texts, labels = read_labelled_csv(path, skipped=skipped, keep_empty_text=keep_empty_text)
+    if skipped:
+        reasons = Counter(reason for _line, reason in skipped)
+        rows = ", ".join(str(line) for line, _reason in skipped[:10])
+        more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
+        print(
+            f"warning: {path}: {len(skipped)} row(s) left out "
+            f"({'; '.join(f'{r}: {n}' for r, n in reasons.most_common())}): rows {rows}{more}",
+            file=sys.stderr,
+        )
+    return texts, labels

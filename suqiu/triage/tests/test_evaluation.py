@@ -120,16 +120,36 @@ def test_missing_columns_are_a_clear_error(tmp_path):
         evaluate_files(path, path)
 
 
-def test_empty_label_and_missing_file_are_clear_errors(tmp_path):
-    path = _write(tmp_path / "nolabel.csv", [("标题", "内容", "")])
-    with pytest.raises(ValueError, match="row 2: empty 一级标签"):
-        read_labelled_csv(path)
+def test_rows_without_a_label_or_text_are_left_out_and_said(tmp_path, capsys):
+    rows = [*TRAIN, ("标题", "内容", ""), ("", "", "交通运输")]
+    path = _write(tmp_path / "gaps.csv", rows)
+    skipped = []
+    texts, labels = read_labelled_csv(path, skipped=skipped)
+    assert (texts, labels) == read_labelled_csv(_write(tmp_path / "t.csv", TRAIN))
+    n = len(TRAIN)
+    assert skipped == [(n + 2, "empty 一级标签"), (n + 3, "empty 留言主题 and 留言详情")]
+    # A test file keeps a labelled row without text: the model is scored on it all the same.
+    texts, labels = read_labelled_csv(path, keep_empty_text=True)
+    assert (texts[-1], labels[-1]) == ("", "交通运输") and len(texts) == n + 1
+    result = evaluate_files(path, path)
+    assert (result["n_train"], result["n_test"]) == (n, n + 1)
+    err = capsys.readouterr().err
+    assert (
+        f"gaps.csv: 2 row(s) left out (empty 一级标签: 1; empty 留言主题 and 留言详情: 1): rows {n + 2}, {n + 3}"
+        in err
+    )
+    assert f"gaps.csv: 1 row(s) left out (empty 一级标签: 1): rows {n + 2}" in err
+
+
+def test_missing_file_and_no_rows_are_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="cannot open"):
         read_labelled_csv(tmp_path / "nope.csv")
     header_only = tmp_path / "empty.csv"
     header_only.write_text(",".join(COLUMNS) + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match="no labelled rows"):
         read_labelled_csv(header_only)
+    with pytest.raises(ValueError, match="no labelled rows"):
+        read_labelled_csv(_write(tmp_path / "nolabel.csv", [("标题", "内容", "")]))
 
 
 def test_not_utf8_is_a_clear_error(tmp_path):
