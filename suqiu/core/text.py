@@ -31,10 +31,11 @@ STOPWORDS = frozenset(
 )
 
 # Words of how an appeal was taken in, not of its problem: the prefixes of a channel's reports
-# ("网格员日常巡查上报：", "流动党群服务站现场收集：", "来电人称…经核实") make every report of the
-# channel look alike. Hotspot terms and duplicate-index terms leave them out.
+# ("网格员日常巡查上报：", "流动党群服务站现场收集：", "来电人称…经核实", "企业服务专窗收到企业
+# 反映：") make every report of the channel look alike. Hotspot terms and duplicate-index terms leave them out.
 INTAKE_WORDS = frozenset(
-    "来电 人称 核实 网格 巡查 上报 现场 收集 导入 监测 告警 流动 党群 服务站 服务中心".split()
+    "来电 人称 核实 网格 巡查 上报 现场 收集 导入 监测 告警 流动 党群 服务站 服务中心 "
+    "服务 专窗 收到".split()
 )
 
 _jieba = None

@@ -106,6 +106,39 @@ def test_terms_of_titles(title, present, absent):
     assert not absent & terms
 
 
+def test_a_channels_preamble_does_not_join_its_reports():
+    """The enterprise desk writes "企业服务专窗收到企业反映：" before every report: three about a
+    building site's dust and two about social insurance share it, and stay two problems."""
+    desk = "企业服务专窗收到企业反映："
+    texts = [
+        ("龙田新村旁工地扬尘严重", desk + "龙田新村旁边的工地没有覆盖裸土，也不洒水，尘土飞扬"),
+        ("龙田花园旁工地扬尘严重", desk + "龙田花园旁边的工地没有覆盖裸土，一刮风尘土飞扬"),
+        ("龙兴大厦旁工地扬尘严重", "龙兴大厦旁边的工地不洒水，一刮风尘土飞扬，阳台上全是灰"),
+        ("公司未给员工缴纳社保", desk + "我在龙田新村的公司上班一年多，公司一直没有给我交社保"),
+        ("社保转移接续咨询", desk + "我从外地来坪山工作，想把老家的养老保险转过来"),
+    ]
+    from suqiu.hotspots.services import features_of
+
+    docs = []
+    for i, (title, description) in enumerate(texts):
+        block, label, _rank, terms = features_of(
+            title=title, description=description, grid_id=1, lat=None, lon=None, area_id=1
+        )
+        docs.append(
+            clustering.Doc(
+                id=i,
+                block=block,
+                terms=terms,
+                created_at=START + timedelta(days=i + 1),
+                place_label=label,
+                reporter=f"u{i}",
+            )
+        )
+    found = clustering.cluster(docs, window_start=START, window_end=END)
+    assert [sorted(d.id for d in c.members) for c in found] == [[0, 1, 2]]
+    assert "企业" not in found[0].top_terms[:2]
+
+
 def test_the_place_label_needs_a_majority_and_the_title_names_it():
     """A grid's hotspot names an estate only when most members do, and its title is then a
     member that names that estate, not the member nearest the centroid from another one."""
