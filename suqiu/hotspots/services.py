@@ -52,7 +52,8 @@ log = logging.getLogger("suqiu.hotspots")
 DEFAULT_DAYS = 30
 MAX_DAYS = 3660  # ten years of history (an imported archive); more is not one hotspot's time
 # Raise when features_of changes: the next run recomputes the features of its window.
-FEATURES_VERSION = 7  # 7: 服务, 专窗, 收到 are intake words ("企业服务专窗收到企业反映：")
+FEATURES_VERSION = 8  # 8: "坪山大道路边" names 坪山大道 (路边, 路面, 路旁, 街边 end a name)
+# 7: 服务, 专窗, 收到 are intake words ("企业服务专窗收到企业反映：")
 # 6: "一楼" and "二楼" are where-words too
 # 5: where-words ("沿线") and degree words ("很多") are not terms
 # 4: places.extract no longer reads "城市" as a place ending in 城

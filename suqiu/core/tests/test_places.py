@@ -31,6 +31,9 @@ from suqiu.core.places import (
         ("龙田世居出口被车辆长期占用", "龙田世居", "龙田世居"),
         # A word after the place that begins with its suffix's character is not part of it.
         ("龙田路路边垃圾堆积", "龙田路", "龙田路"),
+        # ... nor one that begins with another suffix's character ("大道" + "路边").
+        ("坪山大道路边垃圾堆积", "坪山大道", "坪山大道"),
+        ("深汕路路面塌陷", "深汕路", "深汕路"),
         ("A4区青竹湖镇广胜村村委成员贪腐", "广胜村", "A4区青竹湖镇广胜村"),
         ("龙兴北路行道树遮挡路灯", "龙兴北路", "龙兴北路"),
         ("福龙苑广场舞音响太大", "福龙苑", "福龙苑"),
