@@ -360,7 +360,7 @@ class EventKind(models.TextChoices):
     URGENCY_RAISED = "urgency_raised", _("Urgency raised")
     ESCALATE = "escalate", _("Overdue: escalated")
     REMIND = "remind", _("Due soon: reminded")
-    RECATEGORISE = "recategorise", _("Category corrected")
+    RECATEGORISE = "recategorise", _("Imported record corrected")
 
 
 class AppendOnlyQuerySet(models.QuerySet):

@@ -1868,17 +1868,33 @@ def register_after_recategorise(hook: Callable[..., None]) -> None:
         _AFTER_RECATEGORISE.append(hook)
 
 
-def appeal_recategorise_history(
-    *, source: str, rows: list[tuple[str, int, int]], actor: Actor = SYSTEM
-) -> int:
-    """Give imported history the categories a corrected category map gives it.
+@dataclass
+class HistoryCorrection:
+    """What an import file gives an appeal it imported before, now (``appeal_correct_history``).
+    None: the file says nothing of it (no category, no urgency column, an agency that is none
+    of ours), and the appeal keeps what it has."""
 
-    ``rows``: (external id, category id, row number of the file). Only appeals that came in by
-    import from ``source`` are touched (live appeals are re-categorised by assessment); one whose
-    category already is the one given is left alone. Each change is a staff-only ``recategorise``
-    event (from and to category codes, the file's row), in one transaction with the rows. Returns
-    how many appeals changed."""
-    wanted = {external_id: (category_id, row) for external_id, category_id, row in rows}
+    external_id: str
+    row: int  # of the file, for the event
+    category_id: int | None = None
+    urgency: str | None = None
+    lead_organisation_id: int | None = None
+
+
+def appeal_correct_history(
+    *, source: str, rows: list[HistoryCorrection], actor: Actor = SYSTEM
+) -> int:
+    """Give imported history what a corrected category map, or a file that now says more, gives
+    it: its category, urgency and lead organisation (an organisation created in the directory
+    after the first import, an urgency column mapped only now).
+
+    Only appeals that came in by import from ``source`` are touched (live appeals are corrected
+    by assessment and dispatch); a field the row leaves None, or that already is as given, is
+    left alone. Each appeal that changes gets one staff-only ``recategorise`` event ("imported
+    record corrected": the category's from/to codes, ``urgency``/``urgency_from``,
+    ``lead_organisation``/``lead_organisation_from``, the file's row), in one transaction with
+    the rows; rates move with a changed category. Returns how many appeals changed."""
+    wanted = {r.external_id: r for r in rows}
     if not wanted:
         return 0
     with transaction.atomic():
@@ -1888,23 +1904,43 @@ def appeal_recategorise_history(
             .exclude(external_id="")
             .order_by("pk")
         )
-        changed = [
-            a
-            for a in appeals
-            if wanted[a.external_id][0] is not None and a.category_id != wanted[a.external_id][0]
-        ]
-        if not changed:
+        changes: list[tuple[Appeal, dict]] = []
+        for appeal in appeals:
+            r = wanted[appeal.external_id]
+            diff = {}
+            if r.category_id is not None and r.category_id != appeal.category_id:
+                diff["category_id"] = r.category_id
+            if r.urgency is not None and r.urgency != appeal.urgency:
+                diff["urgency"] = r.urgency
+            if (
+                r.lead_organisation_id is not None
+                and r.lead_organisation_id != appeal.lead_organisation_id
+            ):
+                diff["lead_organisation_id"] = r.lead_organisation_id
+            if diff:
+                changes.append((appeal, diff))
+        if not changes:
             return 0
         codes = dict(
             Category.objects.filter(
-                pk__in={a.category_id for a in changed}
-                | {wanted[a.external_id][0] for a in changed}
+                pk__in={a.category_id for a, _d in changes}
+                | {d["category_id"] for _a, d in changes if "category_id" in d}
             ).values_list("pk", "code")
         )
         now = clock.now()
         events = []
-        for appeal in changed:
-            new, row = wanted[appeal.external_id]
+        recategorised = []
+        for appeal, diff in changes:
+            data = {"source": source, "row": wanted[appeal.external_id].row}
+            if "category_id" in diff:
+                data["from"] = codes.get(appeal.category_id, "")
+                data["to"] = codes.get(diff["category_id"], "")
+                recategorised.append(appeal.pk)
+            if "urgency" in diff:
+                data["urgency_from"], data["urgency"] = appeal.urgency, diff["urgency"]
+            if "lead_organisation_id" in diff:
+                data["lead_organisation_from"] = appeal.lead_organisation_id
+                data["lead_organisation"] = diff["lead_organisation_id"]
             events.append(
                 _event_row(
                     appeal,
@@ -1913,17 +1949,20 @@ def appeal_recategorise_history(
                     at=now,
                     from_status=appeal.status,
                     to_status=appeal.status,
-                    data={
-                        "source": source,
-                        "row": row,
-                        "from": codes.get(appeal.category_id, ""),
-                        "to": codes.get(new, ""),
-                    },
+                    data=data,
                 )
             )
-            appeal.category_id, appeal.updated_at = new, now
-        Appeal.objects.bulk_update(changed, ["category", "updated_at"], batch_size=500)
+            for name, value in diff.items():
+                setattr(appeal, name, value)
+            appeal.urgency_rank = URGENCY_RANK[Urgency(appeal.urgency)]
+            appeal.updated_at = now
+        Appeal.objects.bulk_update(
+            [a for a, _d in changes],
+            ["category", "urgency", "urgency_rank", "lead_organisation", "updated_at"],
+            batch_size=500,
+        )
         insert_rows(AppealEvent, events)
-        for hook in _AFTER_RECATEGORISE:
-            hook(appeal_ids=[a.pk for a in changed])
-    return len(changed)
+        if recategorised:
+            for hook in _AFTER_RECATEGORISE:
+                hook(appeal_ids=recategorised)
+    return len(changes)

@@ -309,8 +309,9 @@ def _event_rows(events, *, actor, appeal) -> list[dict]:
     org_ids, user_ids, category_codes = set(), set(), set()
     for e in events:
         d = e.data if isinstance(e.data, dict) else {}
-        if isinstance(d.get("lead_organisation"), int):
-            org_ids.add(d["lead_organisation"])
+        for key in ("lead_organisation", "lead_organisation_from"):
+            if isinstance(d.get(key), int):
+                org_ids.add(d[key])
         org_ids.update(i for i in d.get("co_handlers") or [] if isinstance(i, int))
         if isinstance(d.get("lead_person"), int):
             user_ids.add(d["lead_person"])
@@ -488,14 +489,29 @@ def _summarise(event, *, orgs: dict, users: dict, cats: dict) -> str:
                 gettext("co-handlers: %(orgs)s")
                 % {"orgs": ", ".join(str(orgs.get(i, i)) for i in d["co_handlers"])}
             )
-    elif kind == EventKind.RECATEGORISE:  # imported history under a corrected category map
-        parts.append(
-            gettext("category: %(old)s → %(new)s")
-            % {
-                "old": cats.get(d.get("from"), d.get("from") or "—"),
-                "new": cats.get(d.get("to"), d.get("to") or "—"),
-            }
-        )
+    elif kind == EventKind.RECATEGORISE:  # imported history corrected by a re-import
+        if "to" in d:
+            parts.append(
+                gettext("category: %(old)s → %(new)s")
+                % {
+                    "old": cats.get(d.get("from"), d.get("from") or "—"),
+                    "new": cats.get(d.get("to"), d.get("to") or "—"),
+                }
+            )
+        if d.get("urgency"):
+            parts.append(
+                gettext("urgency: %(old)s → %(new)s")
+                % {"old": _urgency(d.get("urgency_from")), "new": _urgency(d["urgency"])}
+            )
+        if d.get("lead_organisation"):
+            was = d.get("lead_organisation_from")
+            parts.append(
+                gettext("lead: %(old)s → %(new)s")
+                % {
+                    "old": orgs.get(was, was) if was else "—",
+                    "new": orgs.get(d["lead_organisation"], d["lead_organisation"]),
+                }
+            )
         if d.get("row"):
             parts.append(gettext("row %(n)s of the import file") % {"n": d["row"]})
     elif kind == EventKind.URGENCY_RAISED:  # triage at intake (suqiu/triage/services.py)

@@ -69,7 +69,7 @@ class Summary:
     rows_read: int = 0
     created: int = 0
     already_present: int = 0
-    recategorised: int = 0
+    corrected: int = 0
     failed: int = 0
     truncated: int = 0
     categories_created: list[str] = field(default_factory=list)
@@ -91,8 +91,8 @@ class Summary:
             f"created:         {self.created}",
             f"already present: {self.already_present}",
         ]
-        if self.recategorised:
-            out.append(f"recategorised:   {self.recategorised} (of those already present)")
+        if self.corrected:
+            out.append(f"corrected:       {self.corrected} (of those already present)")
         out += [
             f"failed:          {self.failed}"
             + (f" (see {self.errors_path})" if self.failed else ""),
@@ -537,8 +537,10 @@ def import_appeals(
     ``presets.MappingError`` (nothing written) when the file or mapping cannot work at all.
 
     ``recategorise``: the rows already imported (same source, id and title) take the category
-    the file and the category map give them now (``services.appeal_recategorise_history``), for a
-    map corrected after the first import; a row without a category keeps the one it has."""
+    the file and the category map give them now, and the urgency and lead organisation the file
+    gives (``services.appeal_correct_history``): for a map corrected after the first import, an
+    urgency column mapped only now, organisations created after it; what a row does not give
+    (no category, no urgency column, an agency that is none of ours) stays as it is."""
     started = time.perf_counter()
     try:
         services.default_area()
@@ -611,9 +613,20 @@ def import_appeals(
                         summary.truncated -= 1  # counted when read; not stored after all
                     if stored_title == row.title.strip():
                         summary.already_present += 1
-                        if recategorise and row.category_id is not None:
-                            again.append((row.external_id, row.category_id, row.data["row"]))
-                            summary.categories_mapped += id(row) in by_map
+                        if recategorise:
+                            again.append(
+                                services.HistoryCorrection(
+                                    external_id=row.external_id,
+                                    row=row.data["row"],
+                                    category_id=row.category_id,
+                                    # Only what the file says: an urgency column, an agency
+                                    # that names one of the organisations.
+                                    urgency=row.urgency if "urgency" in mapper.bound else None,
+                                    lead_organisation_id=row.lead_organisation_id,
+                                )
+                            )
+                            if row.category_id is not None:
+                                summary.categories_mapped += id(row) in by_map
                     else:
                         fail(
                             row.data["row"],
@@ -624,9 +637,7 @@ def import_appeals(
                             stored_title,
                         )
                 if again:
-                    summary.recategorised += services.appeal_recategorise_history(
-                        source=source, rows=again
-                    )
+                    summary.corrected += services.appeal_correct_history(source=source, rows=again)
                 batch.clear()
                 by_map.clear()
             if bar is not None:

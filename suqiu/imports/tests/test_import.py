@@ -371,6 +371,89 @@ def test_urgency_and_the_agency_that_is_one_of_ours_are_history_too(world, tmp_p
     assert any("organisations:   2 rows" in line for line in summary.lines())
 
 
+def test_a_reimport_with_recategorise_fills_in_urgency_and_the_lead_organisation(world, tmp_path):
+    """History imported before its organisations were in the directory, and before the urgency
+    column was mapped: a re-import with --recategorise gives it both, one event per appeal that
+    changed; what the file does not say (an agency that is none of ours) stays as it is."""
+    from suqiu.directory.models import Organisation, OrgKind
+
+    path = write_csv(
+        tmp_path / "hotline.csv",
+        ["工单号", "标题", "受理时间", "紧急程度", "承办单位"],
+        [
+            ["H-1", "燃气泄漏", "2019-01-05 10:21", "特急", "水务局"],
+            ["H-2", "路面坑洼", "2019-01-05 11:00", "", "水务局"],
+            ["H-3", "路灯不亮", "2019-01-05 12:00", "", "城管执法局"],
+        ],
+    )
+    columns = {"external_id": "工单号", "title": "标题", "created_at": "受理时间"}
+    first = tmp_path / "first.json"
+    first.write_text(
+        json.dumps({"source": "hotline", "columns": {**columns, "agency": "承办单位"}})
+    )
+    assert run(path, mapping_file=first).created == 3
+
+    def appeals():
+        return Appeal.objects.filter(external_source="hotline")
+
+    assert {(a.urgency, a.lead_organisation_id) for a in appeals()} == {("normal", None)}
+    # The water bureau joins the directory; the urgency column is mapped now.
+    water = Organisation.objects.create(
+        code="WATER", name="水务局", kind=OrgKind.DEPARTMENT, parent=world.district
+    )
+    full = tmp_path / "full.json"
+    full.write_text(
+        json.dumps(
+            {
+                "source": "hotline",
+                "columns": {**columns, "agency": "承办单位", "urgency": "紧急程度"},
+            },
+            ensure_ascii=False,
+        )
+    )
+    events = AppealEvent.objects.count()
+    plain = run(path, mapping_file=full)  # without --recategorise: nothing changes
+    assert (plain.already_present, plain.corrected) == (3, 0)
+    assert AppealEvent.objects.count() == events
+    fixed = run(path, mapping_file=full, recategorise=True)
+    assert (fixed.created, fixed.already_present, fixed.corrected) == (0, 3, 2)
+    assert "corrected:       2 (of those already present)" in fixed.lines()
+    got = {a.external_id: (a.urgency, a.urgency_rank, a.lead_organisation_id) for a in appeals()}
+    assert got == {
+        "H-1": ("emergency", 0, water.pk),
+        "H-2": ("normal", 2, water.pk),
+        "H-3": ("normal", 2, None),  # 城管执法局 is none of ours: left as it was
+    }
+    new = {
+        e.appeal.external_id: e.data
+        for e in AppealEvent.objects.filter(kind=EventKind.RECATEGORISE)
+    }
+    assert new["H-1"] == {
+        "source": "hotline",
+        "row": 2,
+        "urgency_from": "normal",
+        "urgency": "emergency",
+        "lead_organisation_from": None,
+        "lead_organisation": water.pk,
+    }
+    assert set(new) == {"H-1", "H-2"} and "urgency" not in new["H-2"] and "to" not in new["H-2"]
+    assert AppealEvent.objects.count() == events + 2
+    # Read out in the timeline, not as key=value.
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(world.dispatcher)
+    h1 = appeals().get(external_id="H-1")
+    html = client.get(reverse("workbench:appeal", args=[h1.pk])).content.decode()
+    assert "Imported record corrected" in html
+    assert "urgency: Normal → Emergency" in html and "lead: — → 水务局" in html
+    assert "lead_organisation_from=" not in html and "category: " not in html
+    # Again: nothing left to change.
+    assert run(path, mapping_file=full, recategorise=True).corrected == 0
+    assert AppealEvent.objects.count() == events + 2
+
+
 def test_custom_mapping_toml_with_zone_and_dayfirst(world, tmp_path):
     path = write_csv(
         tmp_path / "eu.csv", ["ref", "text", "opened"], [["E1", "Broken bench", "05/01/2019 10:00"]]
@@ -549,11 +632,11 @@ def test_a_corrected_map_recategorises_history_with_recategorise(world, tmp_path
     events = AppealEvent.objects.count()
     # The map alone changes nothing already imported.
     plain = run(path, preset="us311-sf", categories_file=cmap)
-    assert (plain.already_present, plain.recategorised) == (4, 0)
+    assert (plain.already_present, plain.corrected) == (4, 0)
     assert Appeal.objects.get(external_id="1").category == wrong
     fixed = run(path, preset="us311-sf", categories_file=cmap, recategorise=True)
-    assert (fixed.created, fixed.already_present, fixed.recategorised) == (0, 4, 2)
-    assert "recategorised:   2 (of those already present)" in fixed.lines()
+    assert (fixed.created, fixed.already_present, fixed.corrected) == (0, 4, 2)
+    assert "corrected:       2 (of those already present)" in fixed.lines()
     got = dict(Appeal.objects.values_list("external_id", "category__code"))
     # Graffiti keeps its category; the row without one keeps having none.
     assert got["1"] == got["2"] == "ROAD.POTHOLE" and got["4"] is None
@@ -569,7 +652,7 @@ def test_a_corrected_map_recategorises_history_with_recategorise(world, tmp_path
     assert (appeals_in(wrong), appeals_in(world.cat_pothole)) == (0, 2)
     # Run again: nothing left to change.
     again = run(path, preset="us311-sf", categories_file=cmap, recategorise=True)
-    assert again.recategorised == 0 and AppealEvent.objects.count() == events + 2
+    assert again.corrected == 0 and AppealEvent.objects.count() == events + 2
     # The dispatcher reads the correction in the appeal's timeline, in Chinese by default.
     from django.test import Client
     from django.urls import reverse
@@ -578,7 +661,7 @@ def test_a_corrected_map_recategorises_history_with_recategorise(world, tmp_path
     client.force_login(world.dispatcher)
     appeal = Appeal.objects.get(external_id="2")
     html = client.get(reverse("workbench:appeal", args=[appeal.pk])).content.decode()
-    assert "类别更正" in html and "导入文件第 3 行" in html
+    assert "导入记录更正" in html and "导入文件第 3 行" in html
     assert f"类别：{wrong.name} → {world.cat_pothole.name}" in html
     assert "导入自 us311-sf，第 3 行" in html and "原系统状态：Open" in html
     # In English, the categories by their English names.
@@ -592,7 +675,7 @@ def test_a_corrected_map_recategorises_history_with_recategorise(world, tmp_path
         "import", "appeals", str(path), "--preset", "us311-sf", "--recategorise", "--no-progress",
         stdout=out,
     )  # fmt: skip
-    assert "recategorised:   2 (of those already present)" in out.getvalue()
+    assert "corrected:       2 (of those already present)" in out.getvalue()
     assert Appeal.objects.get(external_id="2").category == wrong
     assert (appeals_in(wrong), appeals_in(world.cat_pothole)) == (2, 0)
 
@@ -605,11 +688,18 @@ def test_recategorising_leaves_live_appeals_alone(world, tmp_path):
         data=services.AppealInput(title="路面坑洼", description="路面有坑", category="ROAD"),
     )
     Appeal.objects.filter(pk=live.pk).update(external_source="sf311", external_id="1")
-    changed = services.appeal_recategorise_history(
-        source="sf311", rows=[("1", world.cat_pothole.pk, 2)]
-    )
+    changed = services.appeal_correct_history(
+        source="sf311",
+        rows=[
+            services.HistoryCorrection(
+                "1", 2, category_id=world.cat_pothole.pk, urgency="urgent",
+                lead_organisation_id=world.s1.pk,
+            )
+        ],
+    )  # fmt: skip
     assert changed == 0
-    assert Appeal.objects.get(pk=live.pk).category == world.cat_road
+    live = Appeal.objects.get(pk=live.pk)
+    assert (live.category, live.urgency, live.lead_organisation) == (world.cat_road, "normal", None)
 
 
 def test_the_mapping_files_categories_table_and_the_template_listing(world, tmp_path):

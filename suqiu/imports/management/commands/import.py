@@ -64,7 +64,7 @@ class Command(BaseCommand):
         appeals.add_argument(
             "--recategorise",
             action="store_true",
-            help="rows already imported take the category the file and --categories give them now (a corrected map); each change is a 'recategorise' event",
+            help="rows already imported take what the file gives them now: the category (with --categories: a corrected map), the urgency (an urgency column) and the lead organisation (an agency naming one of ours, e.g. organisations created after the first import); each changed appeal gets an 'imported record corrected' event",
         )
         appeals.add_argument(
             "--list-categories",
