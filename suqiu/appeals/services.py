@@ -1670,6 +1670,7 @@ class ImportedAppeal:
     lon: float | None = None
     category_id: int | None = None
     urgency: str = Urgency.NORMAL
+    urgency_stated: bool = False  # the source gave an urgency (not a blank cell or no column)
     lead_organisation_id: int | None = None  # the source's agency, when it names one of ours
     support_votes: int = 0
     oppose_votes: int = 0

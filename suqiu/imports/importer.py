@@ -377,6 +377,7 @@ class RowMapper:
             lon=lon,
             category_id=category_id,
             urgency=urgency,
+            urgency_stated=bool(urgency_text),
             lead_organisation_id=lead,
             support_votes=self.number(cells, "support_votes", whole=True) or 0,
             oppose_votes=self.number(cells, "oppose_votes", whole=True) or 0,
@@ -608,20 +609,26 @@ def import_appeals(
                     refresh_statistics()
                     analyzed_at = summary.created
                 again = []
+                if recategorise:
+                    # An id the file repeats: its first row speaks for it, as at creation (else
+                    # every run would correct it back and forth between its rows).
+                    handled.update(row.external_id for row in batch if id(row) not in present)
                 for row, stored_title in outcome.present:
                     if row.data.get("truncated"):
                         summary.truncated -= 1  # counted when read; not stored after all
                     if stored_title == row.title.strip():
                         summary.already_present += 1
-                        if recategorise:
+                        if recategorise and row.external_id not in handled:
+                            handled.add(row.external_id)
                             again.append(
                                 services.HistoryCorrection(
                                     external_id=row.external_id,
                                     row=row.data["row"],
                                     category_id=row.category_id,
-                                    # Only what the file says: an urgency column, an agency
-                                    # that names one of the organisations.
-                                    urgency=row.urgency if "urgency" in mapper.bound else None,
+                                    # Only what the file says: an urgency in its cell (a
+                                    # blank one lowers nothing), an agency that names one of
+                                    # the organisations.
+                                    urgency=row.urgency if row.urgency_stated else None,
                                     lead_organisation_id=row.lead_organisation_id,
                                 )
                             )
@@ -645,6 +652,7 @@ def import_appeals(
                 bar.update(here - shown)
                 shown = here
 
+        handled: set[str] = set()  # with recategorise: the ids this run created or corrected
         try:
             batch: list[ImportedAppeal] = []
             by_map: set[int] = set()  # id() of the batch's rows whose category the map set

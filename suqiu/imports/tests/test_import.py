@@ -454,6 +454,49 @@ def test_a_reimport_with_recategorise_fills_in_urgency_and_the_lead_organisation
     assert AppealEvent.objects.count() == events + 2
 
 
+def test_a_reimport_corrects_a_repeated_id_once_and_a_blank_urgency_lowers_nothing(world, tmp_path):
+    """A file that gives one id twice: its first row speaks for it, as at creation, however the
+    rows fall into batches, so running it again changes nothing. A blank urgency cell says
+    nothing: an appeal an earlier file made urgent stays urgent."""
+    header = ["工单号", "标题", "受理时间", "紧急程度"]
+    mapping = tmp_path / "m.json"
+    mapping.write_text(
+        json.dumps(
+            {
+                "source": "hotline",
+                "columns": {
+                    "external_id": "工单号",
+                    "title": "标题",
+                    "created_at": "受理时间",
+                    "urgency": "紧急程度",
+                },
+            },
+            ensure_ascii=False,
+        )
+    )
+    twice = write_csv(
+        tmp_path / "twice.csv",
+        header,
+        [
+            ["H-1", "燃气泄漏", "2019-01-05 10:21", "特急"],
+            ["H-1", "燃气泄漏", "2019-01-05 10:21", ""],
+        ],
+    )
+    for batch_size in (1, 1000):
+        first = run(twice, mapping_file=mapping, recategorise=True, batch_size=batch_size)
+        assert first.corrected == 0
+        assert Appeal.objects.get(external_id="H-1").urgency == "emergency"
+    assert not AppealEvent.objects.filter(kind=EventKind.RECATEGORISE).exists()
+    blank = write_csv(tmp_path / "blank.csv", header, [["H-1", "燃气泄漏", "2019-01-05 10:21", ""]])
+    assert run(blank, mapping_file=mapping, recategorise=True).corrected == 0
+    assert Appeal.objects.get(external_id="H-1").urgency == "emergency"
+    said = write_csv(
+        tmp_path / "said.csv", header, [["H-1", "燃气泄漏", "2019-01-05 10:21", "一般"]]
+    )
+    assert run(said, mapping_file=mapping, recategorise=True).corrected == 1
+    assert Appeal.objects.get(external_id="H-1").urgency == "normal"
+
+
 def test_custom_mapping_toml_with_zone_and_dayfirst(world, tmp_path):
     path = write_csv(
         tmp_path / "eu.csv", ["ref", "text", "opened"], [["E1", "Broken bench", "05/01/2019 10:00"]]
