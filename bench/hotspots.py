@@ -20,8 +20,9 @@ Scale (what the table shows), per size in ``--hot-sizes``, from scratch:
    features) is added and the job runs again: segmenting the new appeals, re-clustering,
    updating the stored hotspots in place;
 5. checks: every planted hotspot is found (a hotspot holds at least 80 % of its appeals, and
-   they and other reports of the same message make at least 80 % of that hotspot: phone reports
-   of the message name its estate and are joined to the grid's, see ``clustering._join_places``), and the hourly re-run keeps ids (no planted
+   they, other reports of the same message and phone reports naming its place with two of its
+   words make at least 80 % of that hotspot: phone reports naming the planted message's estate
+   are joined to the grid's, see ``clustering._join_places``), and the hourly re-run keeps ids (no planted
    hotspot is deleted and created again).
 
 Real data (``--hot-real`` runs only this part; it also runs after the scale part when the file
@@ -276,7 +277,7 @@ def _phase_scale(args) -> dict:
     titles = {title: i for i, (title, _d) in enumerate(variants)}
     message_of = array("i", bytes(4 * (n_appeals + PER_DAY // 24 + 64)))
     variant_of: dict[int, int] = {}  # a planted hotspot's first appeal → its message's variant
-    named_place = {}  # appeal without a point → the place block its text gives it
+    named_place = {}  # appeal without a point → (the place block its text gives it, variant)
     t = time.monotonic()
 
     def write(chunk_rows: list[tuple], with_features: bool) -> None:
@@ -285,7 +286,7 @@ def _phase_scale(args) -> dict:
             title, desc = variants[v]
             message_of[pk] = titles[title]
             if grid is None and feats[v][0].startswith("p:"):
-                named_place[pk] = feats[v][0]
+                named_place[pk] = (feats[v][0], v)
             if grid is None:
                 area = communities[pk % len(communities)].pk
                 lat = lon = grid_id = None
@@ -377,6 +378,14 @@ def _phase_scale(args) -> dict:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     _log(f"job {job_s:.1f} s {result.seconds}, {result.hotspots:,} hotspots; the hourly run…")
 
+    def alike(a: int, message: int, place: str, words: set[str]) -> bool:
+        """Whether appeal ``a`` rightly belongs with a planted message: a report of it, or a
+        phone report naming its place that shares two of its words."""
+        if message_of[a] == message:
+            return True
+        block, v = named_place.get(a, ("-", 0))
+        return block == place and len(words & set(feats[v][3].split())) >= 2
+
     def planted_found() -> tuple[int, dict[int, int]]:
         owner: dict[int, int] = {}
         held: dict[int, list[int]] = {}
@@ -398,12 +407,12 @@ def _phase_scale(args) -> dict:
                 continue
             hid, shared = max(counts.items(), key=lambda kv: kv[1])
             # Of the hotspot, the planted appeals, other reports of the same message and phone
-            # reports naming the place the planted message names.
+            # reports naming the place the planted message names that share two of its words.
             message = message_of[members[0]]
             place = feats[variant_of[members[0]]][0]
-            same = sum(
-                1 for a in held[hid] if message_of[a] == message or named_place.get(a, "-") == place
-            )
+            words = set(feats[variant_of[members[0]]][3].split())
+
+            same = sum(1 for a in held[hid] if alike(a, message, place, words))
             if shared >= 0.8 * len(members) and same >= 0.8 * len(held[hid]):
                 found += 1
                 where[i] = hid

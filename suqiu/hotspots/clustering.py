@@ -28,13 +28,15 @@
 5. **Across blocks, by the place named.** A report made on the spot is blocked by its grid, a
    phone call without a point by the place it names: one problem at "丽发新城" told both ways
    would be two hotspots, each weaker than the whole. So a cluster compared by place (``p:``)
-   joins the grid cluster (or ~500 m cell's) most alike to it, at ``merge``, whose members
-   mostly name the same estate, community or village (``Doc.place_key``); and appeals left out
+   joins the grid cluster most alike to it, at ``merge``, whose members mostly name the same
+   estate, community or village (``Doc.place_key``; a ~500 m cell's appeals name no such place,
+   else they would be in its block); and appeals left out
    in their own block join a cluster of the other kind that their place is the majority of,
    when they are at least ``max(threshold, cohesion)`` alike to its centroid. Two grids' clusters
    are never joined to each other (a grid is where a report was made; estates of one name in
    two districts are two places), and a place's cluster joins one grid's at most, or takes in
-   the left-out reports of one grid (the one most of them come from).
+   the left-out reports of one grid (the one most of them come from). Such a hotspot is placed by
+   its grid and that place, however its members spell it ("丽景花园", "丽景花园小区").
 6. **Heat** (``heat_of``): see its docstring.
 """
 
@@ -346,13 +348,27 @@ def _by_point(block: str) -> bool:
     return block.startswith(("g:", "c:"))
 
 
-def _sparse_centroid(matrix, idx: np.ndarray):
-    """The unit centroid of the rows ``idx`` as one sparse row: a window's thousands of
-    clusters would otherwise each hold a vocabulary-wide dense vector."""
+def _centroids(matrix, parts: list[np.ndarray]):
+    """The unit centroids of several parts' rows, one sparse row each, in one sparse product (a
+    window's thousands of clusters would otherwise each make a vocabulary-wide dense vector)."""
     from scipy.sparse import csr_matrix
+    from sklearn.preprocessing import normalize
 
-    _sims, centroid = _centroid_sims(matrix, idx)
-    return csr_matrix(centroid.astype(np.float32))
+    sizes = np.array([len(p) for p in parts])
+    indicator = csr_matrix(
+        (
+            np.repeat(1.0 / sizes, sizes).astype(np.float32),
+            np.concatenate(parts),
+            np.r_[0, np.cumsum(sizes)],
+        ),
+        shape=(len(parts), matrix.shape[0]),
+    )
+    return normalize(indicator @ matrix)
+
+
+def _by_place(block: str) -> bool:
+    """Whether a block is of appeals placed by the place their text names (no point)."""
+    return block.startswith("p:")
 
 
 def _join_places(matrix, docs: Sequence[Doc], parts: list, *, merge: float, floor: float) -> list:
@@ -360,7 +376,6 @@ def _join_places(matrix, docs: Sequence[Doc], parts: list, *, merge: float, floo
     appeals mostly name the same place, and let the appeals each block left out join a cluster
     of the other kind at their place (see the module docstring, step 5). ``parts`` and the
     result: (doc indices, cohesion) per cluster."""
-    from scipy.sparse import vstack
 
     keyed: dict[str, list[int]] = {}
     for n, (part, _mean) in enumerate(parts):
@@ -372,12 +387,13 @@ def _join_places(matrix, docs: Sequence[Doc], parts: list, *, merge: float, floo
     joined_to = list(range(len(parts)))  # each part's grid part when it joins one, else itself
     for ns in keyed.values():
         spots = [n for n in ns if _by_point(docs[parts[n][0][0]].block)]
-        named = [n for n in ns if not _by_point(docs[parts[n][0][0]].block)]
+        named = [n for n in ns if _by_place(docs[parts[n][0][0]].block)]
         if not spots or not named:
             continue
-        spot_centroids = vstack([_sparse_centroid(matrix, parts[n][0]) for n in spots])
-        named_centroids = vstack([_sparse_centroid(matrix, parts[n][0]) for n in named])
-        sims = (named_centroids @ spot_centroids.T).toarray()
+        sims = (
+            _centroids(matrix, [parts[n][0] for n in named])
+            @ _centroids(matrix, [parts[n][0] for n in spots]).T
+        ).toarray()
         for row, n in enumerate(named):
             best = int(np.argmax(sims[row]))
             if sims[row, best] >= merge:
@@ -409,15 +425,14 @@ def _join_places(matrix, docs: Sequence[Doc], parts: list, *, merge: float, floo
         taken[part] = True
     free: dict[tuple[str, bool], list[int]] = {}
     for i, d in enumerate(docs):
-        if d.place_key and not taken[i]:
+        if d.place_key and not taken[i] and (_by_point(d.block) or _by_place(d.block)):
             k = (d.place_key, _by_point(d.block))
             if k in targets:
                 free.setdefault(k, []).append(i)
     extra: dict[int, list[int]] = {}
     for k, rows in free.items():
         ns = targets[k]
-        centroids = vstack([_sparse_centroid(matrix, out[n][0]) for n in ns])
-        sims = (matrix[rows] @ centroids.T).toarray()
+        sims = (matrix[rows] @ _centroids(matrix, [out[n][0] for n in ns]).T).toarray()
         best = sims.argmax(axis=1)
         for row, b, s in zip(rows, best, sims[np.arange(len(rows)), best], strict=True):
             if s >= floor:
@@ -513,10 +528,22 @@ def cluster(
         labels = Counter(d.place_label for d in chosen if d.place_label)
         place, named = labels.most_common(1)[0] if labels else ("", 0)
         place = place if named * 2 > len(chosen) else ""
-        eligible = [
-            sim if not place or d.place_label == place else -2.0
-            for d, sim in zip(chosen, sims, strict=True)
-        ]
+        key = _place_of(docs, part)
+        if key and any(_by_point(d.block) for d in chosen):
+            # A grid's hotspot whose members mostly name one place, however they spell it
+            # ("丽景花园", "A4区丽景花园小区": grid reports and phone reports joined): that place,
+            # in the spelling most of them use, else by its key.
+            spelled = Counter(d.place_label for d in chosen if d.place_key == key)
+            label, n = spelled.most_common(1)[0]
+            place = label if label and n * 2 > spelled.total() else key
+            eligible = [
+                sim if d.place_key == key else -2.0 for d, sim in zip(chosen, sims, strict=True)
+            ]
+        else:
+            eligible = [
+                sim if not place or d.place_label == place else -2.0
+                for d, sim in zip(chosen, sims, strict=True)
+            ]
         representative = chosen[int(np.argmax(eligible))]
         heat = heat_of(chosen, window_start=window_start, window_end=window_end)
         if heat["reporters"] < min_reporters:

@@ -628,9 +628,9 @@ LIFTS_ON_SPOT = [
     ("丽景花园电梯经常故障困人", "丽景花园的电梯经常故障，昨天又困人"),
     ("丽景花园电梯故障困人", "丽景花园5栋电梯故障困人，物业不维修"),
 ]
-LIFTS_BY_PHONE = [
-    ("丽景花园电梯老是困人", "丽景花园电梯老旧，经常故障困人，请督促维修"),
-    ("反映丽景花园电梯故障", "丽景花园电梯故障困人多次，物业不管"),
+LIFTS_BY_PHONE = [  # callers spell the estate as they please
+    ("丽景花园小区电梯老是困人", "丽景花园小区电梯老旧，经常故障困人，请督促维修"),
+    ("反映A4区丽景花园小区电梯故障", "丽景花园小区电梯故障困人多次，物业不管"),
     ("丽景花园电梯困人没人修", "丽景花园2栋电梯困人，故障一直没人维修"),
 ]
 
@@ -650,9 +650,11 @@ def test_reports_on_the_spot_and_by_phone_about_one_estate_are_one_hotspot(world
     assert members(h) == set(spot) | set(phone)
     assert other.pk not in members(h)
     assert (h.size, h.reporters) == (6, 6)
-    # Placed by the grid, where it was seen, and the estate all six name.
+    # Placed by the grid, where it was seen, and the estate all six name, however spelled; no
+    # other places after its title (its spellings are one place).
     assert h.block == f"g:{world.g1.pk}"
     assert world.g1.name in h.place_label and "丽景花园" in h.place_label
+    assert h.display_title == h.title and "丽景花园" in h.title
     # Without the join (what the hotspots were before): two hotspots, one per block.
     grid_only = {
         frozenset(d.id for d in c.members)
