@@ -292,6 +292,8 @@ fold  macro_f1  accuracy  cov.95  cov.98  cov.99  train_s  predict_ms_p50
 mean  .9211     .9257     .9297   .7611   .6160   60.9     3.02
 Rerun 2026-12-07 00:50 UTC (a machine about half as fast that day, tests running beside it):
 the same figures to the fourth decimal; 81.0 s training per fold, predict p50 3.63 ms.
+Rerun 2026-12-07 04:18 UTC (quiet machine, load 0.4): the same figures to the fourth decimal;
+41.3 s training per fold, predict p50 1.98 ms (1.96-2.04).
 
 The same model, other folds: macro-F1 .9211 against .9214, cov@0.98 .7611 against .7816 — the
 spread of one split again (the tables above compare rows measured on the same folds).
