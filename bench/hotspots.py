@@ -314,14 +314,15 @@ def _phase_scale(args) -> dict:
                 )
             )
             if with_features:
-                block, label, rank, terms = feats[v]
+                block, label, rank, terms, key = feats[v]
                 if grid_id is not None:
                     block = f"g:{grid_id}"
                 elif not block.startswith("p:"):
                     block = f"a:{area}"
                 f_buf.write(
                     f"{pk}\t{_copy_escape(block)}\t{_copy_escape(label)}\t{rank}\t"
-                    f"{_copy_escape(terms)}\t{services.FEATURES_VERSION}\t{now.isoformat()}\n"
+                    f"{_copy_escape(key)}\t{_copy_escape(terms)}\t{services.FEATURES_VERSION}\t"
+                    f"{now.isoformat()}\n"
                 )
         with raw.cursor() as cur:
             with cur.copy(copy.sql()) as cp:
@@ -329,7 +330,7 @@ def _phase_scale(args) -> dict:
             if with_features:
                 with cur.copy(
                     "COPY hotspots_appealfeatures (appeal_id, block, place_label, place_rank, "
-                    "terms, version, computed_at) FROM STDIN"
+                    "place_key, terms, version, computed_at) FROM STDIN"
                 ) as cp:
                     cp.write(f_buf.getvalue())
 

@@ -23,6 +23,8 @@ class AppealFeatures(models.Model):
     block = models.CharField(max_length=120)
     place_label = models.CharField(max_length=120, blank=True)
     place_rank = models.SmallIntegerField(default=-1)
+    # The estate, community or village named (what joins grid and phone reports), else "".
+    place_key = models.CharField(max_length=120, blank=True, default="")
     terms = models.TextField(blank=True)  # space-separated
     version = models.PositiveSmallIntegerField(default=0)  # services.FEATURES_VERSION
     computed_at = models.DateTimeField(default=timezone.now)

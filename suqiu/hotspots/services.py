@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as dtime
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -52,7 +53,8 @@ log = logging.getLogger("suqiu.hotspots")
 DEFAULT_DAYS = 30
 MAX_DAYS = 3660  # ten years of history (an imported archive); more is not one hotspot's time
 # Raise when features_of changes: the next run recomputes the features of its window.
-FEATURES_VERSION = 8  # 8: "坪山大道路边" names 坪山大道 (路边, 路面, 路旁, 街边 end a name)
+FEATURES_VERSION = 9  # 9: the place key is stored (place_key)
+# 8: "坪山大道路边" names 坪山大道 (路边, 路面, 路旁, 街边 end a name)
 # 7: 服务, 专窗, 收到 are intake words ("企业服务专窗收到企业反映：")
 # 6: "一楼" and "二楼" are where-words too
 # 5: where-words ("沿线") and degree words ("很多") are not terms
@@ -101,6 +103,16 @@ def window_of(days: int, until: datetime | None) -> tuple[datetime, datetime]:
 # --- 1. Features --------------------------------------------------------------------------------
 
 
+class Features(NamedTuple):
+    """What ``features_of`` finds in one appeal (stored as ``AppealFeatures``)."""
+
+    block: str
+    label: str  # the place as shown
+    rank: int  # how specific the place is (-1: none)
+    terms: str  # space-separated
+    key: str  # the estate, community or village it names (rank >= PLACE_JOIN_RANK), else ""
+
+
 def features_of(
     *,
     title: str,
@@ -109,8 +121,8 @@ def features_of(
     lat: float | None,
     lon: float | None,
     area_id: int | None,
-) -> tuple[str, str, int, str]:
-    """(block, place label, place rank, terms) of one appeal."""
+) -> Features:
+    """The block, place and terms of one appeal (``Features``)."""
     place = places.extract_for(title, description)
     label = place.label if place else ""
     rank = place.rank if place else -1
@@ -130,7 +142,8 @@ def features_of(
         for p in places.extract_all(f"{title}。{description[: clustering.DESCRIPTION_CHARS]}")
     )
     terms = " ".join(clustering.terms_of(title, description, f"{label} {named}"))
-    return block[:120], label[:120], rank, terms
+    key = place.key if place is not None and rank >= PLACE_JOIN_RANK else ""
+    return Features(block[:120], label[:120], rank, terms, key[:120])
 
 
 def _window_appeals(start: datetime, end: datetime):
@@ -160,7 +173,7 @@ def featurise_missing(start: datetime, end: datetime) -> int:
         now = clock.now()
         batch = []
         for pk, title, description, grid_id, lat, lon, area_id in rows:
-            block, label, rank, terms = features_of(
+            found = features_of(
                 title=title,
                 description=description,
                 grid_id=grid_id,
@@ -171,10 +184,11 @@ def featurise_missing(start: datetime, end: datetime) -> int:
             batch.append(
                 AppealFeatures(
                     appeal_id=pk,
-                    block=block,
-                    place_label=label,
-                    place_rank=rank,
-                    terms=terms,
+                    block=found.block,
+                    place_label=found.label,
+                    place_rank=found.rank,
+                    place_key=found.key,
+                    terms=found.terms,
                     version=FEATURES_VERSION,
                     computed_at=now,
                 )
@@ -206,6 +220,7 @@ def load_docs(start: datetime, end: datetime) -> list[clustering.Doc]:
             "block",
             "place_label",
             "place_rank",
+            "place_key",
             "terms",
             "appeal__created_at",
             "appeal__reporter_id",
@@ -217,10 +232,12 @@ def load_docs(start: datetime, end: datetime) -> list[clustering.Doc]:
         .order_by()
     )
     docs = []
-    doc_ranks: list[int] = []
     ranks: dict[str, int] = {}
     weak: list[clustering.Doc] = []
-    for pk, block, label, rank, terms, created, rid, phone, name, up, down in rows.iterator(
+    # The estate, community or village each report made on the spot names, by the key its phone
+    # reports are blocked by (``clustering._join_places``).
+    spots: list[tuple[clustering.Doc, str]] = []
+    for pk, block, label, rank, key, terms, created, rid, phone, name, up, down in rows.iterator(
         chunk_size=20000
     ):
         reporter = reporter_identity(rid, phone) or (f"n{name}" if name else "")
@@ -236,7 +253,8 @@ def load_docs(start: datetime, end: datetime) -> list[clustering.Doc]:
                 oppose_votes=down,
             )
         )
-        doc_ranks.append(rank)
+        if key and block.startswith(("g:", "c:")):
+            spots.append((docs[-1], key))
         if block.startswith("p:"):
             ranks[block[2:]] = rank
         if (block.startswith("p:") and rank <= 1) or block.startswith("a:"):
@@ -249,17 +267,6 @@ def load_docs(start: datetime, end: datetime) -> list[clustering.Doc]:
         if d.block.startswith("p:") and ranks[d.block[2:]] > 1 and text_places[d.block[2:]] == 1
     )
     _place_bare_names(weak, places.Gazetteer(text_places, ranks), text_places, ranks)
-    # The estate, community or village a report made on the spot names, by the key its phone
-    # reports would be blocked by (``clustering._join_places``).
-    spot_keys: dict[str, str] = {}
-    spots: list[tuple[clustering.Doc, str]] = []
-    for d, rank in zip(docs, doc_ranks, strict=True):
-        if rank >= PLACE_JOIN_RANK and d.place_label and d.block.startswith(("g:", "c:")):
-            if d.place_label not in spot_keys:
-                found = places.extract(d.place_label)
-                spot_keys[d.place_label] = found.key if found is not None else ""
-            if spot_keys[d.place_label]:
-                spots.append((d, spot_keys[d.place_label]))
     counts = Counter(text_places)
     counts.update(key for _d, key in spots)
     canonical = places.canonical_keys(counts)

@@ -591,6 +591,8 @@ def import_appeals(
             summary.reasons[f"{target}: {reason}"] += 1
             report.add(number, external_id, target, reason, value)
 
+        handled: set[str] = set()  # with recategorise: the ids this run created or corrected
+
         def flush(batch: list[ImportedAppeal]) -> None:
             nonlocal shown, analyzed_at
             if batch:
@@ -652,7 +654,6 @@ def import_appeals(
                 bar.update(here - shown)
                 shown = here
 
-        handled: set[str] = set()  # with recategorise: the ids this run created or corrected
         try:
             batch: list[ImportedAppeal] = []
             by_map: set[int] = set()  # id() of the batch's rows whose category the map set

@@ -121,7 +121,7 @@ def test_a_channels_preamble_does_not_join_its_reports():
 
     docs = []
     for i, (title, description) in enumerate(texts):
-        block, label, _rank, terms = features_of(
+        block, label, _rank, terms, _key = features_of(
             title=title, description=description, grid_id=1, lat=None, lon=None, area_id=1
         )
         docs.append(
