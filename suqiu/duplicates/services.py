@@ -315,7 +315,10 @@ def merged_pair(appeal: Appeal, other: Appeal) -> bool:
 
 def dismiss(*, actor: Actor, appeal: Appeal, candidate_id: int) -> DuplicateCandidate:
     """Record that a candidate of ``appeal`` is not a duplicate (who and when). The caller has
-    read ``appeal`` through the selectors (it is visible to ``actor``)."""
+    read ``appeal`` through the selectors (it is visible to ``actor``); the other appeal of the
+    pair must be visible too."""
+    from suqiu.appeals import selectors
+
     if not may_dismiss(actor, appeal):
         raise PermissionDenied(_("You may not dismiss duplicate candidates of this appeal."))
     with transaction.atomic():
@@ -325,6 +328,11 @@ def dismiss(*, actor: Actor, appeal: Appeal, candidate_id: int) -> DuplicateCand
             .first()
         )
         if row is None:
+            raise NotFound(_("No such duplicate candidate."))
+        # The pair's other appeal must be one the actor sees, as in ``candidates_for``: a
+        # candidate of another community is neither shown nor answered for.
+        other_id = row.candidate_id if row.appeal_id == appeal.pk else row.appeal_id
+        if not selectors.appeal_list(actor=actor).filter(pk=other_id).exists():
             raise NotFound(_("No such duplicate candidate."))
         pair = list(Appeal.objects.filter(pk__in=[row.appeal_id, row.candidate_id]))
         if len(pair) == 2 and merged_pair(*pair):

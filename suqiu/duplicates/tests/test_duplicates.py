@@ -516,6 +516,29 @@ def test_dismiss_needs_an_assessor_and_a_visible_appeal(world, client):
     assert row.dismissed_at is None
 
 
+def test_a_candidate_in_another_community_cannot_be_dismissed_from_this_one(world, client):
+    """Two reports 45 m apart on either side of a community boundary are candidates of each
+    other; the first community's worker does not see the second's appeal, so its candidate is
+    neither listed nor dismissed (404, nothing written, no tracking code in the answer)."""
+    from suqiu.api.testing import ApiClient
+
+    other = create(world, LIFT, by=world.resident2, point=(22.7052, 114.200))
+    mine = create(world, LIFT_REWORDED, point=(22.7048, 114.200), at=T0 + timedelta(hours=1))
+    assert mine.area_id != other.area_id
+    row = DuplicateCandidate.objects.get(appeal=mine, candidate=other)
+    _login(client, world.community_worker)
+    assert services.candidates_for(actor=actor(world.community_worker), appeal=mine) == []
+    response = client.post(reverse("duplicates:dismiss", args=[mine.pk, row.pk]))
+    assert response.status_code == 404
+    assert other.tracking_code not in response.content.decode()
+    answer = ApiClient(world.community_worker).post(
+        f"/appeals/{mine.pk}/duplicates/{row.pk}/dismiss"
+    )
+    assert answer.status_code == 404
+    row.refresh_from_db()
+    assert row.dismissed_at is None
+
+
 # --- API ---------------------------------------------------------------------------------------
 
 
