@@ -8,6 +8,7 @@ automatic merge commit or roll back with the appeal itself, in whichever process
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -20,17 +21,24 @@ from suqiu.appeals import workflow
 from suqiu.appeals.models import Appeal
 from suqiu.appeals.workflow import Status
 from suqiu.core import clock, places
-from suqiu.core.errors import Conflict, NotFound, PermissionDenied
+from suqiu.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from suqiu.core.text import shingles
 from suqiu.directory.access import SYSTEM, Actor
 from suqiu.duplicates import index
 from suqiu.duplicates.models import DuplicateCandidate, DuplicateEntry, DuplicateTerm
 
+logger = logging.getLogger(__name__)
+
 # --- Intake ----------------------------------------------------------------------------------------
 
 
 def on_appeal_created(*, appeal: Appeal, event, actor: Actor) -> None:
-    """The intake hook: merge an exact repeat, else find candidates and index the appeal."""
+    """The intake hook: merge an exact repeat, else find candidates and index the appeal.
+
+    Nothing here may fail the intake (the resident's appeal matters more than its duplicate
+    check): the merge and the search each run in a savepoint, and a failure is logged. A merge
+    the appeals service refuses (the main appeal was closed or rejected between the read above
+    and its lock) leaves the appeal to be checked and indexed like any other."""
     cfg = index.config()
     if not cfg["enabled"]:
         return
@@ -39,8 +47,27 @@ def on_appeal_created(*, appeal: Appeal, event, actor: Actor) -> None:
         _serialise_repeats(rkey)
         main = exact_repeat_of(appeal, rkey, cfg)
         if main is not None:
-            _merge_repeat(appeal, main, cfg)
-            return
+            try:
+                with transaction.atomic():
+                    _merge_repeat(appeal, main, cfg)
+                return
+            except ApplicationError as refused:
+                logger.info(
+                    "duplicates: exact repeat %s of %s not merged (%s); indexed instead",
+                    appeal.pk,
+                    main.pk,
+                    refused.code,
+                )
+            except Exception:  # noqa: BLE001 - a failed merge must not lose the appeal
+                logger.exception("duplicates: merging exact repeat %s failed", appeal.pk)
+    try:
+        with transaction.atomic():
+            _find_and_index(appeal, rkey, cfg)
+    except Exception:  # noqa: BLE001 - an appeal unindexed beats an appeal lost
+        logger.exception("duplicates: checking and indexing appeal %s failed", appeal.pk)
+
+
+def _find_and_index(appeal: Appeal, rkey: int | None, cfg: dict) -> None:
     terms = index.terms_of(appeal.title, appeal.description)
     found = find_candidates(appeal, terms, cfg)
     if found.candidates:

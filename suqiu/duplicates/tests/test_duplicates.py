@@ -279,6 +279,29 @@ def test_a_repeat_of_a_finished_appeal_is_not_merged(world):
     assert again.status == "received"
 
 
+def test_a_repeat_whose_main_appeal_closes_meanwhile_is_kept_and_indexed(world, monkeypatch):
+    """The main appeal is rejected between the repeat check's read and the merge (another
+    dispatcher at that moment): the service refuses the merge, and the resident's new appeal is
+    kept as an appeal of its own, with its candidates and in the index; the intake does not fail."""
+    first = create(world, LIFT)
+    found = services.exact_repeat_of
+
+    def rejected_meanwhile(appeal, rkey, cfg):
+        main = found(appeal, rkey, cfg)
+        assert main is not None and main.pk == first.pk  # the read saw it open
+        with clock.at(T0 + timedelta(hours=1)):
+            act(world.dispatcher, first, "reject", reason="不属于受理范围")
+        return main
+
+    monkeypatch.setattr(services, "exact_repeat_of", rejected_meanwhile)
+    again = create(world, LIFT, at=T0 + timedelta(hours=1))
+    again.refresh_from_db()
+    assert (again.status, again.merged_into_id) == ("received", None)
+    assert not AppealEvent.objects.filter(appeal=again, kind=EventKind.MERGE).exists()
+    assert DuplicateEntry.objects.filter(appeal=again).exists()
+    assert set(candidates_of(again)) == {first.pk}
+
+
 # --- The index -------------------------------------------------------------------------------------
 
 
