@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema, Status
@@ -121,12 +122,13 @@ def _require(actor) -> None:
 def list_hotspots(
     request: HttpRequest,
     window: Annotated[
-        str,
+        str | None,
         Query(
             pattern=services.WINDOW_PATTERN,
-            description='"30d" (the rolling window) or "60d@2019-08-31" (a historical run).',
+            description='"30d" or "60d@2019-08-31" (a historical run); by default the rolling '
+            "window the worker keeps (SUQIU_HOTSPOTS_DAYS days).",
         ),
-    ] = selectors.CURRENT_WINDOW,
+    ] = None,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
 ):
@@ -156,7 +158,11 @@ def get_hotspot(request: HttpRequest, hotspot_id: int):
     _require(actor)
     h = selectors.hotspot_get(actor=actor, hotspot_id=hotspot_id)
     members = list(selectors.hotspot_members(actor=actor, hotspot=h)[:1000])
-    rank = selectors.hotspot_list(actor=actor, window=h.window).filter(heat__gt=h.heat).count() + 1
+    # The list's order: current hotspots first, then by heat.
+    ahead = Q(is_current=h.is_current, heat__gt=h.heat)
+    if not h.is_current:
+        ahead |= Q(is_current=True)
+    rank = selectors.hotspot_list(actor=actor, window=h.window).filter(ahead).count() + 1
     body = _out(h, rank)
     body["visible_size"] = len(members)
     body["appeals"] = [

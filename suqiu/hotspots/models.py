@@ -148,7 +148,9 @@ class Hotspot(models.Model):
         from suqiu.hotspots.clustering import title_with_places
 
         chinese = (get_language() or "zh-hans").startswith("zh")
-        return title_with_places(self.title, "", self.other_places or [], chinese=chinese)
+        # ``scoped_title``: the title the reader may see, set by ``hotspots.selectors``.
+        title = getattr(self, "scoped_title", None) or self.title
+        return title_with_places(title, "", self.other_places or [], chinese=chinese)
 
 
 class HotspotMember(models.Model):

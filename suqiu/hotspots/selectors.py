@@ -9,7 +9,7 @@ may see one of their appeals.
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -18,9 +18,7 @@ from suqiu.appeals.selectors import visible_q
 from suqiu.core.errors import NotFound
 from suqiu.directory.access import Actor
 from suqiu.hotspots.models import GovernanceProject, Hotspot, HotspotMember
-from suqiu.hotspots.services import DEFAULT_DAYS, may_use_hotspots, window_name
-
-CURRENT_WINDOW = window_name(DEFAULT_DAYS, None)
+from suqiu.hotspots.services import current_window, may_use_hotspots
 
 
 def _visible_appeals(actor: Actor) -> QuerySet[Appeal]:
@@ -31,17 +29,40 @@ def _all_visible(actor: Actor) -> bool:
     return actor.is_superuser or "admin" in actor.roles
 
 
+def _scoped(qs: QuerySet[Hotspot], actor: Actor) -> QuerySet[Hotspot]:
+    """Each hotspot's title as ``actor`` may read it (``Hotspot.display_title`` uses it): the
+    representative appeal's title when the actor sees that appeal, else the title of the visible
+    member closest to the centroid. A title is one resident's words (it may carry a name or a
+    house number), so another street's appeal is not quoted to this one's leader."""
+    if _all_visible(actor):
+        return qs
+    visible = _visible_appeals(actor)
+    closest_visible = (
+        HotspotMember.objects.filter(hotspot=OuterRef("pk"), appeal__in=visible)
+        .order_by("-similarity", "appeal_id")
+        .values("appeal__title")[:1]
+    )
+    return qs.annotate(
+        scoped_title=Case(
+            When(Exists(visible.filter(pk=OuterRef("representative_id"))), then=F("title")),
+            default=Subquery(closest_visible),
+        )
+    )
+
+
 def windows(*, actor: Actor) -> list[str]:
     """The windows that have hotspots (the rolling one first)."""
     if not may_use_hotspots(actor):
         return []
     names = list(Hotspot.objects.order_by().values_list("window", flat=True).distinct())
-    return sorted(names, key=lambda n: (n != CURRENT_WINDOW, n))
+    current = current_window()
+    return sorted(names, key=lambda n: (n != current, n))
 
 
-def hotspot_list(*, actor: Actor, window: str = CURRENT_WINDOW) -> QuerySet[Hotspot]:
-    """The window's hotspots ``actor`` may see, hottest first, each with ``visible_size`` (how
-    many of its appeals the actor sees)."""
+def hotspot_list(*, actor: Actor, window: str | None = None) -> QuerySet[Hotspot]:
+    """The window's hotspots ``actor`` may see (the rolling window by default), hottest first,
+    each with ``visible_size`` (how many of its appeals the actor sees)."""
+    window = window or current_window()
     if not may_use_hotspots(actor):
         return Hotspot.objects.none()
     qs = Hotspot.objects.filter(window=window).select_related("project")
@@ -56,11 +77,9 @@ def hotspot_list(*, actor: Actor, window: str = CURRENT_WINDOW) -> QuerySet[Hots
         .annotate(n=Count("appeal_id", distinct=True))
         .values("n")
     )
-    return (
-        qs.filter(Exists(members))
-        .annotate(visible_size=Subquery(counted))
-        .order_by("-is_current", "-heat", "-pk")
-    )
+    return _scoped(
+        qs.filter(Exists(members)).annotate(visible_size=Subquery(counted)), actor
+    ).order_by("-is_current", "-heat", "-pk")
 
 
 def hotspot_get(*, actor: Actor, hotspot_id: int) -> Hotspot:
@@ -76,10 +95,15 @@ def hotspot_list_any(*, actor: Actor) -> QuerySet[Hotspot]:
         return Hotspot.objects.none()
     if _all_visible(actor):
         return Hotspot.objects.all()
-    return Hotspot.objects.filter(
-        Exists(
-            HotspotMember.objects.filter(hotspot=OuterRef("pk"), appeal__in=_visible_appeals(actor))
-        )
+    return _scoped(
+        Hotspot.objects.filter(
+            Exists(
+                HotspotMember.objects.filter(
+                    hotspot=OuterRef("pk"), appeal__in=_visible_appeals(actor)
+                )
+            )
+        ),
+        actor,
     )
 
 
@@ -162,5 +186,7 @@ def hotspots_of_appeal(*, actor: Actor, appeal: Appeal) -> list[Hotspot]:
     if not may_use_hotspots(actor):
         return []
     return list(
-        Hotspot.objects.filter(members__appeal=appeal, is_current=True).order_by("-heat")[:3]
+        _scoped(Hotspot.objects.filter(members__appeal=appeal, is_current=True), actor).order_by(
+            "-heat"
+        )[:3]
     )

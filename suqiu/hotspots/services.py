@@ -15,6 +15,7 @@ A run covers a window of ``days`` ending at ``until`` (default: now):
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections import Counter
@@ -24,7 +25,7 @@ from datetime import time as dtime
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Substr
 from django.utils import timezone
@@ -34,7 +35,7 @@ from suqiu.appeals import services as appeal_services
 from suqiu.appeals.models import Appeal, reporter_identity
 from suqiu.appeals.workflow import Status
 from suqiu.core import clock, places
-from suqiu.core.errors import Conflict, PermissionDenied, ValidationFailed
+from suqiu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from suqiu.core.ids import as_id
 from suqiu.directory.access import Actor
 from suqiu.directory.models import Membership, Organisation, User
@@ -70,6 +71,11 @@ EXCLUDED_STATUSES = (Status.REJECTED, Status.MERGED)  # spam and repeats of anot
 
 def may_use_hotspots(actor: Actor) -> bool:
     return actor.has(*HOTSPOT_ROLES)
+
+
+def current_window() -> str:
+    """The rolling window the worker keeps (``SUQIU_HOTSPOTS_DAYS``): the list staff see first."""
+    return window_name(int(getattr(settings, "SUQIU_HOTSPOTS_DAYS", DEFAULT_DAYS)), None)
 
 
 def window_name(days: int, until: datetime | None) -> str:
@@ -502,6 +508,7 @@ def store(name: str, start: datetime, end: datetime, clusters: list[clustering.C
     tens of thousands of hotspots."""
     now = clock.now()
     with transaction.atomic():
+        _serialise_store(name)
         stored = {
             h.pk: h for h in Hotspot.objects.select_for_update().filter(window=name).order_by("pk")
         }
@@ -565,6 +572,22 @@ def store(name: str, start: datetime, end: datetime, clusters: list[clustering.C
             HotspotMember.objects.filter(hotspot_id__in=drop[i : i + 5000]).delete()
             Hotspot.objects.filter(pk__in=drop[i : i + 5000]).delete()
     return len(fresh), len(changed), len(drop)
+
+
+def _serialise_store(name: str) -> None:
+    """Two runs of one window at once (``suqiu hotspots run`` beside the worker's run): on
+    PostgreSQL the second waits here, until the first commits, for a transaction-level advisory
+    lock on the window, and then reads the hotspots the first stored. Locking the stored rows
+    alone would not do: the second would not see the rows the first inserts. SQLite runs one
+    write transaction at a time anyway."""
+    if connection.vendor == "postgresql":
+        key = int.from_bytes(
+            hashlib.blake2b(f"suqiu.hotspots:{name}".encode(), digest_size=8).digest(),
+            "big",
+            signed=True,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 # --- The worker's duty -------------------------------------------------------------------------
@@ -651,7 +674,10 @@ def promote(*, actor: Actor, hotspot_id: int, data: ProjectInput) -> GovernanceP
     org, person = _validate_project(data)
     with transaction.atomic():
         hotspot = selectors.hotspot_get(actor=actor, hotspot_id=hotspot_id)
-        hotspot = Hotspot.objects.select_for_update().get(pk=hotspot.pk)
+        # A run may have removed it since (it waits for this lock otherwise).
+        hotspot = Hotspot.objects.select_for_update().filter(pk=hotspot.pk).first()
+        if hotspot is None:
+            raise NotFound(_("No such hotspot."))
         if hotspot.project_id:
             raise Conflict(
                 _("This hotspot is already a governance project."), code="already_promoted"

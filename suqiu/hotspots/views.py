@@ -32,7 +32,7 @@ def hotspot_list(request: HttpRequest) -> HttpResponse:
     if not services.may_use_hotspots(actor):
         return _forbidden(request)
     windows = selectors.windows(actor=actor)
-    window = request.GET.get("window") or selectors.CURRENT_WINDOW
+    window = request.GET.get("window") or services.current_window()
     if window not in windows and windows:
         window = windows[0]
     page = Paginator(selectors.hotspot_list(actor=actor, window=window), PAGE_SIZE).get_page(
@@ -274,7 +274,10 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "project": project,
             "appeals": appeals,
-            "hotspots": list(project.hotspots.all()),
+            # The project's hotspots the reader may open (each titled as they may read it).
+            "hotspots": list(
+                selectors.hotspot_list_any(actor=request.actor).filter(project=project)
+            ),
             "can_close": project.status == "open" and services.may_close(request.actor, project),
         },
     )

@@ -302,6 +302,72 @@ def test_promotion_input_is_checked_and_nothing_is_half_saved(planted, world):
     assert not AppealEvent.objects.filter(data__source="hotspots").exists()
 
 
+def test_a_hotspot_across_streets_is_titled_by_what_the_reader_sees(world):
+    """A hotspot blocked by a named estate spans two streets; its representative appeal is in
+    S2. S1's leader sees the hotspot (one of its appeals is theirs) but not S2's resident's words:
+    list page, detail page, API and the appeal page's panel are titled by S1's own appeal."""
+    from django.test import Client
+
+    from suqiu.api.testing import ApiClient
+
+    def by_area(title, description, area, days_ago):
+        data = appeal_services.AppealInput(
+            title=title,
+            description=description,
+            area=area.pk,
+            reporter_name="来电人",
+            reporter_phone=str(next(_phone)),
+        )
+        with clock.at(NOW - timedelta(days=days_ago)):
+            return appeal_services.appeal_create(actor=actor(world.operator), data=data)
+
+    theirs = [
+        by_area(
+            "丽景花园王建国家门口垃圾堆积发臭",
+            "丽景花园东门垃圾堆积好几天没人清运，发臭了",
+            world.c3,
+            1,
+        ),
+        by_area("丽景花园垃圾没人清运", "丽景花园东门垃圾站的垃圾没人清运，堆积发臭", world.c3, 2),
+        by_area("丽景花园东门垃圾发臭", "丽景花园东门口垃圾堆积，发臭，一直没人清运", world.c3, 3),
+    ]
+    mine = by_area("丽景花园垃圾清运不及时", "丽景花园垃圾清运不及时堆积发臭", world.c1, 4)
+    run()
+    (hotspot,) = current()
+    assert members(hotspot) == {a.pk for a in theirs} | {mine.pk}
+    assert hotspot.representative_id != mine.pk  # the case this test is about
+    hidden = hotspot.title
+    s1 = actor(world.leader)
+    (listed,) = selectors.hotspot_list(actor=s1)
+    assert listed.visible_size == 1
+    assert mine.title in listed.display_title and hidden not in listed.display_title
+    assert mine.title in selectors.hotspot_get(actor=s1, hotspot_id=hotspot.pk).display_title
+    assert [h.display_title for h in selectors.hotspots_of_appeal(actor=s1, appeal=mine)] == [
+        listed.display_title
+    ]
+    client = Client()
+    client.login(username=world.leader.username, password=PASSWORD)
+    for url in (
+        reverse("hotspots:list"),
+        reverse("hotspots:detail", args=[hotspot.pk]),
+        reverse("workbench:appeal", args=[mine.pk]),
+    ):
+        page = client.get(url).content.decode()
+        assert mine.title in page and hidden not in page, url
+    api = ApiClient(world.leader)
+    with clock.at(NOW):
+        listed_api = api.get("/hotspots").json()
+    assert hidden not in str(listed_api) and mine.title in str(listed_api)
+    assert hidden not in str(api.get(f"/hotspots/{hotspot.pk}").json())
+    # S2's leader and the administrator read the representative's own title.
+    assert selectors.hotspot_get(
+        actor=actor(world.leader_s2), hotspot_id=hotspot.pk
+    ).display_title.startswith(hidden)
+    assert selectors.hotspot_get(
+        actor=actor(world.admin), hotspot_id=hotspot.pk
+    ).display_title.startswith(hidden)
+
+
 def test_a_leader_of_another_street_sees_nothing_of_it(planted, world):
     run()
     found = by_members(planted)
@@ -489,6 +555,60 @@ def test_the_worker_duty_runs_when_due_and_only_once(planted, settings):
         assert services.run_due() == 4
     job = HotspotJob.objects.get()
     assert job.last_result["hotspots"] == 4
+
+
+def test_another_rolling_window_is_the_list_staff_see_first(planted, world, settings):
+    """With SUQIU_HOTSPOTS_DAYS=14 the worker keeps a "14d" window, and that is the list the
+    page and the API show without a window asked for."""
+    from suqiu.api.testing import ApiClient
+
+    settings.SUQIU_HOTSPOTS_DAYS = 14
+    with clock.at(NOW):
+        found = services.run_due()
+    assert found > 0 and {h.window for h in Hotspot.objects.all()} == {"14d"}
+    dispatcher = actor(world.dispatcher)
+    assert selectors.hotspot_list(actor=dispatcher).count() == found
+    assert selectors.windows(actor=dispatcher) == ["14d"]
+    with clock.at(NOW):
+        answer = ApiClient(world.dispatcher).get("/hotspots").json()
+    assert answer["count"] == found
+    assert {item["window"] for item in answer["items"]} == {"14d"}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_of_one_window_at_once_store_one_list(planted):
+    """``suqiu hotspots run`` beside the worker's run of the same window: both finish, and the
+    window holds each planted cluster once (the second run waits for the first and then matches
+    its hotspots), from an empty window and from a stored one."""
+    from suqiu.appeals.tests.test_concurrency import race
+
+    for _round in range(3):
+        outcomes = race(run, run)
+        assert [kind for kind, _ in outcomes] == ["ok", "ok"], outcomes
+        assert Hotspot.objects.filter(window="30d").count() == 4
+        assert set(by_members(planted)) == {"A", "B", "C", "D"}
+
+
+def test_promoting_a_hotspot_a_run_has_just_removed_is_not_found(planted, world, monkeypatch):
+    """The run that removes the hotspot commits between the promotion's read and its lock."""
+    run()
+    a = by_members(planted)["A"]
+    read = selectors.hotspot_get
+
+    def removed_meanwhile(*, actor, hotspot_id):
+        hotspot = read(actor=actor, hotspot_id=hotspot_id)
+        Hotspot.objects.filter(pk=hotspot.pk).delete()
+        return hotspot
+
+    monkeypatch.setattr(selectors, "hotspot_get", removed_meanwhile)
+    with pytest.raises(NotFound):
+        services.promote(
+            actor=actor(world.dispatcher),
+            hotspot_id=a.pk,
+            data=services.ProjectInput(title="东门垃圾", handler_organisation=world.c1.pk),
+        )
+    assert not GovernanceProject.objects.exists()
 
 
 def test_the_command_prints_the_top(planted, capsys):
