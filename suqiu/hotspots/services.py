@@ -66,7 +66,10 @@ PLACE_JOIN_RANK = 4
 CELL_DEGREES = 0.005  # about 500 m: the block of an appeal with a point but no grid
 FEATURE_BATCH = 2000
 HOTSPOT_ROLES = ("dispatcher", "leader", "admin")
-EXCLUDED_STATUSES = (Status.REJECTED, Status.MERGED)  # spam and repeats of another appeal
+# Rejected appeals are out (spam, out of scope). Merged ones stay: a report merged into another
+# is still one more person, or the same person again, with the problem (the heat tells the two
+# apart); a dispatcher merging duplicates must not cool the hotspot they belong to.
+EXCLUDED_STATUSES = (Status.REJECTED,)
 
 
 def may_use_hotspots(actor: Actor) -> bool:

@@ -557,6 +557,25 @@ def test_the_worker_duty_runs_when_due_and_only_once(planted, settings):
     assert job.last_result["hotspots"] == 4
 
 
+def test_merging_duplicates_does_not_cool_their_hotspot(planted, world):
+    """Four people report the street lights; a dispatcher merges three reports into the first.
+    The next run still finds the hotspot with its four appeals and four reporters; a rejected
+    report leaves it."""
+    run()
+    before = by_members(planted)["B"]
+    first, *others = sorted(planted["B"])
+    for pk in others:
+        act(world.dispatcher, Appeal.objects.get(pk=pk), "merge", into=first)
+    run()
+    after = by_members(planted)["B"]
+    assert after.pk == before.pk
+    assert (after.size, after.reporters) == (4, 4)
+    act(world.dispatcher, Appeal.objects.get(pk=first), "reject", reason="不属于受理范围")
+    run()
+    (lights,) = [h for h in current() if members(h) & planted["B"]]
+    assert members(lights) == set(others)
+
+
 def test_another_rolling_window_is_the_list_staff_see_first(planted, world, settings):
     """With SUQIU_HOTSPOTS_DAYS=14 the worker keeps a "14d" window, and that is the list the
     page and the API show without a window asked for."""
