@@ -188,7 +188,9 @@ def get_hotspot(request: HttpRequest, hotspot_id: int):
 )
 def promote_hotspot(request: HttpRequest, hotspot_id: int, data: PromoteIn):
     """Creates the project with the hotspot's appeals you may see; each gets a note event.
-    409 `already_promoted` when the hotspot already has a project."""
+    409 `already_promoted` when the hotspot already has a project, 409 `beyond_your_area` when
+    some of its appeals are outside your area (a dispatcher or leader over all of them promotes
+    it)."""
     actor = actor_of(request)
     project = services.promote(
         actor=actor,

@@ -118,6 +118,17 @@ def hotspot_members(*, actor: Actor, hotspot: Hotspot) -> QuerySet[Appeal]:
     )
 
 
+def sees_whole(*, actor: Actor, hotspot: Hotspot) -> bool:
+    """Whether ``actor`` sees every appeal of the hotspot (who may promote it)."""
+    if _all_visible(actor):
+        return True
+    return not (
+        HotspotMember.objects.filter(hotspot=hotspot)
+        .exclude(appeal__in=_visible_appeals(actor))
+        .exists()
+    )
+
+
 def hotspot_centres(*, actor: Actor, hotspot_ids) -> dict[int, tuple[float, float, int]]:
     """Per hotspot, the mean position of its located appeals ``actor`` may see and how many
     they are: where a marker for the hotspot goes on a map. One grouped query."""

@@ -668,8 +668,11 @@ def _validate_project(data: ProjectInput) -> tuple[Organisation, User | None]:
 
 def promote(*, actor: Actor, hotspot_id: int, data: ProjectInput) -> GovernanceProject:
     """Make a hotspot a proactive governance project (主动治理项目): the project is created with
-    the hotspot's appeals that ``actor`` may see, and each of them gets a note event saying so
-    (through ``appeals.services``), all in one transaction. A hotspot is promoted once (409)."""
+    the hotspot's appeals, and each of them gets a note event saying so (through
+    ``appeals.services``), all in one transaction. A hotspot is promoted once (409
+    ``already_promoted``), and only by someone who sees all of it (409 ``beyond_your_area``): a
+    hotspot that reaches into another street is one problem of both, for a dispatcher or leader
+    over both to take up, not one street's project that would leave the other's part behind."""
     from suqiu.hotspots import selectors
 
     if not may_use_hotspots(actor):
@@ -684,6 +687,14 @@ def promote(*, actor: Actor, hotspot_id: int, data: ProjectInput) -> GovernanceP
         if hotspot.project_id:
             raise Conflict(
                 _("This hotspot is already a governance project."), code="already_promoted"
+            )
+        if not selectors.sees_whole(actor=actor, hotspot=hotspot):
+            raise Conflict(
+                _(
+                    "This hotspot reaches beyond your area: a dispatcher or leader who sees all "
+                    "of it makes it a project."
+                ),
+                code="beyond_your_area",
             )
         appeal_ids = list(
             selectors.hotspot_members(actor=actor, hotspot=hotspot).values_list("pk", flat=True)

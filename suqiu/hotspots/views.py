@@ -78,7 +78,8 @@ def _detail(
     actor = request.actor
     hotspot = selectors.hotspot_get(actor=actor, hotspot_id=pk)
     members = list(selectors.hotspot_members(actor=actor, hotspot=hotspot)[:500])
-    if form is None and not hotspot.project_id:
+    whole = selectors.sees_whole(actor=actor, hotspot=hotspot)
+    if form is None and not hotspot.project_id and whole:
         title = hotspot.display_title
         title = f"{hotspot.place_label}：{title}" if hotspot.place_label else title
         form = PromoteForm(initial={"title": title[:200]})
@@ -104,6 +105,7 @@ def _detail(
             "growth_factor": 2.0**hotspot.growth,
             "window_label": services.window_label(hotspot.window),
             "form": form,
+            "sees_whole": whole,
             "error": error,
         },
         status=status,

@@ -359,6 +359,28 @@ def test_a_hotspot_across_streets_is_titled_by_what_the_reader_sees(world):
         listed_api = api.get("/hotspots").json()
     assert hidden not in str(listed_api) and mine.title in str(listed_api)
     assert hidden not in str(api.get(f"/hotspots/{hotspot.pk}").json())
+    # S1's leader may not make S2's part a project of theirs: the page says why instead of
+    # offering the form, and the service refuses (409, nothing saved).
+    page = client.get(reverse("hotspots:detail", args=[hotspot.pk])).content.decode()
+    assert "data-beyond-area" in page and "data-promote" not in page
+    with pytest.raises(Conflict) as refused:
+        services.promote(
+            actor=s1,
+            hotspot_id=hotspot.pk,
+            data=services.ProjectInput(title="丽景花园垃圾", handler_organisation=world.c1.pk),
+        )
+    assert refused.value.code == "beyond_your_area"
+    assert not GovernanceProject.objects.exists()
+    assert not AppealEvent.objects.filter(data__source="hotspots").exists()
+    # The district's dispatcher sees it all and promotes all four.
+    project = services.promote(
+        actor=actor(world.dispatcher),
+        hotspot_id=hotspot.pk,
+        data=services.ProjectInput(title="丽景花园垃圾", handler_organisation=world.c3.pk),
+    )
+    assert set(project.appeals.values_list("pk", flat=True)) == members(hotspot)
+    notes = AppealEvent.objects.filter(kind=EventKind.NOTE, data__source="hotspots")
+    assert set(notes.values_list("appeal_id", flat=True)) == members(hotspot)
     # S2's leader and the administrator read the representative's own title.
     assert selectors.hotspot_get(
         actor=actor(world.leader_s2), hotspot_id=hotspot.pk
