@@ -178,8 +178,9 @@ def test_create_runs_a_fixed_small_number_of_queries(world, appeals):
     # insert event, co-handlers for allowed_actions, and four savepoint statements (the test
     # runs inside a transaction). The key adds a look-up and an insert. What matters most: the
     # number does not depend on how many appeals exist. (The duplicate check adds up to six:
-    # repeat and index look-ups, candidates loaded and stored, index entry and postings.)
-    assert len(plain) <= 14, [q["sql"][:80] for q in plain.captured_queries]
+    # repeat and index look-ups, candidates loaded and stored, index entry and postings, and
+    # the savepoint it runs in, two statements, so that a failure there never fails intake.)
+    assert len(plain) <= 16, [q["sql"][:80] for q in plain.captured_queries]
     assert len(keyed) <= len(plain) + 3
     assert len(later) == len(plain)
     # The staff alert of an urgent appeal (seven): who covers the area, their accounts, the
