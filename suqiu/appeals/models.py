@@ -287,6 +287,22 @@ class Appeal(models.Model):
     def get_status_label(self):
         return STATUS_LABELS[Status(self.status)]
 
+    def final_main(self) -> Appeal | None:
+        """The appeal this one's merges lead to: its main appeal, or, when that was merged in
+        its turn, that one's main, and so on (None when this one is not merged). The chain is
+        read here, not rewritten at each merge, so every merge stays the event it was."""
+        main, seen = self.merged_into if self.merged_into_id else None, {self.pk}
+        while (
+            main is not None
+            and main.status == Status.MERGED
+            and main.merged_into_id
+            and main.pk not in seen
+            and len(seen) < 50
+        ):
+            seen.add(main.pk)
+            main = main.merged_into
+        return main
+
 
 def reporter_identity(reporter_id: int | None, reporter_phone: str | None) -> str:
     """The reporter as one person across appeals: ``u<account id>``, else ``p<the phone's

@@ -137,6 +137,7 @@ def _track_context(request, appeal: Appeal, *, revisit_form=None, outcome: str =
     status = Status(appeal.status)
     label, explanation = STATUS_FRIENDLY[status]
     is_reporter = _is_reporter(request, appeal)
+    main = appeal.final_main()  # through a main appeal merged in its turn
     can_rate = (
         is_reporter
         and status == Status.VERIFIED
@@ -155,8 +156,8 @@ def _track_context(request, appeal: Appeal, *, revisit_form=None, outcome: str =
         if status in {Status.RESOLVED, Status.VERIFIED, Status.CLOSED}
         else "",
         "rejection_reason": _rejection_reason(appeal),
-        "merged_into_code": appeal.merged_into.tracking_code if appeal.merged_into_id else "",
-        "main": _main_progress(appeal),
+        "merged_into_code": main.tracking_code if main else "",
+        "main": _main_progress(main),
         "is_reporter": is_reporter,
         "can_rate": can_rate,
         "revisit_form": revisit_form or (ResidentRevisitForm() if can_rate else None),
@@ -164,10 +165,10 @@ def _track_context(request, appeal: Appeal, *, revisit_form=None, outcome: str =
     }
 
 
-def _main_progress(appeal: Appeal) -> dict | None:
-    """A merged appeal's reporter follows the main appeal: its status, progress, public reply
-    and public timeline (no personal data, as on the main appeal's own tracking page)."""
-    main = appeal.merged_into if appeal.merged_into_id else None
+def _main_progress(main: Appeal | None) -> dict | None:
+    """A merged appeal's reporter follows the main appeal (``main``: the end of its merges): its
+    status, progress, public reply and public timeline (no personal data, as on the main
+    appeal's own tracking page)."""
     if main is None:
         return None
     status = Status(main.status)

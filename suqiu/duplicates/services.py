@@ -112,10 +112,8 @@ def exact_repeat_of(appeal: Appeal, rkey: int, cfg: dict) -> Appeal | None:
             continue
         if index.repeat_key(earlier) != rkey:
             continue
-        main = earlier
-        if main.status == Status.MERGED and main.merged_into is not None:
-            main = main.merged_into
-        if main.status not in workflow.TERMINAL:
+        main = earlier.final_main() if earlier.status == Status.MERGED else earlier
+        if main is not None and main.status not in workflow.TERMINAL:
             return main
     return None
 

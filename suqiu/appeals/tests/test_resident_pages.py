@@ -356,6 +356,23 @@ def test_tracking_shows_rejection_reason_and_merge_link(world, actor_of, en):
     assert f'href="/track/{main.tracking_code}"' in page
 
 
+def test_a_merged_appeal_follows_its_main_appeal_merged_in_its_turn(world, actor_of, en):
+    """A is merged into B, then B into C: A's reporter follows C (its code and status), not B's
+    "merged" for ever."""
+    a, b, c = (make_appeal(world, actor_of) for _ in range(3))
+    disp = actor_of(world.dispatcher)
+    services.appeal_act(actor=disp, appeal_id=a.pk, action="merge", payload={"into": b.pk})
+    services.appeal_act(actor=disp, appeal_id=b.pk, action="merge", payload={"into": c.pk})
+    services.appeal_act(
+        actor=disp, appeal_id=c.pk, action="reject", payload={"reason": "已由城管统一处理"}
+    )
+    a.refresh_from_db()
+    assert a.final_main().pk == c.pk
+    page = en.get(f"/track/{a.tracking_code}").content.decode()
+    assert f'href="/track/{c.tracking_code}"' in page  # (B stays named in A's own timeline)
+    assert "已由城管统一处理" in page  # C's public outcome, read through the chain
+
+
 def test_unknown_or_malformed_code_is_a_friendly_404(world, en):
     for code in ("ABCD-EFGH-JKMN", "not-a-code"):
         response = en.get(f"/track/{code}")
