@@ -10,7 +10,7 @@ Decisions (documented in README "Importing history"):
 
 - **Required:** an id, a creation time and some text (title or description). A row without
   them, with a date that cannot be read, a closing time before the creation time, a creation
-  time more than a day in the future, coordinates or votes that are not numbers, an id longer
+  time more than a day in the future, coordinates or votes that are not numbers or out of range, an id longer
   than 100 characters or an unknown category under ``--no-create-categories`` is *rejected*:
   one line in the error report (row number, external id, field, reason, value) and no appeal.
 - **Too long:** text longer than its field is *truncated* and kept (title 120 characters,
@@ -59,6 +59,9 @@ TRUNCATE = {
     "address": 255,
 }
 ERROR_COLUMNS = ["row", "external_id", "field", "reason", "value"]
+# The largest count an integer column holds (PositiveIntegerField: 32-bit on PostgreSQL; SQLite
+# fails beyond 64 bits with an OverflowError): a larger one is a bad row, not a lost batch.
+COUNT_MAX = 2_147_483_647
 
 
 @dataclass
@@ -263,6 +266,8 @@ class RowMapper:
         if whole:
             if number != int(number) or number < 0:
                 raise RowError(self.column(target), "not a whole number ≥ 0", raw)
+            if number > COUNT_MAX:
+                raise RowError(self.column(target), f"out of range (above {COUNT_MAX:,})", raw)
             return int(number)
         return float(number)
 

@@ -139,6 +139,28 @@ def test_gov_zh_votes(world, tmp_path):
     assert (appeal.support_votes, appeal.oppose_votes) == (15, 2)
 
 
+def test_a_vote_count_too_big_for_the_database_is_a_bad_row_not_a_lost_batch(world, tmp_path):
+    header = ["留言编号", "留言主题", "留言时间", "留言详情", "点赞数", "反对数"]
+    path = write_csv(
+        tmp_path / "votes.csv",
+        header,
+        [
+            ["501", "a", "2019/1/5 10:21", "x", "1", ""],
+            ["502", "b", "2019/1/5 10:21", "x", "1e20", ""],
+            ["503", "c", "2019/1/5 10:21", "x", "2", "3000000000"],
+            ["504", "d", "2019/1/5 10:21", "x", "2147483647", "0"],
+        ],
+    )
+    summary = run(path)
+    assert (summary.rows_read, summary.created, summary.failed) == (4, 2, 2)
+    errors = {(e["row"], e["field"], e["reason"], e["value"]) for e in error_rows(summary)}
+    assert errors == {
+        ("3", "support_votes (点赞数)", "out of range (above 2,147,483,647)", "1e20"),
+        ("4", "oppose_votes (反对数)", "out of range (above 2,147,483,647)", "3000000000"),
+    }
+    assert Appeal.objects.get(external_id="504").support_votes == 2_147_483_647
+
+
 # --- us311 -----------------------------------------------------------------------------------------
 
 
