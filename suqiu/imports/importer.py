@@ -50,7 +50,14 @@ from suqiu.core.errors import ApplicationError
 from suqiu.imports.categories import CategoryResolver, add_to_map, load_category_map, name_key
 from suqiu.imports.dates import DateError, parse_when
 from suqiu.imports.presets import JOINED, Mapping, MappingError, choose, load_mapping
-from suqiu.imports.readers import BadRow, ReadError, Table, open_table, undecodable
+from suqiu.imports.readers import (
+    BadRow,
+    DamagedFile,
+    ReadError,
+    Table,
+    open_table,
+    undecodable,
+)
 
 TRUNCATE = {
     "title": services.TITLE_MAX,
@@ -685,6 +692,15 @@ def import_appeals(
                 batch.append(row)
                 if len(batch) >= batch_size:
                     flush(batch)
+        except DamagedFile as exc:
+            # The file is damaged past this point: the rows read before it are kept.
+            flush(batch)
+            raise DamagedFile(
+                f"{exc}; stopped there: {summary.rows_read} rows read, {summary.created} "
+                f"imported, {summary.already_present} already present, {summary.failed} failed "
+                "(repair or re-export the file and import it again: nothing is imported twice)"
+            ) from exc
+        else:
             flush(batch)
         finally:
             report.close()

@@ -26,6 +26,24 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
+
+try:  # openpyxl parses with lxml when it is installed
+    from lxml.etree import XMLSyntaxError
+except ImportError:  # pragma: no cover - lxml is optional
+    XMLSyntaxError = ParseError
+
+# What openpyxl raises for a workbook damaged inside: a broken zip member, or XML that does not
+# parse (ElementTree's ParseError, or lxml's XMLSyntaxError when lxml is installed).
+DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    KeyError,
+    ValueError,
+    ParseError,
+    XMLSyntaxError,
+)
 
 # Long appeal texts are fine; the csv module's default limit (128 KiB per cell) is not a limit
 # worth failing a history import on, but unbounded cells would be.
@@ -42,6 +60,11 @@ class BadRow:
 
 class ReadError(Exception):
     """The file cannot be read as a table at all (no header, unknown type, bad sheet...)."""
+
+
+class DamagedFile(ReadError):
+    """The file cannot be read on from some row (a damaged workbook, a CSV stream the encoding
+    cannot read): the rows before it were read and are imported."""
 
 
 def _clean_header(cells) -> list[str]:
@@ -160,7 +183,7 @@ class CsvTable(Table):
                 yield self._number, BadRow(f"unreadable CSV record: {exc}")
                 continue
             except UnicodeError as exc:  # not a byte the codec skips: the stream itself
-                raise ReadError(f"cannot read the file as {self.encoding}: {exc}") from exc
+                raise DamagedFile(f"cannot read the file as {self.encoding}: {exc}") from exc
             self._number += 1
             if not any(cells):
                 continue
@@ -210,6 +233,8 @@ class XlsxTable(Table):
             ValueError,
             AttributeError,  # parts openpyxl cannot follow (an empty chart sheet)
             TypeError,
+            ParseError,
+            XMLSyntaxError,
         ) as exc:
             raise ReadError(f"not a readable XLSX workbook: {exc}") from exc
         if sheet is not None and sheet not in self._book.sheetnames:
@@ -230,11 +255,15 @@ class XlsxTable(Table):
         self._rows = self._sheet.iter_rows(values_only=True)
         self.header = []
         self._number = 0
-        for cells in self._rows:
-            self._number += 1
-            if any(c not in (None, "") for c in cells):
-                self.header = _clean_header(cells)
-                break
+        try:
+            for cells in self._rows:
+                self._number += 1
+                if any(c not in (None, "") for c in cells):
+                    self.header = _clean_header(cells)
+                    break
+        except DAMAGED as exc:
+            self.close()
+            raise ReadError(f"not a readable XLSX workbook: {exc}") from exc
         if not self.header:
             self.close()
             raise ReadError("the sheet has no header row")
@@ -246,9 +275,9 @@ class XlsxTable(Table):
     def __iter__(self) -> Iterator[tuple[int, list | BadRow]]:
         try:
             yield from self._iter_rows()
-        except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError) as exc:
-            # A workbook damaged past its header: the rows read so far are imported.
-            raise ReadError(f"the workbook is damaged after row {self._number}: {exc}") from exc
+        except DAMAGED as exc:
+            # A workbook damaged past its header: the caller keeps the rows read so far.
+            raise DamagedFile(f"the workbook is damaged after row {self._number}: {exc}") from exc
 
     def _iter_rows(self) -> Iterator[tuple[int, list]]:
         width = len(self.header)

@@ -929,6 +929,57 @@ def test_an_xlsx_whose_first_sheet_is_a_note_says_which_sheet_it_read(world, tmp
     assert Appeal.objects.get().title == "路灯不亮"
 
 
+def _rewrite_sheet(src: Path, dst: Path, change) -> Path:
+    """``src`` with its first worksheet's XML passed through ``change`` (bytes → bytes)."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = change(data)
+            zout.writestr(item, data)
+    return dst
+
+
+def _gov_workbook(path: Path, rows: int) -> Path:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(GOV_LABELLED)
+    for i in range(1, rows + 1):
+        book.active.append([7000 + i, "U", f"主题{i}", datetime(2019, 1, 1, 10), f"详情{i}", ""])
+    book.save(path)
+    return path
+
+
+def test_a_workbook_damaged_inside_keeps_the_rows_before_the_damage(world, tmp_path):
+    def damage(xml: bytes) -> bytes:  # row 20's XML cut off in the middle of a tag
+        at = xml.index(b'<row r="20"')
+        return xml[:at] + b'<row r="20"><c r="A20" t="n"><v>1</v></c><broken' + xml[at + 10 :]
+
+    path = _rewrite_sheet(_gov_workbook(tmp_path / "ok.xlsx", 30), tmp_path / "bad.xlsx", damage)
+    with pytest.raises(CommandError) as caught:
+        call_command("import", "appeals", str(path), "--no-progress")
+    message = str(caught.value)
+    assert "the workbook is damaged after row 19" in message
+    assert "18 rows read, 18 imported" in message
+    # The rows before the damage were in the pending batch (1,000 rows): they are stored.
+    assert Appeal.objects.count() == 18
+    assert Appeal.objects.filter(external_id="7018").exists()
+
+
+def test_a_workbook_damaged_before_its_header_is_refused_plainly(world, tmp_path):
+    path = _rewrite_sheet(
+        _gov_workbook(tmp_path / "ok.xlsx", 3),
+        tmp_path / "bad.xlsx",
+        lambda xml: xml.replace(b"<sheetData>", b"<sheetData><row <"),
+    )
+    with pytest.raises(CommandError, match="not a readable XLSX workbook"):
+        call_command("import", "appeals", str(path), "--no-progress")
+    assert not Appeal.objects.exists()
+
+
 def test_xlsx_reader_streams_in_read_only_mode(tmp_path):
     import openpyxl
 
