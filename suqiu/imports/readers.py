@@ -12,7 +12,9 @@ CSV: the encoding is UTF-8 (with or without BOM) unless the first 64 KiB are not
 then GB18030 (the superset of GBK that Chinese government exports use); the delimiter is
 whichever of ``,`` tab ``;`` ``|`` the header line has most of. ``position()`` is the byte offset
 reached, for a progress bar. XLSX: openpyxl in read-only mode (rows streamed from the zip, cells
-as values: dates as datetimes), the active sheet unless one is named; ``position()`` counts rows.
+as values: dates as datetimes), the active sheet unless one is named, every row the sheet holds
+whatever its dimension record says; ``position()`` counts rows (no total: the dimension record
+is not to be trusted).
 """
 
 from __future__ import annotations
@@ -251,7 +253,10 @@ class XlsxTable(Table):
                 else "the workbook has no worksheet"
             )
         self.sheet_name = self._sheet.title
-        max_row = self._sheet.max_row  # from the sheet's dimension record; may be unknown
+        # The sheet's dimension record (its size, "A1:H5000") is written wrong by some programs
+        # (WPS; "A1" by streaming writers), and read-only openpyxl stops at the rows and columns
+        # it names: forget it and read every row there is, as long as the row itself is.
+        self._sheet.reset_dimensions()
         self._rows = self._sheet.iter_rows(values_only=True)
         self.header = []
         self._number = 0
@@ -269,7 +274,7 @@ class XlsxTable(Table):
             raise ReadError("the sheet has no header row")
         while self.header and not self.header[-1]:
             self.header.pop()
-        self.total = max_row - self._number if max_row else None
+        self.total = None  # unknown until read: the dimension record is not to be trusted
         self._done = 0
 
     def __iter__(self) -> Iterator[tuple[int, list | BadRow]]:
