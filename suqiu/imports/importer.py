@@ -11,7 +11,8 @@ Decisions (documented in README "Importing history"):
 - **Required:** an id, a creation time and some text (title or description). A row without
   them, with a date that cannot be read, a closing time before the creation time, a creation
   time more than a day in the future, coordinates or votes that are not numbers or out of range, an id longer
-  than 100 characters or an unknown category under ``--no-create-categories`` is *rejected*:
+  than 100 characters, an id in scientific notation (``1.01006E+11``, its digits lost
+  by a spreadsheet) or an unknown category under ``--no-create-categories`` is *rejected*:
   one line in the error report (row number, external id, field, reason, value) and no appeal.
 - **Too long:** text longer than its field is *truncated* and kept (title 120 characters,
   description 4,000, reporter name 80, address 255); the created event's data lists the
@@ -33,6 +34,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -66,6 +68,8 @@ TRUNCATE = {
     "address": 255,
 }
 ERROR_COLUMNS = ["row", "external_id", "field", "reason", "value"]
+# An id in scientific notation: what Excel writes to CSV for a long number it displayed so.
+MANGLED_ID = re.compile(r"^\d(\.\d+)?E[+-]?\d+$", re.IGNORECASE)
 # The largest count an integer column holds (PositiveIntegerField: 32-bit on PostgreSQL; SQLite
 # fails beyond 64 bits with an OverflowError): a larger one is a bad row, not a lost batch.
 COUNT_MAX = 2_147_483_647
@@ -284,6 +288,14 @@ class RowMapper:
             raise RowError(self.column("external_id"), "missing id")
         if len(external_id) > 100:
             raise RowError(self.column("external_id"), "id longer than 100 characters", external_id)
+        if MANGLED_ID.match(external_id):
+            # A long number a spreadsheet showed as 1.01006E+11 and saved so: its digits are
+            # lost, and distinct cases would merge into one appeal.
+            raise RowError(
+                self.column("external_id"),
+                "id mangled by a spreadsheet (scientific notation)",
+                external_id,
+            )
         created = self.when(cells, "created_at")
         if created is None:
             raise RowError(self.column("created_at"), "missing creation time")

@@ -161,6 +161,33 @@ def test_a_vote_count_too_big_for_the_database_is_a_bad_row_not_a_lost_batch(wor
     assert Appeal.objects.get(external_id="504").support_votes == 2_147_483_647
 
 
+def test_ids_a_spreadsheet_turned_into_scientific_notation_are_bad_rows_not_one_case(
+    world, tmp_path
+):
+    header = ["留言编号", "留言主题", "留言时间", "留言详情"]
+    path = write_csv(
+        tmp_path / "sci.csv",
+        header,
+        [
+            ["1.01006E+11", "路灯不亮", "2019/1/5 10:21", "x"],
+            ["1.01006E+11", "井盖缺失", "2019/1/5 10:22", "x"],
+            ["2e5", "噪音", "2019/1/5 10:23", "x"],
+            ["E12", "编号像字母", "2019/1/5 10:24", "x"],
+            ["101006000001", "完整编号", "2019/1/5 10:25", "x"],
+        ],
+    )
+    summary = run(path)
+    assert (summary.rows_read, summary.created, summary.failed) == (5, 2, 3)
+    errors = {(e["row"], e["reason"], e["value"]) for e in error_rows(summary)}
+    reason = "id mangled by a spreadsheet (scientific notation)"
+    assert errors == {
+        ("2", reason, "1.01006E+11"),
+        ("3", reason, "1.01006E+11"),
+        ("4", reason, "2e5"),
+    }
+    assert sorted(Appeal.objects.values_list("external_id", flat=True)) == ["101006000001", "E12"]
+
+
 # --- us311 -----------------------------------------------------------------------------------------
 
 
