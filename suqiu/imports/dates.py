@@ -13,7 +13,8 @@ Understood without configuration (``parse_when``):
 
 A mapping's own ``date_formats`` (``strptime`` patterns) are tried first. A time without a zone is a
 local time of ``tz`` (the deployment's ``TIME_ZONE`` unless the preset or mapping names one); a
-time with a zone keeps it.
+time with a zone keeps it, unless ``ignore_offset`` (an export that labels local times as UTC:
+San Francisco's): then its clock time is read in ``tz``.
 """
 
 from __future__ import annotations
@@ -113,10 +114,16 @@ def parse_naive_or_aware(
 
 
 def parse_when(
-    value, *, tz: tzinfo, formats: tuple[str, ...] = (), dayfirst: bool = False
+    value,
+    *,
+    tz: tzinfo,
+    formats: tuple[str, ...] = (),
+    dayfirst: bool = False,
+    ignore_offset: bool = False,
 ) -> datetime:
-    """An aware datetime: naive values are local times of ``tz``."""
+    """An aware datetime: naive values are local times of ``tz``; with ``ignore_offset`` so are
+    the wall-clock times of values that state an offset."""
     out = parse_naive_or_aware(value, formats=formats, dayfirst=dayfirst)
-    if out.tzinfo is None or out.utcoffset() is None:
+    if ignore_offset or out.tzinfo is None or out.utcoffset() is None:
         out = out.replace(tzinfo=tz)
     return out

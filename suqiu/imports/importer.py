@@ -260,6 +260,7 @@ class RowMapper:
                 tz=self.tz,
                 formats=self.mapping.date_formats,
                 dayfirst=self.mapping.dayfirst,
+                ignore_offset=self.mapping.ignore_offset,
             )
         except DateError as exc:
             raise RowError(self.column(target), f"unreadable date ({exc})", raw) from exc

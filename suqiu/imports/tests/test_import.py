@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -226,7 +226,9 @@ def test_nyc_311_export(world, tmp_path):
     assert still_open.events.get(kind=EventKind.CREATED).data["source_status"] == "Open"
 
 
-def test_sf_311_export_keeps_utc_and_drops_zero_coordinates(world, tmp_path):
+def test_sf_311_export_reads_its_utc_labelled_times_as_pacific_and_drops_zero_coordinates(
+    world, tmp_path
+):
     path = write_csv(
         tmp_path / "sf.csv",
         SF,
@@ -239,7 +241,11 @@ def test_sf_311_export_keeps_utc_and_drops_zero_coordinates(world, tmp_path):
     summary = run(path, preset="us311")  # the family: the city comes from the header
     assert summary.mapping == "us311-sf"
     appeal = Appeal.objects.get(external_source="us311-sf")
-    assert appeal.created_at == datetime(2016, 7, 13, 15, 11, 7, tzinfo=UTC)
+    # "+00:00" as written, but the clock time is San Francisco's (the export labels its local
+    # times as UTC): not stored 7 hours early.
+    la = ZoneInfo("America/Los_Angeles")
+    assert appeal.created_at == datetime(2016, 7, 13, 15, 11, 7, tzinfo=la)
+    assert appeal.closed_at == datetime(2016, 7, 14, 12, 13, 22, tzinfo=la)
     assert appeal.lat is None and appeal.lon is None
     assert appeal.title == "Sewer Issues - Odor"
     assert appeal.description == "Odor\nOdor From_catch_basin"
