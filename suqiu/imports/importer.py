@@ -344,13 +344,6 @@ class RowMapper:
             lat = lon = None  # "no location" in several exports
         if lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise RowError(self.column("lat"), "coordinates out of range", f"{lat},{lon}")
-        category_id = None
-        category_text = _text(self.value(cells, "category"))
-        self.categories.last_by_map = False
-        if category_text:
-            category_id, why = self.categories.resolve(category_text)
-            if why:
-                raise RowError(self.column("category"), why, category_text)
         phone = _text(self.value(cells, "reporter_phone"))
         if phone and (
             len(phone) > 32
@@ -392,6 +385,16 @@ class RowMapper:
             data["truncated"] = truncated
         if adjusted:
             data["closed_date_only"] = True
+        support_votes = self.number(cells, "support_votes", whole=True) or 0
+        oppose_votes = self.number(cells, "oppose_votes", whole=True) or 0
+        # Last: an unknown category is created here, so only for a row that passed every check.
+        category_id = None
+        category_text = _text(self.value(cells, "category"))
+        self.categories.last_by_map = False
+        if category_text:
+            category_id, why = self.categories.resolve(category_text)
+            if why:
+                raise RowError(self.column("category"), why, category_text)
         return ImportedAppeal(
             external_id=external_id,
             created_at=created,
@@ -404,8 +407,8 @@ class RowMapper:
             urgency=urgency,
             urgency_stated=bool(urgency_text),
             lead_organisation_id=lead,
-            support_votes=self.number(cells, "support_votes", whole=True) or 0,
-            oppose_votes=self.number(cells, "oppose_votes", whole=True) or 0,
+            support_votes=support_votes,
+            oppose_votes=oppose_votes,
             data=data,
             **fields,
         )

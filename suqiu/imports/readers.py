@@ -4,7 +4,7 @@
 stripped), and iterating it yields ``(row_number, cells)`` for each following row, where
 ``row_number`` counts like a spreadsheet (the header is row 1, the first data row row 2; for
 CSV it counts records, so a quoted cell with line breaks does not shift it) and ``cells`` is a
-list as long as the header. Empty rows are skipped. A CSV record the csv module cannot read
+list as long as the header. Empty rows (blank cells only) are skipped. A CSV record the csv module cannot read
 (a NUL byte...), or one with bytes the encoding cannot read, yields ``(row_number,
 BadRow(reason))`` and reading goes on.
 
@@ -187,7 +187,7 @@ class CsvTable(Table):
             except UnicodeError as exc:  # not a byte the codec skips: the stream itself
                 raise DamagedFile(f"cannot read the file as {self.encoding}: {exc}") from exc
             self._number += 1
-            if not any(cells):
+            if not any(c.strip() for c in cells):  # blank cells only: an empty row, as in XLSX
                 continue
             if any("\x00" in c for c in cells):
                 # Python's csv module reads NUL; PostgreSQL cannot store it in text.

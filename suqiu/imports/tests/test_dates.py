@@ -102,3 +102,11 @@ def test_ignore_offset_reads_the_clock_time_in_the_zone():
     assert parse_when("2016-01-13 09:00:00+00:00", tz=la, ignore_offset=True).utcoffset() == (
         timedelta(hours=-8)
     )
+
+
+@pytest.mark.parametrize("value", ["2019", 2019, 2019.0])
+def test_a_year_alone_is_not_an_excel_serial(value):
+    with pytest.raises(DateError, match="a year alone is not a date"):
+        parse_when(value, tz=UTC)
+    # A serial of a real history date still reads.
+    assert parse_when("43470.5", tz=UTC) == datetime(2019, 1, 5, 12, tzinfo=UTC)

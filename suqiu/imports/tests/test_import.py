@@ -188,6 +188,31 @@ def test_ids_a_spreadsheet_turned_into_scientific_notation_are_bad_rows_not_one_
     assert sorted(Appeal.objects.values_list("external_id", flat=True)) == ["101006000001", "E12"]
 
 
+def test_blank_rows_bare_years_and_categories_of_failed_rows(world, tmp_path):
+    header = ["留言编号", "留言主题", "留言时间", "留言详情", "一级分类", "点赞数"]
+    path = write_csv(
+        tmp_path / "minor.csv",
+        header,
+        [
+            ["1", "好的", "2019/1/5 10:21", "x", "", "1"],
+            [" ", "  ", "", " ", "\t", ""],  # blank cells only: an empty row, skipped
+            ["2", "只有年份", "2019", "x", "", ""],
+            ["3", "票数坏了", "2019/1/5 10:21", "x", "只在坏行里的类别", "-1"],
+            ["4", "也是好的", "2019/1/5 10:21", "x", "好行的类别", ""],
+        ],
+    )
+    summary = run(path)
+    assert (summary.rows_read, summary.created, summary.failed) == (4, 2, 2)
+    errors = {(e["row"], e["field"], e["reason"]) for e in error_rows(summary)}
+    assert errors == {
+        ("4", "created_at (留言时间)", "unreadable date (a year alone is not a date)"),
+        ("5", "support_votes (点赞数)", "not a whole number ≥ 0"),
+    }
+    # The failed row's unknown category was not created; the imported row's was.
+    assert summary.categories_created == ["好行的类别"]
+    assert not Category.objects.filter(name="只在坏行里的类别").exists()
+
+
 # --- us311 -----------------------------------------------------------------------------------------
 
 
