@@ -9,11 +9,13 @@ Understood without configuration (``parse_when``):
 - month first (US exports), with or without AM/PM: ``01/05/2019 10:21:44 AM``; with
   ``dayfirst`` the same shape reads day first (``05/01/2019``);
 - eight digits ``20190105``; Excel serial day numbers (``43470.43`` = 2019-01-05 10:19), which
-  a CSV saved from a spreadsheet may hold; datetime, date and number cells of an XLSX sheet.
+  a CSV saved from a spreadsheet may hold; datetime, date and number cells of an XLSX sheet. A
+  whole number of four digits is a year alone (``2019``), not a serial (1905-07-11): refused.
 
 A mapping's own ``date_formats`` (``strptime`` patterns) are tried first. A time without a zone is a
 local time of ``tz`` (the deployment's ``TIME_ZONE`` unless the preset or mapping names one); a
-time with a zone keeps it.
+time with a zone keeps it, unless ``ignore_offset`` (an export that labels local times as UTC:
+San Francisco's): then its clock time is read in ``tz``.
 """
 
 from __future__ import annotations
@@ -57,6 +59,9 @@ def _fraction(text: str | None) -> int:
 
 
 def _from_serial(number: float) -> datetime:
+    if number.is_integer() and 1000 <= number <= 9999:
+        # 2019 is a year a cell kept without its month and day, not 1905-07-11.
+        raise DateError("a year alone is not a date")
     if not (_SERIAL_RANGE[0] <= number <= _SERIAL_RANGE[1]):
         raise DateError("number out of the range of spreadsheet dates")
     # Rounded to the second: spreadsheet fractions carry float noise.
@@ -113,10 +118,16 @@ def parse_naive_or_aware(
 
 
 def parse_when(
-    value, *, tz: tzinfo, formats: tuple[str, ...] = (), dayfirst: bool = False
+    value,
+    *,
+    tz: tzinfo,
+    formats: tuple[str, ...] = (),
+    dayfirst: bool = False,
+    ignore_offset: bool = False,
 ) -> datetime:
-    """An aware datetime: naive values are local times of ``tz``."""
+    """An aware datetime: naive values are local times of ``tz``; with ``ignore_offset`` so are
+    the wall-clock times of values that state an offset."""
     out = parse_naive_or_aware(value, formats=formats, dayfirst=dayfirst)
-    if out.tzinfo is None or out.utcoffset() is None:
+    if ignore_offset or out.tzinfo is None or out.utcoffset() is None:
         out = out.replace(tzinfo=tz)
     return out

@@ -10,8 +10,9 @@ Decisions (documented in README "Importing history"):
 
 - **Required:** an id, a creation time and some text (title or description). A row without
   them, with a date that cannot be read, a closing time before the creation time, a creation
-  time more than a day in the future, coordinates or votes that are not numbers, an id longer
-  than 100 characters or an unknown category under ``--no-create-categories`` is *rejected*:
+  time more than a day in the future, coordinates or votes that are not numbers or out of range, an id longer
+  than 100 characters, an id in scientific notation (``1.01006E+11``, its digits lost
+  by a spreadsheet) or an unknown category under ``--no-create-categories`` is *rejected*:
   one line in the error report (row number, external id, field, reason, value) and no appeal.
 - **Too long:** text longer than its field is *truncated* and kept (title 120 characters,
   description 4,000, reporter name 80, address 255); the created event's data lists the
@@ -33,6 +34,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -50,7 +52,14 @@ from suqiu.core.errors import ApplicationError
 from suqiu.imports.categories import CategoryResolver, add_to_map, load_category_map, name_key
 from suqiu.imports.dates import DateError, parse_when
 from suqiu.imports.presets import JOINED, Mapping, MappingError, choose, load_mapping
-from suqiu.imports.readers import BadRow, ReadError, Table, open_table, undecodable
+from suqiu.imports.readers import (
+    BadRow,
+    DamagedFile,
+    ReadError,
+    Table,
+    open_table,
+    undecodable,
+)
 
 TRUNCATE = {
     "title": services.TITLE_MAX,
@@ -59,6 +68,11 @@ TRUNCATE = {
     "address": 255,
 }
 ERROR_COLUMNS = ["row", "external_id", "field", "reason", "value"]
+# An id in scientific notation: what Excel writes to CSV for a long number it displayed so.
+MANGLED_ID = re.compile(r"^\d(\.\d+)?E[+-]?\d+$", re.IGNORECASE)
+# The largest count an integer column holds (PositiveIntegerField: 32-bit on PostgreSQL; SQLite
+# fails beyond 64 bits with an OverflowError): a larger one is a bad row, not a lost batch.
+COUNT_MAX = 2_147_483_647
 
 
 @dataclass
@@ -246,6 +260,7 @@ class RowMapper:
                 tz=self.tz,
                 formats=self.mapping.date_formats,
                 dayfirst=self.mapping.dayfirst,
+                ignore_offset=self.mapping.ignore_offset,
             )
         except DateError as exc:
             raise RowError(self.column(target), f"unreadable date ({exc})", raw) from exc
@@ -263,6 +278,8 @@ class RowMapper:
         if whole:
             if number != int(number) or number < 0:
                 raise RowError(self.column(target), "not a whole number ≥ 0", raw)
+            if number > COUNT_MAX:
+                raise RowError(self.column(target), f"out of range (above {COUNT_MAX:,})", raw)
             return int(number)
         return float(number)
 
@@ -272,6 +289,14 @@ class RowMapper:
             raise RowError(self.column("external_id"), "missing id")
         if len(external_id) > 100:
             raise RowError(self.column("external_id"), "id longer than 100 characters", external_id)
+        if MANGLED_ID.match(external_id):
+            # A long number a spreadsheet showed as 1.01006E+11 and saved so: its digits are
+            # lost, and distinct cases would merge into one appeal.
+            raise RowError(
+                self.column("external_id"),
+                "id mangled by a spreadsheet (scientific notation)",
+                external_id,
+            )
         created = self.when(cells, "created_at")
         if created is None:
             raise RowError(self.column("created_at"), "missing creation time")
@@ -319,13 +344,6 @@ class RowMapper:
             lat = lon = None  # "no location" in several exports
         if lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise RowError(self.column("lat"), "coordinates out of range", f"{lat},{lon}")
-        category_id = None
-        category_text = _text(self.value(cells, "category"))
-        self.categories.last_by_map = False
-        if category_text:
-            category_id, why = self.categories.resolve(category_text)
-            if why:
-                raise RowError(self.column("category"), why, category_text)
         phone = _text(self.value(cells, "reporter_phone"))
         if phone and (
             len(phone) > 32
@@ -367,6 +385,16 @@ class RowMapper:
             data["truncated"] = truncated
         if adjusted:
             data["closed_date_only"] = True
+        support_votes = self.number(cells, "support_votes", whole=True) or 0
+        oppose_votes = self.number(cells, "oppose_votes", whole=True) or 0
+        # Last: an unknown category is created here, so only for a row that passed every check.
+        category_id = None
+        category_text = _text(self.value(cells, "category"))
+        self.categories.last_by_map = False
+        if category_text:
+            category_id, why = self.categories.resolve(category_text)
+            if why:
+                raise RowError(self.column("category"), why, category_text)
         return ImportedAppeal(
             external_id=external_id,
             created_at=created,
@@ -379,8 +407,8 @@ class RowMapper:
             urgency=urgency,
             urgency_stated=bool(urgency_text),
             lead_organisation_id=lead,
-            support_votes=self.number(cells, "support_votes", whole=True) or 0,
-            oppose_votes=self.number(cells, "oppose_votes", whole=True) or 0,
+            support_votes=support_votes,
+            oppose_votes=oppose_votes,
             data=data,
             **fields,
         )
@@ -680,6 +708,15 @@ def import_appeals(
                 batch.append(row)
                 if len(batch) >= batch_size:
                     flush(batch)
+        except DamagedFile as exc:
+            # The file is damaged past this point: the rows read before it are kept.
+            flush(batch)
+            raise DamagedFile(
+                f"{exc}; stopped there: {summary.rows_read} rows read, {summary.created} "
+                f"imported, {summary.already_present} already present, {summary.failed} failed "
+                "(repair or re-export the file and import it again: nothing is imported twice)"
+            ) from exc
+        else:
             flush(batch)
         finally:
             report.close()

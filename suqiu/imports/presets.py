@@ -14,7 +14,9 @@ Presets (``--preset``; without it the file's header picks one: the first preset 
   are local times of the deployment (``TIME_ZONE``);
 - ``us311-sf``, ``us311-nyc``, ``us311-la``, ``us311-boston``: the 311 open-data exports of
   San Francisco, New York, Los Angeles and Boston (``--preset us311`` picks the city by header);
-  naive times are the city's local time; SF's carry ``+00:00`` and keep it.
+  naive times are the city's local time. SF's carry ``+00:00`` but are Pacific local times (phone
+  requests peak from 08:00 to 17:00 as written): the preset reads them as written, in
+  America/Los_Angeles, ignoring the offset (``ignore_offset``).
 
 A custom mapping (``--mapping FILE.json`` or ``.toml``)::
 
@@ -22,6 +24,9 @@ A custom mapping (``--mapping FILE.json`` or ``.toml``)::
     time_zone = "Asia/Shanghai"        # of naive times (default: TIME_ZONE)
     date_formats = ["%Y年%m月%d日 %H时%M分"]   # strptime patterns tried before the built-in ones
     dayfirst = false                   # 05/01/2019 is 5 January when true (default: US, 1 May)
+    ignore_offset = false              # true: a time's own offset (+00:00) is ignored, its clock
+                                       # time read in time_zone (an export that labels local
+                                       # times as UTC)
 
     [columns]
     external_id = "工单编号"
@@ -82,6 +87,9 @@ class Mapping:
     time_zone: str | None = None  # None: settings.TIME_ZONE
     date_formats: tuple[str, ...] = ()
     dayfirst: bool = False
+    # True: a time's own offset is ignored and its wall-clock time read in ``time_zone`` (an
+    # export that writes local times with a wrong "+00:00").
+    ignore_offset: bool = False
     notes: dict = field(default_factory=dict)
     # Source category text → Suqiu category code (see ``categories.CategoryResolver``).
     categories: tuple[tuple[str, str], ...] = ()
@@ -135,6 +143,9 @@ PRESETS: dict[str, Mapping] = {
         source="us311-sf",
         detect=("unique_key", "created_date", "status_notes", "agency_name"),
         time_zone="America/Los_Angeles",
+        # "2016-07-13 15:11:07+00:00" is 15:11 in San Francisco: the export labels its local
+        # times as UTC (phone requests peak 08:00-17:00 as written, at night if they were UTC).
+        ignore_offset=True,
         columns=_cols(
             external_id="unique_key",
             created_at="created_date",
@@ -275,7 +286,15 @@ def load_mapping(path: Path, *, default_source: str) -> Mapping:
         raise MappingError(f"{path.name} is not valid {kind}: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("columns"), dict):
         raise MappingError(f"{path.name}: needs a 'columns' table (target field → column)")
-    known = {"source", "time_zone", "date_formats", "dayfirst", "columns", "categories"}
+    known = {
+        "source",
+        "time_zone",
+        "date_formats",
+        "dayfirst",
+        "ignore_offset",
+        "columns",
+        "categories",
+    }
     unknown_keys = set(doc) - known
     if unknown_keys:
         raise MappingError(f"{path.name}: unknown keys {sorted(unknown_keys)}")
@@ -304,6 +323,11 @@ def load_mapping(path: Path, *, default_source: str) -> Mapping:
     dayfirst = doc.get("dayfirst", False)
     if not isinstance(dayfirst, bool):  # "false" is text, and text is true to Python
         raise MappingError(f"{path.name}: dayfirst must be true or false, not {dayfirst!r}")
+    ignore_offset = doc.get("ignore_offset", False)
+    if not isinstance(ignore_offset, bool):
+        raise MappingError(
+            f"{path.name}: ignore_offset must be true or false, not {ignore_offset!r}"
+        )
     categories = doc.get("categories", {})
     if not isinstance(categories, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in categories.items()
@@ -316,6 +340,7 @@ def load_mapping(path: Path, *, default_source: str) -> Mapping:
         time_zone=zone,
         date_formats=tuple(formats),
         dayfirst=dayfirst,
+        ignore_offset=ignore_offset,
         categories=tuple(categories.items()),
     )
 

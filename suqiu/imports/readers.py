@@ -4,7 +4,7 @@
 stripped), and iterating it yields ``(row_number, cells)`` for each following row, where
 ``row_number`` counts like a spreadsheet (the header is row 1, the first data row row 2; for
 CSV it counts records, so a quoted cell with line breaks does not shift it) and ``cells`` is a
-list as long as the header. Empty rows are skipped. A CSV record the csv module cannot read
+list as long as the header. Empty rows (blank cells only) are skipped. A CSV record the csv module cannot read
 (a NUL byte...), or one with bytes the encoding cannot read, yields ``(row_number,
 BadRow(reason))`` and reading goes on.
 
@@ -12,7 +12,9 @@ CSV: the encoding is UTF-8 (with or without BOM) unless the first 64 KiB are not
 then GB18030 (the superset of GBK that Chinese government exports use); the delimiter is
 whichever of ``,`` tab ``;`` ``|`` the header line has most of. ``position()`` is the byte offset
 reached, for a progress bar. XLSX: openpyxl in read-only mode (rows streamed from the zip, cells
-as values: dates as datetimes), the active sheet unless one is named; ``position()`` counts rows.
+as values: dates as datetimes), the active sheet unless one is named, every row the sheet holds
+whatever its dimension record says; ``position()`` counts rows (no total: the dimension record
+is not to be trusted).
 """
 
 from __future__ import annotations
@@ -26,6 +28,24 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
+
+try:  # openpyxl parses with lxml when it is installed
+    from lxml.etree import XMLSyntaxError
+except ImportError:  # pragma: no cover - lxml is optional
+    XMLSyntaxError = ParseError
+
+# What openpyxl raises for a workbook damaged inside: a broken zip member, or XML that does not
+# parse (ElementTree's ParseError, or lxml's XMLSyntaxError when lxml is installed).
+DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    KeyError,
+    ValueError,
+    ParseError,
+    XMLSyntaxError,
+)
 
 # Long appeal texts are fine; the csv module's default limit (128 KiB per cell) is not a limit
 # worth failing a history import on, but unbounded cells would be.
@@ -42,6 +62,11 @@ class BadRow:
 
 class ReadError(Exception):
     """The file cannot be read as a table at all (no header, unknown type, bad sheet...)."""
+
+
+class DamagedFile(ReadError):
+    """The file cannot be read on from some row (a damaged workbook, a CSV stream the encoding
+    cannot read): the rows before it were read and are imported."""
 
 
 def _clean_header(cells) -> list[str]:
@@ -160,9 +185,9 @@ class CsvTable(Table):
                 yield self._number, BadRow(f"unreadable CSV record: {exc}")
                 continue
             except UnicodeError as exc:  # not a byte the codec skips: the stream itself
-                raise ReadError(f"cannot read the file as {self.encoding}: {exc}") from exc
+                raise DamagedFile(f"cannot read the file as {self.encoding}: {exc}") from exc
             self._number += 1
-            if not any(cells):
+            if not any(c.strip() for c in cells):  # blank cells only: an empty row, as in XLSX
                 continue
             if any("\x00" in c for c in cells):
                 # Python's csv module reads NUL; PostgreSQL cannot store it in text.
@@ -210,6 +235,8 @@ class XlsxTable(Table):
             ValueError,
             AttributeError,  # parts openpyxl cannot follow (an empty chart sheet)
             TypeError,
+            ParseError,
+            XMLSyntaxError,
         ) as exc:
             raise ReadError(f"not a readable XLSX workbook: {exc}") from exc
         if sheet is not None and sheet not in self._book.sheetnames:
@@ -226,29 +253,36 @@ class XlsxTable(Table):
                 else "the workbook has no worksheet"
             )
         self.sheet_name = self._sheet.title
-        max_row = self._sheet.max_row  # from the sheet's dimension record; may be unknown
+        # The sheet's dimension record (its size, "A1:H5000") is written wrong by some programs
+        # (WPS; "A1" by streaming writers), and read-only openpyxl stops at the rows and columns
+        # it names: forget it and read every row there is, as long as the row itself is.
+        self._sheet.reset_dimensions()
         self._rows = self._sheet.iter_rows(values_only=True)
         self.header = []
         self._number = 0
-        for cells in self._rows:
-            self._number += 1
-            if any(c not in (None, "") for c in cells):
-                self.header = _clean_header(cells)
-                break
+        try:
+            for cells in self._rows:
+                self._number += 1
+                if any(c not in (None, "") for c in cells):
+                    self.header = _clean_header(cells)
+                    break
+        except DAMAGED as exc:
+            self.close()
+            raise ReadError(f"not a readable XLSX workbook: {exc}") from exc
         if not self.header:
             self.close()
             raise ReadError("the sheet has no header row")
         while self.header and not self.header[-1]:
             self.header.pop()
-        self.total = max_row - self._number if max_row else None
+        self.total = None  # unknown until read: the dimension record is not to be trusted
         self._done = 0
 
     def __iter__(self) -> Iterator[tuple[int, list | BadRow]]:
         try:
             yield from self._iter_rows()
-        except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError) as exc:
-            # A workbook damaged past its header: the rows read so far are imported.
-            raise ReadError(f"the workbook is damaged after row {self._number}: {exc}") from exc
+        except DAMAGED as exc:
+            # A workbook damaged past its header: the caller keeps the rows read so far.
+            raise DamagedFile(f"the workbook is damaged after row {self._number}: {exc}") from exc
 
     def _iter_rows(self) -> Iterator[tuple[int, list]]:
         width = len(self.header)

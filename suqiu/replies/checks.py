@@ -33,14 +33,17 @@ def config() -> dict:
     return {**DEFAULTS, **getattr(settings, "SUQIU_REPLIES", {})}
 
 
-# What was done or will be done: completion and action words (Chinese, then English).
+# What was done or will be done: completion and action words (Chinese, then English). Not
+# what a non-answer says too: 已转 / 已获悉 / 已阅 (forwarded, received, read), 联系 and 告知
+# bare (联系方式, "contact details"; only 联系了 / 告知了 are deeds). A word right after a
+# negation (无法核实) says the opposite: ``acts`` skips it.
 ACTION = re.compile(
-    r"已经|已[^经知悉收]|完成|办结|修复|修好|维修|抢修|更换|清理|清运|清除|拆除|整改|处理完毕|"
+    r"已经|已[^经知悉收转获阅]|完成|办结|修复|修好|维修|抢修|更换|清理|清运|清除|拆除|整改|处理完毕|"
     r"安排|落实|疏通|铺设|补种|恢复|解决|协调|督促|责成|约谈|查处|处罚|立案|核实|调查|回访|"
     r"将于|将会|将在|将对|将进一步|将继续|计划|拟|正在|着手|启动|部署|开展|实施|加强|制定|纳入|进行了|作出|做出|"
-    r"走访|上门|现场|检查|巡查|执法|处置|关停|取缔|整治|告知|联系|谈话|训诫|"
+    r"走访|上门|现场|检查|巡查|执法|处置|关停|取缔|整治|谈话|训诫|"
     # (nouns in policy text as often as deeds: only with 了, or as a promise, or as enforcement)
-    r"(?:采纳|新增|增设|增加|加装|安装|添置|配备|补装|改造|投放|设置)了|将[^，。]{0,4}(?:采纳|予以)|"
+    r"(?:采纳|新增|增设|增加|加装|安装|添置|配备|补装|改造|投放|设置|联系|告知)了|将[^，。]{0,4}(?:采纳|予以)|"
     r"处以|加大[^，。]{0,12}力度|抄牌|拖移|"
     r"\b(?:fixed|repaired|replaced|cleaned|cleared|removed|completed|done|resolved|restored|"
     r"scheduled|arranged|installed|inspected|will|plan(?:ned)?|has been|have been)\b",
@@ -58,7 +61,7 @@ TIME = re.compile(
     rf"{_CN_NUM}\s*(?:个)?(?:工作日|天|日|周|星期|小时|个月)(?:内|之内|以内|后|前)|"
     r"\d{1,2}\s*[:：]\s*\d{2}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|"
     r"今天|今日|明天|明日|后天|昨天|昨日|本周|下周|本月|下月|月底|月初|月中|年底|年内|年初|"
-    r"近日|近期|目前|当天|当日|上午|下午|晚上|即日|随后|日内|工作日|春节前|节前|汛期前|"
+    r"近日|近期|当天|当日|上午|下午|晚上|即日|随后|日内|工作日|春节前|节前|汛期前|"
     r"\b(?:today|tomorrow|yesterday|tonight|this (?:week|month|year)|next (?:week|month)|"
     r"within \d+ (?:hours?|days?|weeks?)|by (?:monday|tuesday|wednesday|thursday|friday|"
     r"saturday|sunday|the end of)|on (?:monday|tuesday|wednesday|thursday|friday|saturday|"
@@ -66,6 +69,37 @@ TIME = re.compile(
     r"\d{1,2}(?:am|pm)|\d+ (?:hours?|days?) (?:ago|later))\b",
     re.IGNORECASE,
 )
+
+# A negation right before an action word: "无法核实", "未处理", "不予立案".
+_NEGATED = re.compile(r"(?:未|无法|不|不予|没|没有|未能|不能|难以)$")
+
+# The date a letter is signed with, at its very end ("…感谢您的支持！2019年3月1日"): when the
+# reply was written, not when anything was or will be done. Taken off before looking for a
+# time, when it follows the end of a sentence, a blank, or the signing office's name (a date
+# that ends a sentence, "完工时间为2019年3月1日。", stays).
+_CN_DIGIT = r"[0-9０-９〇○零一二三四五六七八九十]"
+SIGNATURE_DATE = re.compile(
+    rf"(?:(?<=[\s。．.！!？?；;，,）)」”\"…])|(?<=[局办室府委会院所队处心司部站组厅馆])|^)"
+    rf"\s*(?:{_CN_DIGIT}{{4}}\s*年\s*{_CN_DIGIT}{{1,2}}\s*月\s*{_CN_DIGIT}{{1,3}}\s*[日号]?"
+    r"|\d{4}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2})\s*[。.]?\s*$"
+)
+
+
+def without_signature_date(text: str) -> str:
+    """``text`` without the date it is signed with at its end, if any."""
+    return SIGNATURE_DATE.sub("", text)
+
+
+def acts(text: str) -> bool:
+    """Whether ``text`` says something was or will be done: an action word not negated."""
+    return any(
+        not _NEGATED.search(text[max(0, m.start() - 2) : m.start()]) for m in ACTION.finditer(text)
+    )
+
+
+def gives_time(text: str) -> bool:
+    """Whether ``text`` says when: a date, time or period other than the letter's own date."""
+    return bool(TIME.search(without_signature_date(text)))
 
 
 @dataclass
@@ -137,8 +171,8 @@ def check(
     shared = [t for t, said in terms.items() if any(w in reply_terms or w in flat for w in said)]
     addresses = len(shared) / len(terms) if terms else 1.0
     missing = [t for t in terms if t not in shared]
-    action = 1.0 if ACTION.search(text) else 0.0
-    when = 1.0 if TIME.search(text) else 0.0
+    action = 1.0 if acts(text) else 0.0
+    when = 1.0 if gives_time(text) else 0.0
     on_time = None
     if due_at is not None and resolved_at is not None:
         on_time = 1.0 if resolved_at <= due_at else 0.0

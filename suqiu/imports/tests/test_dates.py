@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -89,3 +89,24 @@ def test_spreadsheet_cells():
 def test_nonsense_is_a_date_error(text):
     with pytest.raises(DateError):
         parse_when(text, tz=SH)
+
+
+def test_ignore_offset_reads_the_clock_time_in_the_zone():
+    la = ZoneInfo("America/Los_Angeles")
+    stamp = "2016-07-13 15:11:07+00:00"
+    assert parse_when(stamp, tz=la) == datetime(2016, 7, 13, 15, 11, 7, tzinfo=UTC)
+    assert parse_when(stamp, tz=la, ignore_offset=True) == datetime(
+        2016, 7, 13, 15, 11, 7, tzinfo=la
+    )
+    # winter: Pacific standard time, 8 hours behind UTC
+    assert parse_when("2016-01-13 09:00:00+00:00", tz=la, ignore_offset=True).utcoffset() == (
+        timedelta(hours=-8)
+    )
+
+
+@pytest.mark.parametrize("value", ["2019", 2019, 2019.0])
+def test_a_year_alone_is_not_an_excel_serial(value):
+    with pytest.raises(DateError, match="a year alone is not a date"):
+        parse_when(value, tz=UTC)
+    # A serial of a real history date still reads.
+    assert parse_when("43470.5", tz=UTC) == datetime(2019, 1, 5, 12, tzinfo=UTC)

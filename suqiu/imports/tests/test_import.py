@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -139,6 +139,80 @@ def test_gov_zh_votes(world, tmp_path):
     assert (appeal.support_votes, appeal.oppose_votes) == (15, 2)
 
 
+def test_a_vote_count_too_big_for_the_database_is_a_bad_row_not_a_lost_batch(world, tmp_path):
+    header = ["留言编号", "留言主题", "留言时间", "留言详情", "点赞数", "反对数"]
+    path = write_csv(
+        tmp_path / "votes.csv",
+        header,
+        [
+            ["501", "a", "2019/1/5 10:21", "x", "1", ""],
+            ["502", "b", "2019/1/5 10:21", "x", "1e20", ""],
+            ["503", "c", "2019/1/5 10:21", "x", "2", "3000000000"],
+            ["504", "d", "2019/1/5 10:21", "x", "2147483647", "0"],
+        ],
+    )
+    summary = run(path)
+    assert (summary.rows_read, summary.created, summary.failed) == (4, 2, 2)
+    errors = {(e["row"], e["field"], e["reason"], e["value"]) for e in error_rows(summary)}
+    assert errors == {
+        ("3", "support_votes (点赞数)", "out of range (above 2,147,483,647)", "1e20"),
+        ("4", "oppose_votes (反对数)", "out of range (above 2,147,483,647)", "3000000000"),
+    }
+    assert Appeal.objects.get(external_id="504").support_votes == 2_147_483_647
+
+
+def test_ids_a_spreadsheet_turned_into_scientific_notation_are_bad_rows_not_one_case(
+    world, tmp_path
+):
+    header = ["留言编号", "留言主题", "留言时间", "留言详情"]
+    path = write_csv(
+        tmp_path / "sci.csv",
+        header,
+        [
+            ["1.01006E+11", "路灯不亮", "2019/1/5 10:21", "x"],
+            ["1.01006E+11", "井盖缺失", "2019/1/5 10:22", "x"],
+            ["2e5", "噪音", "2019/1/5 10:23", "x"],
+            ["E12", "编号像字母", "2019/1/5 10:24", "x"],
+            ["101006000001", "完整编号", "2019/1/5 10:25", "x"],
+        ],
+    )
+    summary = run(path)
+    assert (summary.rows_read, summary.created, summary.failed) == (5, 2, 3)
+    errors = {(e["row"], e["reason"], e["value"]) for e in error_rows(summary)}
+    reason = "id mangled by a spreadsheet (scientific notation)"
+    assert errors == {
+        ("2", reason, "1.01006E+11"),
+        ("3", reason, "1.01006E+11"),
+        ("4", reason, "2e5"),
+    }
+    assert sorted(Appeal.objects.values_list("external_id", flat=True)) == ["101006000001", "E12"]
+
+
+def test_blank_rows_bare_years_and_categories_of_failed_rows(world, tmp_path):
+    header = ["留言编号", "留言主题", "留言时间", "留言详情", "一级分类", "点赞数"]
+    path = write_csv(
+        tmp_path / "minor.csv",
+        header,
+        [
+            ["1", "好的", "2019/1/5 10:21", "x", "", "1"],
+            [" ", "  ", "", " ", "\t", ""],  # blank cells only: an empty row, skipped
+            ["2", "只有年份", "2019", "x", "", ""],
+            ["3", "票数坏了", "2019/1/5 10:21", "x", "只在坏行里的类别", "-1"],
+            ["4", "也是好的", "2019/1/5 10:21", "x", "好行的类别", ""],
+        ],
+    )
+    summary = run(path)
+    assert (summary.rows_read, summary.created, summary.failed) == (4, 2, 2)
+    errors = {(e["row"], e["field"], e["reason"]) for e in error_rows(summary)}
+    assert errors == {
+        ("4", "created_at (留言时间)", "unreadable date (a year alone is not a date)"),
+        ("5", "support_votes (点赞数)", "not a whole number ≥ 0"),
+    }
+    # The failed row's unknown category was not created; the imported row's was.
+    assert summary.categories_created == ["好行的类别"]
+    assert not Category.objects.filter(name="只在坏行里的类别").exists()
+
+
 # --- us311 -----------------------------------------------------------------------------------------
 
 
@@ -177,7 +251,9 @@ def test_nyc_311_export(world, tmp_path):
     assert still_open.events.get(kind=EventKind.CREATED).data["source_status"] == "Open"
 
 
-def test_sf_311_export_keeps_utc_and_drops_zero_coordinates(world, tmp_path):
+def test_sf_311_export_reads_its_utc_labelled_times_as_pacific_and_drops_zero_coordinates(
+    world, tmp_path
+):
     path = write_csv(
         tmp_path / "sf.csv",
         SF,
@@ -190,7 +266,11 @@ def test_sf_311_export_keeps_utc_and_drops_zero_coordinates(world, tmp_path):
     summary = run(path, preset="us311")  # the family: the city comes from the header
     assert summary.mapping == "us311-sf"
     appeal = Appeal.objects.get(external_source="us311-sf")
-    assert appeal.created_at == datetime(2016, 7, 13, 15, 11, 7, tzinfo=UTC)
+    # "+00:00" as written, but the clock time is San Francisco's (the export labels its local
+    # times as UTC): not stored 7 hours early.
+    la = ZoneInfo("America/Los_Angeles")
+    assert appeal.created_at == datetime(2016, 7, 13, 15, 11, 7, tzinfo=la)
+    assert appeal.closed_at == datetime(2016, 7, 14, 12, 13, 22, tzinfo=la)
     assert appeal.lat is None and appeal.lon is None
     assert appeal.title == "Sewer Issues - Odor"
     assert appeal.description == "Odor\nOdor From_catch_basin"
@@ -907,6 +987,75 @@ def test_an_xlsx_whose_first_sheet_is_a_note_says_which_sheet_it_read(world, tmp
     assert Appeal.objects.get().title == "路灯不亮"
 
 
+def _rewrite_sheet(src: Path, dst: Path, change) -> Path:
+    """``src`` with its first worksheet's XML passed through ``change`` (bytes → bytes)."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = change(data)
+            zout.writestr(item, data)
+    return dst
+
+
+def _gov_workbook(path: Path, rows: int) -> Path:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(GOV_LABELLED)
+    for i in range(1, rows + 1):
+        book.active.append([7000 + i, "U", f"主题{i}", datetime(2019, 1, 1, 10), f"详情{i}", ""])
+    book.save(path)
+    return path
+
+
+def test_a_workbook_damaged_inside_keeps_the_rows_before_the_damage(world, tmp_path):
+    def damage(xml: bytes) -> bytes:  # row 20's XML cut off in the middle of a tag
+        at = xml.index(b'<row r="20"')
+        return xml[:at] + b'<row r="20"><c r="A20" t="n"><v>1</v></c><broken' + xml[at + 10 :]
+
+    path = _rewrite_sheet(_gov_workbook(tmp_path / "ok.xlsx", 30), tmp_path / "bad.xlsx", damage)
+    with pytest.raises(CommandError) as caught:
+        call_command("import", "appeals", str(path), "--no-progress")
+    message = str(caught.value)
+    assert "the workbook is damaged after row 19" in message
+    assert "18 rows read, 18 imported" in message
+    # The rows before the damage were in the pending batch (1,000 rows): they are stored.
+    assert Appeal.objects.count() == 18
+    assert Appeal.objects.filter(external_id="7018").exists()
+
+
+def test_a_workbook_damaged_before_its_header_is_refused_plainly(world, tmp_path):
+    path = _rewrite_sheet(
+        _gov_workbook(tmp_path / "ok.xlsx", 3),
+        tmp_path / "bad.xlsx",
+        lambda xml: xml.replace(b"<sheetData>", b"<sheetData><row <"),
+    )
+    with pytest.raises(CommandError, match="not a readable XLSX workbook"):
+        call_command("import", "appeals", str(path), "--no-progress")
+    assert not Appeal.objects.exists()
+
+
+@pytest.mark.parametrize("dimension", ["A1", "A1:F4", "A1:C11"])
+def test_an_xlsx_with_a_wrong_dimension_record_loses_no_row_nor_column(world, tmp_path, dimension):
+    import re
+
+    def redimension(xml: bytes) -> bytes:  # as WPS and streaming writers get it wrong
+        return re.sub(
+            rb'<dimension ref="[^"]*" ?/>', f'<dimension ref="{dimension}"/>'.encode(), xml
+        )
+
+    path = _rewrite_sheet(
+        _gov_workbook(tmp_path / "ok.xlsx", 10), tmp_path / "dim.xlsx", redimension
+    )
+    summary = run(path)
+    assert (summary.rows_read, summary.created, summary.failed) == (10, 10, 0)
+    # Columns beyond the record's last (C) are read too.
+    assert Appeal.objects.get(external_id="7010").description == "详情10"
+
+
 def test_xlsx_reader_streams_in_read_only_mode(tmp_path):
     import openpyxl
 
@@ -919,7 +1068,8 @@ def test_xlsx_reader_streams_in_read_only_mode(tmp_path):
         assert table._book.read_only
         rows = iter(table)
         assert next(rows) == (2, [0, "x0"])
-        assert table.position() == 1 and table.total == 50
+        assert table.position() == 1
+        assert table.total is None  # a sheet's dimension record is not to be trusted
 
 
 # --- streaming -----------------------------------------------------------------------------------

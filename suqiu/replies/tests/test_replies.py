@@ -71,7 +71,76 @@ def test_a_reply_that_says_nothing_was_done_warns(world):
     _appeal, check = resolve(
         world, "关于3栋2单元楼道灯的问题，感谢您对我们工作的支持与监督，2026年3月5日。"
     )
-    assert codes(check) == ["no_action"]
+    # The date the letter is signed with is no time of any work either.
+    assert codes(check) == ["no_action", "no_time"]
+
+
+NON_ANSWERS = [
+    # forwarded, with the letter's date at its end
+    "您反映的幸福小区路灯问题已转有关部门答复反馈，谢谢！2019年3月1日",
+    # received and read
+    "网友您好！关于幸福小区路灯的问题，您的留言已获悉，感谢您对我们工作的支持！2019年3月1日",
+    # "contact details", "cannot verify", "at present"
+    "因您未留下联系方式，目前无法核实幸福小区路灯的具体位置，请直接拨打热线反映。",
+]
+
+
+@pytest.mark.parametrize("reply", NON_ANSWERS)
+def test_a_non_answer_says_neither_what_was_done_nor_when(reply):
+    result = checks.check(title="幸福小区路灯坏了", description="", reply=reply)
+    assert {w["code"] for w in result.warnings} >= {"no_action", "no_time"}
+    assert result.action == 0.0 and result.time == 0.0 and result.overall < 0.6
+
+
+GENUINE = [
+    # done, when, and signed with a date
+    "经核实，幸福小区路灯因线路老化损坏，我局已于3月2日安排人员更换灯具，现已恢复照明。"
+    "感谢您的监督！2019年3月5日",
+    # a promise with its deadline as a date ending a sentence
+    "您好，幸福小区路灯问题我办已联系供电公司，线路检修的完成时间为2019年3月10日。",
+    # a period, and a deed after a forwarding
+    "您反映的幸福小区路灯问题已转交街道，街道工作人员现场查看后将在三个工作日内更换路灯。",
+    # contacted (a deed with 了), verified (not negated), a day
+    "接到幸福小区路灯坏了的反映后，我们联系了物业公司，经核实为灯泡损坏，已于5日更换。",
+]
+
+
+@pytest.mark.parametrize("reply", GENUINE)
+def test_a_genuine_answer_still_passes_with_full_score(reply):
+    result = checks.check(title="幸福小区路灯坏了", description="", reply=reply)
+    assert result.warnings == [] and result.overall == 1.0
+
+
+@pytest.mark.parametrize(
+    "reply, dated",
+    [
+        ("感谢您的支持！2019年3月1日", False),
+        ("感谢您的支持。 a7县网络宣传管理办公室2011年12月9日", False),
+        ("特此答复！2018-07-20", False),
+        ("j11市卫生局二〇一三年四月二日", False),
+        ("工程将于2019年3月1日", True),  # the end of a sentence cut short: a time still
+        ("完工时间为2019年3月1日。", True),
+        ("已于2019年2月1日修复。2019年3月1日", True),  # the work's date stays
+    ],
+)
+def test_only_the_letter_s_own_date_at_its_end_is_no_time(reply, dated):
+    assert checks.gives_time(reply) is dated
+
+
+@pytest.mark.parametrize(
+    "reply, acts",
+    [
+        ("目前无法核实具体位置", False),
+        ("问题尚未解决", False),
+        ("因您未留下联系方式", False),
+        ("不予立案", False),
+        ("经核实，该处路灯已修复", True),
+        ("已与您电话联系了解情况", True),
+        ("我们不断加强巡查", True),
+    ],
+)
+def test_an_action_word_after_a_negation_is_no_deed(reply, acts):
+    assert checks.acts(reply) is acts
 
 
 @pytest.mark.parametrize(
