@@ -371,9 +371,18 @@ def _outermost(items: list[dict], terms: list[str]) -> list[dict]:
     return [i for i in items if not any(i["term"] != t and i["term"] in t for t in terms)]
 
 
+def flatten(text: str) -> str:
+    """``text`` normalised line by line: ``normalise`` folds a line break into a space, which
+    would join a title ending in a negation ("还没有解决") to the danger its description opens
+    with ("燃气泄漏") as one clause; here each line stays a sentence of its own."""
+    lines = (normalise(line) for line in (text or "").splitlines())
+    return "\n".join(line for line in lines if line)
+
+
 def detect(text: str, learnt: list[dict] | None = None) -> Detection:
-    """The urgency ``text`` reads as and the terms that say so."""
-    flat = normalise(text)
+    """The urgency ``text`` reads as and the terms that say so. A line break ends a sentence
+    (a title is one line, its description the next), so it survives normalisation."""
+    flat = flatten(text)
     found: list[dict] = []
     for level in (EMERGENCY, URGENT):
         for term, plain, pattern in _PATTERNS[level]:

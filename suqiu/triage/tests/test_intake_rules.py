@@ -101,6 +101,15 @@ def test_negated_danger_changes_nothing_and_urgency_is_never_lowered(world):
     assert not AppealEvent.objects.filter(appeal=set_high, kind=EventKind.URGENCY_RAISED).exists()
 
 
+def test_a_title_ending_in_a_negation_does_not_cancel_the_description(world):
+    appeal = new_appeal(world, title="反映多次还没有解决", description="燃气泄漏，楼道里味道很大")
+    appeal.refresh_from_db()
+    assert appeal.urgency == "emergency"
+    triage = AppealTriage.objects.get(appeal=appeal)
+    assert triage.urgency_suggested == "emergency" and triage.urgency_raised
+    assert "燃气泄漏" in [t["term"] for t in triage.urgency_terms]
+
+
 def test_a_rule_with_an_urgency_raises_it(world):
     rule(world.cat_housing, "渗水", urgency="urgent")
     appeal = new_appeal(world, title="地下室渗水", description="地下室墙角渗水")

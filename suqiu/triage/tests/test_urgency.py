@@ -96,6 +96,28 @@ def test_a_negation_in_another_clause_does_not_cancel():
     assert detect("燃气泄漏了没有人来").level == EMERGENCY
 
 
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("还没有解决\n燃气泄漏", "燃气泄漏"),
+        ("没有人管\n燃气味很重", "燃气味"),
+        ("No hot water\nGas leak in the kitchen", "gas leak"),
+        ("反映多次还没有解决\r\n  燃气泄漏，楼道里味道很大", "燃气泄漏"),
+    ],
+)
+def test_a_line_break_ends_the_clause_of_a_negation(text, term):
+    # Title and description are joined by a line break: a title ending in a negation says
+    # nothing about the danger its description opens with.
+    found = detect(text)
+    assert found.level == EMERGENCY, found.terms
+    assert term in [t["term"] for t in found.terms]
+
+
+def test_a_negation_on_the_same_line_still_cancels():
+    assert detect("咨询\n楼道里已经没有燃气味了").level == NORMAL
+    assert detect("Question\nThere is no smell of gas any more").level == NORMAL
+
+
 def _history():
     hot = [("地下室返潮渗水严重，墙角渗水", URGENT)] * 6
     cold = [("楼道灯坏了", NORMAL)] * 20 + [("噪音扰民", NORMAL)] * 20
