@@ -107,7 +107,7 @@ def _from_model(loaded: loader.Loaded, text: str, area_id: int | None = None) ->
     ranked = loaded.router.predict([text], top=TOP)[0]
     out = Suggestions(source=TriageSource.MODEL, model_version=loaded.version)
     for rank, (label, prob) in enumerate(ranked):
-        category = snapshot.active_category(str(label))
+        category = _label_category(loaded, str(label))
         if category is None:
             continue  # deactivated or deleted since training
         threshold = float(loaded.thresholds.get(str(label), NEVER))
@@ -124,6 +124,16 @@ def _from_model(loaded: loader.Loaded, text: str, area_id: int | None = None) ->
         ):
             out.auto = item
     return out
+
+
+def _label_category(loaded: loader.Loaded, label: str):
+    """The active category a model's label stands for: the one it was trained as (the label
+    map's ``category_id``), else the category with that code. Never the label read as an id:
+    a code made of digits ("3") is not the category whose id is 3."""
+    entry = loaded.label_map.get(label) or {}
+    if entry.get("category_id") is not None:
+        return snapshot.active_category_by_id(entry["category_id"])
+    return snapshot.active_category_by_code(label)
 
 
 def _from_rules(text: str) -> Suggestions:
@@ -278,7 +288,8 @@ def _auto_dispatch(appeal: Appeal, result: Suggestions, auto: dict, wanted: str)
                 actor=SYSTEM,
                 appeal_id=appeal.pk,
                 action="assess",
-                payload={"category": auto["code"], "urgency": wanted, "note": note},
+                # The id as a number: a code made of digits would be read as an id first.
+                payload={"category": auto["category_id"], "urgency": wanted, "note": note},
                 context=context,
             )
             appeal_services.appeal_act(
