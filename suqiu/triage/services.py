@@ -384,25 +384,43 @@ LABELLED_STATUSES = [
 
 
 # An appeal triage dispatched on its own confirms its category only once handled to the end
-# under it; until then it would teach the model its own guesses.
+# under it by the organisation it was sent to; until then it would teach the model its own guesses.
 CONFIRMED_STATUSES = [Status.RESOLVED.value, Status.VERIFIED.value, Status.CLOSED.value]
 
 
 def _labelled_appeals():
     """Assessed appeals with an active category, whose category (and lead organisation) a
-    person chose or confirmed: those triage dispatched itself count once resolved."""
-    from django.db.models import Q
+    person chose or confirmed. Those triage dispatched itself count once resolved, and only
+    when nobody had to send them elsewhere: an appeal returned (by its organisation or by the
+    system) or dispatched again by a person was resolved under the system's category all the
+    same, since a dispatched appeal is not assessed again, so that category is no person's
+    confirmation of it and it is left out."""
+    from django.db.models import Exists, OuterRef, Q
 
-    return Appeal.objects.filter(
-        status__in=LABELLED_STATUSES, category__isnull=False, category__is_active=True
-    ).exclude(Q(triage__auto_dispatched=True) & ~Q(status__in=CONFIRMED_STATUSES))
+    from suqiu.appeals.models import AppealEvent, EventKind
+
+    rerouted = AppealEvent.objects.filter(appeal_id=OuterRef("pk")).filter(
+        Q(kind=EventKind.RETURN) | Q(kind=EventKind.DISPATCH, actor__isnull=False)
+    )
+    corrected = Correction.objects.filter(appeal_id=OuterRef("pk"), action="dispatch")
+    return (
+        Appeal.objects.filter(
+            status__in=LABELLED_STATUSES, category__isnull=False, category__is_active=True
+        )
+        .alias(rerouted=Exists(rerouted), corrected=Exists(corrected))
+        .exclude(
+            Q(triage__auto_dispatched=True)
+            & (~Q(status__in=CONFIRMED_STATUSES) | Q(rerouted=True) | Q(corrected=True))
+        )
+    )
 
 
 def training_rows(max_rows: int | None = None) -> tuple[list[tuple[str, str, str, str, str]], int]:
     """(title, description, category code, urgency, channel) of every assessed appeal with a
     category, oldest first, and how many were left out for naming their category (below). The
     category is the final one, so a person's correction is what is learnt; appeals triage
-    assessed and dispatched itself count only once resolved under that category. With
+    assessed and dispatched itself count only once resolved under that category, without a
+    return or another dispatch (``_labelled_appeals``). With
     ``max_rows``, only the most recent ``max_rows`` kept ones (by their time of intake): the
     appeals left out do not take places in it."""
     qs = _labelled_appeals()

@@ -203,6 +203,29 @@ def test_training_learns_final_categories_not_unconfirmed_automatic_ones(world):
     assert sorted(r[2] for r in training_rows()[0]) == ["HOUSING", "ROAD"]
 
 
+def test_an_automatic_category_that_had_to_be_sent_elsewhere_is_not_learnt(world):
+    """Dispatched by the system under the wrong category, returned, sent to the right office by
+    a person and resolved there: still under the system's category (a dispatched appeal is not
+    assessed again), which nobody confirmed. It is not learnt."""
+    from suqiu.triage.services import training_rows
+
+    rule(world.cat_road, "漏水", auto=True)
+    wrong = new_appeal(world, title="楼顶漏水", description="楼顶漏水，下雨屋里漏水")
+    wrong = Appeal.objects.get(pk=wrong.pk)
+    assert (wrong.status, wrong.category) == ("dispatched", world.cat_road)
+    act(world.roads_handler, wrong, "return", reason="不是道路问题，是房屋漏水")
+    act(world.dispatcher, wrong, "dispatch", lead_organisation=world.housing.pk)
+    act(world.handler, wrong, "accept")
+    act(world.handler, wrong, "resolve", public_reply="已安排维修楼顶防水，三天内完成修补")
+    wrong = Appeal.objects.get(pk=wrong.pk)
+    assert (wrong.status, wrong.category) == ("resolved", world.cat_road)
+    # One handled to the end where the system sent it still counts.
+    right = new_appeal(world, title="路面漏水", description="路面水管漏水")
+    act(world.roads_handler, right, "accept")
+    act(world.roads_handler, right, "resolve", public_reply="已修复")
+    assert [r[0] for r in training_rows()[0]] == ["路面漏水"]
+
+
 def test_a_failing_rule_lookup_never_breaks_intake(world, monkeypatch, caplog):
     from suqiu.triage import loader
 
