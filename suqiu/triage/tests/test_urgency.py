@@ -89,6 +89,39 @@ def test_a_person_and_a_silence_that_are_not_a_lone_person_missing(text):
     assert detect(text).level == NORMAL, detect(text).terms
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please check the detector in case of a gas leak",
+        "What happens if there is flooding",
+        "Install a barrier to prevent flooding",
+        "How do we avoid a gas leak when the boiler is serviced?",
+        "In the event of a house fire, where do we go?",
+    ],
+)
+def test_english_hypotheticals_are_not_emergencies(text):
+    found = detect(text)
+    assert found.level == NORMAL, found.terms
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        # A cue after the term, or in another clause, says nothing about it.
+        ("There is a gas leak, in case you need the address: 5 Elm St", "gas leak"),
+        ("Gas leak in the kitchen in case you wonder why I call", "gas leak"),
+        ("If you can, please hurry: there is flooding in the basement", "flooding"),
+        ("Not sure if anyone reported it but the basement is flooded", "flooded"),
+        # A demand is no hypothetical.
+        ("The landlord should fix the exposed wires now", "exposed wires"),
+    ],
+)
+def test_real_english_emergencies_near_a_hypothetical_word_still_count(text, term):
+    found = detect(text)
+    assert found.level == EMERGENCY, found.terms
+    assert term in [t["term"] for t in found.terms]
+
+
 def test_a_negation_in_another_clause_does_not_cancel():
     # "没有人管" is its own clause: the gas leak after the comma still counts.
     assert detect("反映多次没有人管，燃气泄漏很严重").level == EMERGENCY
