@@ -336,12 +336,19 @@ def record_dispatch(*, appeal: Appeal, event, actor: Actor) -> None:
 
 
 def _record(appeal: Appeal, actor: Actor, event, *, action: str) -> None:
+    """A correction against the top suggestion: the one stored at intake, else (no row, or one
+    with an urgency only) the one the page and the API showed, computed now the same way."""
     if is_system(actor):
         return
     try:
         with transaction.atomic():
             triage = AppealTriage.objects.filter(appeal_id=appeal.pk).first()
             top = triage.top if triage is not None else None
+            model_version = triage.model_version if triage is not None else None
+            if not top:
+                live = suggest(appeal.title, appeal.description, appeal.area_id)
+                top = live.items[0] if live.items else None
+                model_version = live.model_version
             if not top:
                 return
             if action == "assess":
@@ -361,7 +368,7 @@ def _record(appeal: Appeal, actor: Actor, event, *, action: str) -> None:
             Correction.objects.create(
                 appeal_id=appeal.pk,
                 action=action,
-                model_version=triage.model_version,
+                model_version=model_version,
                 suggested_category=suggested_cat,
                 suggested_organisation=suggested_org,
                 chosen_category_id=appeal.category_id,

@@ -145,6 +145,26 @@ def test_a_dispatcher_choosing_otherwise_leaves_a_correction(world):
     assert rows[1].chosen_organisation == world.housing
 
 
+def test_a_correction_is_recorded_against_a_suggestion_computed_on_the_spot(world):
+    # Taken in before any rule existed: no row, or one with its urgency only. The page and the
+    # API show the rules' suggestion computed now; choosing otherwise is a correction all the same.
+    bare = new_appeal(world, title="坑洼", description="门口坑洼")
+    urgent = new_appeal(world, title="坑洼", description="门口坑洼，旁边有燃气味")
+    assert not AppealTriage.objects.filter(appeal=bare).exists()
+    assert AppealTriage.objects.get(appeal=urgent).suggestions == []
+    rule(world.cat_road, "坑洼")
+    for appeal in (bare, urgent):
+        act(world.dispatcher, appeal, "assess", category="HOUSING")
+        act(world.dispatcher, appeal, "dispatch", lead_organisation=world.housing.pk)
+        rows = list(Correction.objects.filter(appeal=appeal).order_by("pk"))
+        assert [r.action for r in rows] == ["assess", "dispatch"]
+        assert rows[0].suggested_category == world.cat_road
+        assert rows[0].chosen_category == world.cat_housing
+        assert rows[0].model_version is None
+        assert rows[1].suggested_organisation == world.roads
+        assert rows[1].chosen_organisation == world.housing
+
+
 def test_following_the_suggestion_leaves_no_correction(world):
     rule(world.cat_road, "坑洼")
     appeal = new_appeal(world, title="坑洼", description="门口坑洼")
