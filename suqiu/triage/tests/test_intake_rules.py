@@ -194,6 +194,15 @@ def test_api_shows_triage_to_staff_who_see_the_appeal_only(world):
     assert ApiClient(world.dispatcher).get("/appeals/999999/triage").status_code == 404
 
 
+def test_api_names_the_suggested_category_in_the_readers_language(world):
+    rule(world.cat_road, "坑洼")
+    appeal = new_appeal(world, title="坑洼", description="门口坑洼", point=G1_POINT)
+    path = f"/appeals/{appeal.pk}/triage"
+    for language, name in (("en", "Roads"), ("zh-hans", "道路")):
+        body = ApiClient(world.dispatcher).get(path, HTTP_ACCEPT_LANGUAGE=language).json()
+        assert body["suggestions"][0]["category"]["name"] == name, language
+
+
 def test_api_computes_suggestions_for_an_appeal_triaged_before_rules_existed(world):
     appeal = new_appeal(world, title="坑洼", description="门口坑洼", point=G4_POINT)
     rule(world.cat_road, "坑洼")
