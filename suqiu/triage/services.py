@@ -641,13 +641,31 @@ def store(
     raise AssertionError("unreachable")
 
 
+# The key of the transaction-level advisory lock that serialises activations on PostgreSQL.
+ACTIVATION_LOCK = 0x7472_6961_6765  # "triage"
+
+
+def _serialise_activations() -> None:
+    """Inside a transaction: wait until no other activation is running (PostgreSQL)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ACTIVATION_LOCK])
+
+
 def activate(model: RoutingModel) -> RoutingModel:
-    """Make ``model`` the one intake uses; every process picks it up within seconds."""
+    """Make ``model`` the one intake uses; every process picks it up within seconds.
+
+    Two activations at once (two administrators, or one and a training) would each switch the
+    other's version off before theirs committed and collide on the one-active constraint; on
+    PostgreSQL they wait for each other on an advisory lock instead (SQLite runs one write
+    transaction at a time anyway), and the last one wins."""
     with transaction.atomic():
+        _serialise_activations()
         RoutingModel.objects.filter(is_active=True).exclude(pk=model.pk).update(is_active=False)
-        if not model.is_active:
-            model.is_active = True
-            model.save(update_fields=["is_active"])
+        RoutingModel.objects.filter(pk=model.pk).update(is_active=True)
+        model.is_active = True
         loader.bump()
     return model
 
@@ -655,6 +673,7 @@ def activate(model: RoutingModel) -> RoutingModel:
 def deactivate_all() -> int:
     """No active model: intake falls back to keyword rules."""
     with transaction.atomic():
+        _serialise_activations()
         n = RoutingModel.objects.filter(is_active=True).update(is_active=False)
         loader.bump()
     return n
