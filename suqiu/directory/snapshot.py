@@ -169,6 +169,18 @@ def active_category(value):
     return data.categories_by_code.get(str(value))
 
 
+def active_category_by_code(code: str):
+    """An active category by its code only (None when unknown): for codes stored as data (a
+    routing model's labels), which must not be read as ids even when they are all digits."""
+    return directory.get().categories_by_code.get(str(code))
+
+
+def active_category_by_id(value):
+    """An active category by its id only (None when unknown)."""
+    category_id = as_id(value)
+    return directory.get().categories_by_id.get(category_id) if category_id else None
+
+
 def default_area():
     return directory.get().default_area
 

@@ -4,11 +4,12 @@ fallback without a model), corrections and per-appeal triage (read-only)."""
 import json
 
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from suqiu.triage import services
+from suqiu.triage import loader, services
 from suqiu.triage.models import AppealTriage, Correction, KeywordRule, RoutingModel
 
 
@@ -39,10 +40,40 @@ class RoutingModelAdmin(ReadOnlyAdmin):
         "metrics_pretty",
     )
     readonly_fields = fields
-    actions = ["activate_version"]
+    actions = ["activate_version", "delete_selected"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("blob")
+
+    # The active version is not deleted: intake would go on using it in every process that holds
+    # it. Activate another one (or turn triage off) first.
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_active:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.action(permissions=["delete"], description=django_delete_selected.short_description)
+    def delete_selected(self, request, queryset):
+        """Django's bulk delete (confirmation page, then delete), refused for the active version."""
+        if queryset.filter(is_active=True).exists():
+            self.message_user(
+                request,
+                _(
+                    "The active version cannot be deleted: activate another version, or turn "
+                    "triage off, first."
+                ),
+                messages.ERROR,
+            )
+            return None
+        return django_delete_selected(self, request, queryset)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        loader.bump()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        loader.bump()
 
     @admin.display(description=_("categories"))
     def n_labels(self, obj):
@@ -192,8 +223,6 @@ class KeywordRuleAdmin(admin.ModelAdmin):
     autocomplete_fields = ("category",)
 
     def delete_queryset(self, request, queryset):
-        from suqiu.triage import loader
-
         super().delete_queryset(request, queryset)
         loader.bump()  # a bulk delete bypasses KeywordRule.delete(): tell the processes
 

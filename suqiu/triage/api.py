@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest
+from django.utils.translation import get_language
 from ninja import Field, Router, Schema
 
 from suqiu.api.auth import actor_of
@@ -84,7 +85,8 @@ def get_triage(request: HttpRequest, appeal_id: int):
                 "category": {
                     "id": s.category.pk if s.category else None,
                     "code": s.code,
-                    "name": s.category.name if s.category else s.code,
+                    # In the reader's language, as the appeals API names it.
+                    "name": s.category.label(get_language()) if s.category else s.code,
                 },
                 "confidence": s.confidence,
                 "threshold": s.threshold,

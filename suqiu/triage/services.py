@@ -107,7 +107,7 @@ def _from_model(loaded: loader.Loaded, text: str, area_id: int | None = None) ->
     ranked = loaded.router.predict([text], top=TOP)[0]
     out = Suggestions(source=TriageSource.MODEL, model_version=loaded.version)
     for rank, (label, prob) in enumerate(ranked):
-        category = snapshot.active_category(str(label))
+        category = _label_category(loaded, str(label))
         if category is None:
             continue  # deactivated or deleted since training
         threshold = float(loaded.thresholds.get(str(label), NEVER))
@@ -124,6 +124,16 @@ def _from_model(loaded: loader.Loaded, text: str, area_id: int | None = None) ->
         ):
             out.auto = item
     return out
+
+
+def _label_category(loaded: loader.Loaded, label: str):
+    """The active category a model's label stands for: the one it was trained as (the label
+    map's ``category_id``), else the category with that code. Never the label read as an id:
+    a code made of digits ("3") is not the category whose id is 3."""
+    entry = loaded.label_map.get(label) or {}
+    if entry.get("category_id") is not None:
+        return snapshot.active_category_by_id(entry["category_id"])
+    return snapshot.active_category_by_code(label)
 
 
 def _from_rules(text: str) -> Suggestions:
@@ -278,7 +288,8 @@ def _auto_dispatch(appeal: Appeal, result: Suggestions, auto: dict, wanted: str)
                 actor=SYSTEM,
                 appeal_id=appeal.pk,
                 action="assess",
-                payload={"category": auto["code"], "urgency": wanted, "note": note},
+                # The id as a number: a code made of digits would be read as an id first.
+                payload={"category": auto["category_id"], "urgency": wanted, "note": note},
                 context=context,
             )
             appeal_services.appeal_act(
@@ -325,12 +336,19 @@ def record_dispatch(*, appeal: Appeal, event, actor: Actor) -> None:
 
 
 def _record(appeal: Appeal, actor: Actor, event, *, action: str) -> None:
+    """A correction against the top suggestion: the one stored at intake, else (no row, or one
+    with an urgency only) the one the page and the API showed, computed now the same way."""
     if is_system(actor):
         return
     try:
         with transaction.atomic():
             triage = AppealTriage.objects.filter(appeal_id=appeal.pk).first()
             top = triage.top if triage is not None else None
+            model_version = triage.model_version if triage is not None else None
+            if not top:
+                live = suggest(appeal.title, appeal.description, appeal.area_id)
+                top = live.items[0] if live.items else None
+                model_version = live.model_version
             if not top:
                 return
             if action == "assess":
@@ -350,7 +368,7 @@ def _record(appeal: Appeal, actor: Actor, event, *, action: str) -> None:
             Correction.objects.create(
                 appeal_id=appeal.pk,
                 action=action,
-                model_version=triage.model_version,
+                model_version=model_version,
                 suggested_category=suggested_cat,
                 suggested_organisation=suggested_org,
                 chosen_category_id=appeal.category_id,
@@ -373,25 +391,43 @@ LABELLED_STATUSES = [
 
 
 # An appeal triage dispatched on its own confirms its category only once handled to the end
-# under it; until then it would teach the model its own guesses.
+# under it by the organisation it was sent to; until then it would teach the model its own guesses.
 CONFIRMED_STATUSES = [Status.RESOLVED.value, Status.VERIFIED.value, Status.CLOSED.value]
 
 
 def _labelled_appeals():
     """Assessed appeals with an active category, whose category (and lead organisation) a
-    person chose or confirmed: those triage dispatched itself count once resolved."""
-    from django.db.models import Q
+    person chose or confirmed. Those triage dispatched itself count once resolved, and only
+    when nobody had to send them elsewhere: an appeal returned (by its organisation or by the
+    system) or dispatched again by a person was resolved under the system's category all the
+    same, since a dispatched appeal is not assessed again, so that category is no person's
+    confirmation of it and it is left out."""
+    from django.db.models import Exists, OuterRef, Q
 
-    return Appeal.objects.filter(
-        status__in=LABELLED_STATUSES, category__isnull=False, category__is_active=True
-    ).exclude(Q(triage__auto_dispatched=True) & ~Q(status__in=CONFIRMED_STATUSES))
+    from suqiu.appeals.models import AppealEvent, EventKind
+
+    rerouted = AppealEvent.objects.filter(appeal_id=OuterRef("pk")).filter(
+        Q(kind=EventKind.RETURN) | Q(kind=EventKind.DISPATCH, actor__isnull=False)
+    )
+    corrected = Correction.objects.filter(appeal_id=OuterRef("pk"), action="dispatch")
+    return (
+        Appeal.objects.filter(
+            status__in=LABELLED_STATUSES, category__isnull=False, category__is_active=True
+        )
+        .alias(rerouted=Exists(rerouted), corrected=Exists(corrected))
+        .exclude(
+            Q(triage__auto_dispatched=True)
+            & (~Q(status__in=CONFIRMED_STATUSES) | Q(rerouted=True) | Q(corrected=True))
+        )
+    )
 
 
 def training_rows(max_rows: int | None = None) -> tuple[list[tuple[str, str, str, str, str]], int]:
     """(title, description, category code, urgency, channel) of every assessed appeal with a
     category, oldest first, and how many were left out for naming their category (below). The
     category is the final one, so a person's correction is what is learnt; appeals triage
-    assessed and dispatched itself count only once resolved under that category. With
+    assessed and dispatched itself count only once resolved under that category, without a
+    return or another dispatch (``_labelled_appeals``). With
     ``max_rows``, only the most recent ``max_rows`` kept ones (by their time of intake): the
     appeals left out do not take places in it."""
     qs = _labelled_appeals()
@@ -605,13 +641,31 @@ def store(
     raise AssertionError("unreachable")
 
 
+# The key of the transaction-level advisory lock that serialises activations on PostgreSQL.
+ACTIVATION_LOCK = 0x7472_6961_6765  # "triage"
+
+
+def _serialise_activations() -> None:
+    """Inside a transaction: wait until no other activation is running (PostgreSQL)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ACTIVATION_LOCK])
+
+
 def activate(model: RoutingModel) -> RoutingModel:
-    """Make ``model`` the one intake uses; every process picks it up within seconds."""
+    """Make ``model`` the one intake uses; every process picks it up within seconds.
+
+    Two activations at once (two administrators, or one and a training) would each switch the
+    other's version off before theirs committed and collide on the one-active constraint; on
+    PostgreSQL they wait for each other on an advisory lock instead (SQLite runs one write
+    transaction at a time anyway), and the last one wins."""
     with transaction.atomic():
+        _serialise_activations()
         RoutingModel.objects.filter(is_active=True).exclude(pk=model.pk).update(is_active=False)
-        if not model.is_active:
-            model.is_active = True
-            model.save(update_fields=["is_active"])
+        RoutingModel.objects.filter(pk=model.pk).update(is_active=True)
+        model.is_active = True
         loader.bump()
     return model
 
@@ -619,6 +673,7 @@ def activate(model: RoutingModel) -> RoutingModel:
 def deactivate_all() -> int:
     """No active model: intake falls back to keyword rules."""
     with transaction.atomic():
+        _serialise_activations()
         n = RoutingModel.objects.filter(is_active=True).update(is_active=False)
         loader.bump()
     return n

@@ -8,7 +8,7 @@ Two parts:
    should not wait for the normal queue (``urgent``: no water or power, a burst pipe, a broken
    lift, sewage overflowing...). A term preceded in the same clause by a negation ("没有燃气味",
    "不是漏电", "no smell of gas") or by a hypothetical ("一旦发生火灾", "万一起火", "防止漏电",
-   "in case of fire") does not count. A person living alone (or old, at their own door) named
+   "in case of fire", "to prevent flooding") does not count. A person living alone (or old, at their own door) named
    close to a sign that nobody has heard from them ("独居老人三天没开门，电话也不接") is an
    emergency as a pair, however it is worded (``_person_silent``).
 2. ``learn(history)``: terms over-represented in past appeals that ended up urgent or emergency
@@ -218,8 +218,10 @@ def _negated(text: str, start: int, cjk: bool) -> bool:
         if _hypothetical_zh(before):
             return True
         return any(neg in before[-NEG_WINDOW_ZH_SHORT:] for neg in _NEG_ZH_SHORT)
-    window = " ".join(before.split()[-NEG_WINDOW_EN:])
-    return bool(_NEG_EN.search(window))
+    words = before.split()
+    if _NEG_EN.search(" ".join(words[-NEG_WINDOW_EN:])):
+        return True
+    return bool(_HYPOTHETICAL_EN_TERM.search(" ".join(words[-HYPOTHETICAL_WINDOW_EN:])))
 
 
 def _find(text: str, term: str, pattern: re.Pattern) -> bool:
@@ -258,7 +260,16 @@ def _person_silent(text: str) -> str:
     return ""
 
 
-_HYPOTHETICAL_EN = re.compile(r"\b(if|in case|should)\b")
+# What might happen, in English: "in case of a gas leak", "what happens if there is flooding",
+# "a barrier to prevent flooding", within HYPOTHETICAL_WINDOW_EN words before a term. A cue after
+# the term says nothing about it ("There is a gas leak, in case you need the address").
+_HYPOTHETICAL_EN_TERM = re.compile(
+    r"\b(if|in case|in the event|whether|prevent|prevents|preventing|avoid|avoids|avoiding)\b"
+)
+HYPOTHETICAL_WINDOW_EN = 6
+# Before a lone person, "should" too ("should the old man not answer ..."); not before a term,
+# where it is mostly a demand ("someone should fix the exposed wires").
+_HYPOTHETICAL_EN = re.compile(_HYPOTHETICAL_EN_TERM.pattern + r"|\bshould\b")
 
 
 def _hypothetical(text: str, start: int) -> bool:
@@ -371,9 +382,18 @@ def _outermost(items: list[dict], terms: list[str]) -> list[dict]:
     return [i for i in items if not any(i["term"] != t and i["term"] in t for t in terms)]
 
 
+def flatten(text: str) -> str:
+    """``text`` normalised line by line: ``normalise`` folds a line break into a space, which
+    would join a title ending in a negation ("还没有解决") to the danger its description opens
+    with ("燃气泄漏") as one clause; here each line stays a sentence of its own."""
+    lines = (normalise(line) for line in (text or "").splitlines())
+    return "\n".join(line for line in lines if line)
+
+
 def detect(text: str, learnt: list[dict] | None = None) -> Detection:
-    """The urgency ``text`` reads as and the terms that say so."""
-    flat = normalise(text)
+    """The urgency ``text`` reads as and the terms that say so. A line break ends a sentence
+    (a title is one line, its description the next), so it survives normalisation."""
+    flat = flatten(text)
     found: list[dict] = []
     for level in (EMERGENCY, URGENT):
         for term, plain, pattern in _PATTERNS[level]:

@@ -81,3 +81,36 @@ def test_a_model_version_reads_per_category(world):
     assert "never (no default organisation)" in elderly and f"{world.c1.name} →" in elderly
     assert "&lt;b&gt;燃气&lt;/b&gt;" in page and "<b>燃气</b>" not in page
     assert "<td>Emergency</td>" in page and "<td>90%</td>" in page
+
+
+def test_the_active_version_is_not_deleted_and_deleting_another_tells_the_processes(world):
+    from django.utils import timezone
+
+    from suqiu.directory import snapshot
+    from suqiu.triage import loader, services
+    from suqiu.triage.models import RoutingModel
+
+    old, active = (
+        RoutingModel.objects.create(version=v, created_at=timezone.now(), blob=b"") for v in (1, 2)
+    )
+    services.activate(active)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(world.admin)
+    # One by one: no delete page for the active version.
+    assert client.get(f"/admin/triage/routingmodel/{active.pk}/delete/").status_code == 403
+    assert (
+        client.post(f"/admin/triage/routingmodel/{active.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    # In bulk, confirmation included: refused with a message, nothing deleted.
+    bulk = {"action": "delete_selected", "_selected_action": [old.pk, active.pk], "post": "yes"}
+    response = client.post("/admin/triage/routingmodel/", bulk, follow=True)
+    assert response.status_code == 200
+    assert "The active version cannot be deleted" in response.content.decode()
+    assert RoutingModel.objects.count() == 2
+    # An inactive version goes, and every process is told to look again.
+    token = snapshot.version(loader.KIND)
+    bulk["_selected_action"] = [old.pk]
+    assert client.post("/admin/triage/routingmodel/", bulk).status_code == 302
+    assert list(RoutingModel.objects.values_list("version", flat=True)) == [2]
+    assert snapshot.version(loader.KIND) != token

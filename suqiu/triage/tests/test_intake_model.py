@@ -183,6 +183,34 @@ def test_above_the_threshold_the_system_assesses_and_dispatches(world):
     assert Appeal.objects.get(pk=other.pk).status == "received"
 
 
+def test_category_codes_made_of_digits_are_never_read_as_ids(world):
+    """A taxonomy of numeric codes: ROAD's code is HOUSING's id and the other way round. The
+    model's labels are codes; a suggestion and the automatic assessment name the category the
+    model learnt, not the one whose id the code happens to spell."""
+    road, housing = world.cat_road, world.cat_housing
+    history(world)
+    road.code = "TMP"
+    road.save()
+    housing.code = str(road.pk)
+    housing.save()
+    road.code = str(housing.pk)
+    road.save()
+    model = services.train_from_db(min_per_label=3)
+    model.thresholds = {road.code: 0.0, housing.code: 1.01}
+    model.save(update_fields=["thresholds"])
+    loader.reset()
+    top = services.suggest("路面坑洼", "门口道路路面坑洼不平，车辆经过颠簸，马路破损").items[0]
+    assert (top["category_id"], top["code"]) == (road.pk, road.code)
+    assert top["organisation_id"] == world.roads.pk
+    appeal = new_appeal(world, title="路面坑洼", description="门口道路路面坑洼，车辆颠簸")
+    appeal = Appeal.objects.get(pk=appeal.pk)
+    assert (appeal.status, appeal.category, appeal.lead_organisation) == (
+        "dispatched",
+        road,
+        world.roads,
+    )
+
+
 def test_the_handling_organisation_is_learnt_per_area_from_dispatches(world):
     """Community C1 has its roads appeals fixed by its own team: dispatchers sent them to C1,
     not to the category's default (the roads office), while C2's went to the roads office. The

@@ -101,6 +101,15 @@ def test_negated_danger_changes_nothing_and_urgency_is_never_lowered(world):
     assert not AppealEvent.objects.filter(appeal=set_high, kind=EventKind.URGENCY_RAISED).exists()
 
 
+def test_a_title_ending_in_a_negation_does_not_cancel_the_description(world):
+    appeal = new_appeal(world, title="反映多次还没有解决", description="燃气泄漏，楼道里味道很大")
+    appeal.refresh_from_db()
+    assert appeal.urgency == "emergency"
+    triage = AppealTriage.objects.get(appeal=appeal)
+    assert triage.urgency_suggested == "emergency" and triage.urgency_raised
+    assert "燃气泄漏" in [t["term"] for t in triage.urgency_terms]
+
+
 def test_a_rule_with_an_urgency_raises_it(world):
     rule(world.cat_housing, "渗水", urgency="urgent")
     appeal = new_appeal(world, title="地下室渗水", description="地下室墙角渗水")
@@ -136,6 +145,26 @@ def test_a_dispatcher_choosing_otherwise_leaves_a_correction(world):
     assert rows[1].chosen_organisation == world.housing
 
 
+def test_a_correction_is_recorded_against_a_suggestion_computed_on_the_spot(world):
+    # Taken in before any rule existed: no row, or one with its urgency only. The page and the
+    # API show the rules' suggestion computed now; choosing otherwise is a correction all the same.
+    bare = new_appeal(world, title="坑洼", description="门口坑洼")
+    urgent = new_appeal(world, title="坑洼", description="门口坑洼，旁边有燃气味")
+    assert not AppealTriage.objects.filter(appeal=bare).exists()
+    assert AppealTriage.objects.get(appeal=urgent).suggestions == []
+    rule(world.cat_road, "坑洼")
+    for appeal in (bare, urgent):
+        act(world.dispatcher, appeal, "assess", category="HOUSING")
+        act(world.dispatcher, appeal, "dispatch", lead_organisation=world.housing.pk)
+        rows = list(Correction.objects.filter(appeal=appeal).order_by("pk"))
+        assert [r.action for r in rows] == ["assess", "dispatch"]
+        assert rows[0].suggested_category == world.cat_road
+        assert rows[0].chosen_category == world.cat_housing
+        assert rows[0].model_version is None
+        assert rows[1].suggested_organisation == world.roads
+        assert rows[1].chosen_organisation == world.housing
+
+
 def test_following_the_suggestion_leaves_no_correction(world):
     rule(world.cat_road, "坑洼")
     appeal = new_appeal(world, title="坑洼", description="门口坑洼")
@@ -165,6 +194,15 @@ def test_api_shows_triage_to_staff_who_see_the_appeal_only(world):
     assert ApiClient(world.dispatcher).get("/appeals/999999/triage").status_code == 404
 
 
+def test_api_names_the_suggested_category_in_the_readers_language(world):
+    rule(world.cat_road, "坑洼")
+    appeal = new_appeal(world, title="坑洼", description="门口坑洼", point=G1_POINT)
+    path = f"/appeals/{appeal.pk}/triage"
+    for language, name in (("en", "Roads"), ("zh-hans", "道路")):
+        body = ApiClient(world.dispatcher).get(path, HTTP_ACCEPT_LANGUAGE=language).json()
+        assert body["suggestions"][0]["category"]["name"] == name, language
+
+
 def test_api_computes_suggestions_for_an_appeal_triaged_before_rules_existed(world):
     appeal = new_appeal(world, title="坑洼", description="门口坑洼", point=G4_POINT)
     rule(world.cat_road, "坑洼")
@@ -192,6 +230,29 @@ def test_training_learns_final_categories_not_unconfirmed_automatic_ones(world):
     act(world.roads_handler, auto, "accept")
     act(world.roads_handler, auto, "resolve", public_reply="已修补")
     assert sorted(r[2] for r in training_rows()[0]) == ["HOUSING", "ROAD"]
+
+
+def test_an_automatic_category_that_had_to_be_sent_elsewhere_is_not_learnt(world):
+    """Dispatched by the system under the wrong category, returned, sent to the right office by
+    a person and resolved there: still under the system's category (a dispatched appeal is not
+    assessed again), which nobody confirmed. It is not learnt."""
+    from suqiu.triage.services import training_rows
+
+    rule(world.cat_road, "漏水", auto=True)
+    wrong = new_appeal(world, title="楼顶漏水", description="楼顶漏水，下雨屋里漏水")
+    wrong = Appeal.objects.get(pk=wrong.pk)
+    assert (wrong.status, wrong.category) == ("dispatched", world.cat_road)
+    act(world.roads_handler, wrong, "return", reason="不是道路问题，是房屋漏水")
+    act(world.dispatcher, wrong, "dispatch", lead_organisation=world.housing.pk)
+    act(world.handler, wrong, "accept")
+    act(world.handler, wrong, "resolve", public_reply="已安排维修楼顶防水，三天内完成修补")
+    wrong = Appeal.objects.get(pk=wrong.pk)
+    assert (wrong.status, wrong.category) == ("resolved", world.cat_road)
+    # One handled to the end where the system sent it still counts.
+    right = new_appeal(world, title="路面漏水", description="路面水管漏水")
+    act(world.roads_handler, right, "accept")
+    act(world.roads_handler, right, "resolve", public_reply="已修复")
+    assert [r[0] for r in training_rows()[0]] == ["路面漏水"]
 
 
 def test_a_failing_rule_lookup_never_breaks_intake(world, monkeypatch, caplog):

@@ -89,11 +89,66 @@ def test_a_person_and_a_silence_that_are_not_a_lone_person_missing(text):
     assert detect(text).level == NORMAL, detect(text).terms
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please check the detector in case of a gas leak",
+        "What happens if there is flooding",
+        "Install a barrier to prevent flooding",
+        "How do we avoid a gas leak when the boiler is serviced?",
+        "In the event of a house fire, where do we go?",
+    ],
+)
+def test_english_hypotheticals_are_not_emergencies(text):
+    found = detect(text)
+    assert found.level == NORMAL, found.terms
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        # A cue after the term, or in another clause, says nothing about it.
+        ("There is a gas leak, in case you need the address: 5 Elm St", "gas leak"),
+        ("Gas leak in the kitchen in case you wonder why I call", "gas leak"),
+        ("If you can, please hurry: there is flooding in the basement", "flooding"),
+        ("Not sure if anyone reported it but the basement is flooded", "flooded"),
+        # A demand is no hypothetical.
+        ("The landlord should fix the exposed wires now", "exposed wires"),
+    ],
+)
+def test_real_english_emergencies_near_a_hypothetical_word_still_count(text, term):
+    found = detect(text)
+    assert found.level == EMERGENCY, found.terms
+    assert term in [t["term"] for t in found.terms]
+
+
 def test_a_negation_in_another_clause_does_not_cancel():
     # "没有人管" is its own clause: the gas leak after the comma still counts.
     assert detect("反映多次没有人管，燃气泄漏很严重").level == EMERGENCY
     # A negation after the term says nothing about it.
     assert detect("燃气泄漏了没有人来").level == EMERGENCY
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("还没有解决\n燃气泄漏", "燃气泄漏"),
+        ("没有人管\n燃气味很重", "燃气味"),
+        ("No hot water\nGas leak in the kitchen", "gas leak"),
+        ("反映多次还没有解决\r\n  燃气泄漏，楼道里味道很大", "燃气泄漏"),
+    ],
+)
+def test_a_line_break_ends_the_clause_of_a_negation(text, term):
+    # Title and description are joined by a line break: a title ending in a negation says
+    # nothing about the danger its description opens with.
+    found = detect(text)
+    assert found.level == EMERGENCY, found.terms
+    assert term in [t["term"] for t in found.terms]
+
+
+def test_a_negation_on_the_same_line_still_cancels():
+    assert detect("咨询\n楼道里已经没有燃气味了").level == NORMAL
+    assert detect("Question\nThere is no smell of gas any more").level == NORMAL
 
 
 def _history():
