@@ -277,6 +277,15 @@ class LookUp:
     keys_too_common: int = 0
 
 
+SQLITE_CHUNK = 200  # keys per statement (SQLite allows 500 terms in a compound SELECT)
+
+
+def _collect(cursor, by_key: dict[int, list[int]], result: LookUp) -> None:
+    for key, appeal_id in cursor.fetchall():
+        by_key[key].append(appeal_id)
+        result.postings_read += 1
+
+
 def look_up(
     keys: list[int], *, max_postings: int, min_shared: int = 1, exclude: int | None = None
 ) -> LookUp:
@@ -300,15 +309,21 @@ def look_up(
                 "WHERE key = k.key ORDER BY appeal_id DESC LIMIT %s) AS t",
                 [keys, max_postings + 1],
             )
+            _collect(cursor, by_key, result)
         else:
-            marks = ",".join(["%s"] * len(keys))
-            cursor.execute(
-                f"SELECT key, appeal_id FROM duplicates_duplicateterm WHERE key IN ({marks})",
-                keys,
+            # SQLite has no LATERAL: one limited sub-select per key, in one compound statement
+            # (each a range of the primary key), at most SQLITE_CHUNK keys a statement.
+            one = (
+                "SELECT * FROM (SELECT key, appeal_id FROM duplicates_duplicateterm "
+                "WHERE key = %s ORDER BY appeal_id DESC LIMIT %s)"
             )
-        for key, appeal_id in cursor.fetchall():
-            by_key[key].append(appeal_id)
-            result.postings_read += 1
+            for i in range(0, len(keys), SQLITE_CHUNK):
+                chunk = keys[i : i + SQLITE_CHUNK]
+                cursor.execute(
+                    " UNION ALL ".join([one] * len(chunk)),
+                    [v for k in chunk for v in (k, max_postings + 1)],
+                )
+                _collect(cursor, by_key, result)
     score: dict[int, float] = defaultdict(float)
     shared: dict[int, int] = defaultdict(int)
     for key, ids in by_key.items():

@@ -378,6 +378,21 @@ def test_the_look_up_is_an_index_scan_on_postgres(world):
     assert "Seq Scan on duplicates_duplicateterm" not in plan
 
 
+def test_the_look_up_reads_at_most_the_limit_of_a_common_key(world):
+    """A key with thousands of postings costs the limit plus one rows, on SQLite as on
+    PostgreSQL: the read does not grow with the index."""
+    common, rare = 2_000_000_001, 2_000_000_002
+    DuplicateTerm.objects.bulk_create(
+        [DuplicateTerm(key=common, appeal_id=10_000 + i) for i in range(3000)]
+        + [DuplicateTerm(key=rare, appeal_id=10_000 + i) for i in range(0, 30, 3)],
+        batch_size=1000,
+    )
+    found = index.look_up([common, rare], max_postings=50)
+    assert found.postings_read == 51 + 10
+    assert found.keys_too_common == 1
+    assert found.ranked == [10_000 + i for i in range(27, -1, -3)]
+
+
 def test_prune_takes_finished_and_old_appeals_out_of_the_index(world):
     rejected = create(world, LIFT)
     with clock.at(T0 + timedelta(hours=1)):
