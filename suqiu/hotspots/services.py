@@ -722,8 +722,8 @@ def start_project(*, actor: Actor, appeal_id: int, data: ProjectInput) -> Govern
     with the similar appeals of the other communities of its street, found again here (what
     the page showed may be out of date; the client names only the case). Each appeal's
     timeline records it, all in one transaction. 409 when the case is in an open project
-    already, or when nothing like it was reported elsewhere (then it is a case, not a common
-    problem)."""
+    already, when it was merged into another appeal (the main appeal is the case), or when
+    nothing like it was reported elsewhere (then it is a case, not a common problem)."""
     if not may_use_hotspots(actor):
         raise PermissionDenied(_("Only dispatchers, leaders and administrators handle hotspots."))
     org, person = _validate_project(data)
@@ -738,6 +738,13 @@ def start_project(*, actor: Actor, appeal_id: int, data: ProjectInput) -> Govern
             .order_by("pk")
             .values_list("pk", flat=True)
         )
+        if appeal.status == Status.MERGED:
+            main = appeal.final_main()
+            raise Conflict(
+                _("This appeal was merged into %(code)s: start from that one.")
+                % {"code": main.tracking_code if main else "?"},
+                code="merged_case",
+            )
         open_project = appeal.governance_projects.filter(status=ProjectStatus.OPEN).first()
         if open_project is not None:
             raise Conflict(

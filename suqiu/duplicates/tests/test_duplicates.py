@@ -708,7 +708,9 @@ def _elderly_renters(world):
         create(world, RENT_C2_AGAIN, by=world.resident2, point=G3_POINT, at=T0 + timedelta(days=1)),
     ]
     create(world, RUBBISH, by=world.resident2, point=G3_POINT)
-    s2 = create(world, RENT_C2, by=world.resident2, point=G4_POINT)
+    # Another person (the same person's same words within a day would be an exact repeat).
+    s2 = create(world, RENT_C2, by=world.resident, point=G4_POINT)
+    assert s2.status == "received"
     return case, c2, s2
 
 

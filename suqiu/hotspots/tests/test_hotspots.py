@@ -903,6 +903,22 @@ def test_a_case_and_the_similar_appeals_elsewhere_become_one_project(world):
     assert GovernanceProject.objects.count() == 1
 
 
+def test_a_merged_case_is_not_started_as_a_project(world):
+    """The page hides the action on a merged appeal; the service refuses it too (the main
+    appeal is the case), and nothing is saved."""
+    case, c2, _s2 = _renters(world)
+    act(world.dispatcher, case, "merge", into=c2[0].pk)
+    with pytest.raises(Conflict) as exc:
+        services.start_project(
+            actor=actor(world.leader),
+            appeal_id=case.pk,
+            data=services.ProjectInput(title="高龄老人租房帮扶", handler_organisation=world.s1.pk),
+        )
+    assert exc.value.code == "merged_case" and c2[0].tracking_code in str(exc.value)
+    assert not GovernanceProject.objects.exists()
+    assert not AppealEvent.objects.filter(data__source="common_problem").exists()
+
+
 def test_a_single_case_is_not_a_project_and_bad_input_saves_nothing(world):
     case, _c2, s2 = _renters(world)
     # Street S2 has no other community telling it: a single case.
