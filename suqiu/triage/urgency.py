@@ -224,11 +224,14 @@ def _negated(text: str, start: int, cjk: bool) -> bool:
     return bool(_HYPOTHETICAL_EN_TERM.search(" ".join(words[-HYPOTHETICAL_WINDOW_EN:])))
 
 
-def _find(text: str, term: str, pattern: re.Pattern) -> bool:
-    """Whether ``term`` occurs at least once without a negation before it."""
+def _find(text: str, term: str, pattern: re.Pattern, clauses: str | None = None) -> bool:
+    """Whether ``term`` occurs in ``text`` at least once without a negation before it in its
+    clause; the clauses are read in ``clauses`` (``text`` with its line breaks, the same length)
+    when given."""
     cjk = _is_cjk(term)
+    clauses = text if clauses is None else clauses
     return any(
-        not _negated(text, m.start(), cjk) and not _in_idiom(text, m.start(), m.end())
+        not _negated(clauses, m.start(), cjk) and not _in_idiom(text, m.start(), m.end())
         for m in pattern.finditer(text)
     )
 
@@ -391,13 +394,17 @@ def flatten(text: str) -> str:
 
 
 def detect(text: str, learnt: list[dict] | None = None) -> Detection:
-    """The urgency ``text`` reads as and the terms that say so. A line break ends a sentence
-    (a title is one line, its description the next), so it survives normalisation."""
-    flat = flatten(text)
+    """The urgency ``text`` reads as and the terms that say so. A line break ends a clause for
+    the negations (a title ending in "还没有解决" does not cancel the "燃气泄漏" its description
+    opens with), and nothing more: terms and the person-and-silence pair are found across it
+    (a title naming "独居老人" and a description saying "电话也不接"; "gas" wrapped before
+    "leak")."""
+    clauses = flatten(text)
+    flat = clauses.replace("\n", " ")  # the same positions, one line
     found: list[dict] = []
     for level in (EMERGENCY, URGENT):
         for term, plain, pattern in _PATTERNS[level]:
-            if plain in flat and _find(flat, term, pattern):
+            if plain in flat and _find(flat, term, pattern, clauses):
                 found.append({"term": term, "kind": "lexicon", "level": level})
     pair = "" if any(f["level"] == EMERGENCY for f in found) else _person_silent(flat)
     if pair:
@@ -410,7 +417,7 @@ def detect(text: str, learnt: list[dict] | None = None) -> Detection:
         term = item.get("term", "")
         if not term or term in known or term not in flat:
             continue
-        if _find(flat, term, _compile(term)):
+        if _find(flat, term, _compile(term), clauses):
             learnt_hits.append(item)
     # One phrase is one piece of evidence: a learnt term inside another matched term ("燃气" in
     # "燃气管", or in the lexicon's "燃气泄漏") does not make a pair with it.

@@ -146,6 +146,18 @@ def test_a_line_break_ends_the_clause_of_a_negation(text, term):
     assert term in [t["term"] for t in found.terms]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "楼上独居老人\n已经三天没开门了，电话也不接，邻居很担心",  # the person in the title
+        "gas\nleak in the kitchen",  # a phrase wrapped by a hard line break
+    ],
+)
+def test_a_line_break_ends_only_the_negations_clause(text):
+    # Terms and the person-and-silence pair are still found across a line break.
+    assert detect(text).level == EMERGENCY, detect(text).terms
+
+
 def test_a_negation_on_the_same_line_still_cancels():
     assert detect("咨询\n楼道里已经没有燃气味了").level == NORMAL
     assert detect("Question\nThere is no smell of gas any more").level == NORMAL
