@@ -75,19 +75,34 @@ _NEGATED = re.compile(r"(?:未|无法|不|不予|没|没有|未能|不能|难以
 
 # The date a letter is signed with, at its very end ("…感谢您的支持！2019年3月1日"): when the
 # reply was written, not when anything was or will be done. Taken off before looking for a
-# time, when it follows the end of a sentence, a blank, or the signing office's name (a date
-# that ends a sentence, "完工时间为2019年3月1日。", stays).
+# time, when it follows the end of a sentence, a line break, or the signing office's name
+# (blanks between them allowed). A date that a sentence leads to stays: "完工时间为2019年3月1日。",
+# "将于 2019年3月5日", "will be repaired on 2019-03-05." (in all 2,816 calibration replies the
+# signature date follows 。！ or an office's name, never a comma or a word).
 _CN_DIGIT = r"[0-9０-９〇○零一二三四五六七八九十]"
-SIGNATURE_DATE = re.compile(
-    rf"(?:(?<=[\s。．.！!？?；;，,）)」”\"…])|(?<=[局办室府委会院所队处心司部站组厅馆])|^)"
+_DATE_AT_END = (
     rf"\s*(?:{_CN_DIGIT}{{4}}\s*年\s*{_CN_DIGIT}{{1,2}}\s*月\s*{_CN_DIGIT}{{1,3}}\s*[日号]?"
     r"|\d{4}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2})\s*[。.]?\s*$"
 )
+SIGNATURE_DATE = re.compile(
+    r"(?:(?<=[\n。．.！!？?；;）)」”\"…])|(?<=[局办室府委会院所队处心司部站组厅馆科])|^)"
+    + _DATE_AT_END
+)
+# After a comma only when the clause is the letter's closing thanks ("感谢您的支持与监督，
+# 2026年3月5日。"): "施工队将进场维修，2019年3月5日" gives the work's date.
+_DATE_AFTER_COMMA = re.compile(r"(?<=[，,])" + _DATE_AT_END)
+_CLOSING = re.compile(r"感谢|谢谢|致谢|此复|特此|敬礼|thank", re.IGNORECASE)
 
 
 def without_signature_date(text: str) -> str:
     """``text`` without the date it is signed with at its end, if any."""
-    return SIGNATURE_DATE.sub("", text)
+    stripped = SIGNATURE_DATE.sub("", text)
+    if stripped != text:
+        return stripped
+    m = _DATE_AFTER_COMMA.search(text)
+    if m and _CLOSING.search(re.split(r"[。！!？?；;\n]", text[: m.start()])[-1]):
+        return text[: m.start()]
+    return text
 
 
 def acts(text: str) -> bool:

@@ -121,6 +121,12 @@ def test_a_genuine_answer_still_passes_with_full_score(reply):
         ("工程将于2019年3月1日", True),  # the end of a sentence cut short: a time still
         ("完工时间为2019年3月1日。", True),
         ("已于2019年2月1日修复。2019年3月1日", True),  # the work's date stays
+        ("感谢您的关注。\n\n    2019年3月1日", False),
+        ("施工队将于 2019年3月5日", True),  # a blank before the date is not a signature
+        ("经核实，施工队将进场维修，2019年3月5日", True),
+        ("The pothole will be repaired on 2019-03-05.", True),
+        ("Repairs are scheduled for 2019/03/05.", True),
+        ("Thank you for your report.\n2019-03-01", False),
     ],
 )
 def test_only_the_letter_s_own_date_at_its_end_is_no_time(reply, dated):
