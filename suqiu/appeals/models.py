@@ -301,7 +301,9 @@ class Appeal(models.Model):
         ):
             seen.add(main.pk)
             main = main.merged_into
-        return main
+        # A cycle (hand-edited data; the services refuse to merge into a merged appeal) leads
+        # nowhere.
+        return None if main is not None and main.pk in seen else main
 
 
 def reporter_identity(reporter_id: int | None, reporter_phone: str | None) -> str:

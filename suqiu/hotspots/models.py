@@ -149,7 +149,10 @@ class Hotspot(models.Model):
 
         chinese = (get_language() or "zh-hans").startswith("zh")
         # ``scoped_title``: the title the reader may see, set by ``hotspots.selectors``.
-        title = getattr(self, "scoped_title", None) or self.title
+        if hasattr(self, "scoped_title"):  # read through a scoped selector
+            title = self.scoped_title or self.place_label or "—"
+        else:
+            title = self.title
         return title_with_places(title, "", self.other_places or [], chinese=chinese)
 
 

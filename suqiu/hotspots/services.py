@@ -26,13 +26,13 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from suqiu.appeals import services as appeal_services
-from suqiu.appeals.models import Appeal, reporter_identity
+from suqiu.appeals.models import Appeal, AppealEvent, EventKind, reporter_identity
 from suqiu.appeals.workflow import Status
 from suqiu.core import clock, places
 from suqiu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -66,10 +66,24 @@ PLACE_JOIN_RANK = 4
 CELL_DEGREES = 0.005  # about 500 m: the block of an appeal with a point but no grid
 FEATURE_BATCH = 2000
 HOTSPOT_ROLES = ("dispatcher", "leader", "admin")
-# Rejected appeals are out (spam, out of scope). Merged ones stay: a report merged into another
-# is still one more person, or the same person again, with the problem (the heat tells the two
-# apart); a dispatcher merging duplicates must not cool the hotspot they belong to.
+# Rejected appeals are out (spam, out of scope). Merged ones stay when a person merged them: a
+# report merged into another is still one more person, or the same person again, with the
+# problem (the heat tells the two apart); a dispatcher merging duplicates must not cool the
+# hotspot they belong to. An exact repeat the system merged at intake (the same person's same
+# words within a day: a double tap) is out: it is no report of its own (``_not_counted``).
 EXCLUDED_STATUSES = (Status.REJECTED,)
+
+
+def _not_counted(appeal_ref: str) -> Q:
+    """The appeals a run leaves out; ``appeal_ref`` names the appeal's id in the queried model
+    ("pk" on ``Appeal``, "appeal_id" on its features)."""
+    prefix = "" if appeal_ref == "pk" else "appeal__"
+    system_merge = AppealEvent.objects.filter(
+        appeal_id=OuterRef(appeal_ref), kind=EventKind.MERGE, actor__isnull=True
+    )
+    return Q(**{f"{prefix}status__in": EXCLUDED_STATUSES}) | (
+        Q(**{f"{prefix}status": Status.MERGED}) & Exists(system_merge)
+    )
 
 
 def may_use_hotspots(actor: Actor) -> bool:
@@ -157,7 +171,7 @@ def features_of(
 
 def _window_appeals(start: datetime, end: datetime):
     return Appeal.objects.filter(created_at__gte=start, created_at__lt=end).exclude(
-        status__in=EXCLUDED_STATUSES
+        _not_counted("pk")
     )
 
 
@@ -223,7 +237,7 @@ def load_docs(start: datetime, end: datetime) -> list[clustering.Doc]:
     spells with a suffix found where a text names one bare (``_place_bare_names``)."""
     rows = (
         AppealFeatures.objects.filter(appeal__created_at__gte=start, appeal__created_at__lt=end)
-        .exclude(appeal__status__in=EXCLUDED_STATUSES)
+        .exclude(_not_counted("appeal_id"))
         .values_list(
             "appeal_id",
             "block",
@@ -724,6 +738,8 @@ def start_project(*, actor: Actor, appeal_id: int, data: ProjectInput) -> Govern
     timeline records it, all in one transaction. 409 when the case is in an open project
     already, when it was merged into another appeal (the main appeal is the case), or when
     nothing like it was reported elsewhere (then it is a case, not a common problem)."""
+    from suqiu.appeals import selectors as appeal_selectors
+
     if not may_use_hotspots(actor):
         raise PermissionDenied(_("Only dispatchers, leaders and administrators handle hotspots."))
     org, person = _validate_project(data)
@@ -738,13 +754,19 @@ def start_project(*, actor: Actor, appeal_id: int, data: ProjectInput) -> Govern
             .order_by("pk")
             .values_list("pk", flat=True)
         )
+        appeal.refresh_from_db(fields=["status", "merged_into"])  # as it is, now it is locked
         if appeal.status == Status.MERGED:
             main = appeal.final_main()
-            raise Conflict(
-                _("This appeal was merged into %(code)s: start from that one.")
-                % {"code": main.tracking_code if main else "?"},
-                code="merged_case",
-            )
+            if (
+                main is not None
+                and appeal_selectors.appeal_list(actor=actor).filter(pk=main.pk).exists()
+            ):
+                message = _("This appeal was merged into %(code)s: start from that one.") % {
+                    "code": main.tracking_code
+                }
+            else:
+                message = _("This appeal was merged into another: start from that one.")
+            raise Conflict(message, code="merged_case")
         open_project = appeal.governance_projects.filter(status=ProjectStatus.OPEN).first()
         if open_project is not None:
             raise Conflict(

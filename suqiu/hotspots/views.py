@@ -77,7 +77,8 @@ def _detail(
 ):
     actor = request.actor
     hotspot = selectors.hotspot_get(actor=actor, hotspot_id=pk)
-    members = list(selectors.hotspot_members(actor=actor, hotspot=hotspot)[:500])
+    visible = selectors.hotspot_members(actor=actor, hotspot=hotspot)
+    members = list(visible[:500])
     whole = selectors.sees_whole(actor=actor, hotspot=hotspot)
     if form is None and not hotspot.project_id and whole:
         title = hotspot.display_title
@@ -106,6 +107,7 @@ def _detail(
             "window_label": services.window_label(hotspot.window),
             "form": form,
             "sees_whole": whole,
+            "visible_count": len(members) if len(members) < 500 else visible.count(),
             "error": error,
         },
         status=status,

@@ -373,6 +373,15 @@ def test_a_merged_appeal_follows_its_main_appeal_merged_in_its_turn(world, actor
     assert "已由城管统一处理" in page  # C's public outcome, read through the chain
 
 
+def test_a_merge_cycle_in_hand_edited_data_leads_nowhere(world, actor_of, en):
+    a, b = (make_appeal(world, actor_of) for _ in range(2))
+    Appeal.objects.filter(pk=a.pk).update(status="merged", merged_into=b)
+    Appeal.objects.filter(pk=b.pk).update(status="merged", merged_into=a)
+    a.refresh_from_db()
+    assert a.final_main() is None
+    assert en.get(f"/track/{a.tracking_code}").status_code == 200
+
+
 def test_unknown_or_malformed_code_is_a_friendly_404(world, en):
     for code in ("ABCD-EFGH-JKMN", "not-a-code"):
         response = en.get(f"/track/{code}")

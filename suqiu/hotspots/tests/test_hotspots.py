@@ -598,6 +598,37 @@ def test_merging_duplicates_does_not_cool_their_hotspot(planted, world):
     assert members(lights) == set(others)
 
 
+def test_a_double_tap_is_not_a_report_of_its_own(world):
+    """One caller's same words twice within a day (merged by the system at intake) and one other
+    caller: two reports, not the three a hotspot needs; a third caller makes one, of three."""
+
+    def call(text, phone, days_ago):
+        data = appeal_services.AppealInput(
+            title=text[0],
+            description=text[1],
+            lat=G3_POINT[0],
+            lon=G3_POINT[1],
+            reporter_name="来电人",
+            reporter_phone=phone,
+        )
+        with clock.at(NOW - timedelta(days=days_ago)):
+            return appeal_services.appeal_create(actor=actor(world.operator), data=data)
+
+    first = call(LIGHTS_G3[0], "13911110000", 3)
+    again = call(LIGHTS_G3[0], "13911110000", 2.9)
+    assert again.status == "merged"  # the system's exact-repeat merge
+    call(LIGHTS_G3[1], "13922220000", 2)
+    run()
+    assert current() == []
+    third = call(LIGHTS_G3[2], "13933330000", 1)
+    run()
+    (lights,) = current()
+    assert members(lights) == {first.pk, third.pk} | {
+        a.pk for a in Appeal.objects.filter(reporter_phone="13922220000")
+    }
+    assert (lights.size, lights.reporters) == (3, 3)
+
+
 def test_another_rolling_window_is_the_list_staff_see_first(planted, world, settings):
     """With SUQIU_HOTSPOTS_DAYS=14 the worker keeps a "14d" window, and that is the list the
     page and the API show without a window asked for."""
