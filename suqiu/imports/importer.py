@@ -17,8 +17,9 @@ Decisions (documented in README "Importing history"):
 - **Too long:** text longer than its field is *truncated* and kept (title 120 characters,
   description 4,000, reporter name 80, address 255); the created event's data lists the
   fields (``"truncated": [...]``) and the summary counts them.
-- **Missing title** (311 exports have none): the start of the description; **missing
-  description**: the title.
+- **Missing title** (311 exports have none): the start of the description (its first line,
+  shortened to the title's length without counting as truncated: the description holds it
+  whole); **missing description**: the title.
 - **No reply:** the appeal is still closed (history is finished business), at the source's
   closing time or else its creation time, with ``"no_reply": true`` on the closing event.
 - **Closing date without a time** (midnight) on the day of creation: closed at the creation
@@ -406,7 +407,8 @@ class RowMapper:
         description = self.value(cells, "description")
         if not title and not description:
             raise RowError(self.column("description"), "no text (title and description empty)")
-        if not title:
+        title_from_description = not title
+        if title_from_description:
             title = description.splitlines()[0].strip() if description.strip() else description
         if not description:
             description = title
@@ -435,7 +437,8 @@ class RowMapper:
         for name, limit in TRUNCATE.items():
             if len(fields[name]) > limit:
                 fields[name] = fields[name][: limit - 1].rstrip() + "…"
-                truncated.append(name)
+                if not (name == "title" and title_from_description):
+                    truncated.append(name)  # not a title cut from the description: it is whole
         urgency_text = _text(self.value(cells, "urgency"))
         urgency = URGENCY_WORDS.get(urgency_text.casefold()) if urgency_text else "normal"
         if urgency is None:

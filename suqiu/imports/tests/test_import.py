@@ -1005,6 +1005,19 @@ def test_text_too_long_is_truncated_and_flagged(world, tmp_path):
     assert (again.already_present, again.truncated) == (1, 0)
 
 
+def test_a_title_taken_from_a_long_description_is_shortened_not_counted_as_truncated(
+    world, tmp_path
+):
+    path = write_csv(
+        tmp_path / "notitle.csv", GOV_LABELLED, [["1", "U", "", "2019/1/5", "长" * 300, ""]]
+    )
+    summary = run(path)
+    assert summary.created == 1 and summary.truncated == 0
+    appeal = Appeal.objects.get()
+    assert appeal.title == "长" * 119 + "…" and appeal.description == "长" * 300
+    assert "truncated" not in appeal.events.get(kind=EventKind.CREATED).data
+
+
 def test_gb18030_csv(world, tmp_path):
     path = write_csv(
         tmp_path / "gbk.csv", GOV_LABELLED, [["1", "用户", "噪音扰民", "2019/1/5", "深夜施工", ""]],
