@@ -17,8 +17,9 @@ Decisions (documented in README "Importing history"):
 - **Too long:** text longer than its field is *truncated* and kept (title 120 characters,
   description 4,000, reporter name 80, address 255); the created event's data lists the
   fields (``"truncated": [...]``) and the summary counts them.
-- **Missing title** (311 exports have none): the start of the description; **missing
-  description**: the title.
+- **Missing title** (311 exports have none): the start of the description (its first line,
+  shortened to the title's length without counting as truncated: the description holds it
+  whole); **missing description**: the title.
 - **No reply:** the appeal is still closed (history is finished business), at the source's
   closing time or else its creation time, with ``"no_reply": true`` on the closing event.
 - **Closing date without a time** (midnight) on the day of creation: closed at the creation
@@ -27,11 +28,20 @@ Decisions (documented in README "Importing history"):
 - **Idempotent:** a row whose (source, id) is stored already is counted as already present; if
   the stored title differs, the row is reported as an id clash instead (another export with its
   own numbering imported under the same source name: use ``--source``).
+- **Rows without an id** (``ids_from_content``, ``--ids-from-content``): instead of a missing-id
+  error, the id ``sha1:`` + 16 hex digits of the row's content (``content_id``: reporter name and
+  phone, the creation time as written, title, description and address, whitespace collapsed),
+  so importing the file again finds them; two rows of identical content are one appeal (the
+  second already present, counted apart in the summary).
+- **Rows without a creation time** stay bad rows unless ``default_time`` (``--default-time``)
+  is given: they take it, flagged ``"default_time": true`` in the events' data. Never the
+  file's own date: a copy's modification time would pile years of history onto one recent day.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
 import os
 import re
@@ -73,6 +83,13 @@ MANGLED_ID = re.compile(r"^\d(\.\d+)?E[+-]?\d+$", re.IGNORECASE)
 # The largest count an integer column holds (PositiveIntegerField: 32-bit on PostgreSQL; SQLite
 # fails beyond 64 bits with an OverflowError): a larger one is a bad row, not a lost batch.
 COUNT_MAX = 2_147_483_647
+MISSING_ID = "missing id"
+MISSING_TIME = "missing creation time"
+# The ids ``ids_from_content`` gives: a prefix no export's own numbering has, 64 bits of SHA-1.
+CONTENT_ID_PREFIX = "sha1:"
+CONTENT_ID_HEX = 16
+# What --default-time takes: a date year first (and a time or not), not a serial or a year alone.
+DEFAULT_TIME = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b")
 
 
 @dataclass
@@ -89,6 +106,9 @@ class Summary:
     categories_created: list[str] = field(default_factory=list)
     categories_mapped: int = 0
     led_by_organisation: int = 0
+    content_ids: int = 0  # rows given an id from their content (ids_from_content)
+    repeated: int = 0  # of the already present: rows repeating an earlier row's content
+    default_times: int = 0  # rows without a creation time that took default_time
     seconds: float = 0.0
     errors_path: str = ""
     reasons: Counter = field(default_factory=Counter)
@@ -105,6 +125,11 @@ class Summary:
             f"created:         {self.created}",
             f"already present: {self.already_present}",
         ]
+        if self.repeated:
+            out.append(
+                f"repeated:        {self.repeated} (of those already present: the same "
+                "content as an earlier row of the file, no id)"
+            )
         if self.corrected:
             out.append(f"corrected:       {self.corrected} (of those already present)")
         out += [
@@ -113,6 +138,16 @@ class Summary:
         ]
         if self.truncated:
             out.append(f"truncated:       {self.truncated} (text kept up to the field's length)")
+        if self.content_ids:
+            out.append(
+                f"content ids:     {self.content_ids} rows without an id "
+                f"({CONTENT_ID_PREFIX}… from their user, time and text)"
+            )
+        if self.default_times:
+            out.append(
+                f"default time:    {self.default_times} rows without a creation time "
+                "(given --default-time)"
+            )
         if self.categories_mapped:
             out.append(f"category map:    {self.categories_mapped} rows")
         if self.led_by_organisation:
@@ -132,6 +167,10 @@ class Summary:
         out.append(f"rows/s:          {self.rows_per_s:.0f}")
         for reason, n in self.reasons.most_common(8):
             out.append(f"  {n:>7} × {reason}")
+        if any(reason.endswith(f": {MISSING_ID}") for reason in self.reasons):
+            out.append("rows without an id: --ids-from-content gives each one from its content")
+        if any(reason.endswith(f": {MISSING_TIME}") for reason in self.reasons):
+            out.append("rows without a creation time: --default-time YYYY-MM-DD gives them one")
         return out
 
 
@@ -216,13 +255,24 @@ def default_errors_path(path: Path) -> Path:
 class RowMapper:
     """Turns the cells of one row into an ``ImportedAppeal`` or raises ``RowError``."""
 
-    def __init__(self, mapping: Mapping, header: list[str], categories: CategoryResolver):
+    def __init__(
+        self,
+        mapping: Mapping,
+        header: list[str],
+        categories: CategoryResolver,
+        *,
+        ids_from_content: bool = False,
+        default_time: str | None = None,
+    ):
         self.mapping = mapping
+        self.ids_from_content = ids_from_content
         self.header = header
         self.bound = mapping.bind(header)
         self.categories = categories
         self.organisations = organisations_by_name() if "agency" in self.bound else {}
         self.tz = ZoneInfo(mapping.time_zone or settings.TIME_ZONE)
+        # For rows without a creation time (``--default-time``); ReadError when it is no date.
+        self.default_time = _default_time(default_time, self.tz) if default_time else None
         self.latest = clock.now() + timedelta(days=1)
         # Before 1900 is a mistyped year, not history (and year 1 overflows the time zones).
         self.earliest = datetime(clock.EARLIEST_YEAR, 1, 1, tzinfo=ZoneInfo("UTC"))
@@ -283,10 +333,30 @@ class RowMapper:
             return int(number)
         return float(number)
 
+    def content_id(self, cells: list, created: datetime | None) -> str:
+        """The id of a row without one: ``sha1:`` and 16 hex digits of its content — reporter
+        name and phone, the creation time as written (its clock time, so ``2019/1/5 10:21``
+        and ``2019-01-05 10:21:00`` are one; none for a row without, whatever
+        ``default_time``), title, description and address, each with its whitespace collapsed.
+        Not the category, reply, closing time or votes: a later export corrects those."""
+        when = created.replace(tzinfo=None).isoformat(sep=" ") if created else ""
+        parts = [
+            _text(self.value(cells, "reporter_name")),
+            _text(self.value(cells, "reporter_phone")),
+            when,
+            _text(self.value(cells, "title")),
+            _text(self.value(cells, "description")),
+            _text(self.value(cells, "address")),
+        ]
+        content = "\x1f".join(" ".join(part.split()) for part in parts)
+        digest = hashlib.sha1(content.encode("utf-8"), usedforsecurity=False).hexdigest()
+        return CONTENT_ID_PREFIX + digest[:CONTENT_ID_HEX]
+
     def map(self, number: int, cells: list) -> ImportedAppeal:
         external_id = external_id_of(self.value(cells, "external_id"))
-        if not external_id:
-            raise RowError(self.column("external_id"), "missing id")
+        by_content = not external_id and self.ids_from_content
+        if not external_id and not by_content:
+            raise RowError(self.column("external_id"), MISSING_ID)
         if len(external_id) > 100:
             raise RowError(self.column("external_id"), "id longer than 100 characters", external_id)
         if MANGLED_ID.match(external_id):
@@ -298,8 +368,13 @@ class RowMapper:
                 external_id,
             )
         created = self.when(cells, "created_at")
+        if by_content:
+            external_id = self.content_id(cells, created)
+        default_time = created is None and self.default_time is not None
+        if default_time:
+            created = self.default_time
         if created is None:
-            raise RowError(self.column("created_at"), "missing creation time")
+            raise RowError(self.column("created_at"), MISSING_TIME)
         if created > self.latest:
             raise RowError(self.column("created_at"), "in the future", created.isoformat())
         if created < self.earliest:
@@ -332,7 +407,8 @@ class RowMapper:
         description = self.value(cells, "description")
         if not title and not description:
             raise RowError(self.column("description"), "no text (title and description empty)")
-        if not title:
+        title_from_description = not title
+        if title_from_description:
             title = description.splitlines()[0].strip() if description.strip() else description
         if not description:
             description = title
@@ -361,7 +437,8 @@ class RowMapper:
         for name, limit in TRUNCATE.items():
             if len(fields[name]) > limit:
                 fields[name] = fields[name][: limit - 1].rstrip() + "…"
-                truncated.append(name)
+                if not (name == "title" and title_from_description):
+                    truncated.append(name)  # not a title cut from the description: it is whole
         urgency_text = _text(self.value(cells, "urgency"))
         urgency = URGENCY_WORDS.get(urgency_text.casefold()) if urgency_text else "normal"
         if urgency is None:
@@ -385,6 +462,10 @@ class RowMapper:
             data["truncated"] = truncated
         if adjusted:
             data["closed_date_only"] = True
+        if by_content:
+            data["content_id"] = True
+        if default_time:
+            data["default_time"] = True
         support_votes = self.number(cells, "support_votes", whole=True) or 0
         oppose_votes = self.number(cells, "oppose_votes", whole=True) or 0
         # Last: an unknown category is created here, so only for a row that passed every check.
@@ -476,6 +557,21 @@ def refresh_statistics() -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(Appeal._meta.db_table)}")
 
 
+def _default_time(text: str, tz: ZoneInfo) -> datetime:
+    """``--default-time``: a date or date and time, year first, a local time of ``tz``."""
+    try:
+        if not DEFAULT_TIME.match(text.strip()):
+            raise DateError("write it year first")
+        when = parse_when(text.strip(), tz=tz)
+    except DateError as exc:
+        raise ReadError(
+            f"--default-time {text!r} is not a date (YYYY-MM-DD, or YYYY-MM-DD HH:MM): {exc}"
+        ) from None
+    if when.year < clock.EARLIEST_YEAR or when > clock.now() + timedelta(days=1):
+        raise ReadError(f"--default-time {text!r} is before 1900 or in the future")
+    return when
+
+
 def _mapping_for(table: Table, preset: str | None, mapping_file) -> Mapping:
     # A mistake in the mapping file itself is the file's, whatever sheet was read.
     loaded = (
@@ -556,6 +652,8 @@ def import_appeals(
     create_categories: bool = True,
     categories_file: Path | str | None = None,
     recategorise: bool = False,
+    ids_from_content: bool = False,
+    default_time: str | None = None,
     encoding: str | None = None,
     sheet: str | None = None,
     limit: int | None = None,
@@ -569,7 +667,12 @@ def import_appeals(
     the file and the category map give them now, and the urgency and lead organisation the file
     gives (``services.appeal_correct_history``): for a map corrected after the first import, an
     urgency column mapped only now, organisations created after it; what a row does not give
-    (no category, no urgency column, an agency that is none of ours) stays as it is."""
+    (no category, no urgency column, an agency that is none of ours) stays as it is.
+
+    ``ids_from_content``: a row without an id gets one from its content (``RowMapper.content_id``)
+    instead of being a bad row. ``default_time`` (``2019-12-31``, ``2019-12-31 18:00``: a local
+    time of the mapping's zone): the creation time of rows that have none, instead of a bad row;
+    one that cannot be read, is before 1900 or in the future raises ``ReadError``."""
     started = time.perf_counter()
     try:
         services.default_area()
@@ -593,7 +696,13 @@ def import_appeals(
         categories = CategoryResolver(
             create=create_categories, category_map=_category_map(mapping, categories_file)
         )
-        mapper = RowMapper(mapping, table.header, categories)
+        mapper = RowMapper(
+            mapping,
+            table.header,
+            categories,
+            ids_from_content=ids_from_content,
+            default_time=default_time,
+        )
         report_path = Path(errors_path) if errors_path else default_errors_path(path)
         _check_report_path(report_path, path)
         summary.errors_path = str(report_path)
@@ -648,6 +757,7 @@ def import_appeals(
                         summary.truncated -= 1  # counted when read; not stored after all
                     if stored_title == row.title.strip():
                         summary.already_present += 1
+                        summary.repeated += id(row) in repeats
                         if recategorise and row.external_id not in handled:
                             handled.add(row.external_id)
                             again.append(
@@ -677,6 +787,7 @@ def import_appeals(
                     summary.corrected += services.appeal_correct_history(source=source, rows=again)
                 batch.clear()
                 by_map.clear()
+                repeats.clear()
             if bar is not None:
                 here = table.position()
                 bar.update(here - shown)
@@ -685,6 +796,9 @@ def import_appeals(
         try:
             batch: list[ImportedAppeal] = []
             by_map: set[int] = set()  # id() of the batch's rows whose category the map set
+            repeats: set[int] = set()  # id() of the batch's rows repeating an earlier content id
+            # The content ids read so far, as numbers (about 60 bytes a row without an id).
+            content_ids: set[int] = set()
             for number, cells in table:
                 if limit is not None and summary.rows_read >= limit:
                     break
@@ -705,6 +819,14 @@ def import_appeals(
                     summary.truncated += 1
                 if categories.last_by_map:
                     by_map.add(id(row))
+                if row.data.get("content_id"):
+                    summary.content_ids += 1
+                    digest = int(row.external_id.removeprefix(CONTENT_ID_PREFIX), 16)
+                    if digest in content_ids:
+                        repeats.add(id(row))
+                    content_ids.add(digest)
+                if row.data.get("default_time"):
+                    summary.default_times += 1
                 batch.append(row)
                 if len(batch) >= batch_size:
                     flush(batch)

@@ -634,6 +634,111 @@ def test_reimport_creates_nothing(world, tmp_path):
     assert "already present: 5" in "\n".join(second.lines())
 
 
+GOV_DEV = [*GOV_LABELLED, "text_form"]  # labeled_dev.csv: rows without id, user or time
+
+
+def _dev_rows() -> list[list]:
+    return [
+        ["182773.0", "U0005894", "乐安镇修路", "2015/12/11 19:41:23", PAD + "修路不便" + PAD,
+         "交通运输", "original"],
+        ["", "U0006580", "补办出生证明", "2015/10/20 10:24:14", "需要走什么程序。", "卫生计生",
+         "original"],
+        ["", "", "小区商户占用公摊面积", "", "商户私自占用业主的公摊面积。", "城乡建设",
+         "whitespace_stripped"],
+        ["", "", "", "", "翰林居楼盘虚假宣传。", "教育文体", "processed_detail"],
+        # Row 2 again, its whitespace and time written otherwise: the same content.
+        ["", " U0006580", "补办出生证明 ", "2015-10-20 10:24:14", PAD + "需要走什么程序。\xa0",
+         "卫生计生", "original"],
+    ]  # fmt: skip
+
+
+def test_rows_without_an_id_stay_errors_without_ids_from_content(world, tmp_path):
+    summary = run(write_csv(tmp_path / "dev.csv", GOV_DEV, _dev_rows()))
+    assert (summary.rows_read, summary.created, summary.failed) == (5, 1, 4)
+    assert {(e["row"], e["reason"]) for e in error_rows(summary)} == {
+        (str(n), "missing id") for n in (3, 4, 5, 6)
+    }
+    assert "--ids-from-content gives each one" in "\n".join(summary.lines())
+    assert list(Appeal.objects.values_list("external_id", flat=True)) == ["182773"]
+
+
+def test_ids_from_content_imports_rows_without_an_id_idempotently(world, tmp_path):
+    path = write_csv(tmp_path / "dev.csv", GOV_DEV, _dev_rows())
+    # Without --default-time the rows without a time are still errors (and say what to do).
+    first = run(path, ids_from_content=True)
+    assert (first.created, first.already_present, first.repeated, first.failed) == (2, 1, 1, 2)
+    assert first.content_ids == 2  # rows 3 and 6; rows 4 and 5 failed for their time
+    assert {(e["row"], e["external_id"], e["reason"]) for e in error_rows(first)} == {
+        ("4", "", "missing creation time"),
+        ("5", "", "missing creation time"),
+    }
+    text = "\n".join(first.lines())
+    assert "repeated:        1" in text and "--default-time YYYY-MM-DD gives them one" in text
+    by_content = Appeal.objects.get(title="补办出生证明")
+    assert by_content.external_id.startswith("sha1:") and len(by_content.external_id) == 21
+    assert by_content.created_at == datetime(2015, 10, 20, 10, 24, 14, tzinfo=SH)
+    assert by_content.events.get(kind=EventKind.CREATED).data["content_id"] is True
+
+    # With --default-time the rest comes in; the rows already there are already present.
+    second = run(path, ids_from_content=True, default_time="2019-12-31")
+    assert (second.created, second.already_present, second.repeated, second.failed) == (
+        2, 3, 1, 0,
+    )  # fmt: skip
+    assert second.default_times == 2 and "default time:    2 rows" in "\n".join(second.lines())
+    undated = Appeal.objects.get(title="小区商户占用公摊面积")
+    assert undated.created_at == datetime(2019, 12, 31, tzinfo=SH) == undated.closed_at
+    assert undated.category.name == "城乡建设"
+    data = undated.events.get(kind=EventKind.CREATED).data
+    assert data["default_time"] is True and data["content_id"] is True
+    detail_only = Appeal.objects.get(description="翰林居楼盘虚假宣传。")
+    assert detail_only.title == "翰林居楼盘虚假宣传。" and detail_only.reporter_name == ""
+
+    # Again, with another default time: nothing new (the default is not the row's content).
+    third = run(path, ids_from_content=True, default_time="2020-06-30 12:00")
+    assert (third.created, third.already_present, third.repeated, third.failed) == (0, 5, 1, 0)
+    assert Appeal.objects.count() == 4 and AppealEvent.objects.count() == 8
+    ids = set(Appeal.objects.values_list("external_id", flat=True))
+    assert "182773" in ids and sum(i.startswith("sha1:") for i in ids) == 3
+
+
+def test_content_ids_are_the_rows_content_and_nothing_else(world, tmp_path):
+    base = ["", "U1", "路灯不亮", "2019/1/5 10:21:44", "路灯坏了。", "城乡建设", "original"]
+    other_label = [*base[:5], "交通运输", "original"]  # a category is no part of the content
+    other_user = ["", "U2", *base[2:]]
+    other_time = [*base[:3], "2019/1/5 10:21:45", *base[4:]]
+    path = write_csv(tmp_path / "c.csv", GOV_DEV, [base, other_label, other_user, other_time])
+    summary = run(path, ids_from_content=True, batch_size=1)
+    assert (summary.created, summary.already_present, summary.repeated) == (3, 1, 1)
+    # The same content in another file, under the same source, is the same appeal.
+    again = run(write_csv(tmp_path / "d.csv", GOV_DEV, [base]), ids_from_content=True)
+    assert (again.created, again.already_present, again.repeated) == (0, 1, 0)
+
+
+def test_command_line_ids_from_content_and_default_time(world, tmp_path):
+    path = write_csv(tmp_path / "dev.csv", GOV_DEV, _dev_rows())
+    out = io.StringIO()
+    call_command(
+        "import", "appeals", str(path), "--no-progress", "--ids-from-content",
+        "--default-time", "2019-12-31", stdout=out,
+    )  # fmt: skip
+    text = out.getvalue()
+    assert "created:         4" in text and "repeated:        1" in text
+    assert "content ids:     4 rows" in text and "default time:    2 rows" in text
+    for bad, message in [
+        ("31/12/2019", "not a date"),
+        ("43830", "not a date"),
+        ("2019-13-01", "not a date"),
+        ("1899-12-31", "before 1900"),
+        ("2999-01-01", "in the future"),
+    ]:
+        with pytest.raises(CommandError, match=message):
+            call_command(
+                "import", "appeals", str(path), "--no-progress", "--ids-from-content",
+                "--default-time", bad,
+            )  # fmt: skip
+    assert Appeal.objects.count() == 4
+
+
 def test_an_id_clash_with_another_text_is_reported(world, tmp_path):
     write_csv(tmp_path / "a.csv", GOV_LABELLED, [["9", "U1", "路灯", "2019/1/5", "详情", ""]])
     run(tmp_path / "a.csv")
@@ -898,6 +1003,19 @@ def test_text_too_long_is_truncated_and_flagged(world, tmp_path):
     assert data["truncated"] == ["title", "description", "reporter_name"]
     again = run(path)
     assert (again.already_present, again.truncated) == (1, 0)
+
+
+def test_a_title_taken_from_a_long_description_is_shortened_not_counted_as_truncated(
+    world, tmp_path
+):
+    path = write_csv(
+        tmp_path / "notitle.csv", GOV_LABELLED, [["1", "U", "", "2019/1/5", "长" * 300, ""]]
+    )
+    summary = run(path)
+    assert summary.created == 1 and summary.truncated == 0
+    appeal = Appeal.objects.get()
+    assert appeal.title == "长" * 119 + "…" and appeal.description == "长" * 300
+    assert "truncated" not in appeal.events.get(kind=EventKind.CREATED).data
 
 
 def test_gb18030_csv(world, tmp_path):

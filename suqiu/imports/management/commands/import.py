@@ -7,6 +7,8 @@
     suqiu import appeals 311.csv --list-categories > 311-categories.csv  # a map to edit
     suqiu import appeals 311.csv --categories 311-categories.csv        # source text -> our codes
     suqiu import appeals 311.csv --categories fixed.csv --recategorise # correct imported history
+    suqiu import appeals labelled.csv --ids-from-content --default-time 2019-12-31
+        # rows without an id get one from their content, rows without a time that date
 
 See ``suqiu.imports.importer`` for what is imported and how bad rows are reported.
 """
@@ -67,6 +69,16 @@ class Command(BaseCommand):
             help="rows already imported take what the file gives them now: the category (with --categories: a corrected map), the urgency (an urgency column) and the lead organisation (an agency naming one of ours, e.g. organisations created after the first import); each changed appeal gets an 'imported record corrected' event",
         )
         appeals.add_argument(
+            "--ids-from-content",
+            action="store_true",
+            help="a row without an id gets one from its content (sha1: and 16 hex digits of its user, phone, time, title, description and address) instead of being an error; importing the file again finds it, and a row repeating another's content is that appeal",
+        )
+        appeals.add_argument(
+            "--default-time",
+            metavar="YYYY-MM-DD",
+            help="the creation time of rows that have none (a local date, or date and time), flagged in their events; without it such rows are errors",
+        )
+        appeals.add_argument(
             "--list-categories",
             action="store_true",
             help="import nothing: print the file's category texts as a category map (CSV: source,code,rows,matched_by) to edit and give back with --categories",
@@ -106,6 +118,8 @@ class Command(BaseCommand):
                     batch_size=opts["batch_size"],
                     create_categories=not opts["no_create_categories"],
                     recategorise=opts["recategorise"],
+                    ids_from_content=opts["ids_from_content"],
+                    default_time=opts["default_time"],
                     limit=opts["limit"],
                     progress=not opts["no_progress"],
                     progress_file=self.stderr._out,
