@@ -262,6 +262,20 @@ def test_a_label_with_a_single_example_still_trains():
     assert len(r.predict(["火车票"], top=4)[0]) == 4
 
 
+def test_an_appeals_text_leaves_out_a_title_made_from_its_description():
+    from suqiu.triage import services
+
+    assert services.text_of("标题", "内容") == "标题。内容"
+    # An imported row without a title got the description's start; without a description,
+    # its title: the text is read once.
+    assert (
+        services.text_of("楼道灯坏了三天…", "楼道灯坏了三天，晚上很黑")
+        == "楼道灯坏了三天，晚上很黑"
+    )
+    assert services.text_of("楼道灯坏了", "楼道灯坏了") == "楼道灯坏了"
+    assert services.text_of("楼道灯", "楼道灯坏了三天") == "楼道灯坏了三天"
+
+
 def test_text_of_and_clean():
     assert text_of("标题", "内容") == "标题。内容"
     assert text_of("", " 内容 ") == "内容"
