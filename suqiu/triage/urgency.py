@@ -3,10 +3,10 @@
 Two parts:
 
 1. ``LEXICON``: terms (Chinese and English) that mean danger to life or property now
-   (``emergency``: gas smell, exposed live wires, someone trapped, flooding, fire, a fall from
-   height or a missing manhole cover, a lone elderly person who cannot be reached) or harm that
-   should not wait for the normal queue (``urgent``: no water or power, a burst pipe, a broken
-   lift, sewage overflowing...). A term preceded in the same clause by a negation ("没有燃气味",
+   (``emergency``: gas smell, exposed live wires, someone trapped, flooding or water coming into a
+   home, fire, a fall from height or a missing manhole cover, a lone elderly person who cannot be
+   reached) or harm that should not wait for the normal queue (``urgent``: no water or power, a
+   burst pipe, a broken lift, sewage overflowing...). A term preceded in the same clause by a negation ("没有燃气味",
    "不是漏电", "no smell of gas") or by a hypothetical ("一旦发生火灾", "万一起火", "防止漏电",
    "in case of fire", "to prevent flooding") does not count. A person living alone (or old, at their own door) named
    close to a sign that nobody has heard from them ("独居老人三天没开门，电话也不接") is an
@@ -41,7 +41,8 @@ _EMERGENCY_ZH = """
 燃气味 煤气味 天然气味 液化气味 闻到燃气 闻到煤气 闻到天然气 燃气爆炸 煤气罐爆炸 发生爆炸
 电线裸露 裸露电线 电线外露 漏电 触电 电线掉落 电线垂落 电线断落 高压线断 电箱冒火 电线起火 冒火花
 被困 困在电梯 困在里面 关在电梯 电梯困人 被埋
-水浸 内涝 水淹 淹水 被淹 倒灌 山洪 决堤 溃坝
+水浸 内涝 水淹 淹水 被淹 倒灌 山洪 决堤 溃坝 淹到 都淹了 全淹了 车淹了 车子淹了 被水淹了
+家里进水 家中进水 屋里进水 屋内进水 房间进水 室内进水 房屋进水 房子进水 地下室进水 车库进水
 起火 着火 失火 发生火灾 烧起来 明火
 坠落 高空坠物 坠楼 井盖缺失 井盖丢失 井盖丢了 井盖不见了 井盖被偷 没有井盖 井盖被盗 井盖破损
 窨井盖缺失 井盖没了
@@ -63,7 +64,8 @@ _EMERGENCY_EN = """
 gas leak|gas leaking|smell of gas|smells of gas|smell gas|gas smell|leaking gas|explosion
 exposed wire|exposed wires|exposed wiring|live wire|live wires|bare wire|bare wires|downed power line|power line down|sparking|electric shock|electrocuted
 trapped|stuck in the lift|stuck in the elevator|stuck in a lift|stuck in an elevator
-flooding|flooded|water rising
+flooding|flooded|water rising|underwater|under water|water coming into|water is coming into
+water pouring into|water getting into|water came into|water coming in the house
 on fire|fire broke out|house fire|building fire|thick smoke|smoke pouring|smoke coming|flames
 fell from|falling debris|falling objects|fall from height|missing manhole|open manhole|manhole cover missing|manhole cover is missing|manhole cover gone|manhole cover stolen|collapsed|landslide
 not answering the door|cannot be reached|can't be reached|not been seen for days|unconscious|fainted|not breathing

@@ -218,3 +218,42 @@ def test_terms_inside_each_other_are_one_piece_of_evidence():
     found = detect("燃气管道有异响", weak)
     assert found.level == URGENT
     assert {t["term"] for t in found.terms} == {"燃气管", "异响"}
+
+
+# --- Water coming in, falls, a lone person not heard from ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("暴雨后小区地势低，车都淹了", "都淹了"),
+        ("下大雨家里进水了，水越来越深", "家里进水"),
+        ("屋里进水，水快淹到膝盖了", "屋里进水"),
+        ("屋里进水，水快淹到膝盖了", "淹到"),
+        ("地下室进水，电闸在下面", "地下室进水"),
+        ("Water is coming into the house from the street", "water is coming into"),
+        ("Our basement flooded overnight", "flooded"),
+        ("My car is flooded in the underground car park", "flooded"),
+    ],
+)
+def test_water_coming_into_a_home_or_a_car_is_flooding(text, term):
+    found = detect(text)
+    assert found.level == EMERGENCY, found.terms
+    assert term in [t["term"] for t in found.terms]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "下了一夜雨，家里没有进水",
+        "车没被淹，停在高处",
+        "建议加高门槛，防止家里进水",
+        "手机进水了，售后不给保修",
+        "出这种政策的人是脑子进水了吧",
+        "Install a barrier to prevent water coming into the house",
+        "The house did not flood this time",
+    ],
+)
+def test_water_that_did_not_come_in_or_another_kind_stays_normal(text):
+    found = detect(text)
+    assert found.level == NORMAL, found.terms
