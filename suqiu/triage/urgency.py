@@ -100,7 +100,8 @@ LEXICON: dict[str, list[str]] = {
 # general only with a sign at their own door ("没开门", "几天没见", not "电话没人接": "老人想联系
 # 物业联系不上" is about the office). The signs are themselves negative ("没开门"), so the
 # negation rule does not apply to them; a hypothetical before the person ("如果老人联系不上")
-# still cancels, and so do the places named after old people ("老人活动中心没开门").
+# still cancels, and so do the places and the benefits named after old people ("老人活动中心没
+# 开门", "独居老人补贴申请了半年没动静": "独居" does not match before "老人补贴" either).
 _ALONE_ZH = """
 独居老人 独居的老人 空巢老人 孤寡老人 独居长者 孤老 独居 一个人住 独自居住 独自生活
 """
@@ -110,9 +111,16 @@ _PERSON_ZH = """
 _AT_DOOR_ZH = """
 没开门 没有开门 没人开门 敲门没 敲门无 敲门不应 敲门也没 无人应门 没人应门 没出门 没有出门 没露面
 几天没见 多天没见 多日没见 好久没见 没见到人 没看到人 没见着人 没见他 没见她 信箱塞满 报纸堆积
+不见人影 天没动静 天没有动静 天都没动静 天都没有动静 天也没动静 天也没有动静
 """
 _BY_PHONE_ZH = """
 不接电话 电话不接 电话也不接 电话没人接 电话无人接 联系不上 联系不到 失联
+"""
+# No sign of life, said of anyone: only of someone living alone ("独居老人三天没动静"); of an old
+# person in general only as days without one ("隔壁老人三天没动静", in ``_AT_DOOR_ZH``), since
+# "老人补贴的事一直没动静" is about an office.
+_QUIET_ZH = """
+没动静 没有动静 毫无动静 没什么动静 没有任何动静
 """
 _ALONE_EN = """
 lives alone|living alone|lives on her own|lives on his own
@@ -122,13 +130,18 @@ elderly|old man|old woman|old lady|old gentleman|pensioner|senior|disabled
 """
 _AT_DOOR_EN = """
 not answered the door|not answering the door|no answer at the door|not been seen|hasn't been seen
-has not been seen|haven't seen|have not seen|mail piling up
+has not been seen|haven't seen|have not seen|mail piling up|hasn't opened her door
+hasn't opened his door|hasn't opened the door|not opened her door|not opened his door
+not opened the door
 """
 _BY_PHONE_EN = """
 not answering|no answer|no response|not responding|not picking up|doesn't pick up
 does not pick up|cannot reach|can't reach|unreachable
 """
-_PLACES_ZH = "活动|中心|院|大学|食堂|协会|卡|公寓|证|服务|会|手机|年"
+_PLACES_ZH = (
+    "活动|中心|院|大学|食堂|协会|卡|公寓|证|服务|会|手机|年|补贴|津贴|补助|政策|待遇|福利|养老金"
+)
+_PLACES_EN = "centre|center|centres|centers|home|homes|housing|club|services|care"
 PAIR_WINDOW = 30  # characters between the person and the sign
 _SENTENCE = re.compile(r"[。.!！?？;；\n]")
 
@@ -179,10 +192,14 @@ def _compile(term: str) -> re.Pattern:
 # rules a term out before any pattern runs (most texts contain none of the lexicon).
 def _pair_pattern(term: str, place_guard: bool = False) -> tuple[str, str, re.Pattern]:
     """(term, its normalised text, its pattern); with ``place_guard`` a Chinese person term does
-    not match as the start of a place ("老人活动中心")."""
+    not match as the start of a place or a benefit ("老人活动中心", "独居老人补贴"), nor an English
+    one as the start of a place ("senior centre")."""
     plain = normalise(term)
     if place_guard and _is_cjk(term):
-        return term, plain, re.compile(re.escape(plain) + f"(?!{_PLACES_ZH})")
+        guard = f"(?!(?:老人|长者|老年人)?(?:{_PLACES_ZH}))"
+        return term, plain, re.compile(re.escape(plain) + guard)
+    if place_guard:
+        return term, plain, re.compile(_compile(plain).pattern + f"(?!\\s+(?:{_PLACES_EN}))")
     return term, plain, _compile(plain)
 
 
@@ -190,7 +207,7 @@ _PATTERNS: dict[str, list[tuple[str, str, re.Pattern]]] = {
     level: [_pair_pattern(t) for t in terms] for level, terms in LEXICON.items()
 }
 _AT_DOOR = [_pair_pattern(t) for t in _zh(_AT_DOOR_ZH) + _en(_AT_DOOR_EN)]
-_BY_PHONE = [_pair_pattern(t) for t in _zh(_BY_PHONE_ZH) + _en(_BY_PHONE_EN)]
+_BY_PHONE = [_pair_pattern(t) for t in _zh(_BY_PHONE_ZH + _QUIET_ZH) + _en(_BY_PHONE_EN)]
 # (people, the signs that count for them)
 _PAIRS = (
     ([_pair_pattern(t, True) for t in _zh(_ALONE_ZH) + _en(_ALONE_EN)], _AT_DOOR + _BY_PHONE),

@@ -257,3 +257,42 @@ def test_water_coming_into_a_home_or_a_car_is_flooding(text, term):
 def test_water_that_did_not_come_in_or_another_kind_stays_normal(text):
     found = detect(text)
     assert found.level == NORMAL, found.terms
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("独居老人三天没动静", "独居老人 … 天没动静"),
+        ("隔壁独居老人一直没有动静，灯也没开", "独居老人 … 没有动静"),
+        ("隔壁老人三天没动静了", "老人 … 天没动静"),
+        ("对门老人不见人影好几天了", "老人 … 不见人影"),
+        ("好几天没见隔壁独居的老人了", "独居的老人 … 几天没见"),
+        (
+            "The old lady who lives alone hasn't opened her door since Monday",
+            "lives alone … hasn't opened her door",
+        ),
+        (
+            "The elderly man upstairs has not opened the door for two days",
+            "elderly … not opened the door",
+        ),
+    ],
+)
+def test_no_sign_of_life_from_a_lone_person_is_an_emergency(text, term):
+    found = detect(text)
+    assert found.level == EMERGENCY, found.terms
+    assert [t["term"] for t in found.terms] == [term]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "没动静" of an office, of a benefit, or of an old person without days: no silence.
+        "老人补贴的事一直没动静",
+        "独居老人补贴申请了半年没动静",
+        "老人活动中心的改造一直没有动静",
+        "反映了三个月还是没动静",
+        "The senior centre has not opened the door to visitors yet",
+    ],
+)
+def test_no_news_from_an_office_is_no_silence_of_a_person(text):
+    assert detect(text).level == NORMAL, detect(text).terms
