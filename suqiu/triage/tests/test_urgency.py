@@ -296,3 +296,71 @@ def test_no_sign_of_life_from_a_lone_person_is_an_emergency(text, term):
 )
 def test_no_news_from_an_office_is_no_silence_of_a_person(text):
     assert detect(text).level == NORMAL, detect(text).terms
+
+
+@pytest.mark.parametrize(
+    ("text", "level", "term"),
+    [
+        # A stated risk is the risk itself, not a hypothetical.
+        ("楼道灯坏了，老人容易摔倒", URGENT, "容易摔倒"),
+        ("楼梯没有扶手，老人上下楼有摔倒的危险", URGENT, "摔倒的危险"),
+        ("台阶结冰，存在滑倒隐患", URGENT, "滑倒隐患"),
+        # A negation that names the cause does not cancel the risk it explains.
+        ("没扶手容易摔倒", URGENT, "容易摔倒"),
+        ("路面湿滑，已经有人滑倒", URGENT, "有人滑倒"),
+        ("An old man could fall on these stairs", URGENT, "could fall"),
+        ("Risk of falling at the entrance", URGENT, "risk of falling"),
+        ("My neighbour slipped on the wet stairs", URGENT, "slipped on"),
+        # A broken or missing handrail, broken steps, where old people or children walk.
+        ("楼梯扶手断了，请尽快维修，防止老人摔倒", URGENT, "扶手断 … 老人"),
+        ("小区楼梯没有扶手，建议加装，老人上下很吃力", URGENT, "没有扶手 … 老人"),
+        ("台阶破损，小孩经常在这里玩", URGENT, "台阶破损 … 小孩"),
+        (
+            "Old people use these stairs and the handrail is broken",
+            URGENT,
+            "handrail is broken … old people",
+        ),
+        # Fallen and cannot get up.
+        ("楼下有位老人摔倒在地起不来", EMERGENCY, "摔倒 … 起不来"),
+        ("楼下老奶奶倒地不起", EMERGENCY, "倒地不起"),
+        ("My neighbour has fallen and can't get up", EMERGENCY, "fallen … can't get up"),
+        (
+            "Elderly resident fell in the stairwell and cannot get up",
+            EMERGENCY,
+            "fell … cannot get up",
+        ),
+    ],
+)
+def test_a_fall_risk_is_urgent_and_someone_fallen_who_cannot_get_up_an_emergency(text, level, term):
+    found = detect(text)
+    assert found.level == level, found.terms
+    assert term in [t["term"] for t in found.terms]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "老人没有摔倒，只是受了惊吓",
+        "铺了防滑垫以后不容易摔倒了",
+        "现在没有摔倒的危险了",
+        "装了扶手，不会有人滑倒了",
+        # A request to prevent a fall where nothing is broken: the normal queue.
+        "建议在楼梯加装扶手，防止老人摔倒",
+        "Install grab bars to reduce the risk of falling",
+        "There is no risk of falling now",
+        # Only what might happen.
+        "如果老人摔倒起不来怎么办",
+        "如果扶手坏了老人怎么办",
+        # A fall word alone is mostly a past injury: a work-injury claim, a medical dispute.
+        "上班途中摔伤算不算工伤？",
+        "2010年我平地滑倒摔伤，入住医院后被误诊",
+        # Idioms and other senses.
+        "现在遇到有人摔倒不敢扶",
+        "不要让孩子跌倒在起跑线上",
+        "The circuit breaker tripped again",
+        "My complaint fell on deaf ears",
+    ],
+)
+def test_a_fall_denied_only_possible_or_long_past_stays_normal(text):
+    found = detect(text)
+    assert found.level == NORMAL, found.terms
