@@ -3,14 +3,17 @@
 Two parts:
 
 1. ``LEXICON``: terms (Chinese and English) that mean danger to life or property now
-   (``emergency``: gas smell, exposed live wires, someone trapped, flooding, fire, a fall from
-   height or a missing manhole cover, a lone elderly person who cannot be reached) or harm that
-   should not wait for the normal queue (``urgent``: no water or power, a burst pipe, a broken
-   lift, sewage overflowing...). A term preceded in the same clause by a negation ("没有燃气味",
-   "不是漏电", "no smell of gas") or by a hypothetical ("一旦发生火灾", "万一起火", "防止漏电",
-   "in case of fire", "to prevent flooding") does not count. A person living alone (or old, at their own door) named
-   close to a sign that nobody has heard from them ("独居老人三天没开门，电话也不接") is an
-   emergency as a pair, however it is worded (``_person_silent``).
+   (``emergency``: gas smell, exposed live wires, someone trapped, flooding or water coming into a
+   home, fire, a fall from height or a missing manhole cover, someone fallen who cannot get up, a
+   lone elderly person who cannot be reached) or harm that should not wait for the normal queue
+   (``urgent``: no water or power, a burst pipe, a broken lift, sewage overflowing, a stated risk
+   of falling or people already falling...). A term preceded in the same clause by a negation
+   ("没有燃气味", "不是漏电", "no smell of gas") or by a hypothetical ("一旦发生火灾", "万一起火",
+   "防止漏电", "in case of fire", "to prevent flooding") does not count. A person living alone (or
+   old, at their own door) named close to a sign that nobody has heard from them ("独居老人三天没
+   开门，电话也不接") is an emergency as a pair, however it is worded; so is a fall next to
+   "cannot get up", and a broken or missing handrail or slippery steps named next to old people or
+   children is urgent (``_PAIRS``).
 2. ``learn(history)``: terms over-represented in past appeals that ended up urgent or emergency
    (the urgency after staff assessment). ``suqiu triage train`` stores them with the routing model;
    a learnt term counts like a lexicon term when it is precise enough on its own
@@ -26,7 +29,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from suqiu.core.text import key_terms, normalise
@@ -41,12 +44,13 @@ _EMERGENCY_ZH = """
 燃气味 煤气味 天然气味 液化气味 闻到燃气 闻到煤气 闻到天然气 燃气爆炸 煤气罐爆炸 发生爆炸
 电线裸露 裸露电线 电线外露 漏电 触电 电线掉落 电线垂落 电线断落 高压线断 电箱冒火 电线起火 冒火花
 被困 困在电梯 困在里面 关在电梯 电梯困人 被埋
-水浸 内涝 水淹 淹水 被淹 倒灌 山洪 决堤 溃坝
+水浸 内涝 水淹 淹水 被淹 倒灌 山洪 决堤 溃坝 淹到 都淹了 全淹了 车淹了 车子淹了 被水淹了
+家里进水 家中进水 屋里进水 屋内进水 房间进水 室内进水 房屋进水 房子进水 地下室进水 车库进水
 起火 着火 失火 发生火灾 烧起来 明火
 坠落 高空坠物 坠楼 井盖缺失 井盖丢失 井盖丢了 井盖不见了 井盖被偷 没有井盖 井盖被盗 井盖破损
 窨井盖缺失 井盖没了
 山体滑坡 楼房倾斜 已经倒塌 突然倒塌
-独居老人联系不上 老人联系不上 独居老人失联 老人失联 敲门无人应 敲门没人应 晕倒 不省人事
+独居老人联系不上 老人联系不上 独居老人失联 老人失联 敲门无人应 敲门没人应 晕倒 不省人事 倒地不起
 轻生 自杀 有人落水 溺水 持刀
 """
 _URGENT_ZH = """
@@ -56,14 +60,15 @@ _URGENT_ZH = """
 严重积水 积水严重 严重漏水 漏水严重 楼顶漏水 屋顶漏水
 树木倒伏 大树倒 树倒了 树枝断裂 断枝 广告牌松动 招牌松动 摇摇欲坠 高空抛物
 路面塌陷 地面塌陷 路面下沉 护栏倒 围墙开裂 墙体开裂 倒塌 坍塌 塌方 滑坡
-老人摔倒 无人照料 无人照顾 走失 打架斗殴 昏迷 危及生命 生命危险
+无人照料 无人照顾 走失 打架斗殴 昏迷 危及生命 生命危险
 冒烟 浓烟 爆炸 洪水 疑似中毒 食物中毒 咬伤
 """
 _EMERGENCY_EN = """
 gas leak|gas leaking|smell of gas|smells of gas|smell gas|gas smell|leaking gas|explosion
 exposed wire|exposed wires|exposed wiring|live wire|live wires|bare wire|bare wires|downed power line|power line down|sparking|electric shock|electrocuted
 trapped|stuck in the lift|stuck in the elevator|stuck in a lift|stuck in an elevator
-flooding|flooded|water rising
+flooding|flooded|water rising|underwater|under water|water coming into|water is coming into
+water pouring into|water getting into|water came into|water coming in the house
 on fire|fire broke out|house fire|building fire|thick smoke|smoke pouring|smoke coming|flames
 fell from|falling debris|falling objects|fall from height|missing manhole|open manhole|manhole cover missing|manhole cover is missing|manhole cover gone|manhole cover stolen|collapsed|landslide
 not answering the door|cannot be reached|can't be reached|not been seen for days|unconscious|fainted|not breathing
@@ -75,6 +80,9 @@ lift broken|elevator broken|lift out of order|elevator out of order|lift stopped
 sewage overflow|sewage overflowing|overflowing sewage|blocked drain|drain blocked
 leaking roof|roof leak|serious leak|fallen tree|tree fell|tree down|loose sign
 sinkhole|subsidence|road collapse|injured|injury|fell down|missing person|dog bite|poisoning
+fall risk|risk of falling|risk of a fall|risk of falls|trip hazard|tripping hazard|slip hazard
+slipping hazard|could fall|might fall|could slip|could trip|slipped and fell|tripped and fell
+slipped on|tripped over|tripped on|has fallen|had a fall|fell over
 """
 
 
@@ -86,10 +94,46 @@ def _en(block: str) -> list[str]:
     return [t.strip() for line in block.strip().splitlines() for t in line.split("|") if t.strip()]
 
 
+# A fall is urgent when it is a risk stated as such ("容易摔倒", "有摔倒的危险", "差点滑倒") or
+# when it happens to others where the reporter lives ("已经有人滑倒", "老人摔倒"): a hazard that
+# hurts people should not wait for the normal queue. A fall word on its own is no sign: in
+# residents' messages it mostly tells of a past injury (a work-injury claim, a medical dispute:
+# "上班途中摔伤算不算工伤"). Someone fallen who cannot get up is an emergency (``_FALLEN_ZH``).
+_FALLS_ZH = ("摔倒", "跌倒", "滑倒", "绊倒", "摔伤", "跌伤", "摔跤")
+_FALL_RISK_ZH = [
+    form.format(fall)
+    for fall in _FALLS_ZH
+    for form in (
+        "容易{}",
+        "{}的危险",
+        "{}危险",
+        "{}的隐患",
+        "{}隐患",
+        "差点{}",
+        "险些{}",
+        "有人{}",
+        "老人{}",
+        "老年人{}",
+        "小孩{}",
+        "孩子{}",
+        "行人{}",
+        "路人{}",
+    )
+]
+
 LEXICON: dict[str, list[str]] = {
     EMERGENCY: _zh(_EMERGENCY_ZH) + _en(_EMERGENCY_EN),
-    URGENT: _zh(_URGENT_ZH) + _en(_URGENT_EN),
+    URGENT: _zh(_URGENT_ZH) + _FALL_RISK_ZH + _en(_URGENT_EN),
 }
+# The fall risks' own negation: only one that bears on the fall itself ("不容易摔倒", "没有摔倒的
+# 危险", "不会有人滑倒", "不要让孩子跌倒"), with nothing but modal words between; "没有扶手容易
+# 摔倒" names the cause of the risk, so the usual "没有 within six characters" would cancel the
+# very risk it explains. A hypothetical still cancels ("建议加装扶手，防止老人摔倒", "一旦摔倒"):
+# a risk that is only conditional goes to the normal queue, as "一旦发生火灾" does.
+_RISK_TERMS = frozenset(_FALL_RISK_ZH)
+_NEG_RISK_ZH = re.compile(
+    r"(不|没|无|未|非|别|排除)(会|太|大|再|很|那么|容易|易|有|存在|可能|至于|曾|要|让|能)*$"
+)
 
 # A vulnerable person and a sign that nobody has heard from them, in one sentence and close
 # together ("隔壁独居老人三天没开门，电话也不接", "haven't seen the old lady next door for days"):
@@ -98,7 +142,8 @@ LEXICON: dict[str, list[str]] = {
 # general only with a sign at their own door ("没开门", "几天没见", not "电话没人接": "老人想联系
 # 物业联系不上" is about the office). The signs are themselves negative ("没开门"), so the
 # negation rule does not apply to them; a hypothetical before the person ("如果老人联系不上")
-# still cancels, and so do the places named after old people ("老人活动中心没开门").
+# still cancels, and so do the places and the benefits named after old people ("老人活动中心没
+# 开门", "独居老人补贴申请了半年没动静": "独居" does not match before "老人补贴" either).
 _ALONE_ZH = """
 独居老人 独居的老人 空巢老人 孤寡老人 独居长者 孤老 独居 一个人住 独自居住 独自生活
 """
@@ -108,9 +153,16 @@ _PERSON_ZH = """
 _AT_DOOR_ZH = """
 没开门 没有开门 没人开门 敲门没 敲门无 敲门不应 敲门也没 无人应门 没人应门 没出门 没有出门 没露面
 几天没见 多天没见 多日没见 好久没见 没见到人 没看到人 没见着人 没见他 没见她 信箱塞满 报纸堆积
+不见人影 天没动静 天没有动静 天都没动静 天都没有动静 天也没动静 天也没有动静
 """
 _BY_PHONE_ZH = """
 不接电话 电话不接 电话也不接 电话没人接 电话无人接 联系不上 联系不到 失联
+"""
+# No sign of life, said of anyone: only of someone living alone ("独居老人三天没动静"); of an old
+# person in general only as days without one ("隔壁老人三天没动静", in ``_AT_DOOR_ZH``), since
+# "老人补贴的事一直没动静" is about an office.
+_QUIET_ZH = """
+没动静 没有动静 毫无动静 没什么动静 没有任何动静
 """
 _ALONE_EN = """
 lives alone|living alone|lives on her own|lives on his own
@@ -120,14 +172,51 @@ elderly|old man|old woman|old lady|old gentleman|pensioner|senior|disabled
 """
 _AT_DOOR_EN = """
 not answered the door|not answering the door|no answer at the door|not been seen|hasn't been seen
-has not been seen|haven't seen|have not seen|mail piling up
+has not been seen|haven't seen|have not seen|mail piling up|hasn't opened her door
+hasn't opened his door|hasn't opened the door|not opened her door|not opened his door
+not opened the door
 """
 _BY_PHONE_EN = """
 not answering|no answer|no response|not responding|not picking up|doesn't pick up
 does not pick up|cannot reach|can't reach|unreachable
 """
-_PLACES_ZH = "活动|中心|院|大学|食堂|协会|卡|公寓|证|服务|会|手机|年"
-PAIR_WINDOW = 30  # characters between the person and the sign
+# Someone fallen, and that they cannot get up: an emergency together (``_Pair``).
+_FALLEN_ZH = """
+摔倒 跌倒 滑倒 绊倒 摔了一跤 摔了一下 摔在地上 跌在地上 倒在地上 倒地 躺在地上 摔下
+"""
+_CANNOT_RISE_ZH = """
+起不来 爬不起来 站不起来 起不了身
+"""
+_FALLEN_EN = """
+fell|fallen|slipped|tripped|lying on the floor|lying on the ground
+"""
+_CANNOT_RISE_EN = """
+can't get up|cannot get up|can not get up|unable to get up|couldn't get up|could not get up
+can't stand up|cannot stand up
+"""
+# What makes a fall likely, and who is likely to fall: urgent together (``_Pair``).
+_HAZARD_ZH = """
+没有扶手 没扶手 无扶手 缺少扶手 扶手缺失 扶手坏 扶手断 扶手松动 扶手松了 扶手脱落 扶手损坏 扶手掉了
+台阶破损 台阶损坏 台阶松动 台阶断裂 台阶坏 台阶塌 楼梯破损 楼梯损坏 楼梯坏 楼梯断裂
+楼梯湿滑 楼梯很滑 楼梯太滑 台阶湿滑 台阶很滑 台阶太滑 地面湿滑 地面很滑 地板很滑
+防滑条脱落 防滑条损坏 防滑条坏 防滑垫坏 没有防滑 无防滑 缺少防滑
+"""
+_HAZARD_EN = """
+no handrail|no handrails|no hand rail|missing handrail|broken handrail|handrail is broken
+handrail is loose|loose handrail|handrail missing|slippery stairs|slippery steps|icy steps
+icy stairs|broken step|broken steps|broken stairs|loose step|loose steps|uneven steps
+"""
+_AT_RISK_ZH = """
+老年人 小孩 孩子 儿童 孕妇
+"""
+_AT_RISK_EN = """
+old people|children|kids|pregnant
+"""
+_PLACES_ZH = (
+    "活动|中心|院|大学|食堂|协会|卡|公寓|证|服务|会|手机|年|补贴|津贴|补助|政策|待遇|福利|养老金"
+)
+_PLACES_EN = "centre|center|centres|centers|home|homes|housing|club|services|care"
+PAIR_WINDOW = 30  # characters between the two signs of a pair
 _SENTENCE = re.compile(r"[。.!！?？;；\n]")
 
 # Negations that cancel a term when they come before it in the same clause.
@@ -153,7 +242,14 @@ _HYPOTHETICAL_ZH = (
     "防范",
 )
 # Phrases that contain a term but mean something else.
-_IDIOMS = ("慢性自杀", "明火执仗")
+_IDIOMS = (
+    "慢性自杀",
+    "明火执仗",
+    "有人摔倒不敢扶",
+    "老人摔倒不敢扶",
+    "老人摔倒扶不扶",
+    "老人跌倒不敢扶",
+)
 _NEG_EN = re.compile(
     r"\b(no|not|never|without|isn't|aren't|wasn't|don't|doesn't|didn't|nor)\b|n't\b"
 )
@@ -177,10 +273,14 @@ def _compile(term: str) -> re.Pattern:
 # rules a term out before any pattern runs (most texts contain none of the lexicon).
 def _pair_pattern(term: str, place_guard: bool = False) -> tuple[str, str, re.Pattern]:
     """(term, its normalised text, its pattern); with ``place_guard`` a Chinese person term does
-    not match as the start of a place ("老人活动中心")."""
+    not match as the start of a place or a benefit ("老人活动中心", "独居老人补贴"), nor an English
+    one as the start of a place ("senior centre")."""
     plain = normalise(term)
     if place_guard and _is_cjk(term):
-        return term, plain, re.compile(re.escape(plain) + f"(?!{_PLACES_ZH})")
+        guard = f"(?!(?:老人|长者|老年人)?(?:{_PLACES_ZH}))"
+        return term, plain, re.compile(re.escape(plain) + guard)
+    if place_guard:
+        return term, plain, re.compile(_compile(plain).pattern + f"(?!\\s+(?:{_PLACES_EN}))")
     return term, plain, _compile(plain)
 
 
@@ -188,12 +288,24 @@ _PATTERNS: dict[str, list[tuple[str, str, re.Pattern]]] = {
     level: [_pair_pattern(t) for t in terms] for level, terms in LEXICON.items()
 }
 _AT_DOOR = [_pair_pattern(t) for t in _zh(_AT_DOOR_ZH) + _en(_AT_DOOR_EN)]
-_BY_PHONE = [_pair_pattern(t) for t in _zh(_BY_PHONE_ZH) + _en(_BY_PHONE_EN)]
-# (people, the signs that count for them)
-_PAIRS = (
-    ([_pair_pattern(t, True) for t in _zh(_ALONE_ZH) + _en(_ALONE_EN)], _AT_DOOR + _BY_PHONE),
-    ([_pair_pattern(t, True) for t in _zh(_PERSON_ZH) + _en(_PERSON_EN)], _AT_DOOR),
-)
+_BY_PHONE = [_pair_pattern(t) for t in _zh(_BY_PHONE_ZH + _QUIET_ZH) + _en(_BY_PHONE_EN)]
+_ALONE = [_pair_pattern(t, True) for t in _zh(_ALONE_ZH) + _en(_ALONE_EN)]
+_PERSON = [_pair_pattern(t, True) for t in _zh(_PERSON_ZH) + _en(_PERSON_EN)]
+_AT_RISK = _ALONE + _PERSON + [_pair_pattern(t, True) for t in _zh(_AT_RISK_ZH) + _en(_AT_RISK_EN)]
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """Two signs that say together what neither says alone: ``first`` and one of ``second``
+    within ``window`` characters in one sentence, in either order, make ``level``. Only ``first``
+    is read for what cancels it (``cancelled(sentence, start, term)``): the ``second`` signs are
+    themselves negative ("没开门", "起不来", "没有扶手")."""
+
+    level: str
+    first: list[tuple[str, str, re.Pattern]]
+    second: list[tuple[str, str, re.Pattern]]
+    window: int
+    cancelled: Callable[[str, int, str], bool]
 
 
 def _clause_before(text: str, start: int) -> str:
@@ -208,9 +320,12 @@ def _hypothetical_zh(before: str) -> bool:
     return any(cue in before[-NEG_WINDOW_ZH - 4 :] for cue in _HYPOTHETICAL_ZH)
 
 
-def _negated(text: str, start: int, cjk: bool) -> bool:
-    """Whether a negation comes before position ``start`` within its clause."""
+def _negated(text: str, start: int, cjk: bool, risk: bool = False) -> bool:
+    """Whether a negation comes before position ``start`` within its clause; for a fall risk
+    (``risk``) in Chinese, only one bearing on the fall itself (``_NEG_RISK_ZH``)."""
     before = _clause_before(text, start)
+    if cjk and risk:
+        return bool(_NEG_RISK_ZH.search(before)) or _hypothetical_zh(before)
     if cjk:
         window = before[-NEG_WINDOW_ZH:]
         if any(neg in window for neg in _NEG_ZH):
@@ -229,45 +344,47 @@ def _find(text: str, term: str, pattern: re.Pattern, clauses: str | None = None)
     clause; the clauses are read in ``clauses`` (``text`` with its line breaks, the same length)
     when given."""
     cjk = _is_cjk(term)
+    risk = term in _RISK_TERMS
     clauses = text if clauses is None else clauses
     return any(
-        not _negated(clauses, m.start(), cjk) and not _in_idiom(text, m.start(), m.end())
+        not _negated(clauses, m.start(), cjk, risk) and not _in_idiom(text, m.start(), m.end())
         for m in pattern.finditer(text)
     )
 
 
-def _person_silent(text: str) -> str:
-    """``"person … sign"`` when a vulnerable person and a sign of silence share a sentence."""
+def _paired(text: str, pair: _Pair) -> str:
+    """``"first … second"`` when ``pair``'s two signs share a sentence of ``text``, else ""."""
     start = 0
     for end in [m.start() for m in _SENTENCE.finditer(text)] + [len(text)]:
         sentence = text[start:end]
         start = end + 1
-        for persons, signs in _PAIRS:
-            at_person = [
-                (m.start(), m.end(), term)
-                for term, plain, pattern in persons
-                if plain in sentence
-                for m in pattern.finditer(sentence)
-                if not _hypothetical(sentence, m.start())
-            ]
-            if not at_person:
+        at_first = [
+            (m.start(), m.end(), term)
+            for term, plain, pattern in pair.first
+            if plain in sentence
+            for m in pattern.finditer(sentence)
+            if not pair.cancelled(sentence, m.start(), term)
+        ]
+        if not at_first:
+            continue
+        for term, plain, pattern in pair.second:
+            if plain not in sentence:
                 continue
-            for term, plain, pattern in signs:
-                if plain not in sentence:
-                    continue
-                for m in pattern.finditer(sentence):
-                    for p_start, p_end, person in at_person:
-                        gap = m.start() - p_end if m.start() >= p_end else p_start - m.end()
-                        if 0 <= gap <= PAIR_WINDOW:
-                            return f"{person} … {term}"
+            for m in pattern.finditer(sentence):
+                for f_start, f_end, first in at_first:
+                    gap = m.start() - f_end if m.start() >= f_end else f_start - m.end()
+                    if 0 <= gap <= pair.window:
+                        return f"{first} … {term}"
     return ""
 
 
 # What might happen, in English: "in case of a gas leak", "what happens if there is flooding",
-# "a barrier to prevent flooding", within HYPOTHETICAL_WINDOW_EN words before a term. A cue after
-# the term says nothing about it ("There is a gas leak, in case you need the address").
+# "a barrier to prevent flooding", "grab bars to reduce the risk of falling", within
+# HYPOTHETICAL_WINDOW_EN words before a term. A cue after the term says nothing about it ("There is
+# a gas leak, in case you need the address").
 _HYPOTHETICAL_EN_TERM = re.compile(
-    r"\b(if|in case|in the event|whether|prevent|prevents|preventing|avoid|avoids|avoiding)\b"
+    r"\b(if|in case|in the event|whether|prevent|prevents|preventing|avoid|avoids|avoiding"
+    r"|reduce|reduces|reducing|minimise|minimize|minimising|minimizing)\b"
 )
 HYPOTHETICAL_WINDOW_EN = 6
 # Before a lone person, "should" too ("should the old man not answer ..."); not before a term,
@@ -278,6 +395,42 @@ _HYPOTHETICAL_EN = re.compile(_HYPOTHETICAL_EN_TERM.pattern + r"|\bshould\b")
 def _hypothetical(text: str, start: int) -> bool:
     before = _clause_before(text, start)
     return _hypothetical_zh(before) or bool(_HYPOTHETICAL_EN.search(before))
+
+
+def _hypothetical_at(text: str, start: int, term: str) -> bool:
+    return _hypothetical(text, start)
+
+
+def _fall_cancelled(text: str, start: int, term: str) -> bool:
+    return _negated(text, start, _is_cjk(term), risk=True)
+
+
+_PAIRS = (
+    # A person living alone and any sign that nobody has heard from them; an old or disabled
+    # person only with a sign at their own door.
+    _Pair(EMERGENCY, _ALONE, _AT_DOOR + _BY_PHONE, PAIR_WINDOW, _hypothetical_at),
+    _Pair(EMERGENCY, _PERSON, _AT_DOOR, PAIR_WINDOW, _hypothetical_at),
+    # Someone fallen who cannot get up ("老人摔倒在地起不来", "fell and can't get up").
+    _Pair(
+        EMERGENCY,
+        [_pair_pattern(t) for t in _zh(_FALLEN_ZH) + _en(_FALLEN_EN)],
+        [_pair_pattern(t) for t in _zh(_CANNOT_RISE_ZH) + _en(_CANNOT_RISE_EN)],
+        PAIR_WINDOW,
+        _fall_cancelled,
+    ),
+    # A broken or missing handrail, broken or slippery steps where old people, disabled people or
+    # children walk: a fall waiting to happen ("楼梯没有扶手，老人上下楼很不方便"). A hypothetical
+    # before the hazard cancels ("如果扶手坏了"); one before the person does not ("扶手断了，请尽快
+    # 修，防止老人摔倒"). A request for a handrail where nothing is broken ("建议加装扶手防止老人
+    # 摔倒") names no hazard: the normal queue.
+    _Pair(
+        URGENT,
+        [_pair_pattern(t) for t in _zh(_HAZARD_ZH) + _en(_HAZARD_EN)],
+        _AT_RISK,
+        PAIR_WINDOW,
+        _hypothetical_at,
+    ),
+)
 
 
 def _in_idiom(text: str, start: int, end: int) -> bool:
@@ -406,9 +559,12 @@ def detect(text: str, learnt: list[dict] | None = None) -> Detection:
         for term, plain, pattern in _PATTERNS[level]:
             if plain in flat and _find(flat, term, pattern, clauses):
                 found.append({"term": term, "kind": "lexicon", "level": level})
-    pair = "" if any(f["level"] == EMERGENCY for f in found) else _person_silent(flat)
-    if pair:
-        found.append({"term": pair, "kind": "lexicon", "level": EMERGENCY})
+    for pair in _PAIRS:
+        # A pair is looked for only when it would raise the level found so far.
+        if all(RANK[pair.level] < RANK[f["level"]] for f in found):
+            paired = _paired(flat, pair)
+            if paired:
+                found.append({"term": paired, "kind": "lexicon", "level": pair.level})
     # Shorter terms inside a longer match ("漏气" in "燃气漏气") are noise in the list.
     found = _outermost(found, [f["term"] for f in found])
     learnt_hits = []

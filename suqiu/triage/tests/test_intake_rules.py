@@ -92,6 +92,24 @@ def test_an_emergency_created_later_jumps_the_to_assess_queue(world):
     assert [a.pk for a in queue] == [later.pk, first.pk]
 
 
+def test_a_fall_risk_created_later_jumps_the_to_assess_queue(world):
+    first = new_appeal(world, title="楼道灯坏了", description="3栋楼道灯不亮")
+    later = new_appeal(
+        world, title="楼梯扶手", description="5栋楼梯没有扶手，老人上下楼有摔倒的危险"
+    )
+    later.refresh_from_db()
+    assert later.urgency == "urgent"
+    raised = AppealEvent.objects.get(appeal=later, kind=EventKind.URGENCY_RAISED)
+    assert (raised.data["old"], raised.data["new"]) == ("normal", "urgent")
+    assert "摔倒的危险" in [t["term"] for t in raised.data["terms"]]
+    # The urgent dispatch limit (2 hours by default), not the normal 24.
+    assert later.due_at == later.created_at + timedelta(hours=2)
+    queue = selectors.appeal_list(
+        actor=actor(world.dispatcher), filters=selectors.AppealFilters(queue="to_assess")
+    )
+    assert [a.pk for a in queue] == [later.pk, first.pk]
+
+
 def test_negated_danger_changes_nothing_and_urgency_is_never_lowered(world):
     calm = new_appeal(world, title="咨询", description="楼道里已经没有燃气味了，想问维修进度")
     assert calm.urgency == "normal"

@@ -218,3 +218,149 @@ def test_terms_inside_each_other_are_one_piece_of_evidence():
     found = detect("燃气管道有异响", weak)
     assert found.level == URGENT
     assert {t["term"] for t in found.terms} == {"燃气管", "异响"}
+
+
+# --- Water coming in, falls, a lone person not heard from ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("暴雨后小区地势低，车都淹了", "都淹了"),
+        ("下大雨家里进水了，水越来越深", "家里进水"),
+        ("屋里进水，水快淹到膝盖了", "屋里进水"),
+        ("屋里进水，水快淹到膝盖了", "淹到"),
+        ("地下室进水，电闸在下面", "地下室进水"),
+        ("Water is coming into the house from the street", "water is coming into"),
+        ("Our basement flooded overnight", "flooded"),
+        ("My car is flooded in the underground car park", "flooded"),
+    ],
+)
+def test_water_coming_into_a_home_or_a_car_is_flooding(text, term):
+    found = detect(text)
+    assert found.level == EMERGENCY, found.terms
+    assert term in [t["term"] for t in found.terms]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "下了一夜雨，家里没有进水",
+        "车没被淹，停在高处",
+        "建议加高门槛，防止家里进水",
+        "手机进水了，售后不给保修",
+        "出这种政策的人是脑子进水了吧",
+        "Install a barrier to prevent water coming into the house",
+        "The house did not flood this time",
+    ],
+)
+def test_water_that_did_not_come_in_or_another_kind_stays_normal(text):
+    found = detect(text)
+    assert found.level == NORMAL, found.terms
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("独居老人三天没动静", "独居老人 … 天没动静"),
+        ("隔壁独居老人一直没有动静，灯也没开", "独居老人 … 没有动静"),
+        ("隔壁老人三天没动静了", "老人 … 天没动静"),
+        ("对门老人不见人影好几天了", "老人 … 不见人影"),
+        ("好几天没见隔壁独居的老人了", "独居的老人 … 几天没见"),
+        (
+            "The old lady who lives alone hasn't opened her door since Monday",
+            "lives alone … hasn't opened her door",
+        ),
+        (
+            "The elderly man upstairs has not opened the door for two days",
+            "elderly … not opened the door",
+        ),
+    ],
+)
+def test_no_sign_of_life_from_a_lone_person_is_an_emergency(text, term):
+    found = detect(text)
+    assert found.level == EMERGENCY, found.terms
+    assert [t["term"] for t in found.terms] == [term]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "没动静" of an office, of a benefit, or of an old person without days: no silence.
+        "老人补贴的事一直没动静",
+        "独居老人补贴申请了半年没动静",
+        "老人活动中心的改造一直没有动静",
+        "反映了三个月还是没动静",
+        "The senior centre has not opened the door to visitors yet",
+    ],
+)
+def test_no_news_from_an_office_is_no_silence_of_a_person(text):
+    assert detect(text).level == NORMAL, detect(text).terms
+
+
+@pytest.mark.parametrize(
+    ("text", "level", "term"),
+    [
+        # A stated risk is the risk itself, not a hypothetical.
+        ("楼道灯坏了，老人容易摔倒", URGENT, "容易摔倒"),
+        ("楼梯没有扶手，老人上下楼有摔倒的危险", URGENT, "摔倒的危险"),
+        ("台阶结冰，存在滑倒隐患", URGENT, "滑倒隐患"),
+        # A negation that names the cause does not cancel the risk it explains.
+        ("没扶手容易摔倒", URGENT, "容易摔倒"),
+        ("路面湿滑，已经有人滑倒", URGENT, "有人滑倒"),
+        ("An old man could fall on these stairs", URGENT, "could fall"),
+        ("Risk of falling at the entrance", URGENT, "risk of falling"),
+        ("My neighbour slipped on the wet stairs", URGENT, "slipped on"),
+        # A broken or missing handrail, broken steps, where old people or children walk.
+        ("楼梯扶手断了，请尽快维修，防止老人摔倒", URGENT, "扶手断 … 老人"),
+        ("小区楼梯没有扶手，建议加装，老人上下很吃力", URGENT, "没有扶手 … 老人"),
+        ("台阶破损，小孩经常在这里玩", URGENT, "台阶破损 … 小孩"),
+        (
+            "Old people use these stairs and the handrail is broken",
+            URGENT,
+            "handrail is broken … old people",
+        ),
+        # Fallen and cannot get up.
+        ("楼下有位老人摔倒在地起不来", EMERGENCY, "摔倒 … 起不来"),
+        ("楼下老奶奶倒地不起", EMERGENCY, "倒地不起"),
+        ("My neighbour has fallen and can't get up", EMERGENCY, "fallen … can't get up"),
+        (
+            "Elderly resident fell in the stairwell and cannot get up",
+            EMERGENCY,
+            "fell … cannot get up",
+        ),
+    ],
+)
+def test_a_fall_risk_is_urgent_and_someone_fallen_who_cannot_get_up_an_emergency(text, level, term):
+    found = detect(text)
+    assert found.level == level, found.terms
+    assert term in [t["term"] for t in found.terms]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "老人没有摔倒，只是受了惊吓",
+        "铺了防滑垫以后不容易摔倒了",
+        "现在没有摔倒的危险了",
+        "装了扶手，不会有人滑倒了",
+        # A request to prevent a fall where nothing is broken: the normal queue.
+        "建议在楼梯加装扶手，防止老人摔倒",
+        "Install grab bars to reduce the risk of falling",
+        "There is no risk of falling now",
+        # Only what might happen.
+        "如果老人摔倒起不来怎么办",
+        "如果扶手坏了老人怎么办",
+        # A fall word alone is mostly a past injury: a work-injury claim, a medical dispute.
+        "上班途中摔伤算不算工伤？",
+        "2010年我平地滑倒摔伤，入住医院后被误诊",
+        # Idioms and other senses.
+        "现在遇到有人摔倒不敢扶",
+        "不要让孩子跌倒在起跑线上",
+        "The circuit breaker tripped again",
+        "My complaint fell on deaf ears",
+    ],
+)
+def test_a_fall_denied_only_possible_or_long_past_stays_normal(text):
+    found = detect(text)
+    assert found.level == NORMAL, found.terms
