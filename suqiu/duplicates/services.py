@@ -97,10 +97,17 @@ def _serialise_repeats(rkey: int) -> None:
 
 
 def exact_repeat_of(appeal: Appeal, rkey: int, cfg: dict) -> Appeal | None:
-    """The open appeal this one repeats word for word (same reporter, within ``repeat_hours``),
-    following a merged earlier repeat to its main appeal; None if there is none."""
+    """The open appeal this one repeats word for word (same reporter, within ``repeat_hours``,
+    at the same place by the near-duplicate rule of ``same_place``), following a merged earlier
+    repeat to its main appeal; None if there is none.
+
+    The place matters: a grid worker entering callers' reports under one phone, or a resident
+    who saw the same broken street light in two neighbourhoods, sends the same words about two
+    problems. A repeat at another place is checked like any other appeal (candidates, index)."""
     since = appeal.created_at - timedelta(hours=cfg["repeat_hours"])
-    ids = index.repeats_of(rkey, since=since, until=appeal.created_at, exclude=appeal.pk)
+    # More than a handful: a grid worker may send one text from many places in a day, and the
+    # repeat at this place must not be cut off by the others.
+    ids = index.repeats_of(rkey, since=since, until=appeal.created_at, exclude=appeal.pk, limit=20)
     if not ids:
         return None
     flat = index.flat_text(appeal.title, appeal.description)
@@ -111,6 +118,8 @@ def exact_repeat_of(appeal: Appeal, rkey: int, cfg: dict) -> Appeal | None:
         if index.flat_text(earlier.title, earlier.description) != flat:
             continue
         if index.repeat_key(earlier) != rkey:
+            continue
+        if not same_place(appeal, earlier, cfg)[0]:
             continue
         main = earlier.final_main() if earlier.status == Status.MERGED else earlier
         if main is not None and main.status not in workflow.TERMINAL:
@@ -199,12 +208,8 @@ def find_candidates(appeal: Appeal, terms: list[str], cfg: dict | None = None) -
         other = entry.appeal
         if not _comparable(other, appeal, now, cfg):
             continue
-        distance = None
-        if None not in (appeal.lat, appeal.lon, other.lat, other.lon):
-            distance = index.distance_m(appeal.lat, appeal.lon, other.lat, other.lon)
-            if distance > cfg["radius_m"]:
-                continue
-        elif other.area_id != appeal.area_id:
+        near, distance = same_place(appeal, other, cfg)
+        if not near:
             continue
         if different_places(named, named_places(other.title, other.description)):
             continue
@@ -221,6 +226,16 @@ def find_candidates(appeal: Appeal, terms: list[str], cfg: dict | None = None) -
     found.sort(key=lambda f: (-f.similarity, -f.appeal_id))
     search.candidates = found[: cfg["max_candidates"]]
     return search
+
+
+def same_place(appeal: Appeal, other: Appeal, cfg: dict) -> tuple[bool, float | None]:
+    """The place rule of duplicates: within ``radius_m`` when both appeals have coordinates,
+    otherwise in the same community. Returns whether they are at one place and the distance
+    (None without coordinates)."""
+    if None not in (appeal.lat, appeal.lon, other.lat, other.lon):
+        distance = index.distance_m(appeal.lat, appeal.lon, other.lat, other.lon)
+        return distance <= cfg["radius_m"], distance
+    return other.area_id == appeal.area_id, None
 
 
 @dataclass(frozen=True)
