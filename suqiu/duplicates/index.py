@@ -198,6 +198,68 @@ def insert_entry(*, appeal_id: int, area_id: int, created_at, repeat_key, keys: 
             )
 
 
+@dataclass
+class Entry:
+    """An appeal's index entry, to be written by ``insert_entries``."""
+
+    appeal_id: int
+    area_id: int
+    created_at: object
+    expires_at: object
+    repeat_key: int | None
+    keys: list[int]
+
+
+def insert_entries(entries: list[Entry]) -> None:
+    """Index many appeals at once (imported history, ``suqiu duplicates reindex``): on
+    PostgreSQL two statements whatever their number (arrays unnested), on SQLite one
+    ``executemany`` for the entries and one for the postings."""
+    if not entries:
+        return
+    entry = connection.ops.quote_name("duplicates_duplicateentry")
+    term = connection.ops.quote_name("duplicates_duplicateterm")
+    columns = "(appeal_id, area_id, created_at, expires_at, repeat_key, keys)"
+    postings = [(k, e.appeal_id) for e in entries for k in e.keys]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {entry} {columns} SELECT * FROM unnest(%s::bigint[], "
+                "%s::integer[], %s::timestamptz[], %s::timestamptz[], %s::bigint[], %s::bytea[])",
+                [
+                    [e.appeal_id for e in entries],
+                    [e.area_id for e in entries],
+                    [e.created_at for e in entries],
+                    [e.expires_at for e in entries],
+                    [e.repeat_key for e in entries],
+                    [pack_keys(e.keys) for e in entries],
+                ],
+            )
+            if postings:
+                cursor.execute(
+                    f"INSERT INTO {term} (key, appeal_id) "
+                    "SELECT * FROM unnest(%s::integer[], %s::bigint[])",
+                    [[k for k, _a in postings], [a for _k, a in postings]],
+                )
+            return
+        adapt = connection.ops.adapt_datetimefield_value
+        cursor.executemany(
+            f"INSERT INTO {entry} {columns} VALUES (%s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    e.appeal_id,
+                    e.area_id,
+                    adapt(e.created_at),
+                    adapt(e.expires_at),
+                    e.repeat_key,
+                    pack_keys(e.keys),
+                )
+                for e in entries
+            ],
+        )
+        if postings:
+            cursor.executemany(f"INSERT INTO {term} (key, appeal_id) VALUES (%s, %s)", postings)
+
+
 def repeats_of(repeat_key: int, *, since, until, exclude: int, limit: int = 5) -> list[int]:
     """Ids of indexed appeals with this repeat key created in [since, until], newest first."""
     entry = connection.ops.quote_name("duplicates_duplicateentry")

@@ -1,5 +1,6 @@
 """Duplicates at intake: exact repeats merged by the system, near-duplicates stored as candidates,
-the new appeal indexed; dismissal of a candidate; pruning of the index.
+the new appeal indexed; imported history closed within the window indexed in bulk (an
+after-import hook) and ``reindex``; dismissal of a candidate; pruning of the index.
 
 ``on_appeal_created`` is an intake hook (``appeals.services.register_after_create``, order 10):
 it runs inside the transaction that creates the appeal, so the index rows, the candidates and an
@@ -266,16 +267,33 @@ def different_places(a: Named, b: Named) -> bool:
 
 
 def _comparable(other: Appeal, appeal: Appeal, now, cfg: dict) -> bool:
-    """Earlier, not merged away, open (and not too old) or finished within the window."""
-    if other.status == Status.MERGED or other.created_at > appeal.created_at:
+    """Earlier, and still in the window at ``now``."""
+    return other.created_at <= appeal.created_at and in_window(other, now, cfg)
+
+
+def in_window(appeal: Appeal, now, cfg: dict) -> bool:
+    """Compared with new appeals at ``now``: not merged away, created within ``open_days``,
+    and if finished, finished within ``window_days``."""
+    if appeal.status == Status.MERGED:
         return False
-    if other.created_at < now - timedelta(days=cfg["open_days"]):
+    if appeal.created_at < now - timedelta(days=cfg["open_days"]):
         return False
-    if other.status in workflow.TERMINAL:
-        return other.closed_at is not None and other.closed_at >= now - timedelta(
+    if appeal.status in workflow.TERMINAL:
+        return appeal.closed_at is not None and appeal.closed_at >= now - timedelta(
             days=cfg["window_days"]
         )
     return True
+
+
+def expiry_of(appeal: Appeal, cfg: dict, *, now=None):
+    """When a finished appeal's entry stops being compared (the prune duty then takes it out):
+    ``window_days`` after it finished, a merged one at once; None for an open appeal."""
+    if appeal.status not in workflow.TERMINAL:
+        return None
+    finished = appeal.closed_at or now or clock.now()
+    if appeal.status == Status.MERGED:
+        return finished
+    return finished + timedelta(days=cfg["window_days"])
 
 
 def add_to_index(appeal: Appeal, terms: list[str], rkey: int | None, cfg: dict) -> None:
@@ -291,6 +309,100 @@ def add_to_index(appeal: Appeal, terms: list[str], rkey: int | None, cfg: dict) 
     )
 
 
+def index_many(appeals: list[Appeal], cfg: dict) -> None:
+    """Index appeals in bulk, as intake indexes one (terms, keys, repeat key), with the expiry a
+    finished appeal gets (``expiry_of``). No candidates are looked for: these are history, the
+    appeals that come in later find them."""
+    entries = []
+    for appeal in appeals:
+        terms = index.terms_of(appeal.title, appeal.description)
+        keys = dict.fromkeys(
+            index.term_key(t, appeal.area_id) for t in terms[: cfg["terms_per_appeal"]]
+        )
+        entries.append(
+            index.Entry(
+                appeal_id=appeal.pk,
+                area_id=appeal.area_id,
+                created_at=appeal.created_at,
+                expires_at=expiry_of(appeal, cfg),
+                repeat_key=index.repeat_key(appeal),
+                keys=list(keys),
+            )
+        )
+    index.insert_entries(entries)
+
+
+def on_history_imported(*, appeals: list[Appeal]) -> None:
+    """After-import hook (``appeals.services.register_after_import``), in the transaction of
+    each batch: the imported appeals still in the window (closed within ``window_days``: last
+    week's cases of the old system) are indexed, so new appeals find them as candidates. Most
+    history is older and costs a date comparison. A failure is logged and leaves the batch
+    imported without them (``suqiu duplicates reindex`` adds them later)."""
+    cfg = index.config()
+    if not cfg["enabled"]:
+        return
+    now = clock.now()
+    recent = [a for a in appeals if in_window(a, now, cfg)]
+    if not recent:
+        return
+    try:
+        with transaction.atomic():
+            index_many(recent, cfg)
+    except Exception:  # noqa: BLE001 - history unindexed beats history not imported
+        logger.exception("duplicates: indexing %d imported appeals failed", len(recent))
+
+
+REINDEX_BATCH = 1000
+
+
+def reindex(*, days: int | None = None, batch_size: int = REINDEX_BATCH) -> int:
+    """Index the appeals of the window that are not in the index: open ones created within
+    ``open_days``, finished ones closed within ``window_days`` (either cut to the last ``days``
+    when given). For history imported before imports indexed it, or appeals whose intake
+    check failed. One transaction per batch; returns how many were indexed. Run one at a time."""
+    cfg = index.config()
+    if not cfg["enabled"]:
+        return 0
+    now = clock.now()
+    open_days, window_days = cfg["open_days"], cfg["window_days"]
+    if days is not None:
+        open_days, window_days = min(open_days, days), min(window_days, days)
+    wanted = (
+        Appeal.objects.filter(
+            created_at__gte=now - timedelta(days=cfg["open_days"]),
+            duplicate_entry__isnull=True,
+        )
+        .filter(
+            Q(status__in=workflow.OPEN, created_at__gte=now - timedelta(days=open_days))
+            | Q(
+                status__in=(Status.CLOSED, Status.REJECTED),
+                closed_at__gte=now - timedelta(days=window_days),
+            )
+        )
+        .only(
+            "id",
+            "title",
+            "description",
+            "status",
+            "area_id",
+            "created_at",
+            "closed_at",
+            "reporter_id",
+            "reporter_phone",
+        )
+        .order_by("pk")
+    )
+    done, last = 0, 0
+    while True:
+        batch = list(wanted.filter(pk__gt=last)[:batch_size])
+        if not batch:
+            return done
+        with transaction.atomic():
+            index_many(batch, cfg)
+        done += len(batch)
+        last = batch[-1].pk
+
+
 # --- After actions ---------------------------------------------------------------------------------
 
 
@@ -299,13 +411,7 @@ def on_appeal_finished(*, appeal: Appeal, event, actor: Actor) -> None:
     (a merged one not at all); the prune duty then takes it out of the index."""
     if appeal.status not in workflow.TERMINAL:
         return
-    cfg = index.config()
-    finished = appeal.closed_at or clock.now()
-    expires = (
-        finished
-        if appeal.status == Status.MERGED
-        else finished + timedelta(days=cfg["window_days"])
-    )
+    expires = expiry_of(appeal, index.config())
     DuplicateEntry.objects.filter(appeal_id=appeal.pk).update(expires_at=expires)
 
 
