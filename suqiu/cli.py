@@ -7,7 +7,16 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "suqiu.settings")
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - loads the settings, which check the environment
+    except ImproperlyConfigured as exc:
+        # A malformed variable (SUQIU_DUPLICATES='{"radius": 3}'): its message, no traceback.
+        sys.stderr.write(f"Suqiu cannot start: {exc}\n")
+        sys.exit(1)
     from django.db.utils import OperationalError, ProgrammingError
 
     try:

@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from suqiu.core.envconf import json_overrides
+
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent
 TESTING = "pytest" in sys.modules or os.environ.get("SUQIU_TESTING") == "1"
@@ -274,3 +276,12 @@ SUQIU_TRIAGE_MAX_ROWS = int(os.environ.get("SUQIU_TRIAGE_MAX_ROWS", "20000"))
 SUQIU_HOTSPOTS_EVERY_SECONDS = int(os.environ.get("SUQIU_HOTSPOTS_EVERY_SECONDS", "3600"))
 SUQIU_HOTSPOTS_DAYS = int(os.environ.get("SUQIU_HOTSPOTS_DAYS", "30"))
 SUQIU_HOTSPOTS_THRESHOLD = float(os.environ.get("SUQIU_HOTSPOTS_THRESHOLD", "0.3"))
+
+# Duplicate check and reply checks: a JSON object of overrides of the app's defaults
+# (``duplicates/conf.py``, ``replies/conf.py``), e.g. SUQIU_DUPLICATES='{"radius_m": 300}'.
+# An unknown key or a value of the wrong type stops the start (ImproperlyConfigured).
+from suqiu.duplicates import conf as _duplicates_conf  # noqa: E402
+from suqiu.replies import conf as _replies_conf  # noqa: E402
+
+SUQIU_DUPLICATES = json_overrides("SUQIU_DUPLICATES", _duplicates_conf.DEFAULTS)
+SUQIU_REPLIES = json_overrides("SUQIU_REPLIES", _replies_conf.DEFAULTS)

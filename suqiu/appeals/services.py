@@ -1729,7 +1729,9 @@ def appeal_import_history(
     times and marked ``{"imported": True, "source": ..., "row": n}``: ``created`` and ``resolve``
     (received → closed; public with the reply as its text; ``no_reply`` in its data when the
     source has none). The area comes from the point's grid, else the default area. Intake hooks
-    (duplicates, routing, notifications) do not run: this is history, not intake.
+    (duplicates, routing, notifications) do not run: this is history, not intake; the
+    after-import hooks (``register_after_import``) get each batch's new appeals in its
+    transaction.
 
     Rows are inserted in bulk (``core.rows.insert_rows``). Should the batch hit a unique constraint (a
     tracking code clash, or another import storing the same ids at the same moment) it is rolled
@@ -1855,7 +1857,23 @@ def _import_batch(source: str, rows: list[ImportedAppeal], actor: Actor) -> Impo
             )
         )
     insert_rows(AppealEvent, events)
+    if appeals:
+        for hook in _AFTER_IMPORT:
+            hook(appeals=appeals)
     return ImportOutcome(created=len(appeals), present=present)
+
+
+# Run in the transaction of every batch of imported history, as ``hook(appeals=[...])`` with the
+# appeals the batch created (as stored, ids set): the duplicates app indexes the recently closed
+# ones. Not intake hooks: nothing is routed, merged or notified; a hook gets the whole batch at
+# once and should write in bulk (an import writes thousands of rows a second). Registered from
+# an ``AppConfig.ready``, like the other hooks.
+_AFTER_IMPORT: list[Callable[..., None]] = []
+
+
+def register_after_import(hook: Callable[..., None]) -> None:
+    if hook not in _AFTER_IMPORT:
+        _AFTER_IMPORT.append(hook)
 
 
 # Run in the transaction of every re-categorisation of history, as ``hook(appeal_ids=[...])``

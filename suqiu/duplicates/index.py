@@ -41,37 +41,12 @@ from django.db import connection
 
 from suqiu.appeals.models import reporter_identity
 from suqiu.core.text import INTAKE_WORDS, normalise, words
-
-DEFAULTS = {
-    "enabled": True,
-    # Finished (closed, rejected) appeals stay candidates this long after they finish.
-    "window_days": 30,
-    # Open appeals older than this are no longer compared (and leave the index).
-    "open_days": 180,
-    "radius_m": 500.0,
-    "repeat_hours": 24,
-    "min_similarity": 0.3,
-    "max_candidates": 5,
-    "terms_per_appeal": 16,
-    "max_query_terms": 32,
-    "max_postings": 30,
-    # An appeal must share this many (not too common) terms to be loaded and compared; fewer
-    # for a short appeal (a third of its terms, at least one).
-    "min_shared_terms": 3,
-    "max_loaded": 20,
-    # Similar appeals in the other communities of the street (``services.similar_elsewhere``).
-    # Real messages spread over the 9 communities of a street (bench/elsewhere_calibration.py,
-    # 300 look-ups, the pairs below 0.6 read by hand): other people telling the same problem
-    # score 0.30-0.55 ("丽发新城 搅拌站", "捆绑车位", "人才购房补贴"); of the pairs between 0.35
-    # and 0.6, 27 of 29 tell the same problem, between 0.30 and 0.35 22 of 30.
-    "elsewhere_min_similarity": 0.35,
-    "elsewhere_max_loaded": 60,
-    "elsewhere_max_shown": 10,
-}
+from suqiu.duplicates.conf import DEFAULTS
 
 
 def config() -> dict:
-    """``settings.SUQIU_DUPLICATES`` over the defaults."""
+    """``settings.SUQIU_DUPLICATES`` (from the environment variable of that name) over the
+    defaults (``conf.DEFAULTS``)."""
     return {**DEFAULTS, **getattr(settings, "SUQIU_DUPLICATES", {})}
 
 
@@ -221,6 +196,68 @@ def insert_entry(*, appeal_id: int, area_id: int, created_at, repeat_key, keys: 
                 + ", ".join(["(%s, %s)"] * len(keys)),
                 [v for k in keys for v in (k, appeal_id)],
             )
+
+
+@dataclass
+class Entry:
+    """An appeal's index entry, to be written by ``insert_entries``."""
+
+    appeal_id: int
+    area_id: int
+    created_at: object
+    expires_at: object
+    repeat_key: int | None
+    keys: list[int]
+
+
+def insert_entries(entries: list[Entry]) -> None:
+    """Index many appeals at once (imported history, ``suqiu duplicates reindex``): on
+    PostgreSQL two statements whatever their number (arrays unnested), on SQLite one
+    ``executemany`` for the entries and one for the postings."""
+    if not entries:
+        return
+    entry = connection.ops.quote_name("duplicates_duplicateentry")
+    term = connection.ops.quote_name("duplicates_duplicateterm")
+    columns = "(appeal_id, area_id, created_at, expires_at, repeat_key, keys)"
+    postings = [(k, e.appeal_id) for e in entries for k in e.keys]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {entry} {columns} SELECT * FROM unnest(%s::bigint[], "
+                "%s::integer[], %s::timestamptz[], %s::timestamptz[], %s::bigint[], %s::bytea[])",
+                [
+                    [e.appeal_id for e in entries],
+                    [e.area_id for e in entries],
+                    [e.created_at for e in entries],
+                    [e.expires_at for e in entries],
+                    [e.repeat_key for e in entries],
+                    [pack_keys(e.keys) for e in entries],
+                ],
+            )
+            if postings:
+                cursor.execute(
+                    f"INSERT INTO {term} (key, appeal_id) "
+                    "SELECT * FROM unnest(%s::integer[], %s::bigint[])",
+                    [[k for k, _a in postings], [a for _k, a in postings]],
+                )
+            return
+        adapt = connection.ops.adapt_datetimefield_value
+        cursor.executemany(
+            f"INSERT INTO {entry} {columns} VALUES (%s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    e.appeal_id,
+                    e.area_id,
+                    adapt(e.created_at),
+                    adapt(e.expires_at),
+                    e.repeat_key,
+                    pack_keys(e.keys),
+                )
+                for e in entries
+            ],
+        )
+        if postings:
+            cursor.executemany(f"INSERT INTO {term} (key, appeal_id) VALUES (%s, %s)", postings)
 
 
 def repeats_of(repeat_key: int, *, since, until, exclude: int, limit: int = 5) -> list[int]:

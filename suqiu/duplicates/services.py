@@ -1,5 +1,6 @@
 """Duplicates at intake: exact repeats merged by the system, near-duplicates stored as candidates,
-the new appeal indexed; dismissal of a candidate; pruning of the index.
+the new appeal indexed; imported history closed within the window indexed in bulk (an
+after-import hook) and ``reindex``; dismissal of a candidate; pruning of the index.
 
 ``on_appeal_created`` is an intake hook (``appeals.services.register_after_create``, order 10):
 it runs inside the transaction that creates the appeal, so the index rows, the candidates and an
@@ -97,10 +98,17 @@ def _serialise_repeats(rkey: int) -> None:
 
 
 def exact_repeat_of(appeal: Appeal, rkey: int, cfg: dict) -> Appeal | None:
-    """The open appeal this one repeats word for word (same reporter, within ``repeat_hours``),
-    following a merged earlier repeat to its main appeal; None if there is none."""
+    """The open appeal this one repeats word for word (same reporter, within ``repeat_hours``,
+    at the same place by the near-duplicate rule of ``same_place``), following a merged earlier
+    repeat to its main appeal; None if there is none.
+
+    The place matters: a grid worker entering callers' reports under one phone, or a resident
+    who saw the same broken street light in two neighbourhoods, sends the same words about two
+    problems. A repeat at another place is checked like any other appeal (candidates, index)."""
     since = appeal.created_at - timedelta(hours=cfg["repeat_hours"])
-    ids = index.repeats_of(rkey, since=since, until=appeal.created_at, exclude=appeal.pk)
+    # More than a handful: a grid worker may send one text from many places in a day, and the
+    # repeat at this place must not be cut off by the others.
+    ids = index.repeats_of(rkey, since=since, until=appeal.created_at, exclude=appeal.pk, limit=20)
     if not ids:
         return None
     flat = index.flat_text(appeal.title, appeal.description)
@@ -111,6 +119,8 @@ def exact_repeat_of(appeal: Appeal, rkey: int, cfg: dict) -> Appeal | None:
         if index.flat_text(earlier.title, earlier.description) != flat:
             continue
         if index.repeat_key(earlier) != rkey:
+            continue
+        if not same_place(appeal, earlier, cfg)[0]:
             continue
         main = earlier.final_main() if earlier.status == Status.MERGED else earlier
         if main is not None and main.status not in workflow.TERMINAL:
@@ -199,12 +209,8 @@ def find_candidates(appeal: Appeal, terms: list[str], cfg: dict | None = None) -
         other = entry.appeal
         if not _comparable(other, appeal, now, cfg):
             continue
-        distance = None
-        if None not in (appeal.lat, appeal.lon, other.lat, other.lon):
-            distance = index.distance_m(appeal.lat, appeal.lon, other.lat, other.lon)
-            if distance > cfg["radius_m"]:
-                continue
-        elif other.area_id != appeal.area_id:
+        near, distance = same_place(appeal, other, cfg)
+        if not near:
             continue
         if different_places(named, named_places(other.title, other.description)):
             continue
@@ -221,6 +227,16 @@ def find_candidates(appeal: Appeal, terms: list[str], cfg: dict | None = None) -
     found.sort(key=lambda f: (-f.similarity, -f.appeal_id))
     search.candidates = found[: cfg["max_candidates"]]
     return search
+
+
+def same_place(appeal: Appeal, other: Appeal, cfg: dict) -> tuple[bool, float | None]:
+    """The place rule of duplicates: within ``radius_m`` when both appeals have coordinates,
+    otherwise in the same community. Returns whether they are at one place and the distance
+    (None without coordinates)."""
+    if None not in (appeal.lat, appeal.lon, other.lat, other.lon):
+        distance = index.distance_m(appeal.lat, appeal.lon, other.lat, other.lon)
+        return distance <= cfg["radius_m"], distance
+    return other.area_id == appeal.area_id, None
 
 
 @dataclass(frozen=True)
@@ -251,16 +267,33 @@ def different_places(a: Named, b: Named) -> bool:
 
 
 def _comparable(other: Appeal, appeal: Appeal, now, cfg: dict) -> bool:
-    """Earlier, not merged away, open (and not too old) or finished within the window."""
-    if other.status == Status.MERGED or other.created_at > appeal.created_at:
+    """Earlier, and still in the window at ``now``."""
+    return other.created_at <= appeal.created_at and in_window(other, now, cfg)
+
+
+def in_window(appeal: Appeal, now, cfg: dict) -> bool:
+    """Compared with new appeals at ``now``: not merged away, created within ``open_days``,
+    and if finished, finished within ``window_days``."""
+    if appeal.status == Status.MERGED:
         return False
-    if other.created_at < now - timedelta(days=cfg["open_days"]):
+    if appeal.created_at < now - timedelta(days=cfg["open_days"]):
         return False
-    if other.status in workflow.TERMINAL:
-        return other.closed_at is not None and other.closed_at >= now - timedelta(
+    if appeal.status in workflow.TERMINAL:
+        return appeal.closed_at is not None and appeal.closed_at >= now - timedelta(
             days=cfg["window_days"]
         )
     return True
+
+
+def expiry_of(appeal: Appeal, cfg: dict, *, now=None):
+    """When a finished appeal's entry stops being compared (the prune duty then takes it out):
+    ``window_days`` after it finished, a merged one at once; None for an open appeal."""
+    if appeal.status not in workflow.TERMINAL:
+        return None
+    finished = appeal.closed_at or now or clock.now()
+    if appeal.status == Status.MERGED:
+        return finished
+    return finished + timedelta(days=cfg["window_days"])
 
 
 def add_to_index(appeal: Appeal, terms: list[str], rkey: int | None, cfg: dict) -> None:
@@ -276,6 +309,100 @@ def add_to_index(appeal: Appeal, terms: list[str], rkey: int | None, cfg: dict) 
     )
 
 
+def index_many(appeals: list[Appeal], cfg: dict) -> None:
+    """Index appeals in bulk, as intake indexes one (terms, keys, repeat key), with the expiry a
+    finished appeal gets (``expiry_of``). No candidates are looked for: these are history, the
+    appeals that come in later find them."""
+    entries = []
+    for appeal in appeals:
+        terms = index.terms_of(appeal.title, appeal.description)
+        keys = dict.fromkeys(
+            index.term_key(t, appeal.area_id) for t in terms[: cfg["terms_per_appeal"]]
+        )
+        entries.append(
+            index.Entry(
+                appeal_id=appeal.pk,
+                area_id=appeal.area_id,
+                created_at=appeal.created_at,
+                expires_at=expiry_of(appeal, cfg),
+                repeat_key=index.repeat_key(appeal),
+                keys=list(keys),
+            )
+        )
+    index.insert_entries(entries)
+
+
+def on_history_imported(*, appeals: list[Appeal]) -> None:
+    """After-import hook (``appeals.services.register_after_import``), in the transaction of
+    each batch: the imported appeals still in the window (closed within ``window_days``: last
+    week's cases of the old system) are indexed, so new appeals find them as candidates. Most
+    history is older and costs a date comparison. A failure is logged and leaves the batch
+    imported without them (``suqiu duplicates reindex`` adds them later)."""
+    cfg = index.config()
+    if not cfg["enabled"]:
+        return
+    now = clock.now()
+    recent = [a for a in appeals if in_window(a, now, cfg)]
+    if not recent:
+        return
+    try:
+        with transaction.atomic():
+            index_many(recent, cfg)
+    except Exception:  # noqa: BLE001 - history unindexed beats history not imported
+        logger.exception("duplicates: indexing %d imported appeals failed", len(recent))
+
+
+REINDEX_BATCH = 1000
+
+
+def reindex(*, days: int | None = None, batch_size: int = REINDEX_BATCH) -> int:
+    """Index the appeals of the window that are not in the index: open ones created within
+    ``open_days``, finished ones closed within ``window_days`` (either cut to the last ``days``
+    when given). For history imported before imports indexed it, or appeals whose intake
+    check failed. One transaction per batch; returns how many were indexed. Run one at a time."""
+    cfg = index.config()
+    if not cfg["enabled"]:
+        return 0
+    now = clock.now()
+    open_days, window_days = cfg["open_days"], cfg["window_days"]
+    if days is not None:
+        open_days, window_days = min(open_days, days), min(window_days, days)
+    wanted = (
+        Appeal.objects.filter(
+            created_at__gte=now - timedelta(days=cfg["open_days"]),
+            duplicate_entry__isnull=True,
+        )
+        .filter(
+            Q(status__in=workflow.OPEN, created_at__gte=now - timedelta(days=open_days))
+            | Q(
+                status__in=(Status.CLOSED, Status.REJECTED),
+                closed_at__gte=now - timedelta(days=window_days),
+            )
+        )
+        .only(
+            "id",
+            "title",
+            "description",
+            "status",
+            "area_id",
+            "created_at",
+            "closed_at",
+            "reporter_id",
+            "reporter_phone",
+        )
+        .order_by("pk")
+    )
+    done, last = 0, 0
+    while True:
+        batch = list(wanted.filter(pk__gt=last)[:batch_size])
+        if not batch:
+            return done
+        with transaction.atomic():
+            index_many(batch, cfg)
+        done += len(batch)
+        last = batch[-1].pk
+
+
 # --- After actions ---------------------------------------------------------------------------------
 
 
@@ -284,13 +411,7 @@ def on_appeal_finished(*, appeal: Appeal, event, actor: Actor) -> None:
     (a merged one not at all); the prune duty then takes it out of the index."""
     if appeal.status not in workflow.TERMINAL:
         return
-    cfg = index.config()
-    finished = appeal.closed_at or clock.now()
-    expires = (
-        finished
-        if appeal.status == Status.MERGED
-        else finished + timedelta(days=cfg["window_days"])
-    )
+    expires = expiry_of(appeal, index.config())
     DuplicateEntry.objects.filter(appeal_id=appeal.pk).update(expires_at=expires)
 
 

@@ -17,19 +17,12 @@ from django.conf import settings
 
 from suqiu.core.places import extract_all
 from suqiu.core.text import key_terms, normalise, words
-
-DEFAULTS = {
-    "min_chars": 30,
-    # Share of the appeal's main terms the reply must mention (and at least one in any case):
-    # 0.1 of 8 terms is "at least one" (real replies: 15 % mention none, see the calibration).
-    "min_addressed": 0.1,
-    "main_terms": 8,
-    "weights": {"addresses": 0.35, "action": 0.25, "time": 0.15, "on_time": 0.15, "length": 0.10},
-}
+from suqiu.replies.conf import DEFAULTS
 
 
 def config() -> dict:
-    """``settings.SUQIU_REPLIES`` over the defaults."""
+    """``settings.SUQIU_REPLIES`` (from the environment variable of that name) over the
+    defaults (``conf.DEFAULTS``)."""
     return {**DEFAULTS, **getattr(settings, "SUQIU_REPLIES", {})}
 
 

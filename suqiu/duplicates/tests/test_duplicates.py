@@ -257,6 +257,53 @@ def test_a_repeat_by_phone_without_an_account_is_merged(world):
     assert other_phone.status == "received"
 
 
+LAMP = ("路灯不亮", "路灯不亮")
+
+
+def test_the_same_words_from_another_place_are_not_merged(world):
+    """The same reporter sending the same text from two places (a grid worker, a resident who
+    passed two broken lights) reports two problems: the second is an appeal of its own."""
+    first = create(world, LAMP, point=G1_POINT)
+    # G4 is in another street's community, about 3 km away.
+    far = create(world, LAMP, point=G4_POINT, at=T0 + timedelta(hours=1))
+    assert far.area_id != first.area_id
+    # G2 is in G1's community, but about 1 km away: coordinates decide.
+    same_community = create(world, LAMP, point=G2_POINT, at=T0 + timedelta(hours=2))
+    assert same_community.area_id == first.area_id
+    for appeal in (far, same_community):
+        appeal.refresh_from_db()
+        assert (appeal.status, appeal.merged_into_id) == ("received", None)
+        # The normal path: checked for candidates (none this far away) and indexed.
+        assert candidates_of(appeal) == {}
+        assert DuplicateEntry.objects.filter(appeal=appeal).exists()
+    # At the first place again (within the radius, across the street): merged into the first.
+    again = create(world, LAMP, point=_near(G1_POINT, 100), at=T0 + timedelta(hours=3))
+    assert (again.status, again.merged_into_id) == ("merged", first.pk)
+
+
+def test_a_repeat_across_a_community_border_within_the_radius_is_merged(world):
+    first = create(world, LAMP, point=(22.7040, 114.2000))
+    again = create(world, LAMP, point=(22.7060, 114.2000), at=T0 + timedelta(hours=1))
+    assert (first.area_id, again.area_id) == (world.c1.pk, world.c2.pk)
+    assert (again.status, again.merged_into_id) == ("merged", first.pk)
+
+
+def test_a_repeat_by_phone_without_coordinates_needs_the_same_community(world):
+    phone = {"by": world.operator, "reporter_phone": "13912345678", "point": None}
+    first = create(world, LAMP, area=world.c1.pk, **phone)
+    elsewhere = create(world, LAMP, area=world.c3.pk, at=T0 + timedelta(hours=1), **phone)
+    assert (elsewhere.status, elsewhere.merged_into_id) == ("received", None)
+    assert candidates_of(elsewhere) == {}
+    again = create(world, LAMP, area=world.c1.pk, at=T0 + timedelta(hours=2), **phone)
+    assert (again.status, again.merged_into_id) == ("merged", first.pk)
+    # One with a point and one without: the community decides.
+    located = create(
+        world, LAMP, by=world.operator, reporter_phone="13912345678", at=T0 + timedelta(hours=3)
+    )
+    assert located.area_id == world.c1.pk
+    assert (located.status, located.merged_into_id) == ("merged", first.pk)
+
+
 def test_a_repeat_after_25_hours_is_only_a_candidate(world):
     first = create(world, LIFT)
     later = create(world, LIFT, at=T0 + timedelta(hours=25))
