@@ -60,7 +60,12 @@ def _checked(where: str, value, defaults: Mapping, *, example: str) -> dict:
         default = defaults[key]
         if isinstance(default, Mapping):
             nested = f"{where}[{key!r}]"
-            out[key] = {**default, **_checked(nested, given, default, example=_example(default))}
+            merged = {**default, **_checked(nested, given, default, example=_example(default))}
+            numbers = [v for v in merged.values() if isinstance(v, int | float)]
+            if numbers and len(numbers) == len(merged) and not any(numbers):
+                # Weights that are all 0 weigh nothing: a score would divide by zero.
+                raise ImproperlyConfigured(f"{nested}: the values cannot all be 0")
+            out[key] = merged
             continue
         wanted = _wanted(default)
         if not _fits(given, default):

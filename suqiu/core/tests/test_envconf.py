@@ -70,6 +70,10 @@ def test_malformed_values_are_refused_naming_the_variable(value, message):
         ('{"weights": 0.5}', "SUQIU_REPLIES['weights'] must be a JSON object"),
         ('{"weights": {"tim": 0.5}}', "SUQIU_REPLIES['weights'] has an unknown key 'tim'"),
         ('{"weights": {"time": "0.5"}}', "SUQIU_REPLIES['weights']: 'time' must be a number"),
+        (
+            '{"weights": {"addresses": 0, "action": 0, "time": 0, "on_time": 0, "length": 0}}',
+            "SUQIU_REPLIES['weights']: the values cannot all be 0",
+        ),
     ],
 )
 def test_a_malformed_nested_object_is_refused(value, message):
