@@ -60,14 +60,14 @@ _URGENT_ZH = """
 严重积水 积水严重 严重漏水 漏水严重 楼顶漏水 屋顶漏水
 树木倒伏 大树倒 树倒了 树枝断裂 断枝 广告牌松动 招牌松动 摇摇欲坠 高空抛物
 路面塌陷 地面塌陷 路面下沉 护栏倒 围墙开裂 墙体开裂 倒塌 坍塌 塌方 滑坡
-无人照料 无人照顾 走失 打架斗殴 昏迷 危及生命 生命危险
+老人摔倒 无人照料 无人照顾 走失 打架斗殴 昏迷 危及生命 生命危险
 冒烟 浓烟 爆炸 洪水 疑似中毒 食物中毒 咬伤
 """
 _EMERGENCY_EN = """
 gas leak|gas leaking|smell of gas|smells of gas|smell gas|gas smell|leaking gas|explosion
 exposed wire|exposed wires|exposed wiring|live wire|live wires|bare wire|bare wires|downed power line|power line down|sparking|electric shock|electrocuted
 trapped|stuck in the lift|stuck in the elevator|stuck in a lift|stuck in an elevator
-flooding|flooded|water rising|underwater|under water|water coming into|water is coming into
+flooding|flooded|water rising|water coming into|water is coming into
 water pouring into|water getting into|water came into|water coming in the house
 on fire|fire broke out|house fire|building fire|thick smoke|smoke pouring|smoke coming|flames
 fell from|falling debris|falling objects|fall from height|missing manhole|open manhole|manhole cover missing|manhole cover is missing|manhole cover gone|manhole cover stolen|collapsed|landslide
@@ -81,8 +81,8 @@ sewage overflow|sewage overflowing|overflowing sewage|blocked drain|drain blocke
 leaking roof|roof leak|serious leak|fallen tree|tree fell|tree down|loose sign
 sinkhole|subsidence|road collapse|injured|injury|fell down|missing person|dog bite|poisoning
 fall risk|risk of falling|risk of a fall|risk of falls|trip hazard|tripping hazard|slip hazard
-slipping hazard|could fall|might fall|could slip|could trip|slipped and fell|tripped and fell
-slipped on|tripped over|tripped on|has fallen|had a fall|fell over
+slipping hazard|could fall|might fall|could slip|could trip|people keep falling
+people keep slipping|keep slipping|keeps slipping|often slip|often fall
 """
 
 
@@ -99,7 +99,10 @@ def _en(block: str) -> list[str]:
 # hurts people should not wait for the normal queue. A fall word on its own is no sign: in
 # residents' messages it mostly tells of a past injury (a work-injury claim, a medical dispute:
 # "上班途中摔伤算不算工伤"). Someone fallen who cannot get up is an emergency (``_FALLEN_ZH``).
-_FALLS_ZH = ("摔倒", "跌倒", "滑倒", "绊倒", "摔伤", "跌伤", "摔跤")
+# The injury words (摔伤, 跌伤) and a person's fall on its own ("孩子摔倒的视频", "老人跌倒后的医疗
+# 费用能否报销") tell of what happened once; falls that keep happening to people where the reporter
+# lives are the hazard ("经常有人滑倒", "老人经常摔跤", "多次有人绊倒").
+_FALLS_ZH = ("摔倒", "跌倒", "滑倒", "绊倒", "摔跤")
 _FALL_RISK_ZH = [
     form.format(fall)
     for fall in _FALLS_ZH
@@ -112,12 +115,11 @@ _FALL_RISK_ZH = [
         "差点{}",
         "险些{}",
         "有人{}",
-        "老人{}",
-        "老年人{}",
-        "小孩{}",
-        "孩子{}",
-        "行人{}",
-        "路人{}",
+        "经常{}",
+        "常常{}",
+        "时常{}",
+        "多次{}",
+        "多人{}",
     )
 ]
 
@@ -158,12 +160,17 @@ _AT_DOOR_ZH = """
 _BY_PHONE_ZH = """
 不接电话 电话不接 电话也不接 电话没人接 电话无人接 联系不上 联系不到 失联
 """
-# No sign of life, said of anyone: only of someone living alone ("独居老人三天没动静"); of an old
-# person in general only as days without one ("隔壁老人三天没动静", in ``_AT_DOOR_ZH``), since
-# "老人补贴的事一直没动静" is about an office.
+# No sign of life, said of someone living alone ("隔壁独居老人一直没有动静"); of an old person in
+# general only as days without one ("隔壁老人三天没动静", in ``_AT_DOOR_ZH``). Not when an
+# application, a complaint or a benefit stands between them (``_OFFICE_MATTER``): "独居老人的高龄
+# 补贴一直没动静", "我是独居老人，申请的低保三个月没动静" are about an office.
 _QUIET_ZH = """
 没动静 没有动静 毫无动静 没什么动静 没有任何动静
 """
+_OFFICE_MATTER = re.compile(
+    r"申请|反映|投诉|举报|办理|补贴|补助|低保|手续|审批|材料|答复|回复|处理|问题|的事|事情|服务|"
+    r"报名|退款|工资|款"
+)
 _ALONE_EN = """
 lives alone|living alone|lives on her own|lives on his own
 """
@@ -271,6 +278,11 @@ def _compile(term: str) -> re.Pattern:
 
 # (term, its normalised text, its pattern) per level: the plain substring test ``flat in text``
 # rules a term out before any pattern runs (most texts contain none of the lexicon).
+# What a term is not when these follow it: the inlet pipe, valve, opening, meter or tap
+# ("家里进水管老化漏水", "屋里进水总阀在哪里").
+_NOT_FOLLOWED_BY = {"进水": "管|阀|总阀|口|表|龙头|开关"}
+
+
 def _pair_pattern(term: str, place_guard: bool = False) -> tuple[str, str, re.Pattern]:
     """(term, its normalised text, its pattern); with ``place_guard`` a Chinese person term does
     not match as the start of a place or a benefit ("老人活动中心", "独居老人补贴"), nor an English
@@ -281,6 +293,9 @@ def _pair_pattern(term: str, place_guard: bool = False) -> tuple[str, str, re.Pa
         return term, plain, re.compile(re.escape(plain) + guard)
     if place_guard:
         return term, plain, re.compile(_compile(plain).pattern + f"(?!\\s+(?:{_PLACES_EN}))")
+    for ending, after in _NOT_FOLLOWED_BY.items():
+        if plain.endswith(ending):
+            return term, plain, re.compile(re.escape(plain) + f"(?!{after})")
     return term, plain, _compile(plain)
 
 
@@ -288,7 +303,7 @@ _PATTERNS: dict[str, list[tuple[str, str, re.Pattern]]] = {
     level: [_pair_pattern(t) for t in terms] for level, terms in LEXICON.items()
 }
 _AT_DOOR = [_pair_pattern(t) for t in _zh(_AT_DOOR_ZH) + _en(_AT_DOOR_EN)]
-_BY_PHONE = [_pair_pattern(t) for t in _zh(_BY_PHONE_ZH + _QUIET_ZH) + _en(_BY_PHONE_EN)]
+_BY_PHONE = [_pair_pattern(t) for t in _zh(_BY_PHONE_ZH) + _en(_BY_PHONE_EN)]
 _ALONE = [_pair_pattern(t, True) for t in _zh(_ALONE_ZH) + _en(_ALONE_EN)]
 _PERSON = [_pair_pattern(t, True) for t in _zh(_PERSON_ZH) + _en(_PERSON_EN)]
 _AT_RISK = _ALONE + _PERSON + [_pair_pattern(t, True) for t in _zh(_AT_RISK_ZH) + _en(_AT_RISK_EN)]
@@ -306,6 +321,9 @@ class _Pair:
     second: list[tuple[str, str, re.Pattern]]
     window: int
     cancelled: Callable[[str, int, str], bool]
+    # Words that, between the two signs, make them about something else ("独居老人的高龄补贴一直
+    # 没动静": the benefit is what has not moved).
+    not_between: re.Pattern | None = None
 
 
 def _clause_before(text: str, start: int) -> str:
@@ -373,8 +391,12 @@ def _paired(text: str, pair: _Pair) -> str:
             for m in pattern.finditer(sentence):
                 for f_start, f_end, first in at_first:
                     gap = m.start() - f_end if m.start() >= f_end else f_start - m.end()
-                    if 0 <= gap <= pair.window:
-                        return f"{first} … {term}"
+                    if not 0 <= gap <= pair.window:
+                        continue
+                    between = sentence[min(f_end, m.end()) : max(f_start, m.start())]
+                    if pair.not_between is not None and pair.not_between.search(between):
+                        continue
+                    return f"{first} … {term}"
     return ""
 
 
@@ -409,6 +431,14 @@ _PAIRS = (
     # A person living alone and any sign that nobody has heard from them; an old or disabled
     # person only with a sign at their own door.
     _Pair(EMERGENCY, _ALONE, _AT_DOOR + _BY_PHONE, PAIR_WINDOW, _hypothetical_at),
+    _Pair(
+        EMERGENCY,
+        _ALONE,
+        [_pair_pattern(t) for t in _zh(_QUIET_ZH)],
+        PAIR_WINDOW,
+        _hypothetical_at,
+        _OFFICE_MATTER,
+    ),
     _Pair(EMERGENCY, _PERSON, _AT_DOOR, PAIR_WINDOW, _hypothetical_at),
     # Someone fallen who cannot get up ("老人摔倒在地起不来", "fell and can't get up").
     _Pair(

@@ -250,6 +250,12 @@ def test_water_coming_into_a_home_or_a_car_is_flooding(text, term):
         "建议加高门槛，防止家里进水",
         "手机进水了，售后不给保修",
         "出这种政策的人是脑子进水了吧",
+        # The inlet pipe, valve, opening: plumbing, not water coming in.
+        "家里进水管老化漏水",
+        "家中进水阀门坏了",
+        "屋里进水总阀在哪里",
+        "房屋进水口被堵",
+        "My house value is underwater",
         "Install a barrier to prevent water coming into the house",
         "The house did not flood this time",
     ],
@@ -291,6 +297,12 @@ def test_no_sign_of_life_from_a_lone_person_is_an_emergency(text, term):
         "独居老人补贴申请了半年没动静",
         "老人活动中心的改造一直没有动静",
         "反映了三个月还是没动静",
+        # Someone living alone, and an application or a complaint that has not moved.
+        "独居老人的高龄补贴一直没动静",
+        "我是独居老人，申请的低保三个月没动静",
+        "我一个人住在老小区，反映噪音问题一直没有动静",
+        "独居，投诉了物业三次都没动静",
+        "我母亲独自居住，申请的居家养老服务一直没动静",
         "The senior centre has not opened the door to visitors yet",
     ],
 )
@@ -310,7 +322,8 @@ def test_no_news_from_an_office_is_no_silence_of_a_person(text):
         ("路面湿滑，已经有人滑倒", URGENT, "有人滑倒"),
         ("An old man could fall on these stairs", URGENT, "could fall"),
         ("Risk of falling at the entrance", URGENT, "risk of falling"),
-        ("My neighbour slipped on the wet stairs", URGENT, "slipped on"),
+        ("People keep slipping on the wet stairs", URGENT, "people keep slipping"),
+        ("路面结冰，老人经常摔跤", URGENT, "经常摔跤"),
         # A broken or missing handrail, broken steps, where old people or children walk.
         ("楼梯扶手断了，请尽快维修，防止老人摔倒", URGENT, "扶手断 … 老人"),
         ("小区楼梯没有扶手，建议加装，老人上下很吃力", URGENT, "没有扶手 … 老人"),
@@ -354,6 +367,13 @@ def test_a_fall_risk_is_urgent_and_someone_fallen_who_cannot_get_up_an_emergency
         # A fall word alone is mostly a past injury: a work-injury claim, a medical dispute.
         "上班途中摔伤算不算工伤？",
         "2010年我平地滑倒摔伤，入住医院后被误诊",
+        # One person's fall, told after the fact: a claim, not a hazard to rush to.
+        "我家孩子摔伤了，学校不肯出医药费",
+        "老人跌倒后的医疗费用能否报销？",
+        "孩子摔倒的视频在网上流传",
+        "I slipped on the ice last winter and want compensation",
+        "My son tripped on the kerb last month",
+        "He has fallen behind on his rent",
         # Idioms and other senses.
         "现在遇到有人摔倒不敢扶",
         "不要让孩子跌倒在起跑线上",
