@@ -81,10 +81,11 @@ SIGNATURE_DATE = re.compile(
     r"(?:(?<=[\n。．.！!？?；;）)」”\"…])|(?<=[局办室府委会院所队处心司部站组厅馆科])|^)"
     + _DATE_AT_END
 )
-# After a comma only when the clause is the letter's closing thanks ("感谢您的支持与监督，
-# 2026年3月5日。"): "施工队将进场维修，2019年3月5日" gives the work's date.
-_DATE_AFTER_COMMA = re.compile(r"(?<=[，,])" + _DATE_AT_END)
-_CLOSING = re.compile(r"感谢|谢谢|致谢|此复|特此|敬礼|thank", re.IGNORECASE)
+# After a comma or a blank only when the clause is the letter's closing ("感谢您的支持与监督，
+# 2026年3月5日。", "此复 2019年3月1日"): "施工队将进场维修，2019年3月5日" and "将于 2019年3月5日"
+# give the work's date.
+_DATE_AFTER_COMMA = re.compile(r"(?<=[，,\s])" + _DATE_AT_END)
+_CLOSING = re.compile(r"感谢|谢谢|致谢|此复|特此|敬礼|答复|thank", re.IGNORECASE)
 
 
 def without_signature_date(text: str) -> str:
@@ -207,7 +208,10 @@ def check(
         "length": length,
     }
     total = sum(weights[k] for k, v in parts.items() if v is not None)
-    overall = sum(weights[k] * v for k, v in parts.items() if v is not None) / total
+    # Weights that give nothing to the parts measured here (only on_time weighs, and there is no
+    # due time): the plain mean of the parts.
+    measured = [(weights[k] if total else 1.0, v) for k, v in parts.items() if v is not None]
+    overall = sum(w * v for w, v in measured) / sum(w for w, _v in measured)
     return Result(
         addresses=round(addresses, 3),
         action=action,

@@ -127,6 +127,9 @@ def test_a_genuine_answer_still_passes_with_full_score(reply):
         ("The pothole will be repaired on 2019-03-05.", True),
         ("Repairs are scheduled for 2019/03/05.", True),
         ("Thank you for your report.\n2019-03-01", False),
+        ("此复 2019年3月1日", False),
+        ("特此答复 2019-03-01", False),
+        ("感谢您对我们工作的支持 2019年3月1日", False),
     ],
 )
 def test_only_the_letter_s_own_date_at_its_end_is_no_time(reply, dated):
@@ -259,6 +262,19 @@ def test_the_check_is_pure_and_configurable():
         reply="已安排维保公司于明天上午维修5栋电梯。",
     )
     assert [w["code"] for w in short.warnings] == ["too_short"]
+
+
+def test_weights_on_the_due_time_only_and_no_due_time_still_score():
+    """A deployment weighing only on_time, and an appeal without a due time: the plain mean."""
+    weights = {"addresses": 0, "action": 0, "time": 0, "on_time": 1.0, "length": 0}
+    result = checks.check(
+        title="电梯坏了",
+        description="5栋电梯停运三天",
+        reply="已安排维保公司于明天上午维修5栋电梯。",
+        cfg={**checks.config(), "weights": weights},
+        due_at=None,
+    )
+    assert result.on_time is None and 0 < result.overall <= 1
 
 
 def test_a_place_is_one_term_not_its_fragments():
