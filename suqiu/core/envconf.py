@@ -85,7 +85,10 @@ def _fits(value, default) -> bool:
             return False
         if isinstance(default, int) and not isinstance(value, int):
             return False
-        return math.isfinite(value) and value >= 0
+        try:
+            return math.isfinite(value) and value >= 0
+        except OverflowError:  # an integer beyond any float: no setting of ours
+            return False
     return isinstance(value, type(default))
 
 

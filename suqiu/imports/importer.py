@@ -89,7 +89,7 @@ MISSING_TIME = "missing creation time"
 CONTENT_ID_PREFIX = "sha1:"
 CONTENT_ID_HEX = 16
 # What --default-time takes: a date year first (and a time or not), not a serial or a year alone.
-DEFAULT_TIME = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b")
+DEFAULT_TIME = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d)")
 
 
 @dataclass
@@ -340,12 +340,22 @@ class RowMapper:
         ``default_time``), title, description and address, each with its whitespace collapsed.
         Not the category, reply, closing time or votes: a later export corrects those."""
         when = created.replace(tzinfo=None).isoformat(sep=" ") if created else ""
+        title = " ".join(_text(self.value(cells, "title")).split())
+        description = " ".join(_text(self.value(cells, "description")).split())
+        # The text as one: a title that is only the start of the description (or the whole of
+        # it) says nothing more, as the row stored without it would have it (the import gives
+        # a row without a title its description's start, and one without a description its
+        # title): rows of one content in either form are one appeal.
+        if not title or description.startswith(title):
+            title = ""
+        elif not description:
+            description, title = title, ""
         parts = [
             _text(self.value(cells, "reporter_name")),
             _text(self.value(cells, "reporter_phone")),
             when,
-            _text(self.value(cells, "title")),
-            _text(self.value(cells, "description")),
+            title,
+            description,
             _text(self.value(cells, "address")),
         ]
         content = "\x1f".join(" ".join(part.split()) for part in parts)
@@ -755,7 +765,9 @@ def import_appeals(
                 for row, stored_title in outcome.present:
                     if row.data.get("truncated"):
                         summary.truncated -= 1  # counted when read; not stored after all
-                    if stored_title == row.title.strip():
+                    # A content id says the content is the same, whatever the title's form (a
+                    # title that was its description's start, or none).
+                    if stored_title == row.title.strip() or row.data.get("content_id"):
                         summary.already_present += 1
                         summary.repeated += id(row) in repeats
                         if recategorise and row.external_id not in handled:

@@ -55,6 +55,7 @@ def test_a_nested_object_is_merged_over_its_default():
         ('{"window_days": -1}', "'window_days' must be a whole number ≥ 0"),
         ('{"min_similarity": NaN}', "'min_similarity' must be a number ≥ 0"),
         ('{"radius_m": null}', "'radius_m' must be a number ≥ 0"),
+        ('{"radius_m": 1' + "0" * 400 + "}", "'radius_m' must be a number ≥ 0"),
     ],
 )
 def test_malformed_values_are_refused_naming_the_variable(value, message):

@@ -662,6 +662,22 @@ def test_rows_without_an_id_stay_errors_without_ids_from_content(world, tmp_path
     assert list(Appeal.objects.values_list("external_id", flat=True)) == ["182773"]
 
 
+def test_one_content_in_any_text_form_is_one_appeal(world, tmp_path):
+    """The same message with its title, without it (detail only), as a title alone, and with a
+    title that is its detail's start: stored alike, so one appeal under one content id."""
+    text = "路灯坏了，请尽快修理"
+    rows = [
+        ["", "U1", text, "2019/3/1 10:00", text, "城乡建设", "original"],
+        ["", "U1", "", "2019/3/1 10:00", text, "城乡建设", "processed_detail"],
+        ["", "U1", text, "2019/3/1 10:00", "", "城乡建设", "whitespace_stripped"],
+        ["", "U1", "路灯坏了", "2019/3/1 10:00", text, "城乡建设", "original"],
+        ["", "U1", "路灯", "2019/3/1 10:00", "小区东门" + text, "城乡建设", "original"],
+    ]
+    summary = run(write_csv(tmp_path / "forms.csv", GOV_DEV, rows), ids_from_content=True)
+    assert (summary.created, summary.repeated, summary.failed) == (2, 3, 0)
+    assert Appeal.objects.filter(description=text).count() == 1
+
+
 def test_ids_from_content_imports_rows_without_an_id_idempotently(world, tmp_path):
     path = write_csv(tmp_path / "dev.csv", GOV_DEV, _dev_rows())
     # Without --default-time the rows without a time are still errors (and say what to do).
@@ -680,13 +696,13 @@ def test_ids_from_content_imports_rows_without_an_id_idempotently(world, tmp_pat
     assert by_content.events.get(kind=EventKind.CREATED).data["content_id"] is True
 
     # With --default-time the rest comes in; the rows already there are already present.
-    second = run(path, ids_from_content=True, default_time="2019-12-31")
+    second = run(path, ids_from_content=True, default_time="2019-12-31T18:00")
     assert (second.created, second.already_present, second.repeated, second.failed) == (
         2, 3, 1, 0,
     )  # fmt: skip
     assert second.default_times == 2 and "default time:    2 rows" in "\n".join(second.lines())
     undated = Appeal.objects.get(title="小区商户占用公摊面积")
-    assert undated.created_at == datetime(2019, 12, 31, tzinfo=SH) == undated.closed_at
+    assert undated.created_at == datetime(2019, 12, 31, 18, 0, tzinfo=SH) == undated.closed_at
     assert undated.category.name == "城乡建设"
     data = undated.events.get(kind=EventKind.CREATED).data
     assert data["default_time"] is True and data["content_id"] is True
