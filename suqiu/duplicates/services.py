@@ -104,7 +104,8 @@ def exact_repeat_of(appeal: Appeal, rkey: int, cfg: dict) -> Appeal | None:
 
     The place matters: a grid worker entering callers' reports under one phone, or a resident
     who saw the same broken street light in two neighbourhoods, sends the same words about two
-    problems. A repeat at another place is checked like any other appeal (candidates, index)."""
+    problems; so do two different addresses given (``_other_address``). A repeat at another
+    place is checked like any other appeal (candidates, index)."""
     since = appeal.created_at - timedelta(hours=cfg["repeat_hours"])
     # More than a handful: a grid worker may send one text from many places in a day, and the
     # repeat at this place must not be cut off by the others.
@@ -120,12 +121,19 @@ def exact_repeat_of(appeal: Appeal, rkey: int, cfg: dict) -> Appeal | None:
             continue
         if index.repeat_key(earlier) != rkey:
             continue
-        if not same_place(appeal, earlier, cfg)[0]:
+        if not same_place(appeal, earlier, cfg)[0] or _other_address(appeal, earlier):
             continue
         main = earlier.final_main() if earlier.status == Status.MERGED else earlier
         if main is not None and main.status not in workflow.TERMINAL:
             return main
     return None
+
+
+def _other_address(appeal: Appeal, other: Appeal) -> bool:
+    """Both give an address and they differ ("幸福路3号", "和平路88号"): two places, whatever the
+    community (a grid worker's reports without coordinates carry the address typed in)."""
+    a, b = index.flat_text("", appeal.address or ""), index.flat_text("", other.address or "")
+    return bool(a and b and a != b)
 
 
 def _merge_repeat(appeal: Appeal, main: Appeal, cfg: dict) -> None:

@@ -304,6 +304,21 @@ def test_a_repeat_by_phone_without_coordinates_needs_the_same_community(world):
     assert (located.status, located.merged_into_id) == ("merged", first.pk)
 
 
+def test_a_repeat_at_another_address_is_not_merged(world):
+    """One phone, the same words, one community, no coordinates, two addresses typed in: two
+    places. The same address again (written with other spacing) is a repeat."""
+    phone = {"by": world.operator, "reporter_phone": "13912345678", "point": None}
+    first = create(world, LAMP, area=world.c1.pk, address="幸福路3号", **phone)
+    other = create(
+        world, LAMP, area=world.c1.pk, address="和平路88号", at=T0 + timedelta(hours=1), **phone
+    )
+    assert (other.status, other.merged_into_id) == ("received", None)
+    again = create(
+        world, LAMP, area=world.c1.pk, address="幸福路 3号", at=T0 + timedelta(hours=2), **phone
+    )
+    assert (again.status, again.merged_into_id) == ("merged", first.pk)
+
+
 def test_a_repeat_after_25_hours_is_only_a_candidate(world):
     first = create(world, LIFT)
     later = create(world, LIFT, at=T0 + timedelta(hours=25))
