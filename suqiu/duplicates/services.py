@@ -130,10 +130,13 @@ def exact_repeat_of(appeal: Appeal, rkey: int, cfg: dict) -> Appeal | None:
 
 
 def _other_address(appeal: Appeal, other: Appeal) -> bool:
-    """Both give an address and they differ ("幸福路3号", "和平路88号"): two places, whatever the
-    community (a grid worker's reports without coordinates carry the address typed in)."""
+    """Without coordinates on both (which decide when there are), both give an address and
+    neither contains the other ("幸福路3号" and "和平路88号", not "幸福路3号" and "深圳市幸福路3号
+    楼"): two places in one community (a grid worker's reports typed in without a map)."""
+    if None not in (appeal.lat, appeal.lon, other.lat, other.lon):
+        return False
     a, b = index.flat_text("", appeal.address or ""), index.flat_text("", other.address or "")
-    return bool(a and b and a != b)
+    return bool(a and b and a not in b and b not in a)
 
 
 def _merge_repeat(appeal: Appeal, main: Appeal, cfg: dict) -> None:

@@ -81,11 +81,15 @@ SIGNATURE_DATE = re.compile(
     r"(?:(?<=[\n。．.！!？?；;）)」”\"…])|(?<=[局办室府委会院所队处心司部站组厅馆科])|^)"
     + _DATE_AT_END
 )
-# After a comma or a blank only when the clause is the letter's closing ("感谢您的支持与监督，
-# 2026年3月5日。", "此复 2019年3月1日"): "施工队将进场维修，2019年3月5日" and "将于 2019年3月5日"
-# give the work's date.
+# After a comma or a blank only when the words right before it close the letter ("感谢您的支持
+# 与监督，2026年3月5日。", "此复 2019年3月1日"): "施工队将进场维修，2019年3月5日", "将于 2019年3月5日"
+# and "感谢您的来信，维修工作已安排在 2026年3月5日" give the work's date.
 _DATE_AFTER_COMMA = re.compile(r"(?<=[，,\s])" + _DATE_AT_END)
-_CLOSING = re.compile(r"感谢|谢谢|致谢|此复|特此|敬礼|答复|thank", re.IGNORECASE)
+_CLOSING = re.compile(
+    r"(?:感谢|谢谢|致谢|此复|特此答复|特此回复|特此函复|敬礼|thanks?(?: you)?)"
+    r"[^，,。.;；:：]{0,15}[，,\s]*$",
+    re.IGNORECASE,
+)
 
 
 def without_signature_date(text: str) -> str:

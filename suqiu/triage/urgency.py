@@ -60,7 +60,7 @@ _URGENT_ZH = """
 严重积水 积水严重 严重漏水 漏水严重 楼顶漏水 屋顶漏水
 树木倒伏 大树倒 树倒了 树枝断裂 断枝 广告牌松动 招牌松动 摇摇欲坠 高空抛物
 路面塌陷 地面塌陷 路面下沉 护栏倒 围墙开裂 墙体开裂 倒塌 坍塌 塌方 滑坡
-老人摔倒 无人照料 无人照顾 走失 打架斗殴 昏迷 危及生命 生命危险
+无人照料 无人照顾 走失 打架斗殴 昏迷 危及生命 生命危险
 冒烟 浓烟 爆炸 洪水 疑似中毒 食物中毒 咬伤
 """
 _EMERGENCY_EN = """
@@ -68,6 +68,7 @@ gas leak|gas leaking|smell of gas|smells of gas|smell gas|gas smell|leaking gas|
 exposed wire|exposed wires|exposed wiring|live wire|live wires|bare wire|bare wires|downed power line|power line down|sparking|electric shock|electrocuted
 trapped|stuck in the lift|stuck in the elevator|stuck in a lift|stuck in an elevator
 flooding|flooded|water rising|water coming into|water is coming into
+basement is under water|basement is underwater|cellar is under water|cellar is underwater|street is under water|street is underwater|road is under water|road is underwater|kitchen is under water|kitchen is underwater|house is under water|house is underwater|home is under water|home is underwater|flat is under water|flat is underwater|apartment is under water|apartment is underwater|garage is under water|garage is underwater|car is under water|car is underwater|ground floor is under water|ground floor is underwater|yard is under water|yard is underwater
 water pouring into|water getting into|water came into|water coming in the house
 on fire|fire broke out|house fire|building fire|thick smoke|smoke pouring|smoke coming|flames
 fell from|falling debris|falling objects|fall from height|missing manhole|open manhole|manhole cover missing|manhole cover is missing|manhole cover gone|manhole cover stolen|collapsed|landslide
@@ -82,7 +83,7 @@ leaking roof|roof leak|serious leak|fallen tree|tree fell|tree down|loose sign
 sinkhole|subsidence|road collapse|injured|injury|fell down|missing person|dog bite|poisoning
 fall risk|risk of falling|risk of a fall|risk of falls|trip hazard|tripping hazard|slip hazard
 slipping hazard|could fall|might fall|could slip|could trip|people keep falling
-people keep slipping|keep slipping|keeps slipping|often slip|often fall
+people keep slipping|people keep tripping|people often fall|people often slip|residents keep falling
 """
 
 
@@ -162,14 +163,15 @@ _BY_PHONE_ZH = """
 """
 # No sign of life, said of someone living alone ("隔壁独居老人一直没有动静"); of an old person in
 # general only as days without one ("隔壁老人三天没动静", in ``_AT_DOOR_ZH``). Not when an
-# application, a complaint or a benefit stands between them (``_OFFICE_MATTER``): "独居老人的高龄
-# 补贴一直没动静", "我是独居老人，申请的低保三个月没动静" are about an office.
+# application, a complaint, a benefit or an office comes in the clause that ends in the sign
+# (``_OFFICE_MATTER``): "独居老人的高龄补贴一直没动静", "我是独居老人，申请的低保三个月没动静",
+# "找物业一直没动静" are about an office; "独居老人张大爷，邻居反映他家一直没有动静" is not.
 _QUIET_ZH = """
 没动静 没有动静 毫无动静 没什么动静 没有任何动静
 """
 _OFFICE_MATTER = re.compile(
-    r"申请|反映|投诉|举报|办理|补贴|补助|低保|手续|审批|材料|答复|回复|处理|问题|的事|事情|服务|"
-    r"报名|退款|工资|款"
+    r"申请|申领|投诉|举报|办理|报修|补贴|补助|低保|养老金|手续|审批|材料|答复|回复|问题|事情|"
+    r"报名|退款|工资|物业|部门|政府|单位|街道办|居委会"
 )
 _ALONE_EN = """
 lives alone|living alone|lives on her own|lives on his own
@@ -321,8 +323,8 @@ class _Pair:
     second: list[tuple[str, str, re.Pattern]]
     window: int
     cancelled: Callable[[str, int, str], bool]
-    # Words that, between the two signs, make them about something else ("独居老人的高龄补贴一直
-    # 没动静": the benefit is what has not moved).
+    # Words that, between the two signs (in the second's clause when it comes after the first),
+    # make them about something else ("独居老人的高龄补贴一直没动静": the benefit has not moved).
     not_between: re.Pattern | None = None
 
 
@@ -394,6 +396,8 @@ def _paired(text: str, pair: _Pair) -> str:
                     if not 0 <= gap <= pair.window:
                         continue
                     between = sentence[min(f_end, m.end()) : max(f_start, m.start())]
+                    if m.start() >= f_end:  # the sign after the person: its own clause
+                        between = _CLAUSE.split(between)[-1]
                     if pair.not_between is not None and pair.not_between.search(between):
                         continue
                     return f"{first} … {term}"

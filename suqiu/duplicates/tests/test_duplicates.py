@@ -317,6 +317,16 @@ def test_a_repeat_at_another_address_is_not_merged(world):
         world, LAMP, area=world.c1.pk, address="幸福路 3号", at=T0 + timedelta(hours=2), **phone
     )
     assert (again.status, again.merged_into_id) == ("merged", first.pk)
+    # A fuller writing of the same address is the same place.
+    fuller = create(
+        world,
+        LAMP,
+        area=world.c1.pk,
+        address="深圳市幸福路3号楼",
+        at=T0 + timedelta(hours=3),
+        **phone,
+    )
+    assert (fuller.status, fuller.merged_into_id) == ("merged", first.pk)
 
 
 def test_a_repeat_after_25_hours_is_only_a_candidate(world):

@@ -130,6 +130,9 @@ def test_a_genuine_answer_still_passes_with_full_score(reply):
         ("此复 2019年3月1日", False),
         ("特此答复 2019-03-01", False),
         ("感谢您对我们工作的支持 2019年3月1日", False),
+        ("感谢您的来信，维修工作已安排在 2026年3月5日。", True),
+        ("现答复如下：该路段路灯已安排维修，预计完工 2019年3月5日", True),
+        ("Thank you for your patience, the repair is scheduled for 2019-03-05", True),
     ],
 )
 def test_only_the_letter_s_own_date_at_its_end_is_no_time(reply, dated):

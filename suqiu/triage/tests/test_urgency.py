@@ -149,6 +149,21 @@ def test_a_line_break_ends_the_clause_of_a_negation(text, term):
 @pytest.mark.parametrize(
     "text",
     [
+        # No sign of the person: an office word elsewhere in the sentence does not cancel it.
+        "独居老人张大爷，邻居反映他家一直没有动静",
+        "隔壁独居老人身体一直有问题，这两天一直没动静",
+        "独居老人，送餐服务的志愿者说一直没动静",
+        "Our basement is under water",
+        "The road is underwater near the school",
+    ],
+)
+def test_a_lone_person_not_heard_from_and_a_place_under_water_are_emergencies(text):
+    assert detect(text).level == EMERGENCY, detect(text).terms
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "楼上独居老人\n已经三天没开门了，电话也不接，邻居很担心",  # the person in the title
         "gas\nleak in the kitchen",  # a phrase wrapped by a hard line break
     ],
@@ -256,6 +271,8 @@ def test_water_coming_into_a_home_or_a_car_is_flooding(text, term):
         "屋里进水总阀在哪里",
         "房屋进水口被堵",
         "My house value is underwater",
+        "In autumn the leaves often fall into the drain",
+        "Prices often fall in winter",
         "Install a barrier to prevent water coming into the house",
         "The house did not flood this time",
     ],
@@ -303,6 +320,9 @@ def test_no_sign_of_life_from_a_lone_person_is_an_emergency(text, term):
         "我一个人住在老小区，反映噪音问题一直没有动静",
         "独居，投诉了物业三次都没动静",
         "我母亲独自居住，申请的居家养老服务一直没动静",
+        "我是独居老人，报修了一个月一直没动静",
+        "独居老人申领的养老金一直没动静",
+        "我独居，找物业一直没动静",
         "The senior centre has not opened the door to visitors yet",
     ],
 )
