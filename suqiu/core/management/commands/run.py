@@ -98,13 +98,13 @@ class Command(BaseCommand):
             # a later start when that first training was stopped before it finished.
             self.stdout.write(
                 "Training the first routing model from the demo history in the background "
-                "(under a minute); triage suggestions appear on new appeals once it is active.\n"
+                "(about a minute; its last line says when it is active, and `suqiu triage "
+                "list` shows it then); triage suggestions appear on appeals once it is active.\n"
             )
             sys.stdout.flush()
             trainer = subprocess.Popen(
                 ["nice", "-n", "10", sys.executable, "-m", "suqiu.cli", "triage", "train"],
                 env=env,
-                stdout=subprocess.DEVNULL,
             )
             procs.append(trainer)
             # Reap it when it finishes (it ends long before the server does).
