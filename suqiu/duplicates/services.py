@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from suqiu.appeals import workflow
 from suqiu.appeals.models import Appeal
 from suqiu.appeals.workflow import Status
-from suqiu.core import clock, places
+from suqiu.core import clock, locks, places
 from suqiu.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from suqiu.core.text import shingles
 from suqiu.directory.access import SYSTEM, Actor
@@ -92,9 +92,7 @@ def _serialise_repeats(rkey: int) -> None:
     PostgreSQL the second intake waits here, until the first commits, for a transaction-level
     advisory lock on the repeat key, then finds the first and merges. SQLite runs one write
     transaction at a time anyway (BEGIN IMMEDIATE)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [rkey])
+    locks.wait_for(rkey)
 
 
 def exact_repeat_of(appeal: Appeal, rkey: int, cfg: dict) -> Appeal | None:
@@ -307,16 +305,20 @@ def expiry_of(appeal: Appeal, cfg: dict, *, now=None):
     return finished + timedelta(days=cfg["window_days"])
 
 
-def add_to_index(appeal: Appeal, terms: list[str], rkey: int | None, cfg: dict) -> None:
-    keys = list(
+def _keys_of(appeal: Appeal, terms: list[str], cfg: dict) -> list[int]:
+    """The index keys of an appeal: its first ``terms_per_appeal`` terms in its area."""
+    return list(
         dict.fromkeys(index.term_key(t, appeal.area_id) for t in terms[: cfg["terms_per_appeal"]])
     )
+
+
+def add_to_index(appeal: Appeal, terms: list[str], rkey: int | None, cfg: dict) -> None:
     index.insert_entry(
         appeal_id=appeal.pk,
         area_id=appeal.area_id,
         created_at=appeal.created_at,
         repeat_key=rkey,
-        keys=keys,
+        keys=_keys_of(appeal, terms, cfg),
     )
 
 
@@ -324,23 +326,19 @@ def index_many(appeals: list[Appeal], cfg: dict) -> None:
     """Index appeals in bulk, as intake indexes one (terms, keys, repeat key), with the expiry a
     finished appeal gets (``expiry_of``). No candidates are looked for: these are history, the
     appeals that come in later find them."""
-    entries = []
-    for appeal in appeals:
-        terms = index.terms_of(appeal.title, appeal.description)
-        keys = dict.fromkeys(
-            index.term_key(t, appeal.area_id) for t in terms[: cfg["terms_per_appeal"]]
-        )
-        entries.append(
+    index.insert_entries(
+        [
             index.Entry(
                 appeal_id=appeal.pk,
                 area_id=appeal.area_id,
                 created_at=appeal.created_at,
                 expires_at=expiry_of(appeal, cfg),
                 repeat_key=index.repeat_key(appeal),
-                keys=list(keys),
+                keys=_keys_of(appeal, index.terms_of(appeal.title, appeal.description), cfg),
             )
-        )
-    index.insert_entries(entries)
+            for appeal in appeals
+        ]
+    )
 
 
 def on_history_imported(*, appeals: list[Appeal]) -> None:
@@ -370,7 +368,9 @@ def reindex(*, days: int | None = None, batch_size: int = REINDEX_BATCH) -> int:
     """Index the appeals of the window that are not in the index: open ones created within
     ``open_days``, finished ones closed within ``window_days`` (either cut to the last ``days``
     when given). For history imported before imports indexed it, or appeals whose intake
-    check failed. One transaction per batch; returns how many were indexed. Run one at a time."""
+    check failed. One transaction per batch; returns how many were indexed. Two reindexes at
+    once (an operator's beside a scheduled one) take turns batch by batch: each batch is read
+    after the lock, so neither indexes what the other has just indexed."""
     cfg = index.config()
     if not cfg["enabled"]:
         return 0
@@ -405,10 +405,11 @@ def reindex(*, days: int | None = None, batch_size: int = REINDEX_BATCH) -> int:
     )
     done, last = 0, 0
     while True:
-        batch = list(wanted.filter(pk__gt=last)[:batch_size])
-        if not batch:
-            return done
         with transaction.atomic():
+            locks.wait_for("suqiu.duplicates:reindex")
+            batch = list(wanted.filter(pk__gt=last)[:batch_size])
+            if not batch:
+                return done
             index_many(batch, cfg)
         done += len(batch)
         last = batch[-1].pk

@@ -15,7 +15,6 @@ A run covers a window of ``days`` ending at ``until`` (default: now):
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections import Counter
@@ -25,7 +24,7 @@ from datetime import time as dtime
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Substr
 from django.utils import timezone
@@ -34,7 +33,7 @@ from django.utils.translation import gettext as _
 from suqiu.appeals import services as appeal_services
 from suqiu.appeals.models import Appeal, AppealEvent, EventKind, reporter_identity
 from suqiu.appeals.workflow import Status
-from suqiu.core import clock, places
+from suqiu.core import clock, locks, places
 from suqiu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from suqiu.core.ids import as_id
 from suqiu.directory.access import Actor
@@ -525,7 +524,10 @@ def store(name: str, start: datetime, end: datetime, clusters: list[clustering.C
     tens of thousands of hotspots."""
     now = clock.now()
     with transaction.atomic():
-        _serialise_store(name)
+        # Two runs of one window at once (``suqiu hotspots run`` beside the worker's): the
+        # second waits for the first, then reads the hotspots it stored (locking the stored
+        # rows would not do: it would not see the rows the first inserts).
+        locks.wait_for(f"suqiu.hotspots:{name}")
         stored = {
             h.pk: h for h in Hotspot.objects.select_for_update().filter(window=name).order_by("pk")
         }
@@ -589,22 +591,6 @@ def store(name: str, start: datetime, end: datetime, clusters: list[clustering.C
             HotspotMember.objects.filter(hotspot_id__in=drop[i : i + 5000]).delete()
             Hotspot.objects.filter(pk__in=drop[i : i + 5000]).delete()
     return len(fresh), len(changed), len(drop)
-
-
-def _serialise_store(name: str) -> None:
-    """Two runs of one window at once (``suqiu hotspots run`` beside the worker's run): on
-    PostgreSQL the second waits here, until the first commits, for a transaction-level advisory
-    lock on the window, and then reads the hotspots the first stored. Locking the stored rows
-    alone would not do: the second would not see the rows the first inserts. SQLite runs one
-    write transaction at a time anyway."""
-    if connection.vendor == "postgresql":
-        key = int.from_bytes(
-            hashlib.blake2b(f"suqiu.hotspots:{name}".encode(), digest_size=8).digest(),
-            "big",
-            signed=True,
-        )
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 # --- The worker's duty -------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from suqiu.appeals import services as appeal_services
 from suqiu.appeals.models import Appeal, Channel
 from suqiu.appeals.workflow import Status, is_system
-from suqiu.core import clock
+from suqiu.core import clock, locks
 from suqiu.core.errors import ValidationFailed
 from suqiu.core.text import normalise
 from suqiu.directory import snapshot
@@ -655,11 +655,7 @@ ACTIVATION_LOCK = 0x7472_6961_6765  # "triage"
 
 def _serialise_activations() -> None:
     """Inside a transaction: wait until no other activation is running (PostgreSQL)."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ACTIVATION_LOCK])
+    locks.wait_for(ACTIVATION_LOCK)
 
 
 def activate(model: RoutingModel) -> RoutingModel:

@@ -171,3 +171,35 @@ def test_reindex_adds_an_open_appeal_whose_intake_left_it_out(world):
     assert (
         set(DuplicateTerm.objects.filter(appeal_id=appeal.pk).values_list("key", flat=True)) == keys
     )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_reindexes_at_once_index_each_appeal_once(world, tmp_path, settings):
+    """An operator's reindex beside a scheduled one: both finish, between them each appeal is
+    indexed once (without turns the second failed on the index's unique appeal key)."""
+    from suqiu.appeals.tests.test_concurrency import race
+    from suqiu.duplicates import services
+
+    settings.SUQIU_DUPLICATES = {"enabled": False}
+    rows = [
+        (
+            f"R-{i}",
+            (f"{i}栋{LIFT[0][4:]}", LIFT[1]),
+            NOW - timedelta(days=5),
+            NOW - timedelta(days=2),
+        )
+        for i in range(1, 31)
+    ]
+    assert import_rows(tmp_path, rows).created == 30
+    settings.SUQIU_DUPLICATES = {}
+
+    def reindex():
+        with clock.at(NOW):
+            return services.reindex(batch_size=4)
+
+    outcomes = race(reindex, reindex)
+    assert [kind for kind, _ in outcomes] == ["ok", "ok"], outcomes
+    assert sum(n for _, n in outcomes) == 30
+    assert DuplicateEntry.objects.count() == 30
+    assert DuplicateTerm.objects.values("appeal_id").distinct().count() == 30

@@ -1,6 +1,6 @@
 """``suqiu duplicates reindex [--days N]``: index the appeals of the duplicate window that are
 not in the index (history imported before imports indexed it, an appeal whose check failed at
-intake). One transaction per batch; run one at a time."""
+intake). One transaction per batch; two at once take turns."""
 
 from django.core.management.base import BaseCommand, CommandError
 
