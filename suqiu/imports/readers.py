@@ -14,7 +14,9 @@ whichever of ``,`` tab ``;`` ``|`` the header line has most of. ``position()`` i
 reached, for a progress bar. XLSX: openpyxl in read-only mode (rows streamed from the zip, cells
 as values: dates as datetimes), the active sheet unless one is named, every row the sheet holds
 whatever its dimension record says; ``position()`` counts rows (no total: the dimension record
-is not to be trusted).
+is not to be trusted). The workbook's shared-string table (Excel and WPS keep every distinct text
+in it) is spooled to a temporary file, the strings read back by offset when a cell names them:
+openpyxl alone holds the whole table in memory before the first row.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ import codecs
 import csv
 import io
 import os
+import tempfile
 import zipfile
 import zlib
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +46,7 @@ DAMAGED = (
     zlib.error,
     EOFError,
     KeyError,
+    IndexError,  # a cell naming a shared string the table does not hold
     ValueError,
     ParseError,
     XMLSyntaxError,
@@ -218,15 +223,108 @@ class CsvTable(Table):
         self._raw.close()
 
 
+_pread = getattr(os, "pread", None)
+
+
+class SpooledStrings:
+    """A workbook's shared strings on disk: the texts, UTF-8, one after the other in a temporary
+    file, and in memory only where each starts (8 bytes a string). Reads as the list openpyxl
+    keeps (``strings[i]``), one ``pread`` a string (no memory map: its pages would count in the
+    process's memory as they are read). A million distinct texts of a hundred characters take
+    8 MB here, against some hundreds of MB as Python strings."""
+
+    def __init__(self):
+        self._file = tempfile.TemporaryFile(prefix="suqiu-xlsx-strings-")
+        self._starts = array("q", [0])
+
+    def append(self, text: str) -> None:
+        data = text.encode("utf-8", "surrogatepass")
+        self._file.write(data)
+        self._starts.append(self._starts[-1] + len(data))
+
+    def seal(self) -> None:
+        """Done appending: what is buffered goes to the file, to be read back."""
+        self._file.flush()
+
+    def __len__(self) -> int:
+        return len(self._starts) - 1
+
+    def __getitem__(self, i: int) -> str:
+        if not 0 <= i < len(self._starts) - 1:
+            raise IndexError(f"shared string {i} is not in the table ({len(self)} strings)")
+        start, end = self._starts[i], self._starts[i + 1]
+        if start == end:
+            return ""
+        if _pread is not None:
+            data = _pread(self._file.fileno(), end - start, start)
+        else:  # pragma: no cover - Windows has no pread
+            self._file.seek(start)
+            data = self._file.read(end - start)
+        return data.decode("utf-8", "surrogatepass")
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _spool_string_table(src) -> SpooledStrings:
+    """``openpyxl.reader.strings.read_string_table``, writing to disk instead of a list: each
+    ``<si>`` read as openpyxl reads it (its text, or its runs' texts joined, phonetic runs left
+    out; ``_x005F_`` escapes undone) and dropped from the parsed tree at once."""
+    from openpyxl.cell.text import Text
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+    from openpyxl.xml.functions import iterparse
+
+    tag = f"{{{SHEET_MAIN_NS}}}si"
+    strings = SpooledStrings()
+    try:
+        root = None
+        for event, node in iterparse(src, events=("start", "end")):
+            if root is None:
+                root = node
+            elif event == "end" and node.tag == tag:
+                strings.append(Text.from_tree(node).content.replace("x005F_", ""))
+                root.clear()  # the strings read so far, so the tree stays one string deep
+        strings.seal()
+    except BaseException:
+        strings.close()
+        raise
+    return strings
+
+
+def _load_workbook(path: Path):
+    """``openpyxl.load_workbook(path, read_only=True, data_only=True)`` with the shared strings
+    spooled to disk (``SpooledStrings``); the workbook's ``_suqiu_strings`` is closed with it."""
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.xml.constants import SHARED_STRINGS
+
+    class Reader(ExcelReader):
+        def read_strings(self):
+            part = self.package.find(SHARED_STRINGS)
+            if part is not None:
+                with self.archive.open(part.PartName[1:]) as src:
+                    self.shared_strings = _spool_string_table(src)
+
+    reader = Reader(path, read_only=True, data_only=True)
+    try:
+        reader.read()
+    except BaseException:
+        if isinstance(reader.shared_strings, SpooledStrings):
+            reader.shared_strings.close()
+        reader.archive.close()
+        raise
+    book = reader.wb
+    book._suqiu_strings = reader.shared_strings
+    return book
+
+
 class XlsxTable(Table):
     unit = "rows"
 
     def __init__(self, path: Path, sheet: str | None = None):
-        import openpyxl
         from openpyxl.utils.exceptions import InvalidFileException
 
         try:
-            self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            self._book = _load_workbook(path)
         except (
             InvalidFileException,
             zipfile.BadZipFile,
@@ -301,6 +399,8 @@ class XlsxTable(Table):
 
     def close(self) -> None:
         self._book.close()
+        if isinstance(self._book._suqiu_strings, SpooledStrings):
+            self._book._suqiu_strings.close()
 
 
 def open_table(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> Table:

@@ -1135,14 +1135,15 @@ def _rewrite_sheet(src: Path, dst: Path, change) -> Path:
 
 
 def _gov_workbook(path: Path, rows: int) -> Path:
+    """A government export as Excel writes it: its texts in the shared-string table."""
     import openpyxl
 
     book = openpyxl.Workbook()
     book.active.append(GOV_LABELLED)
     for i in range(1, rows + 1):
         book.active.append([7000 + i, "U", f"主题{i}", datetime(2019, 1, 1, 10), f"详情{i}", ""])
-    book.save(path)
-    return path
+    book.save(inline := path.with_suffix(".inline.xlsx"))
+    return _shared(inline, path)
 
 
 def test_a_workbook_damaged_inside_keeps_the_rows_before_the_damage(world, tmp_path):
@@ -1204,6 +1205,111 @@ def test_xlsx_reader_streams_in_read_only_mode(tmp_path):
         assert next(rows) == (2, [0, "x0"])
         assert table.position() == 1
         assert table.total is None  # a sheet's dimension record is not to be trusted
+
+
+def _shared(src: Path, dst: Path, change=lambda xml: xml) -> Path:
+    """``src`` (openpyxl writes its texts inline, in the cells) as Excel and WPS write it: the
+    texts in one table, ``xl/sharedStrings.xml`` (passed through ``change``), each distinct text
+    once, and the cells naming them by number."""
+    import re
+    import zipfile
+
+    table: dict[bytes, int] = {}
+
+    def name(match) -> bytes:
+        number = table.setdefault(match[3], len(table))
+        return b'<c r="%s"%s t="s"><v>%d</v></c>' % (match[1], match[2], number)
+
+    cell = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*?) t="inlineStr"><is>(.*?)</is></c>', re.S)
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = cell.sub(name, data)
+            elif item.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+                )
+            elif item.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(
+                    b"</Relationships>",
+                    b'<Relationship Id="rIdStrings" Type="http://schemas.openxmlformats.org/'
+                    b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"'
+                    b"/></Relationships>",
+                )
+            zout.writestr(item, data)
+        strings = b"".join(b"<si>%s</si>" % inner for inner in table)
+        zout.writestr(
+            "xl/sharedStrings.xml",
+            change(
+                b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://'
+                b'schemas.openxmlformats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">'
+                b"%s</sst>" % (len(table), len(table), strings)
+            ),
+        )
+    return dst
+
+
+# Shared strings as Excel and WPS write them besides plain ones: rich-text runs, a phonetic
+# reading (not part of the text), an escaped underscore, spaces kept.
+RICH_STRINGS = {
+    b"<si><t>RICH</t></si>": b'<si><r><rPr><b/></rPr><t>\xe4\xb8\x9c\xe9\x97\xa8</t></r><r><t xml:space="preserve"> \xe8\xb7\xaf\xe7\x81\xaf</t></r></si>',
+    b"<si><t>PHON</t></si>": b'<si><t>\xe6\xb7\xb1\xe5\x9c\xb3</t><rPh sb="0" eb="2"><t>shenzhen</t></rPh></si>',
+    b"<si><t>ESC</t></si>": b"<si><t>a_x005F_x000D_b</t></si>",
+    b"<si><t>SPACE</t></si>": b'<si><t xml:space="preserve">  \xe4\xb8\xa4\xe5\xa4\xb4\xe7\xa9\xba  </t></si>',
+}
+
+
+def test_shared_strings_are_spooled_to_disk_and_read_as_openpyxl_reads_them(tmp_path):
+    import openpyxl
+
+    from suqiu.imports.readers import SpooledStrings
+
+    book = openpyxl.Workbook()
+    book.active.append(["id", "text", "more"])
+    specials = ["RICH", "PHON", "ESC", "SPACE"]
+    for i in range(120):
+        text = specials[i] if i < len(specials) else f"第{i}行\n幸福花园{i % 7}栋电梯坏了 🙂"
+        book.active.append([i, text, "同一句" if i % 2 else f"另一句{i}"])
+    book.save(tmp_path / "plain.xlsx")
+
+    def enrich(xml: bytes) -> bytes:
+        for plain, rich in RICH_STRINGS.items():
+            assert plain in xml
+            xml = xml.replace(plain, rich)
+        return xml
+
+    path = _shared(tmp_path / "plain.xlsx", tmp_path / "rich.xlsx", enrich)
+    expected = [
+        list(r)
+        for r in openpyxl.load_workbook(path, read_only=True, data_only=True).active.iter_rows(
+            min_row=2, values_only=True
+        )
+    ]
+    with open_table(path) as table:
+        strings = table._book._suqiu_strings
+        assert isinstance(strings, SpooledStrings)
+        assert table._sheet._shared_strings is strings  # the rows read their texts from disk
+        rows = [cells for _, cells in table]
+    assert rows == expected
+    assert [r[1] for r in rows[:4]] == ["东门 路灯", "深圳", "a_x000D_b", "  两头空  "]
+    assert rows[50][1] == "第50行\n幸福花园1栋电梯坏了 🙂"
+    assert strings._file.closed  # the temporary file goes with the table
+
+
+def test_a_cell_naming_a_shared_string_the_table_lacks_is_damage(world, tmp_path):
+    import re
+
+    def misname(xml: bytes) -> bytes:  # row 6's title names string 99999
+        return re.sub(rb'(<c r="C6" t="s"><v>)\d+(</v>)', rb"\g<1>99999\g<2>", xml)
+
+    path = _rewrite_sheet(_gov_workbook(tmp_path / "ok.xlsx", 8), tmp_path / "bad.xlsx", misname)
+    with pytest.raises(CommandError) as caught:
+        call_command("import", "appeals", str(path), "--no-progress")
+    assert "the workbook is damaged after row 5" in str(caught.value)
+    assert Appeal.objects.count() == 4
 
 
 # --- streaming -----------------------------------------------------------------------------------
