@@ -385,7 +385,10 @@ def run(args: argparse.Namespace) -> dict:
     try:
         csv_path = work / "messages.csv"
         t0 = time.perf_counter()
-        made = generate(data, csv_path, args.import_rows)
+        # The files are written by child processes: a process started from one that has held
+        # the texts would report that process's peak as its own max RSS (Linux keeps it across
+        # fork and exec).
+        made = _child("generate", dict(os.environ), str(data), str(csv_path), str(args.import_rows))
         notes.append(
             f"file: {made['rows']} rows ({made['bad']} with a bad date), "
             f"{made['bytes'] / 1e6:.1f} MB, generated in {time.perf_counter() - t0:.1f} s"
@@ -409,7 +412,7 @@ def run(args: argparse.Namespace) -> dict:
         if "sqlite" in backends:
             xlsx_path = work / "messages.xlsx"
             t0 = time.perf_counter()
-            book = to_xlsx(csv_path, xlsx_path)
+            book = _child("xlsx", dict(os.environ), str(csv_path), str(xlsx_path))
             notes.append(
                 f"sqlite xlsx: the same rows as a workbook, {xlsx_path.stat().st_size / 1e6:.1f} "
                 f"MB, {book['strings']} distinct texts in its shared-string table "
@@ -453,14 +456,20 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if "--phase" in argv:
         parser = argparse.ArgumentParser()
-        parser.add_argument("--phase", choices=["setup", "import"])
+        parser.add_argument("--phase", choices=["setup", "import", "generate", "xlsx"])
         parser.add_argument("path", nargs="?")
+        parser.add_argument("more", nargs="*")
         parser.add_argument("--errors")
         parser.add_argument("--batch", type=int, default=1000)
         parser.add_argument("--good", type=int, default=0)
         args = parser.parse_args(argv)
         if args.phase == "setup":
             print(json.dumps(_phase_setup()))
+        elif args.phase == "generate":
+            out, rows = args.more
+            print(json.dumps(generate(Path(args.path), Path(out), int(rows))))
+        elif args.phase == "xlsx":
+            print(json.dumps(to_xlsx(Path(args.path), Path(args.more[0]))))
         else:
             print(json.dumps(_phase_import(args.path, args.errors, args.batch, args.good)))
         return 0
