@@ -16,7 +16,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def in_each_language(page):
     """Yield 中文 then English, switching the page to each through the bar's language button
-    (it names the other language) when it is not shown in it yet."""
+    (it names the other language) when it is not shown in it yet; each page with its style
+    sheets loaded (measured while they load, a badge's text wraps: "In progress" on two lines
+    once in the full suite)."""
     from playwright.sync_api import expect
 
     for language in ("中文", "English"):
@@ -24,6 +26,7 @@ def in_each_language(page):
         if switch.count():
             switch.click()
             expect(page.locator(".langswitch button")).not_to_have_text(language)
+        page.wait_for_load_state("load")
         yield language
 
 
