@@ -47,8 +47,11 @@ def page(live_server):
 
 
 def sign_in(page, user, next_url: str) -> None:
+    """Sign ``user`` in and return on the page signed in to, loaded with its style sheets (a
+    layout measured while they load is the unstyled page's)."""
     page.goto(f"/accounts/login/?next={next_url}")
     form = page.locator("main form")
     form.locator("input[name=username]").fill(user.username)
     form.locator("input[name=password]").fill(PASSWORD)
     form.locator("button[type=submit]").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url, wait_until="load")
