@@ -297,6 +297,8 @@ Rerun 2026-12-07 04:18 UTC (quiet machine, load 0.4): the same figures to the fo
 Rerun 2026-12-07 06:54 UTC (after the session's fixes elsewhere; the router and the evaluation
 unchanged): the same figures to the fourth decimal; 42.8 s training per fold, predict p50
 2.47 ms (1.97-3.24).
+Rerun 2026-12-07 10:46 UTC (a fresh session, quiet machine; the router unchanged): the same
+figures to the fourth decimal; 38.2 s training per fold, predict p50 1.84 ms (1.71-2.05).
 
 The same model, other folds: macro-F1 .9211 against .9214, cov@0.98 .7611 against .7816 — the
 spread of one split again (the tables above compare rows measured on the same folds).
