@@ -694,7 +694,13 @@ def import_appeals(
         ) from None
     path = Path(path)
     summary = Summary(path=str(path))
-    table: Table = open_table(path, encoding=encoding, sheet=sheet)
+    note = None
+    if progress:
+
+        def note(text: str) -> None:
+            print(f"{path.name}: {text}", file=progress_file or sys.stderr, flush=True)
+
+    table: Table = open_table(path, encoding=encoding, sheet=sheet, note=note)
     with table:
         mapping = _mapping_for(table, preset, mapping_file)
         source = source or mapping.source

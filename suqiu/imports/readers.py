@@ -291,9 +291,15 @@ def _spool_string_table(src) -> SpooledStrings:
     return strings
 
 
-def _load_workbook(path: Path):
+# A shared-string table this large (its XML, uncompressed) takes seconds to read before the
+# first row: the caller's ``note`` says so, as the progress bar cannot yet.
+NOTE_STRINGS_BYTES = 32 * 1024 * 1024
+
+
+def _load_workbook(path: Path, note=None):
     """``openpyxl.load_workbook(path, read_only=True, data_only=True)`` with the shared strings
-    spooled to disk (``SpooledStrings``); the workbook's ``_suqiu_strings`` is closed with it."""
+    spooled to disk (``SpooledStrings``); the workbook's ``_suqiu_strings`` is closed with it.
+    ``note(text)``, when given, is told before a large table is read."""
     from openpyxl.reader.excel import ExcelReader
     from openpyxl.xml.constants import SHARED_STRINGS
 
@@ -301,7 +307,11 @@ def _load_workbook(path: Path):
         def read_strings(self):
             part = self.package.find(SHARED_STRINGS)
             if part is not None:
-                with self.archive.open(part.PartName[1:]) as src:
+                name = part.PartName[1:]
+                size = self.archive.getinfo(name).file_size
+                if note is not None and size >= NOTE_STRINGS_BYTES:
+                    note(f"reading the workbook's shared strings ({size / 1e6:,.0f} MB of XML)…")
+                with self.archive.open(name) as src:
                     self.shared_strings = _spool_string_table(src)
 
     reader = Reader(path, read_only=True, data_only=True)
@@ -320,11 +330,11 @@ def _load_workbook(path: Path):
 class XlsxTable(Table):
     unit = "rows"
 
-    def __init__(self, path: Path, sheet: str | None = None):
+    def __init__(self, path: Path, sheet: str | None = None, note=None):
         from openpyxl.utils.exceptions import InvalidFileException
 
         try:
-            self._book = _load_workbook(path)
+            self._book = _load_workbook(path, note)
         except (
             InvalidFileException,
             zipfile.BadZipFile,
@@ -403,8 +413,11 @@ class XlsxTable(Table):
             self._book._suqiu_strings.close()
 
 
-def open_table(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> Table:
-    """A streaming table over ``path``: XLSX by its zip signature or ``.xlsx`` name, else CSV."""
+def open_table(
+    path: Path, *, encoding: str | None = None, sheet: str | None = None, note=None
+) -> Table:
+    """A streaming table over ``path``: XLSX by its zip signature or ``.xlsx`` name, else CSV.
+    ``note(text)`` is told of a long wait before the first row (a large shared-string table)."""
     path = Path(path)
     try:
         with open(path, "rb") as f:
@@ -414,7 +427,7 @@ def open_table(path: Path, *, encoding: str | None = None, sheet: str | None = N
     if magic == b"PK\x03\x04" or path.suffix.lower() in {".xlsx", ".xlsm"}:
         if encoding:
             raise ReadError("--encoding is for CSV files; a workbook says its own")
-        return XlsxTable(path, sheet=sheet)
+        return XlsxTable(path, sheet=sheet, note=note)
     if path.suffix.lower() == ".xls":
         raise ReadError("old .xls workbooks are not supported: save the sheet as .xlsx or .csv")
     if sheet:

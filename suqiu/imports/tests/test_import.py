@@ -1299,6 +1299,24 @@ def test_shared_strings_are_spooled_to_disk_and_read_as_openpyxl_reads_them(tmp_
     assert strings._file.closed  # the temporary file goes with the table
 
 
+@pytest.mark.parametrize("large", [False, True])
+def test_a_large_shared_string_table_is_announced_before_it_is_read(
+    world, tmp_path, monkeypatch, large
+):
+    """Reading a large table takes seconds before the first row, when the progress bar has
+    nothing to show yet: the import says what it is doing. A small one is not worth a line."""
+    from suqiu.imports import readers
+
+    if large:
+        monkeypatch.setattr(readers, "NOTE_STRINGS_BYTES", 100)
+    path = _gov_workbook(tmp_path / "gov.xlsx", 3)
+    out = io.StringIO()
+    summary = import_appeals(path, progress=True, progress_file=out)
+    assert summary.created == 3
+    said = "gov.xlsx: reading the workbook's shared strings" in out.getvalue()
+    assert said is large, out.getvalue()
+
+
 def test_a_cell_naming_a_shared_string_the_table_lacks_is_damage(world, tmp_path):
     import re
 
