@@ -45,7 +45,9 @@ def on_appeal_created(*, appeal: Appeal, event, actor: Actor) -> None:
         return
     rkey = index.repeat_key(appeal)
     if rkey is not None:
-        _serialise_repeats(rkey)
+        # The same person sending the same text twice at once (a double tap, two tabs): the
+        # second intake waits here until the first commits, then finds it and merges.
+        locks.wait_for(rkey)
         main = exact_repeat_of(appeal, rkey, cfg)
         if main is not None:
             try:
@@ -85,14 +87,6 @@ def _find_and_index(appeal: Appeal, rkey: int | None, cfg: dict) -> None:
             ]
         )
     add_to_index(appeal, terms, rkey, cfg)
-
-
-def _serialise_repeats(rkey: int) -> None:
-    """The same person sending the same text twice at once (a double tap, two tabs): on
-    PostgreSQL the second intake waits here, until the first commits, for a transaction-level
-    advisory lock on the repeat key, then finds the first and merges. SQLite runs one write
-    transaction at a time anyway (BEGIN IMMEDIATE)."""
-    locks.wait_for(rkey)
 
 
 def exact_repeat_of(appeal: Appeal, rkey: int, cfg: dict) -> Appeal | None:

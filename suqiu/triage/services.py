@@ -653,11 +653,6 @@ def store(
 ACTIVATION_LOCK = 0x7472_6961_6765  # "triage"
 
 
-def _serialise_activations() -> None:
-    """Inside a transaction: wait until no other activation is running (PostgreSQL)."""
-    locks.wait_for(ACTIVATION_LOCK)
-
-
 def activate(model: RoutingModel) -> RoutingModel:
     """Make ``model`` the one intake uses; every process picks it up within seconds.
 
@@ -666,7 +661,7 @@ def activate(model: RoutingModel) -> RoutingModel:
     PostgreSQL they wait for each other on an advisory lock instead (SQLite runs one write
     transaction at a time anyway), and the last one wins."""
     with transaction.atomic():
-        _serialise_activations()
+        locks.wait_for(ACTIVATION_LOCK)
         RoutingModel.objects.filter(is_active=True).exclude(pk=model.pk).update(is_active=False)
         RoutingModel.objects.filter(pk=model.pk).update(is_active=True)
         model.is_active = True
@@ -677,7 +672,7 @@ def activate(model: RoutingModel) -> RoutingModel:
 def deactivate_all() -> int:
     """No active model: intake falls back to keyword rules."""
     with transaction.atomic():
-        _serialise_activations()
+        locks.wait_for(ACTIVATION_LOCK)
         n = RoutingModel.objects.filter(is_active=True).update(is_active=False)
         loader.bump()
     return n

@@ -82,6 +82,19 @@ def new_appeal(world, text=LIFT_AGAIN):
         return appeal_services.appeal_create(actor=actor(world.resident2), data=data)
 
 
+def recent_lifts(n: int) -> list[tuple]:
+    """``n`` rows R-1 … R-n about the lifts of buildings 1 … n, closed two days ago."""
+    return [
+        (
+            f"R-{i}",
+            (f"{i}栋{LIFT[0][4:]}", LIFT[1]),
+            NOW - timedelta(days=5),
+            NOW - timedelta(days=2),
+        )
+        for i in range(1, n + 1)
+    ]
+
+
 RECENT = ("R-1", LIFT, NOW - timedelta(days=5), NOW - timedelta(days=3))
 OLD = ("O-1", LIFT, NOW - timedelta(days=732), NOW - timedelta(days=730))
 
@@ -102,15 +115,7 @@ def test_history_closed_last_week_is_a_candidate_and_older_history_is_not(world,
 
 
 def test_each_batch_is_indexed_in_two_statements(world, tmp_path):
-    rows = [
-        (
-            f"R-{i}",
-            (f"{i}栋{LIFT[0][4:]}", LIFT[1]),
-            NOW - timedelta(days=5),
-            NOW - timedelta(days=2),
-        )
-        for i in range(1, 41)
-    ] + [OLD]
+    rows = recent_lifts(40) + [OLD]
     with CaptureQueriesContext(connection) as queries:
         summary = import_rows(tmp_path, rows, batch_size=100)
     assert summary.created == 41
@@ -182,15 +187,7 @@ def test_two_reindexes_at_once_index_each_appeal_once(world, tmp_path, settings)
     from suqiu.duplicates import services
 
     settings.SUQIU_DUPLICATES = {"enabled": False}
-    rows = [
-        (
-            f"R-{i}",
-            (f"{i}栋{LIFT[0][4:]}", LIFT[1]),
-            NOW - timedelta(days=5),
-            NOW - timedelta(days=2),
-        )
-        for i in range(1, 31)
-    ]
+    rows = recent_lifts(30)
     assert import_rows(tmp_path, rows).created == 30
     settings.SUQIU_DUPLICATES = {}
 

@@ -1121,17 +1121,23 @@ def test_an_xlsx_whose_first_sheet_is_a_note_says_which_sheet_it_read(world, tmp
     assert Appeal.objects.get().title == "路灯不亮"
 
 
-def _rewrite_sheet(src: Path, dst: Path, change) -> Path:
-    """``src`` with its first worksheet's XML passed through ``change`` (bytes → bytes)."""
+def _rewrite_parts(src: Path, dst: Path, changes: dict, added: dict | None = None) -> Path:
+    """``src`` with the parts named in ``changes`` passed through their function (bytes →
+    bytes), and the parts of ``added`` (name → bytes) added."""
     import zipfile
 
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for item in zin.infolist():
             data = zin.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                data = change(data)
-            zout.writestr(item, data)
+            zout.writestr(item, changes.get(item.filename, lambda d: d)(data))
+        for name, data in (added or {}).items():
+            zout.writestr(name, data)
     return dst
+
+
+def _rewrite_sheet(src: Path, dst: Path, change) -> Path:
+    """``src`` with its first worksheet's XML passed through ``change`` (bytes → bytes)."""
+    return _rewrite_parts(src, dst, {"xl/worksheets/sheet1.xml": change})
 
 
 def _gov_workbook(path: Path, rows: int) -> Path:
@@ -1221,35 +1227,34 @@ def _shared(src: Path, dst: Path, change=lambda xml: xml) -> Path:
         return b'<c r="%s"%s t="s"><v>%d</v></c>' % (match[1], match[2], number)
 
     cell = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*?) t="inlineStr"><is>(.*?)</is></c>', re.S)
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                data = cell.sub(name, data)
-            elif item.filename == "[Content_Types].xml":
-                data = data.replace(
-                    b"</Types>",
-                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
-                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
-                )
-            elif item.filename == "xl/_rels/workbook.xml.rels":
-                data = data.replace(
-                    b"</Relationships>",
-                    b'<Relationship Id="rIdStrings" Type="http://schemas.openxmlformats.org/'
-                    b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"'
-                    b"/></Relationships>",
-                )
-            zout.writestr(item, data)
-        strings = b"".join(b"<si>%s</si>" % inner for inner in table)
-        zout.writestr(
-            "xl/sharedStrings.xml",
-            change(
+    with zipfile.ZipFile(src) as z:
+        sheet = cell.sub(name, z.read("xl/worksheets/sheet1.xml"))
+    strings = b"".join(b"<si>%s</si>" % inner for inner in table)
+    return _rewrite_parts(
+        src,
+        dst,
+        {
+            "xl/worksheets/sheet1.xml": lambda _xml: sheet,
+            "[Content_Types].xml": lambda xml: xml.replace(
+                b"</Types>",
+                b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+            ),
+            "xl/_rels/workbook.xml.rels": lambda xml: xml.replace(
+                b"</Relationships>",
+                b'<Relationship Id="rIdStrings" Type="http://schemas.openxmlformats.org/'
+                b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"'
+                b"/></Relationships>",
+            ),
+        },
+        {
+            "xl/sharedStrings.xml": change(
                 b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://'
                 b'schemas.openxmlformats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">'
                 b"%s</sst>" % (len(table), len(table), strings)
-            ),
-        )
-    return dst
+            )
+        },
+    )
 
 
 # Shared strings as Excel and WPS write them besides plain ones: rich-text runs, a phonetic
