@@ -15,7 +15,8 @@ From scratch, in a throwaway database (``suqiu_bench_dups``, dropped and recreat
    segmentation: what intake runs before it indexes the appeal), half of them reworded copies of
    indexed appeals (a sentence dropped, one added, order shuffled, the point moved up to 200 m),
    half new recombinations; then ``--dup-elsewhere-queries`` look-ups of the similar appeals of
-   the street's other communities (the appeal page's panel, ``services.similar_elsewhere``);
+   the appeal's street, its own community included (the appeal page's panel,
+   ``services.similar_elsewhere``);
    then the whole intake hook (check, candidate rows, index rows) for ``--dup-hook-queries``
    appeals, each in a transaction that is rolled back.
 
@@ -447,8 +448,8 @@ def _phase_run(args) -> dict:
         if q[5] is not None:
             planted_n += 1
             found += q[5] in {c.appeal_id for c in search.candidates}
-    # The appeal page's "similar appeals in the other communities of the street" panel
-    # (``similar_elsewhere``: the same index, asked for the street's other communities).
+    # The appeal page's "similar appeals in the street" panel
+    # (``similar_elsewhere``: the same index, asked for the street's communities).
     from suqiu.directory.access import Actor
 
     admin = Actor(user_id=0, roles=frozenset({"admin"}), is_superuser=True)
@@ -550,7 +551,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dup-elsewhere-queries",
         type=int,
         default=500,
-        help="look-ups of similar appeals in the street's other communities (500)",
+        help="look-ups of similar appeals in the appeal's street (500)",
     )
     parser.add_argument("--dup-seed", type=int, default=20261124)
     parser.add_argument(
@@ -625,7 +626,7 @@ def run(args: argparse.Namespace) -> dict:
     )
     if row.get("elsewhere_p50_ms") is not None:
         notes.append(
-            f"similar appeals in the street's other communities ({args.dup_street_size} "
+            f"similar appeals in the street ({args.dup_street_size} "
             f"communities a street): p50 {row['elsewhere_p50_ms']} ms, p99 "
             f"{row['elsewhere_p99_ms']} ms, {row['elsewhere_found_mean']} found on average"
         )

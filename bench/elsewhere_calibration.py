@@ -1,4 +1,5 @@
-"""Similar appeals in the street's other communities, on real texts: what each threshold shows.
+"""Similar appeals in the appeal's street (its own community too), on real texts: what each
+threshold shows.
 
 The real messages name no communities, so this spreads 2,500 of
 ``../shared/data/appeals-zh/messages_with_votes.csv`` (read, never copied) over the 9 communities

@@ -19,7 +19,7 @@ DEFAULTS = {
     # for a short appeal (a third of its terms, at least one).
     "min_shared_terms": 3,
     "max_loaded": 20,
-    # Similar appeals in the other communities of the street (``services.similar_elsewhere``).
+    # Similar appeals in the appeal's street (``services.similar_elsewhere``).
     # Real messages spread over the 9 communities of a street (bench/elsewhere_calibration.py,
     # 300 look-ups, the pairs below 0.6 read by hand): other people telling the same problem
     # score 0.30-0.55 ("丽发新城 搅拌站", "捆绑车位", "人才购房补贴"); of the pairs between 0.35

@@ -531,12 +531,15 @@ class Elsewhere:
 
 
 def similar_elsewhere(*, actor: Actor, appeal: Appeal) -> list[Elsewhere]:
-    """Appeals of the other communities of the appeal's street telling the same problem, most
-    alike first: the seed's lone elderly tenant who cannot climb stairs any more, and the others
-    like her in the next communities, which no one community's staff sees. The same index as the
+    """Appeals of the appeal's street telling the same problem, most alike first: the seed's
+    lone elderly tenant who cannot climb stairs any more, and the others like her in her own
+    community and the next ones, which no one community's staff sees. The same index as the
     duplicate check, asked for the street's communities instead of the appeal's surroundings
     (still no scan); open appeals and those finished within the index's window; only appeals
-    ``actor`` may see. Empty unless the appeal's area is a community of a street."""
+    ``actor`` may see. Its pending duplicate candidates are left out: whether they are this
+    appeal again is the duplicate panel's question, and once dismissed ("not a duplicate": a
+    neighbour with the same need) they are listed here. Empty unless the appeal's area is a
+    community of a street."""
     from suqiu.appeals import selectors
     from suqiu.directory.models import Organisation, OrgKind
 
@@ -549,14 +552,11 @@ def similar_elsewhere(*, actor: Actor, appeal: Appeal) -> list[Elsewhere]:
         or area.parent_id is None
     ):
         return []
-    areas = list(
-        Organisation.objects.filter(parent_id=area.parent_id, kind=area.kind)
-        .exclude(pk=area.pk)
-        .values_list("pk", "name")
+    names = dict(
+        Organisation.objects.filter(parent_id=area.parent_id, kind=area.kind).values_list(
+            "pk", "name"
+        )
     )
-    if not areas:
-        return []
-    names = dict(areas)
     terms = index.terms_of(appeal.title, appeal.description)
     query_terms = terms[: cfg["max_query_terms"]]
     if not query_terms:
@@ -568,7 +568,15 @@ def similar_elsewhere(*, actor: Actor, appeal: Appeal) -> list[Elsewhere]:
         min_shared=max(1, min(cfg["min_shared_terms"], len(query_terms) // 3)),
         exclude=appeal.pk,
     )
-    ranked = lookup.ranked[: cfg["elsewhere_max_loaded"]]
+    pending = {
+        other
+        for pair in DuplicateCandidate.objects.filter(
+            Q(appeal=appeal) | Q(candidate=appeal), dismissed_at__isnull=True
+        ).values_list("appeal_id", "candidate_id")
+        for other in pair
+        if other != appeal.pk
+    }
+    ranked = [pk for pk in lookup.ranked if pk not in pending][: cfg["elsewhere_max_loaded"]]
     if not ranked:
         return []
     visible = set(

@@ -1,8 +1,8 @@
 """REST API of hotspots (added to /api/v1/ by suqiu/api/root.py): the ranked list, one hotspot
 with the appeals you may see, and promotion to a proactive governance project. Scoped like the
 workbench pages: dispatchers, leaders and administrators, each within their area. Also one
-person's case that may be a common problem: the similar appeals of the street's other
-communities, and a governance project that takes them in together."""
+person's case that may be a common problem: the similar appeals of its street (its own
+community included), and a governance project that takes them in together."""
 
 from __future__ import annotations
 
@@ -235,7 +235,7 @@ class SimilarOut(Schema):
 class CommonProblemOut(Schema):
     appeal_id: int = Field(description="The case.")
     street: str
-    communities: list[str] = Field(description="The other communities that tell it.")
+    communities: list[str] = Field(description="The communities that tell it (the case's own too).")
     similar: list[SimilarOut] = Field(description="Most alike first; only appeals you may see.")
     project_ids: list[int] = Field(description="Open governance projects the case is in.")
 
@@ -243,12 +243,13 @@ class CommonProblemOut(Schema):
 @router.get(
     "/appeals/{appeal_id}/common-problem",
     response={200: CommonProblemOut, **COMMON_ERRORS, 404: ErrorOut},
-    summary="Similar appeals in the other communities of the appeal's street",
+    summary="Similar appeals in the appeal's street",
     url_name="common_problem",
 )
 def get_common_problem(request: HttpRequest, appeal_id: int):
     """One person's case that may be a common problem: the similar appeals of the street's
-    other communities (open, or finished within the duplicate index's window)."""
+    communities, its own included (open, or finished within the duplicate index's window), but
+    not its pending duplicate candidates (the duplicate panel's question until dismissed)."""
     actor = actor_of(request)
     _require(actor)
     appeal, similar = services.common_problem_of(actor=actor, appeal_id=appeal_id)
@@ -281,8 +282,8 @@ def get_common_problem(request: HttpRequest, appeal_id: int):
     url_name="common_problem_project",
 )
 def start_common_problem_project(request: HttpRequest, appeal_id: int, data: PromoteIn):
-    """Creates the project with the case and the similar appeals of the street's other
-    communities you may see (found again now); each gets a note event. 409
+    """Creates the project with the case and the similar appeals of its street you may see
+    (found again now); each gets a note event. 409
     `already_in_project` when the case is in an open project, `no_common_problem` when nothing
     like it was reported elsewhere."""
     actor = actor_of(request)

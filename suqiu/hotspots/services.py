@@ -708,8 +708,8 @@ def promote(*, actor: Actor, hotspot_id: int, data: ProjectInput) -> GovernanceP
 
 
 def common_problem_of(*, actor: Actor, appeal_id: int) -> tuple[Appeal, list]:
-    """One person's case and the similar appeals of the other communities of its street
-    (``duplicates.services.similar_elsewhere``) that ``actor`` may see."""
+    """One person's case and the similar appeals of its street, its own community included
+    (``duplicates.services.similar_elsewhere``), that ``actor`` may see."""
     from suqiu.appeals import selectors as appeal_selectors
     from suqiu.duplicates.services import similar_elsewhere
 
@@ -719,7 +719,7 @@ def common_problem_of(*, actor: Actor, appeal_id: int) -> tuple[Appeal, list]:
 
 def start_project(*, actor: Actor, appeal_id: int, data: ProjectInput) -> GovernanceProject:
     """Take one person's case that is not a single case into a proactive governance project,
-    with the similar appeals of the other communities of its street, found again here (what
+    with the similar appeals of its street, found again here (what
     the page showed may be out of date; the client names only the case). Each appeal's
     timeline records it, all in one transaction. 409 when the case is in an open project
     already, when it was merged into another appeal (the main appeal is the case), or when
@@ -762,7 +762,7 @@ def start_project(*, actor: Actor, appeal_id: int, data: ProjectInput) -> Govern
             )
         if not similar:
             raise Conflict(
-                _("No similar appeal in another community: this is a single case."),
+                _("No similar appeal elsewhere in the street: this is a single case."),
                 code="no_common_problem",
             )
         return _create_project(

@@ -169,8 +169,8 @@ def _refused(request: HttpRequest, exc: ApplicationError, form, again) -> HttpRe
 
 
 def elsewhere_panel(request: HttpRequest, appeal) -> dict | None:
-    """The appeal page's panel of similar appeals in the street's other communities, for those
-    who look across communities and start governance projects; nothing when there is none."""
+    """The appeal page's panel of similar appeals in the appeal's street, for those who look
+    across communities and start governance projects; nothing when there is none."""
     actor = request.actor
     if not services.may_use_hotspots(actor):
         return None
@@ -189,7 +189,6 @@ def elsewhere_panel(request: HttpRequest, appeal) -> dict | None:
             }
             for e in similar
         ],
-        "communities": len({e.community for e in similar}),
         "street": appeal.area.parent.name if appeal.area.parent_id else "",
         "projects": projects,
         # A merged appeal is handled through its main one: a project starts from that.
@@ -227,8 +226,8 @@ def _common(
 @require_http_methods(["GET", "POST"])
 @staff_required
 def common_problem(request: HttpRequest, pk: int) -> HttpResponse:
-    """One person's case and the similar appeals of the street's other communities, with the
-    form that takes them into a governance project together."""
+    """One person's case and the similar appeals of its street, with the form that takes them
+    into a governance project together."""
     if not services.may_use_hotspots(request.actor):
         return _forbidden(request)
     form = PromoteForm(request.POST) if request.method == "POST" else None

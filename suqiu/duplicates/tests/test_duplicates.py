@@ -801,6 +801,35 @@ def test_similar_appeals_in_the_other_communities_of_the_street_are_shown(world)
     assert services.similar_elsewhere(actor=actor(world.leader_s2), appeal=case) == []
 
 
+def test_neighbours_with_the_same_need_in_the_own_community_are_shown(world):
+    """The seed's community found the common problem among its own residents: the case's own
+    community counts too, except its pending duplicate candidates, which are listed here once
+    dismissed ("not a duplicate": another person with the same need); merged ones never."""
+    # About 1 km from the case, in its community: not a duplicate by distance.
+    far = create(world, RENT_C2, by=world.resident2, point=G2_POINT)
+    # Next door: a duplicate candidate of the case.
+    near = create(world, RENT_C2_AGAIN, by=world.grid_worker, point=_near(G1_POINT, 60))
+    case = create(world, RENT, at=T0 + timedelta(days=2))
+    assert far.area_id == near.area_id == case.area_id == world.c1.pk
+    assert set(candidates_of(case)) == {near.pk}
+
+    def shown():
+        found = services.similar_elsewhere(actor=actor(world.dispatcher), appeal=case)
+        assert all(e.community == world.c1.name for e in found)
+        return {e.appeal.pk for e in found}
+
+    assert shown() == {far.pk}
+    # Seen from the candidate's side the pair is pending too.
+    assert case.pk not in {
+        e.appeal.pk for e in services.similar_elsewhere(actor=actor(world.dispatcher), appeal=near)
+    }
+    row = DuplicateCandidate.objects.get(appeal=case, candidate=near)
+    services.dismiss(actor=actor(world.dispatcher), appeal=case, candidate_id=row.pk)
+    assert shown() == {far.pk, near.pk}
+    act(world.dispatcher, far, "merge", into=case.pk)
+    assert shown() == {near.pk}
+
+
 def test_a_merged_appeal_offers_no_dismiss_for_its_other_candidates(world, client):
     first, second = _pair(world)
     third = create(world, LIFT_REWORDED, by=world.grid_worker, at=T0 + timedelta(hours=2))
