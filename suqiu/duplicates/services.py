@@ -568,18 +568,10 @@ def similar_elsewhere(*, actor: Actor, appeal: Appeal) -> list[Elsewhere]:
         min_shared=max(1, min(cfg["min_shared_terms"], len(query_terms) // 3)),
         exclude=appeal.pk,
     )
-    pending = (
-        {
-            other
-            for pair in DuplicateCandidate.objects.filter(
-                Q(appeal=appeal) | Q(candidate=appeal), dismissed_at__isnull=True
-            ).values_list("appeal_id", "candidate_id")
-            for other in pair
-            if other != appeal.pk
-        }
-        if appeal.pk is not None  # (not saved yet, as the benchmark asks: no candidates)
-        else set()
-    )
+    pairs = DuplicateCandidate.objects.filter(
+        Q(appeal_id=appeal.pk) | Q(candidate_id=appeal.pk), dismissed_at__isnull=True
+    ).values_list("appeal_id", "candidate_id")
+    pending = {other for pair in pairs for other in pair} - {appeal.pk}
     ranked = [pk for pk in lookup.ranked if pk not in pending][: cfg["elsewhere_max_loaded"]]
     if not ranked:
         return []

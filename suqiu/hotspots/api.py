@@ -283,9 +283,8 @@ def get_common_problem(request: HttpRequest, appeal_id: int):
 )
 def start_common_problem_project(request: HttpRequest, appeal_id: int, data: PromoteIn):
     """Creates the project with the case and the similar appeals of its street you may see
-    (found again now); each gets a note event. 409
-    `already_in_project` when the case is in an open project, `no_common_problem` when nothing
-    like it was reported elsewhere."""
+    (found again now); each gets a note event. 409 `already_in_project` when the case is in an
+    open project, `no_common_problem` when nothing like it was reported elsewhere."""
     actor = actor_of(request)
     project = services.start_project(
         actor=actor,

@@ -298,8 +298,8 @@ NOTE_STRINGS_BYTES = 32 * 1024 * 1024
 
 def _load_workbook(path: Path, note=None):
     """``openpyxl.load_workbook(path, read_only=True, data_only=True)`` with the shared strings
-    spooled to disk (``SpooledStrings``); the workbook's ``_suqiu_strings`` is closed with it.
-    ``note(text)``, when given, is told before a large table is read."""
+    spooled to disk: the workbook and its ``SpooledStrings`` (None without a string table), to
+    be closed with it. ``note(text)``, when given, is told before a large table is read."""
     from openpyxl.reader.excel import ExcelReader
     from openpyxl.xml.constants import SHARED_STRINGS
 
@@ -322,9 +322,8 @@ def _load_workbook(path: Path, note=None):
             reader.shared_strings.close()
         reader.archive.close()
         raise
-    book = reader.wb
-    book._suqiu_strings = reader.shared_strings
-    return book
+    strings = reader.shared_strings
+    return reader.wb, (strings if isinstance(strings, SpooledStrings) else None)
 
 
 class XlsxTable(Table):
@@ -334,7 +333,7 @@ class XlsxTable(Table):
         from openpyxl.utils.exceptions import InvalidFileException
 
         try:
-            self._book = _load_workbook(path, note)
+            self._book, self._strings = _load_workbook(path, note)
         except (
             InvalidFileException,
             zipfile.BadZipFile,
@@ -409,8 +408,8 @@ class XlsxTable(Table):
 
     def close(self) -> None:
         self._book.close()
-        if isinstance(self._book._suqiu_strings, SpooledStrings):
-            self._book._suqiu_strings.close()
+        if self._strings is not None:
+            self._strings.close()
 
 
 def open_table(

@@ -1294,7 +1294,7 @@ def test_shared_strings_are_spooled_to_disk_and_read_as_openpyxl_reads_them(tmp_
         )
     ]
     with open_table(path) as table:
-        strings = table._book._suqiu_strings
+        strings = table._strings
         assert isinstance(strings, SpooledStrings)
         assert table._sheet._shared_strings is strings  # the rows read their texts from disk
         rows = [cells for _, cells in table]
