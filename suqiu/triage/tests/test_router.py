@@ -286,6 +286,36 @@ def test_text_of_and_clean():
 
 def test_english_words_are_tokenised():
     assert router.words(router.clean("The bus is late, again!")) == "the bus is late again"
+    assert router.words(router.clean("The bus is late, again!"), "jieba") == (
+        "the bus is late again"
+    )
+
+
+def test_words_are_jiebas_words_either_way():
+    text = router.clean("小区门口燃气味很重，闻到明显燃气味，担心泄漏。")
+    assert router.words(text) == router.words(text, "jieba")
+    assert router.words(text).split()[:4] == ["小区", "门口", "燃气", "味"]
+    with pytest.raises(ValueError, match="segmenter"):
+        router.words(text, "thulac")
+
+
+def test_a_model_saved_before_the_segmenter_was_recorded_reads_with_jieba(zh_router, monkeypatch):
+    assert zh_router._model.segmenter == "rjieba"
+    assert zh_router.version_info["segmenter"].startswith("rjieba ")
+    old = Router.from_bytes(zh_router.to_bytes())
+    del old._model.__dict__["segmenter"]  # as unpickled from a model made before
+    old = Router.from_bytes(old.to_bytes())
+    assert old._model.segmenter == "jieba"
+    cut_with = []
+    real_words = router.words
+    monkeypatch.setattr(
+        router,
+        "words",
+        lambda text, how=router.SEGMENTER: cut_with.append(how) or real_words(text, how),
+    )
+    assert old.predict(["公交车太少"])[0][0][0] == "交通运输"
+    assert zh_router.predict(["公交车太少"])[0][0][0] == "交通运输"
+    assert cut_with == ["jieba", "rjieba"]
 
 
 def test_identical_training_is_deterministic(monkeypatch):
