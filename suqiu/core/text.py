@@ -1,8 +1,12 @@
 """Text helpers shared by triage, duplicate detection, hotspots and reply checks.
 
-Chinese is segmented with jieba (its dictionary loads once per process, lazily, ~1 s); Latin text
-is split on letters and digits. Everything is NFKC-normalised (full-width letters and digits
-become ASCII) and lower-cased first.
+Chinese is segmented with jieba's dictionary and algorithm as ``rjieba`` compiles them (jieba-rs):
+the same words as jieba's ``lcut(run, HMM=False)`` (identical on all 592,022 Chinese runs of the
+shared data's titles, messages and replies) about nine times faster, which is most of what the
+duplicate check and the hotspot terms spend per appeal. jieba itself (its dictionary loads once
+per process, lazily, ~1 s) remains for its part-of-speech tags (hotspot keywords) and for routing
+models made before rjieba. Latin text is split on letters and digits. Everything is
+NFKC-normalised (full-width letters and digits become ASCII) and lower-cased first.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import logging
 import re
 import threading
 import unicodedata
+
+import rjieba
 
 _CJK_OR_WORD = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+(?:['’][a-z]+)?")
 _SPACE = re.compile(r"\s+")
@@ -44,8 +50,9 @@ _jieba_lock = threading.Lock()
 
 def segmenter():
     """The process's jieba tokenizer (jieba's default one), its dictionary loaded on first use,
-    once per process (thread-safe). Everything that segments Chinese uses this one: each
-    tokenizer would otherwise hold its own copy of the dictionary."""
+    once per process (thread-safe). Whatever still uses jieba uses this one (part-of-speech tags,
+    routing models made before rjieba): each tokenizer would otherwise hold its own copy of the
+    dictionary."""
     global _jieba
     if _jieba is None:
         with _jieba_lock:
@@ -64,13 +71,12 @@ def normalise(text: str) -> str:
 
 
 def words(text: str, *, stopwords: frozenset[str] = STOPWORDS) -> list[str]:
-    """The words of a text in order: jieba for Chinese runs, letters/digits for the rest."""
-    tokenizer = None
+    """The words of a text in order: jieba's (rjieba, no HMM) for Chinese runs, letters/digits
+    for the rest."""
     out: list[str] = []
     for run in _CJK_OR_WORD.findall(normalise(text)):
         if "\u3400" <= run[0] <= "\u9fff":
-            tokenizer = tokenizer or segmenter()
-            out.extend(w for w in tokenizer.lcut(run, HMM=False) if w not in stopwords)
+            out.extend(w for w in rjieba.cut(run, hmm=False) if w not in stopwords)
         elif run not in stopwords:
             out.append(run)
     return out

@@ -11,6 +11,21 @@ def test_chinese_is_segmented_and_stopwords_dropped():
     assert "的" not in ws and "请" not in ws and "尽快" not in ws
 
 
+def test_chinese_words_are_jiebas_words_without_hmm():
+    """rjieba stands in for jieba: the same dictionary and algorithm, the same words."""
+    from suqiu.core.text import STOPWORDS, segmenter
+
+    sentences = [
+        "龙田花园广场舞音响太大影响老人休息",
+        "伊景园滨河苑捆绑销售车位",
+        "坑梓社区独居老人需要帮助送餐上门",
+        "丽发新城附近搅拌站噪音扰民粉尘污染严重",
+    ]
+    for sentence in sentences:
+        jieba_words = [w for w in segmenter().lcut(sentence, HMM=False) if w not in STOPWORDS]
+        assert words(sentence) == jieba_words
+
+
 def test_english_words_and_stopwords():
     assert words("The street light on Main St is broken") == [
         "street",
