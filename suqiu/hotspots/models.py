@@ -13,9 +13,9 @@ from suqiu.directory.models import Organisation
 
 class AppealFeatures(models.Model):
     """What the clustering needs of one appeal, computed once (word segmentation is the costly
-    part): the block it is compared in, the place to show and its terms. Filled incrementally by each run
-    for the appeals of its window that have none yet, so an hourly run segments only the new
-    appeals."""
+    part): the block it is compared in, the place to show and its terms. Filled incrementally by
+    each run for the appeals of its window that have none yet, so an hourly run segments only the
+    new appeals."""
 
     appeal = models.OneToOneField(
         Appeal, on_delete=models.CASCADE, primary_key=True, related_name="hotspot_features"
