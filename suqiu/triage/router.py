@@ -76,7 +76,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.svm import LinearSVC
 
-from suqiu.core.text import segmenter
+from suqiu.core import text as core_text
 
 SEGMENTER = "rjieba"  # what new models cut words with; see the module docstring
 
@@ -120,7 +120,7 @@ def words(cleaned: str, cut_with: str = SEGMENTER) -> str:
     if cut_with == "rjieba":
         tokens = rjieba.cut(cleaned)
     elif cut_with == "jieba":
-        tokens = segmenter().lcut(cleaned)
+        tokens = core_text.segmenter().lcut(cleaned)
     else:
         raise ValueError(f"Unknown segmenter {cut_with!r}.")
     return " ".join(w for w in tokens if w.strip() and (len(w) > 1 or not _is_punct(w)))
