@@ -39,9 +39,9 @@ loglevel = os.environ.get("SUQIU_LOG_LEVEL", "info").lower()
 proc_name = "suqiu-web"
 
 # Load the application once in the master and warm it up (URLconfs and API schemas, the word
-# segmenter's dictionary: suqiu/core/warmup.py) before forking: each worker would otherwise spend a second
-# or more of CPU on its first requests, again whenever max_requests recycles it. SUQIU_PRELOAD=0
-# turns it off (each worker then loads the application itself).
+# segmenter's dictionary: suqiu/core/warmup.py) before forking: each worker would otherwise
+# spend that CPU on its first requests, again whenever max_requests recycles it.
+# SUQIU_PRELOAD=0 turns it off (each worker then loads the application itself).
 preload_app = os.environ.get("SUQIU_PRELOAD", "1") != "0"
 
 

@@ -210,10 +210,10 @@ class _Model:
     # pickled before it was recorded: they were trained on jieba's words.
     segmenter = "jieba"
 
-    def __init__(self, params: dict, seed: int, segmenter: str = SEGMENTER):
+    def __init__(self, params: dict, seed: int):
         self.params = params
         self.seed = seed
-        self.segmenter = segmenter
+        self.segmenter = SEGMENTER
 
     def _vectorisers(self, n: int):
         p = self.params
@@ -556,13 +556,11 @@ class _Model:
             # Each term's column in the whole matrix (its block's offset added; negative: not in
             # the vocabulary), then the columns and their counts: C loops (map, numpy) rather
             # than Python ones, and one pass over all blocks, as this runs on every intake.
-            ids = np.concatenate(
-                [
-                    np.fromiter(map(get, terms, absent), dtype=np.int64, count=len(terms)) + off
-                    for (analyze, get), doc, off in zip(analyzers, docs, offsets, strict=True)
-                    for terms in (analyze(doc),)
-                ]
-            )
+            parts = []
+            for (analyze, get), doc, off in zip(analyzers, docs, offsets, strict=True):
+                terms = analyze(doc)
+                parts.append(np.fromiter(map(get, terms, absent), np.int64, len(terms)) + off)
+            ids = np.concatenate(parts)
             idx, tf = np.unique(ids[ids >= 0], return_counts=True)
             if len(idx):
                 values = (1.0 + np.log(tf)) * idf[idx]
