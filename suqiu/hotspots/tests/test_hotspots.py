@@ -1117,3 +1117,47 @@ def test_a_project_is_closed_by_those_over_its_handler_not_by_any_viewer(world):
         assert first not in selectors.project_list(actor=actor(outsider))
     second = project(world.leader_s2)  # their own project: theirs to close
     assert services.close_project(actor=actor(world.leader_s2), project_id=second.pk).closed_by_id
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_every_rank_on_the_list_map_can_be_seen(world, page):
+    """Eight hotspots in each of two grids far apart: the map fits the two places, and the
+    rank badges moved apart around each place stay inside the map (they once spiralled out of
+    it past the top and bottom edges, so a leader could not see where rank 18 was)."""
+    now = timezone.now()
+    for n in range(16):
+        point = G1_POINT if n % 2 else G4_POINT
+        appeal = create(world, (f"问题{n}", f"问题{n}的描述"), point, days_ago=1, at=now)
+        hotspot = Hotspot.objects.create(
+            window=services.current_window(),
+            window_start=now - timedelta(days=30),
+            window_end=now,
+            title=f"问题{n}",
+            block="test",
+            heat=100 - n,
+            size=1,
+            reporters=1,
+            first_seen=now,
+            last_seen=now,
+        )
+        HotspotMember.objects.create(hotspot=hotspot, appeal=appeal)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, world.dispatcher, reverse("hotspots:list"))
+    page.locator("[data-wb-points][data-placed]").wait_for()
+    badges = page.locator("[data-wb-points] .hs-rank")
+    assert badges.count() == 16
+    box = page.locator("[data-wb-points]").bounding_box()
+    outside = []
+    for i in range(16):
+        b = badges.nth(i).bounding_box()
+        if not (
+            b["x"] >= box["x"]
+            and b["y"] >= box["y"]
+            and b["x"] + b["width"] <= box["x"] + box["width"]
+            and b["y"] + b["height"] <= box["y"] + box["height"]
+        ):
+            outside.append(badges.nth(i).inner_text())
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "hotspot-list-map-1280.png"))
+    assert outside == [], outside

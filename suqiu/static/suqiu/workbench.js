@@ -59,12 +59,29 @@
         if (pt.rank) badges.push({ marker: marker, at: window.L.latLng(p), rank: pt.rank });
         bounds.push(p);
       });
-      if (bounds.length > 1) map.fitBounds(bounds, { padding: [32, 32], maxZoom: 17 });
-      else map.setView(bounds[0], 16);
+      // Placed at once, not flown to: the badges are spread for the zoom they are shown at.
+      if (bounds.length > 1) map.fitBounds(bounds, { padding: [32, 32], maxZoom: 17, animate: false });
+      else map.setView(bounds[0], 16, { animate: false });
       if (badges.length > 1) {
         spreadBadges(map, badges);
+        // Spread apart, the badges of a place near the edge may leave the map: zoom out until
+        // every rank is in sight (each step halves the distances between places, while the
+        // spread keeps its size in pixels).
+        for (var out = 0; out < 4 && !badgesInSight(map, badges) && map.getZoom() > map.getMinZoom(); out++) {
+          map.setZoom(map.getZoom() - 1, { animate: false });
+          spreadBadges(map, badges);
+        }
         map.on("zoomend", function () { spreadBadges(map, badges); });
       }
+      el.dataset.placed = "1";
+    });
+  }
+
+  function badgesInSight(map, badges) {
+    var size = map.getSize(), margin = 14;  // half a badge and a little
+    return badges.every(function (b) {
+      var p = map.latLngToContainerPoint(b.marker.getLatLng());
+      return p.x >= margin && p.y >= margin && p.x <= size.x - margin && p.y <= size.y - margin;
     });
   }
 
