@@ -532,11 +532,17 @@ def train_from_db(
     target_precision: float = 0.98,
     seed: int = 0,
     activate_model: bool = True,
+    max_drop: float | None = None,
     progress=None,
 ) -> RoutingModel:
     """Train a routing model on the database's assessed appeals, store it as the next version
     and (by default) activate it. ``max_rows`` (default ``SUQIU_TRIAGE_MAX_ROWS``; 0 = all)
-    keeps training to the most recent appeals: its time and memory grow with the rows."""
+    keeps training to the most recent appeals: its time and memory grow with the rows.
+
+    ``max_drop``: a new version whose cross-validated macro-F1 is more than this below the
+    active version's is stored but not activated (an unattended nightly training after a batch
+    of wrong corrections keeps the model that worked); ``held_back`` on the returned model then
+    says against which version, else it is None."""
     from suqiu.directory.models import Category
     from suqiu.triage import router
 
@@ -597,13 +603,30 @@ def train_from_db(
     learnt = urgency.learn(
         (f"{t}\n{d}", u) for t, d, _c, u, channel in rows if channel != Channel.SENSOR
     )
-    return store(
+    held_back = None
+    if activate_model and max_drop is not None:
+        held_back = _worse_than_active(trained.metrics or {}, max_drop)
+    model = store(
         trained,
         label_map=label_map,
         urgency_terms=learnt,
         n_train=len(texts),
-        activate_model=activate_model,
+        activate_model=activate_model and held_back is None,
     )
+    model.held_back = held_back
+    return model
+
+
+def _worse_than_active(metrics: dict, max_drop: float) -> dict | None:
+    """The active version and both macro-F1s when ``metrics`` are more than ``max_drop`` below
+    its cross-validated macro-F1; None when they are not, or when there is nothing to compare."""
+    active = RoutingModel.objects.filter(is_active=True).only("version", "metrics").first()
+    if active is None:
+        return None
+    before, after = (active.metrics or {}).get("macro_f1"), metrics.get("macro_f1")
+    if before is None or after is None or before - after <= max_drop:
+        return None
+    return {"version": active.version, "macro_f1": float(before), "new_macro_f1": float(after)}
 
 
 STORE_ATTEMPTS = 5

@@ -7,6 +7,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
+from suqiu.appeals.tests.chain import act, new_appeal
 from suqiu.triage import loader
 from suqiu.triage.models import RoutingModel
 from suqiu.triage.tests.test_intake_model import HOUSING_TEXTS, ROAD_TEXTS, history
@@ -66,6 +67,40 @@ def test_train_keeps_to_the_most_recent_appeals(world, settings):
     for bad in ("-1", str(2**32)):  # numpy takes seeds of 32 bits
         with pytest.raises(CommandError, match="--seed"):
             run("train", "--min-per-label", "3", "--seed", bad)
+
+
+def _wrongly_assessed(world, batch: str) -> None:
+    """The same problems told again, each assessed under the other category (a batch of wrong
+    corrections): trained on, the model can no longer tell roads from housing."""
+    for texts, code in ((ROAD_TEXTS, "HOUSING"), (HOUSING_TEXTS, "ROAD")):
+        for title, description in texts:
+            appeal = new_appeal(
+                world, title=title, description=description + batch, channel="import"
+            )
+            act(world.dispatcher, appeal, "assess", category=code)
+
+
+def test_a_much_worse_training_is_stored_but_not_activated_with_max_drop(world):
+    history(world)
+    run("train", "--min-per-label", "3", "--max-drop", "0.1")  # nothing active: activates
+    v1 = RoutingModel.objects.get(version=1)
+    assert v1.is_active and v1.metrics["macro_f1"] > 0.9
+    # As good again: the guard lets it through.
+    out, _ = run("train", "--min-per-label", "3", "--max-drop", "0.1")
+    assert "v2 (active)" in out
+    _wrongly_assessed(world, "（再次）")
+    with pytest.raises(CommandError, match=r"v3 was not activated: .* below the active v2's"):
+        run("train", "--min-per-label", "3", "--max-drop", "0.1")
+    v3 = RoutingModel.objects.get(version=3)
+    assert not v3.is_active and v3.metrics["macro_f1"] < v1.metrics["macro_f1"] - 0.1
+    assert RoutingModel.objects.get(is_active=True).version == 2
+    assert loader.active().version == 2
+    # Without the guard a training is activated whatever its figures (as before).
+    out, _ = run("train", "--min-per-label", "3")
+    assert "v4 (active)" in out
+    for bad in ("-0.1", "1.5"):
+        with pytest.raises(CommandError, match="--max-drop"):
+            run("train", "--min-per-label", "3", "--max-drop", bad)
 
 
 def test_train_refuses_too_little_data(world):

@@ -54,6 +54,15 @@ class Command(BaseCommand):
             "--no-activate", action="store_true", help="Store the new version without using it."
         )
         train.add_argument(
+            "--max-drop",
+            type=float,
+            default=None,
+            metavar="F1",
+            help="Do not activate the new version when its cross-validated macro-F1 is more "
+            "than this below the active version's (e.g. 0.03 for a nightly timer): it is "
+            "stored, the command exits with status 1, and `activate N` uses it anyway.",
+        )
+        train.add_argument(
             "--json",
             action="store_true",
             dest="as_json",
@@ -85,7 +94,18 @@ class Command(BaseCommand):
     def handle(self, *args, verb, **opts):
         getattr(self, f"_{verb}")(**opts)
 
-    def _train(self, *, min_per_label, max_rows, target_precision, seed, no_activate, as_json, **_):
+    def _train(
+        self,
+        *,
+        min_per_label,
+        max_rows,
+        target_precision,
+        seed,
+        no_activate,
+        max_drop,
+        as_json,
+        **_,
+    ):
         from suqiu.triage import services
 
         if min_per_label < 1:
@@ -96,6 +116,8 @@ class Command(BaseCommand):
             raise CommandError("--seed must be 0 to 4294967295.")
         if not 0 < target_precision <= 1:
             raise CommandError("--target-precision must be in (0, 1].")
+        if max_drop is not None and not 0 <= max_drop <= 1:
+            raise CommandError("--max-drop must be in [0, 1].")
         try:
             # The command speaks English: so do the service's refusals (they store no text).
             with translation.override("en"):
@@ -105,6 +127,7 @@ class Command(BaseCommand):
                     target_precision=target_precision,
                     seed=seed,
                     activate_model=not no_activate,
+                    max_drop=max_drop,
                     progress=lambda msg: self.stderr.write(msg),
                 )
         except ValidationFailed as exc:
@@ -126,6 +149,14 @@ class Command(BaseCommand):
             self.stdout.write(f"training: {total:.0f} s{checked}")
         if as_json:
             self.stdout.write(json.dumps(model.metrics, ensure_ascii=False, default=str))
+        held = model.held_back
+        if held:
+            raise CommandError(
+                f"v{model.version} was not activated: its cross-validated macro-F1 "
+                f"{held['new_macro_f1']:.3f} is more than {max_drop} below the active "
+                f"v{held['version']}'s {held['macro_f1']:.3f}; `suqiu triage activate "
+                f"{model.version}` uses it anyway"
+            )
 
     def _evaluate(self, *, train_path, test_path, **_):
         from suqiu.triage import evaluation
