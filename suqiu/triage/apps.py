@@ -10,10 +10,16 @@ class TriageConfig(AppConfig):
     verbose_name = _("Triage")
 
     def ready(self):
-        from suqiu.appeals.extensions import Panel, register_note, register_panel
+        from suqiu.appeals.extensions import (
+            NavItem,
+            Panel,
+            register_nav,
+            register_note,
+            register_panel,
+        )
         from suqiu.appeals.services import register_after_action, register_after_create
         from suqiu.appeals.workflow import Action
-        from suqiu.triage import services, views
+        from suqiu.triage import selectors, services, views
 
         # Intake (see suqiu/triage/services.py): urgency first, then routing and auto-dispatch.
         register_after_create(services.detect_urgency, order=20)
@@ -25,3 +31,13 @@ class TriageConfig(AppConfig):
             Panel("triage", "triage/_panel.html", views.triage_panel, slot="side", order=10)
         )
         register_note("triage", views.note_reason)
+        register_nav(
+            NavItem(
+                "triage",
+                _("Triage"),
+                "triage:report",
+                visible=selectors.may_see_report,
+                order=50,
+                section="triage",
+            )
+        )

@@ -148,3 +148,140 @@ def _resolve(items: list[dict]) -> list[SuggestionView]:
         )
         for i in items
     ]
+
+
+# --- How triage does on live intake --------------------------------------------------------------
+
+REPORT_ROLES = ("dispatcher", "leader", "admin")
+
+
+def may_see_report(actor: Actor) -> bool:
+    return actor.has(*REPORT_ROLES)
+
+
+@dataclass
+class PerformanceRow:
+    """One category's (or the total's) figures over the window's intakes."""
+
+    category: Category | None = None
+    intakes: int = 0
+    suggested: int = 0  # a suggestion was stored at intake (model or keyword rules)
+    auto: int = 0  # assessed and dispatched by triage
+    auto_rerouted: int = 0  # ... then returned, or sent elsewhere by a person
+    auto_confirmed: int = 0  # ... resolved by the organisation it went to, never sent elsewhere
+    assessed: int = 0  # a person assessed it, with a suggestion in front of them
+    assess_corrected: int = 0  # ... under another category than the top suggestion
+
+    @property
+    def auto_open(self) -> int:
+        return self.auto - self.auto_rerouted - self.auto_confirmed
+
+    @property
+    def auto_share(self) -> float | None:
+        return self.auto / self.intakes if self.intakes else None
+
+    @property
+    def live_precision(self) -> float | None:
+        """Of the automatic dispatches decided either way (confirmed or sent elsewhere), the
+        share that was right: what the 0.98 chosen at training time became in use."""
+        decided = self.auto_confirmed + self.auto_rerouted
+        return self.auto_confirmed / decided if decided else None
+
+    @property
+    def agreement(self) -> float | None:
+        """Of the appeals a person assessed, the share put under the top suggestion."""
+        return (self.assessed - self.assess_corrected) / self.assessed if self.assessed else None
+
+    # As the page shows them: one decimal, or a dash when there is nothing to divide.
+    @property
+    def auto_share_text(self) -> str:
+        return _percent(self.auto_share)
+
+    @property
+    def live_precision_text(self) -> str:
+        return _percent(self.live_precision)
+
+    @property
+    def agreement_text(self) -> str:
+        return _percent(self.agreement)
+
+
+def _percent(share: float | None) -> str:
+    return "–" if share is None else f"{share * 100:.1f} %"
+
+
+@dataclass
+class Performance:
+    since: datetime
+    until: datetime
+    total: PerformanceRow
+    rows: list[PerformanceRow]
+    model: RoutingModel | None
+
+
+def performance(*, actor: Actor, since: datetime, until: datetime) -> Performance:
+    """How triage did on the appeals taken in (not imported) between ``since`` and ``until``
+    that ``actor`` may see: automatic dispatches and what became of them, and how often the people who
+    assessed the rest agreed with the top suggestion; per final category, in two grouped
+    queries. An automatic dispatch counts as sent elsewhere when the appeal was returned, or
+    dispatched again or against the suggested organisation by a person (the same rule that
+    keeps such appeals out of training)."""
+    from django.db.models import Count, Exists, OuterRef, Q
+
+    from suqiu.appeals.models import AppealEvent, Channel, EventKind
+    from suqiu.triage.models import Correction, TriageSource
+    from suqiu.triage.services import CONFIRMED_STATUSES
+
+    rerouted = AppealEvent.objects.filter(appeal_id=OuterRef("pk")).filter(
+        Q(kind=EventKind.RETURN) | Q(kind=EventKind.DISPATCH, actor__isnull=False)
+    )
+    person_assessed = AppealEvent.objects.filter(
+        appeal_id=OuterRef("pk"), kind=EventKind.ASSESS, actor__isnull=False
+    )
+    corrected = Correction.objects.filter(appeal_id=OuterRef("pk"), action="assess")
+    redirected = Correction.objects.filter(appeal_id=OuterRef("pk"), action="dispatch")
+    auto = Q(triage__auto_dispatched=True)
+    # (Positive lookups only: an appeal with no triage row at all, nothing to suggest and no
+    # urgency word, has NULLs there, which a negated lookup would count in.)
+    suggested = Q(triage__source__in=[TriageSource.MODEL, TriageSource.RULES])
+    sent_elsewhere = auto & (Q(rerouted=True) | Q(redirected=True))
+    by_person = Q(triage__auto_dispatched=False) & suggested & Q(person_assessed=True)
+    grouped = list(
+        Appeal.objects.filter(appeal_selectors.visible_q(actor))
+        .filter(created_at__gte=since, created_at__lt=until)
+        .exclude(channel=Channel.IMPORT)  # history, not intake
+        .alias(
+            rerouted=Exists(rerouted),
+            redirected=Exists(redirected),
+            person_assessed=Exists(person_assessed),
+            corrected=Exists(corrected),
+        )
+        .order_by()
+        .values("category_id")
+        .annotate(
+            intakes=Count("pk"),
+            suggested=Count("pk", filter=suggested),
+            auto=Count("pk", filter=auto),
+            auto_rerouted=Count("pk", filter=sent_elsewhere),
+            auto_confirmed=Count(
+                "pk",
+                filter=auto
+                & Q(status__in=CONFIRMED_STATUSES)
+                & Q(rerouted=False, redirected=False),
+            ),
+            assessed=Count("pk", filter=by_person),
+            assess_corrected=Count("pk", filter=by_person & Q(corrected=True)),
+        )
+    )
+    fields = [f for f in PerformanceRow.__dataclass_fields__ if f != "category"]
+    categories = Category.objects.in_bulk([g["category_id"] for g in grouped if g["category_id"]])
+    total = PerformanceRow()
+    rows = []
+    for g in grouped:
+        row = PerformanceRow(category=categories.get(g["category_id"]), **{f: g[f] for f in fields})
+        rows.append(row)
+        for f in fields:
+            setattr(total, f, getattr(total, f) + g[f])
+    rows.sort(key=lambda r: (-r.auto, -r.intakes, r.category.code if r.category else ""))
+    model = RoutingModel.objects.defer("blob").filter(is_active=True).first()
+    return Performance(since=since, until=until, total=total, rows=rows, model=model)

@@ -1,4 +1,10 @@
 """Workbench pages of triage, under /workbench/triage/."""
 
+from django.urls import path
+
+from suqiu.triage import views
+
 app_name = "triage"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.report, name="report"),
+]

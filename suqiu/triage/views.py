@@ -1,13 +1,23 @@
-"""Workbench parts of triage: the suggestions panel on the appeal page."""
+"""Workbench parts of triage: the suggestions panel on the appeal page, and the page that shows
+how triage does on live intake (/workbench/triage/)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext
+from django.views.decorators.http import require_GET
 
 from suqiu.appeals import presenters, workflow
 from suqiu.appeals.models import EventKind, Urgency
+from suqiu.appeals.views_workbench import staff_required
+from suqiu.core import clock
 from suqiu.core.text import enumeration
 from suqiu.triage import selectors
+
+REPORT_DAYS = (7, 30, 90, 365)
 
 
 def triage_panel(request, appeal) -> dict | None:
@@ -44,3 +54,47 @@ def note_reason(event) -> str:
         return ""
     terms = [t.get("term", "") if isinstance(t, dict) else str(t) for t in d["terms"]]
     return gettext("Urgency raised by triage: %(terms)s") % {"terms": enumeration(terms)}
+
+
+@require_GET
+@staff_required
+def report(request: HttpRequest) -> HttpResponse:
+    """Automatic dispatches of the window and what became of them, agreement of the people who
+    assessed the rest with the top suggestion, per category; the active model's figures."""
+    actor = request.actor
+    if not selectors.may_see_report(actor):
+        return render(request, "workbench/forbidden.html", status=403)
+    raw = request.GET.get("days", "30")
+    error = ""
+    try:
+        days = int(raw)
+    except ValueError:
+        days = 0
+    if days not in REPORT_DAYS:
+        error = gettext("Choose one of the windows offered (%(choices)s days).") % {
+            "choices": ", ".join(str(d) for d in REPORT_DAYS)
+        }
+        days = 30
+    until = clock.now()
+    perf = selectors.performance(actor=actor, since=until - timedelta(days=days), until=until)
+    model = perf.model
+    cv_cover = None
+    if model is not None:
+        target = str((model.metrics or {}).get("target_precision", 0.98))
+        cv_cover = ((model.metrics or {}).get("coverage_at_precision") or {}).get(target)
+    return render(
+        request,
+        "triage/report.html",
+        {
+            "perf": perf,
+            "days": days,
+            "choices": REPORT_DAYS,
+            "error": error,
+            "model": model,
+            "cv_cover": cv_cover,
+            "auto_categories": sum(1 for v in (model.thresholds or {}).values() if v <= 1.0)
+            if model
+            else 0,
+        },
+        status=422 if error else 200,
+    )

@@ -1,0 +1,108 @@
+"""The page that shows how triage does on live intake (/workbench/triage/): automatic dispatches
+and what became of them, assessors' agreement with the first suggestion, scoped to the reader."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from suqiu.appeals.models import Appeal
+from suqiu.appeals.tests.chain import act, actor, new_appeal
+from suqiu.core import clock
+from suqiu.core.testing import PASSWORD
+from suqiu.triage import selectors
+from suqiu.triage.models import AppealTriage
+from suqiu.triage.tests.test_intake_model import HOUSING_TEXTS, ROAD_TEXTS, trained
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def live(world):
+    """Three road appeals dispatched by triage (one resolved where it went, one returned, one
+    open) and two housing appeals a person assessed (one under the first suggestion, one not)."""
+    trained(world, ROAD=0.0, HOUSING=2.0)  # roads always automatic, housing never
+    roads = [new_appeal(world, title=t, description=d + "，今天又看到") for t, d in ROAD_TEXTS[:3]]
+    assert [Appeal.objects.get(pk=a.pk).status for a in roads] == ["dispatched"] * 3
+    ok, back, _open = roads
+    act(world.roads_handler, ok, "accept")
+    act(world.roads_handler, ok, "resolve", public_reply="已于今日修补路面坑洼，恢复通行")
+    act(world.roads_handler, back, "return", reason="不属于本单位管辖")
+    housing = [
+        new_appeal(world, title=t, description=d + "，今天又看到") for t, d in HOUSING_TEXTS[:2]
+    ]
+    act(world.dispatcher, housing[0], "assess", category="HOUSING")
+    act(world.dispatcher, housing[1], "assess", category="ELDERLY")  # a correction
+    return {"roads": roads, "housing": housing}
+
+
+def _perf(user):
+    now = clock.now()
+    return selectors.performance(actor=actor(user), since=now - timedelta(days=30), until=now)
+
+
+def test_automatic_dispatches_and_corrections_are_counted(world, live):
+    perf = _perf(world.dispatcher)
+    t = perf.total
+    assert (t.intakes, t.suggested, t.auto) == (5, 5, 3)
+    assert (t.auto_confirmed, t.auto_rerouted, t.auto_open) == (1, 1, 1)
+    assert t.live_precision == 0.5 and t.live_precision_text == "50.0 %"
+    assert (t.assessed, t.assess_corrected, t.agreement) == (2, 1, 0.5)
+    by_code = {r.category.code: r for r in perf.rows}
+    assert set(by_code) == {"ROAD", "HOUSING", "ELDERLY"}
+    assert (by_code["ROAD"].auto, by_code["ROAD"].assessed) == (3, 0)
+    assert by_code["HOUSING"].agreement == 1.0 and by_code["ELDERLY"].agreement == 0.0
+    assert perf.model is not None and perf.model.is_active
+
+
+def test_a_person_dispatching_again_counts_as_sent_elsewhere(world, live):
+    """The returned appeal dispatched by a person to another organisation stays "sent
+    elsewhere" even once resolved there: it was not right where triage sent it."""
+    back = live["roads"][1]
+    act(world.dispatcher, back, "dispatch", lead_organisation=world.housing.pk)
+    act(world.handler, back, "accept")
+    act(world.handler, back, "resolve", public_reply="已于今日协调修补路面坑洼，恢复通行")
+    t = _perf(world.dispatcher).total
+    assert (t.auto_confirmed, t.auto_rerouted, t.auto_open) == (1, 1, 1)
+
+
+def test_the_report_is_scoped_to_the_readers_area(world, live):
+    assert _perf(world.leader).total.intakes == 5  # the street of the appeals, history left out
+    assert _perf(world.leader_s2).total.intakes == 0  # another street
+    assert not selectors.may_see_report(actor(world.community_worker))
+    assert not selectors.may_see_report(actor(world.roads_handler))
+
+
+def test_the_page_in_both_languages_and_its_refusals(world, live, client):
+    url = reverse("triage:report")
+    client.login(username=world.dispatcher.username, password=PASSWORD)
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "How triage does" in page
+    total = page.split('data-category="total"')[1].split("</tr>")[0]
+    assert re.search(r'data-col="precision">50\.0 %<', total)
+    assert re.search(r'data-col="agreement">50\.0 %<', total)
+    assert "v1" in page.split('data-card="model"')[1].split("</section>")[0]
+    zh = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "分诊成效" in zh and "How triage does" not in zh
+    bad = client.get(url + "?days=abc", HTTP_ACCEPT_LANGUAGE="en")
+    assert bad.status_code == 422 and 'data-field="days"' in bad.content.decode()
+    assert client.get(url + "?days=7").status_code == 200
+    client.logout()
+    client.login(username=world.roads_handler.username, password=PASSWORD)
+    assert client.get(url).status_code == 403
+    client.logout()
+    assert client.get(url).status_code == 302  # the login page
+
+
+def test_the_page_without_a_model_says_so(world, client):
+    assert _perf(world.leader).total.intakes == 0
+    plain = new_appeal(world, title="路灯不亮", description="小区门口路灯不亮")
+    assert not AppealTriage.objects.filter(appeal=plain).exists()  # nothing to suggest or flag
+    t = _perf(world.leader).total
+    assert (t.intakes, t.suggested, t.auto, t.assessed) == (1, 0, 0, 0)
+    assert t.agreement is None and t.live_precision_text == "–"
+    client.login(username=world.leader.username, password=PASSWORD)
+    page = client.get(reverse("triage:report"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "No routing model is active" in page
+    assert "not assessed yet" in page  # the one appeal, received
