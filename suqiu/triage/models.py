@@ -50,6 +50,17 @@ class RoutingModel(models.Model):
     def __str__(self) -> str:
         return f"v{self.version}"
 
+    @property
+    def coverage_at_target(self) -> float | None:
+        """The cross-validated share routable at the precision it was trained for, or None."""
+        m = self.metrics or {}
+        return (m.get("coverage_at_precision") or {}).get(str(m.get("target_precision", 0.98)))
+
+    @property
+    def auto_labels(self) -> list[str]:
+        """The labels it assesses and dispatches on its own (a threshold above 1: never)."""
+        return sorted(k for k, v in (self.thresholds or {}).items() if v <= 1.0)
+
 
 class TriageSource(models.TextChoices):
     MODEL = "model", _("Model")

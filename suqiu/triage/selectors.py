@@ -230,11 +230,8 @@ def performance(*, actor: Actor, since: datetime, until: datetime) -> Performanc
 
     from suqiu.appeals.models import AppealEvent, Channel, EventKind
     from suqiu.triage.models import Correction, TriageSource
-    from suqiu.triage.services import CONFIRMED_STATUSES
+    from suqiu.triage.services import CONFIRMED_STATUSES, rerouted_events
 
-    rerouted = AppealEvent.objects.filter(appeal_id=OuterRef("pk")).filter(
-        Q(kind=EventKind.RETURN) | Q(kind=EventKind.DISPATCH, actor__isnull=False)
-    )
     person_assessed = AppealEvent.objects.filter(
         appeal_id=OuterRef("pk"), kind=EventKind.ASSESS, actor__isnull=False
     )
@@ -255,35 +252,37 @@ def performance(*, actor: Actor, since: datetime, until: datetime) -> Performanc
     # One query per figure, each a filter PostgreSQL runs as one semi- or anti-join over the
     # window: conditional counts over per-row EXISTS (and an OR of two) made it probe the events
     # once per row and figure, 4.2 s for a district's 1.5 million appeals against 2.3 s now.
-    per_category = {
-        "auto_rerouted": auto.filter(Exists(rerouted)),
-        "auto_confirmed": auto.filter(status__in=CONFIRMED_STATUSES).filter(~Exists(rerouted)),
-        "assessed": by_person,
-        "assess_corrected": by_person.filter(Exists(corrected)),
+    more = {
+        name: dict(qs.values_list("category_id").annotate(n=Count("pk")))
+        for name, qs in {
+            "auto_rerouted": auto.filter(Exists(rerouted_events())),
+            "auto_confirmed": auto.filter(status__in=CONFIRMED_STATUSES).filter(
+                ~Exists(rerouted_events())
+            ),
+            "assessed": by_person,
+            "assess_corrected": by_person.filter(Exists(corrected)),
+        }.items()
     }
-    grouped = {
-        g["category_id"]: g
-        for g in base.values("category_id").annotate(
+    grouped = list(
+        base.values("category_id").annotate(
             intakes=Count("pk"),
             suggested=Count("pk", filter=suggested),
             auto=Count("pk", filter=Q(triage__auto_dispatched=True)),
         )
-    }
-    for name, qs in per_category.items():
-        for g in grouped.values():
-            g[name] = 0
-        for category_id, n in qs.values_list("category_id").annotate(n=Count("pk")):
-            grouped[category_id][name] = n
-    grouped = list(grouped.values())
-    fields = [f for f in PerformanceRow.__dataclass_fields__ if f != "category"]
+    )
     categories = Category.objects.in_bulk([g["category_id"] for g in grouped if g["category_id"]])
-    total = PerformanceRow()
-    rows = []
-    for g in grouped:
-        row = PerformanceRow(category=categories.get(g["category_id"]), **{f: g[f] for f in fields})
-        rows.append(row)
-        for f in fields:
-            setattr(total, f, getattr(total, f) + g[f])
+    rows = [
+        PerformanceRow(
+            category=categories.get(g["category_id"]),
+            intakes=g["intakes"],
+            suggested=g["suggested"],
+            auto=g["auto"],
+            **{name: counts.get(g["category_id"], 0) for name, counts in more.items()},
+        )
+        for g in grouped
+    ]
+    counts = [f for f in PerformanceRow.__dataclass_fields__ if f != "category"]
+    total = PerformanceRow(**{f: sum(getattr(r, f) for r in rows) for f in counts})
     rows.sort(key=lambda r: (-r.auto, -r.intakes, r.category.code if r.category else ""))
     model = RoutingModel.objects.defer("blob").filter(is_active=True).first()
     return Performance(since=since, until=until, total=total, rows=rows, model=model)

@@ -403,6 +403,19 @@ LABELLED_STATUSES = [
 CONFIRMED_STATUSES = [Status.RESOLVED.value, Status.VERIFIED.value, Status.CLOSED.value]
 
 
+def rerouted_events():
+    """The events that send an appeal elsewhere after its dispatch: a return (by its
+    organisation or by the system) or a dispatch by a person; correlated with the appeal
+    (``OuterRef("pk")``), for ``Exists``."""
+    from django.db.models import OuterRef, Q
+
+    from suqiu.appeals.models import AppealEvent, EventKind
+
+    return AppealEvent.objects.filter(appeal_id=OuterRef("pk")).filter(
+        Q(kind=EventKind.RETURN) | Q(kind=EventKind.DISPATCH, actor__isnull=False)
+    )
+
+
 def _labelled_appeals():
     """Assessed appeals with an active category, whose category (and lead organisation) a
     person chose or confirmed. Those triage dispatched itself count once resolved, and only
@@ -412,17 +425,12 @@ def _labelled_appeals():
     confirmation of it and it is left out."""
     from django.db.models import Exists, OuterRef, Q
 
-    from suqiu.appeals.models import AppealEvent, EventKind
-
-    rerouted = AppealEvent.objects.filter(appeal_id=OuterRef("pk")).filter(
-        Q(kind=EventKind.RETURN) | Q(kind=EventKind.DISPATCH, actor__isnull=False)
-    )
     corrected = Correction.objects.filter(appeal_id=OuterRef("pk"), action="dispatch")
     return (
         Appeal.objects.filter(
             status__in=LABELLED_STATUSES, category__isnull=False, category__is_active=True
         )
-        .alias(rerouted=Exists(rerouted), corrected=Exists(corrected))
+        .alias(rerouted=Exists(rerouted_events()), corrected=Exists(corrected))
         .exclude(
             Q(triage__auto_dispatched=True)
             & (~Q(status__in=CONFIRMED_STATUSES) | Q(rerouted=True) | Q(corrected=True))

@@ -77,24 +77,9 @@ def report(request: HttpRequest) -> HttpResponse:
         days = 30
     until = clock.now()
     perf = selectors.performance(actor=actor, since=until - timedelta(days=days), until=until)
-    model = perf.model
-    cv_cover = None
-    if model is not None:
-        target = str((model.metrics or {}).get("target_precision", 0.98))
-        cv_cover = ((model.metrics or {}).get("coverage_at_precision") or {}).get(target)
     return render(
         request,
         "triage/report.html",
-        {
-            "perf": perf,
-            "days": days,
-            "choices": REPORT_DAYS,
-            "error": error,
-            "model": model,
-            "cv_cover": cv_cover,
-            "auto_categories": sum(1 for v in (model.thresholds or {}).values() if v <= 1.0)
-            if model
-            else 0,
-        },
+        {"perf": perf, "days": days, "choices": REPORT_DAYS, "error": error, "model": perf.model},
         status=422 if error else 200,
     )

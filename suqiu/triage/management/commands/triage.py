@@ -137,11 +137,11 @@ class Command(BaseCommand):
             f"routing model v{model.version} ({state}): {model.n_train} appeals, "
             f"{len(model.label_map)} categories, {len(model.urgency_terms)} learnt urgency terms"
         )
-        auto = {k: v for k, v in sorted(model.thresholds.items()) if v <= 1.0}
         self.stdout.write(
-            f"auto-dispatch thresholds: {len(auto)} of {len(model.thresholds)} categories"
+            f"auto-dispatch thresholds: {len(model.auto_labels)} of {len(model.thresholds)} "
+            "categories"
         )
-        self.stdout.write(_metrics_line(model.metrics))
+        self.stdout.write(_metrics_line(model))
         info = model.metrics.get("version_info") or {}
         total = info.get("total_seconds", info.get("train_seconds"))
         if total is not None:
@@ -192,7 +192,7 @@ class Command(BaseCommand):
             mark = "*" if m.is_active else " "
             self.stdout.write(
                 f"{mark} v{m.version}  {m.created_at:%Y-%m-%d %H:%M}  {m.algorithm}  "
-                f"{m.n_train} appeals  {len(m.label_map)} categories  {_metrics_line(m.metrics)}"
+                f"{m.n_train} appeals  {len(m.label_map)} categories  {_metrics_line(m)}"
             )
 
     def _activate(self, *, version, **_):
@@ -212,13 +212,12 @@ class Command(BaseCommand):
         self.stdout.write("no routing model is active: keyword rules only")
 
 
-def _metrics_line(metrics: dict) -> str:
+def _metrics_line(model) -> str:
     """A model's cross-validated figures in a few words."""
+    metrics = model.metrics
     if not metrics or "macro_f1" not in metrics:
         return "no cross-validated figures"
-    cover = (metrics.get("coverage_at_precision") or {}).get(
-        str(metrics.get("target_precision", 0.98)), None
-    )
+    cover = model.coverage_at_target
     text = (
         f"cross-validated: macro-F1 {metrics['macro_f1']:.3f}, accuracy {metrics['accuracy']:.3f}"
     )
