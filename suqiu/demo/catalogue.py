@@ -929,6 +929,29 @@ def handling_org(top: Top, sub: Sub) -> str | None:
     return top.org if sub.org == "inherit" else sub.org
 
 
+# The keyword rules a district starts with before it has a routing model (Triage → Keyword rules in
+# the admin): words a dispatcher would pick for the common categories, some of which also occur in
+# other categories' appeals (路灯 in "行道树遮挡路灯", 电梯 in a flat-hunt), as real rules do. None
+# dispatches on its own: the demo's people assess and dispatch every appeal, with the rules'
+# suggestion in front of them, and how often they agreed shows on the triage page.
+KEYWORD_RULES: dict[str, tuple[str, ...]] = {
+    "ROAD.POTHOLE": ("坑洼", "路面破损", "塌陷"),
+    "ROAD.PARKING": ("乱停", "违停"),
+    "ROAD.MUCK": ("泥头车",),
+    "CITY.RUBBISH": ("垃圾桶", "垃圾堆积", "垃圾没人清运"),
+    "CITY.STREETLIGHT": ("路灯",),
+    "CITY.MANHOLE": ("井盖",),
+    "WATER.LEAK": ("水管", "漏水", "冒水"),
+    "WATER.FLOOD": ("积水", "内涝", "进水"),
+    "ENV.NOISE": ("噪音", "噪声", "音响"),
+    "ENV.AIR": ("油烟", "异味"),
+    "HOUSING.ELEVATOR": ("电梯",),
+    "SAFETY.GAS": ("燃气", "煤气", "瓶装气"),
+    "ORDER.THROWING": ("高空抛物", "高空坠物"),
+    "LABOUR.WAGES": ("拖欠工资", "欠薪", "未发工资"),
+}
+
+
 # What sensors report: (sub-category code, device label, description template).
 SENSOR_EVENTS = (
     (

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from django.contrib.auth.hashers import make_password
 
 from suqiu.demo import texts
-from suqiu.demo.catalogue import CATEGORIES, Sub, Top, handling_org
+from suqiu.demo.catalogue import CATEGORIES, KEYWORD_RULES, Sub, Top, handling_org
 from suqiu.demo.people import DEMO_PASSWORD, DEMO_USERS
 from suqiu.demo.places import COMMUNITIES, STREETS, CommunityInfo, GridInfo, build_grids
 from suqiu.directory.access import Actor, actor_for
 from suqiu.directory.models import Category, Grid, Membership, Organisation, OrgKind, Role, User
+from suqiu.triage.models import KeywordRule
 
 DISTRICT = ("PS", "坪山区", "Pingshan District")
 COMMAND_CENTRE = ("PS-CC", "区民生诉求指挥中心", "Appeals Command Centre")
@@ -160,6 +161,11 @@ def build_directory() -> Directory:
             row.save()
             categories[sub.code] = row
             subs[sub.code] = (top, sub)
+    for (
+        code,
+        words,
+    ) in KEYWORD_RULES.items():  # save(), not bulk_create: processes must hear of them
+        KeywordRule(category=categories[code], keywords="\n".join(words)).save()
 
     d = Directory(
         orgs=orgs,

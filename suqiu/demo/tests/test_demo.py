@@ -191,3 +191,32 @@ def test_the_same_seed_tells_the_same_stories(db):
     assert len(first) == 25
     assert run(5) == first
     assert run(6) != first
+
+
+def test_the_demo_history_was_triaged_by_its_keyword_rules(demo):
+    """Before a routing model, the keyword rules suggested a category at intake; the demo's
+    assessors followed the suggestion where it was right and corrected it where it was not, so
+    the triage page has agreement figures to show, and nothing was dispatched by the system."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from suqiu.triage import selectors as triage_selectors
+    from suqiu.triage.models import AppealTriage, KeywordRule, TriageSource
+
+    assert KeywordRule.objects.filter(is_active=True, auto=False).count() >= 10
+    assert not KeywordRule.objects.filter(auto=True).exists()
+    assert AppealTriage.objects.filter(source=TriageSource.RULES).exists()
+    assert not AppealTriage.objects.filter(auto_dispatched=True).exists()
+    now = timezone.now()
+    report = triage_selectors.performance(
+        actor=actor_for(User.objects.get(username="dispatcher")),
+        since=now - timedelta(days=31),
+        until=now + timedelta(minutes=1),
+    )
+    total = report.total
+    assert 0 < total.suggested < total.intakes  # not every text has a rule's word
+    assert total.assessed > 0 and total.auto == 0
+    # Mostly right, as the rules were written for these texts, but not always.
+    assert 0 <= total.assess_corrected < total.assessed
+    assert total.assess_corrected / total.assessed < 0.5
