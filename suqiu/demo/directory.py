@@ -161,10 +161,8 @@ def build_directory() -> Directory:
             row.save()
             categories[sub.code] = row
             subs[sub.code] = (top, sub)
-    for (
-        code,
-        words,
-    ) in KEYWORD_RULES.items():  # save(), not bulk_create: processes must hear of them
+    # save(), not bulk_create: the running processes must hear of them.
+    for code, words in KEYWORD_RULES.items():
         KeywordRule(category=categories[code], keywords="\n".join(words)).save()
 
     d = Directory(
