@@ -219,23 +219,42 @@ class Performance:
     model: RoutingModel | None
 
 
-def performance(*, actor: Actor, since: datetime, until: datetime) -> Performance:
-    """How triage did on the appeals taken in (not imported) between ``since`` and ``until``
-    that ``actor`` may see: automatic dispatches and what became of them, and how often the people who
-    assessed the rest agreed with the top suggestion; per final category, in five grouped
-    queries. An automatic dispatch counts as sent elsewhere when the appeal was returned, or
-    dispatched again by a person (the rule that keeps such appeals out of training; a
-    person's dispatch is also what records a dispatch correction)."""
-    from django.db.models import Count, Exists, OuterRef, Q
+@dataclass
+class _Window:
+    """The querysets the triage report counts: the window's intakes the reader may see, those
+    triage dispatched itself, those a person assessed with a suggestion in front of them."""
+
+    base: object
+    auto: object
+    by_person: object
+    suggested: object  # the Q of "a suggestion was stored at intake"
+
+    def rerouted(self):
+        from django.db.models import Exists
+
+        from suqiu.triage.services import rerouted_events
+
+        return self.auto.filter(Exists(rerouted_events()))
+
+    def corrected(self):
+        from django.db.models import Exists, OuterRef
+
+        from suqiu.triage.models import Correction
+
+        return self.by_person.filter(
+            Exists(Correction.objects.filter(appeal_id=OuterRef("pk"), action="assess"))
+        )
+
+
+def _window(actor: Actor, since: datetime, until: datetime) -> _Window:
+    from django.db.models import Exists, OuterRef, Q
 
     from suqiu.appeals.models import AppealEvent, Channel, EventKind
-    from suqiu.triage.models import Correction, TriageSource
-    from suqiu.triage.services import CONFIRMED_STATUSES, rerouted_events
+    from suqiu.triage.models import TriageSource
 
     person_assessed = AppealEvent.objects.filter(
         appeal_id=OuterRef("pk"), kind=EventKind.ASSESS, actor__isnull=False
     )
-    corrected = Correction.objects.filter(appeal_id=OuterRef("pk"), action="assess")
     base = (
         Appeal.objects.filter(appeal_selectors.visible_q(actor))
         .filter(created_at__gte=since, created_at__lt=until)
@@ -245,22 +264,41 @@ def performance(*, actor: Actor, since: datetime, until: datetime) -> Performanc
     # (Positive lookups only: an appeal with no triage row at all, nothing to suggest and no
     # urgency word, has NULLs there, which a negated lookup would count in.)
     suggested = Q(triage__source__in=[TriageSource.MODEL, TriageSource.RULES])
-    auto = base.filter(triage__auto_dispatched=True)
-    by_person = base.filter(suggested, triage__auto_dispatched=False).filter(
-        Exists(person_assessed)
+    return _Window(
+        base=base,
+        auto=base.filter(triage__auto_dispatched=True),
+        by_person=base.filter(suggested, triage__auto_dispatched=False).filter(
+            Exists(person_assessed)
+        ),
+        suggested=suggested,
     )
+
+
+def performance(*, actor: Actor, since: datetime, until: datetime) -> Performance:
+    """How triage did on the appeals taken in (not imported) between ``since`` and ``until``
+    that ``actor`` may see: automatic dispatches and what became of them, and how often the people who
+    assessed the rest agreed with the top suggestion; per final category, in five grouped
+    queries. An automatic dispatch counts as sent elsewhere when the appeal was returned, or
+    dispatched again by a person (the rule that keeps such appeals out of training; a
+    person's dispatch is also what records a dispatch correction)."""
+    from django.db.models import Count, Exists, Q
+
+    from suqiu.triage.services import CONFIRMED_STATUSES, rerouted_events
+
+    w = _window(actor, since, until)
+    base, auto, suggested = w.base, w.auto, w.suggested
     # One query per figure, each a filter PostgreSQL runs as one semi- or anti-join over the
     # window: conditional counts over per-row EXISTS (and an OR of two) made it probe the events
     # once per row and figure, 4.2 s for a district's 1.5 million appeals against 2.3 s now.
     more = {
         name: dict(qs.values_list("category_id").annotate(n=Count("pk")))
         for name, qs in {
-            "auto_rerouted": auto.filter(Exists(rerouted_events())),
+            "auto_rerouted": w.rerouted(),
             "auto_confirmed": auto.filter(status__in=CONFIRMED_STATUSES).filter(
                 ~Exists(rerouted_events())
             ),
-            "assessed": by_person,
-            "assess_corrected": by_person.filter(Exists(corrected)),
+            "assessed": w.by_person,
+            "assess_corrected": w.corrected(),
         }.items()
     }
     grouped = list(
@@ -286,3 +324,62 @@ def performance(*, actor: Actor, since: datetime, until: datetime) -> Performanc
     rows.sort(key=lambda r: (-r.auto, -r.intakes, r.category.code if r.category else ""))
     model = RoutingModel.objects.defer("blob").filter(is_active=True).first()
     return Performance(since=since, until=until, total=total, rows=rows, model=model)
+
+
+# --- The appeals behind a figure of the report ---------------------------------------------------
+
+# kind → the report's column: dispatched by triage, of those sent elsewhere, a person's
+# assessment under another category than the first suggestion.
+REPORT_KINDS = ("auto", "rerouted", "corrected")
+
+
+@dataclass
+class ReportAppeal:
+    """One appeal of a report figure, with what triage suggested at intake."""
+
+    appeal: Appeal
+    suggested: Category | None
+    confidence: float | None
+    organisation: Organisation | None  # where triage would send it (or sent it)
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.confidence is None else round(self.confidence * 100)
+
+
+def performance_appeals(
+    *, actor: Actor, since: datetime, until: datetime, kind: str, category: Category | None = None
+):
+    """The appeals counted in one figure of ``performance`` (``kind`` of ``REPORT_KINDS``), of
+    one category now (exactly, as the report's rows count them) or of all; newest first."""
+    w = _window(actor, since, until)
+    qs = {"auto": lambda: w.auto, "rerouted": w.rerouted, "corrected": w.corrected}[kind]()
+    if category is not None:
+        qs = qs.filter(category=category)
+    return qs.select_related("category", "lead_organisation", "triage").order_by(
+        "-created_at", "-pk"
+    )
+
+
+def report_appeals(appeals) -> list[ReportAppeal]:
+    """``appeals`` (a page of ``performance_appeals``) with their first suggestion's category
+    and organisation, looked up in two queries."""
+    tops = {}
+    for a in appeals:
+        triage = getattr(a, "triage", None)
+        tops[a.pk] = (triage.top if triage else None) or {}
+    categories = Category.objects.in_bulk(
+        {t["category_id"] for t in tops.values() if t.get("category_id")}
+    )
+    orgs = Organisation.objects.in_bulk(
+        {t["organisation_id"] for t in tops.values() if t.get("organisation_id")}
+    )
+    return [
+        ReportAppeal(
+            appeal=a,
+            suggested=categories.get(tops[a.pk].get("category_id")),
+            confidence=tops[a.pk].get("confidence"),
+            organisation=orgs.get(tops[a.pk].get("organisation_id")),
+        )
+        for a in appeals
+    ]

@@ -7,4 +7,5 @@ from suqiu.triage import views
 app_name = "triage"
 urlpatterns = [
     path("", views.report, name="report"),
+    path("appeals", views.report_appeals, name="report_appeals"),
 ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from suqiu.appeals import presenters, workflow
@@ -15,9 +17,11 @@ from suqiu.appeals.models import EventKind, Urgency
 from suqiu.appeals.views_workbench import staff_required
 from suqiu.core import clock
 from suqiu.core.text import enumeration
+from suqiu.directory.models import Category
 from suqiu.triage import selectors
 
 REPORT_DAYS = (7, 30, 90, 365)
+APPEALS_PAGE_SIZE = 50
 
 
 def triage_panel(request, appeal) -> dict | None:
@@ -64,17 +68,7 @@ def report(request: HttpRequest) -> HttpResponse:
     actor = request.actor
     if not selectors.may_see_report(actor):
         return render(request, "workbench/forbidden.html", status=403)
-    raw = request.GET.get("days", "30")
-    error = ""
-    try:
-        days = int(raw)
-    except ValueError:
-        days = 0
-    if days not in REPORT_DAYS:
-        error = gettext("Choose one of the windows offered (%(choices)s days).") % {
-            "choices": ", ".join(str(d) for d in REPORT_DAYS)
-        }
-        days = 30
+    days, error = _days(request)
     until = clock.now()
     perf = selectors.performance(actor=actor, since=until - timedelta(days=days), until=until)
     return render(
@@ -83,3 +77,61 @@ def report(request: HttpRequest) -> HttpResponse:
         {"perf": perf, "days": days, "choices": REPORT_DAYS, "error": error, "model": perf.model},
         status=422 if error else 200,
     )
+
+
+def _days(request: HttpRequest) -> tuple[int, str]:
+    """The report's window in days from ``?days=`` (30 when missing), and an error when it is
+    not one of those offered (the window is then the default)."""
+    try:
+        days = int(request.GET.get("days", "30"))
+    except ValueError:
+        days = 0
+    if days in REPORT_DAYS:
+        return days, ""
+    return 30, gettext("Choose one of the windows offered (%(choices)s days).") % {
+        "choices": ", ".join(str(d) for d in REPORT_DAYS)
+    }
+
+
+KIND_TITLES = {
+    "auto": _("Dispatched automatically"),
+    "rerouted": _("Dispatched automatically, then sent elsewhere"),
+    "corrected": _("Assessed under another category than the first suggestion"),
+}
+
+
+@require_GET
+@staff_required
+def report_appeals(request: HttpRequest) -> HttpResponse:
+    """The appeals behind one figure of the report (``?kind=auto|rerouted|corrected``, of one
+    category with ``?category=CODE``, in the window of ``?days=``): what triage suggested or did,
+    and where each appeal is now, so a dispatcher can see where triage goes wrong."""
+    actor = request.actor
+    if not selectors.may_see_report(actor):
+        return render(request, "workbench/forbidden.html", status=403)
+    errors = {}
+    days, errors["days"] = _days(request)
+    kind = request.GET.get("kind", "")
+    if kind not in selectors.REPORT_KINDS:
+        errors["kind"] = gettext("Choose what to list: %(choices)s.") % {
+            "choices": ", ".join(selectors.REPORT_KINDS)
+        }
+    code = request.GET.get("category", "").strip()
+    category = Category.objects.filter(code=code).first() if code else None
+    if code and category is None:
+        errors["category"] = gettext("No such category: %(code)s.") % {"code": code[:64]}
+    errors = {field: text for field, text in errors.items() if text}
+    ctx = {"days": days, "kind": kind, "category": category, "errors": errors}
+    if errors:
+        return render(request, "triage/report_appeals.html", ctx, status=422)
+    until = clock.now()
+    qs = selectors.performance_appeals(
+        actor=actor, since=until - timedelta(days=days), until=until, kind=kind, category=category
+    )
+    page = Paginator(qs, APPEALS_PAGE_SIZE).get_page(request.GET.get("page"))
+    ctx.update(
+        page=page,
+        rows=selectors.report_appeals(page.object_list),
+        title=KIND_TITLES[kind],
+    )
+    return render(request, "triage/report_appeals.html", ctx)

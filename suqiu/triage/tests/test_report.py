@@ -81,7 +81,7 @@ def test_the_page_in_both_languages_and_its_refusals(world, live, client):
     assert "How triage does" in page
     total = page.split('data-category="total"')[1].split("</tr>")[0]
     assert re.search(r'data-col="precision">50\.0 %<', total)
-    assert re.search(r'data-col="agreement">50\.0 %<', total)
+    assert re.search(r'data-col="agreement"><a [^>]*kind=corrected[^>]*>50\.0 %<', total)
     assert "v1" in page.split('data-card="model"')[1].split("</section>")[0]
     zh = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "分诊成效" in zh and "How triage does" not in zh
@@ -106,3 +106,70 @@ def test_the_page_without_a_model_says_so(world, client):
     page = client.get(reverse("triage:report"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "No routing model is active" in page
     assert "not assessed yet" in page  # the one appeal, received
+
+
+def _listed(client, **params):
+    """The appeal ids listed by the drill-down page, and its response."""
+    from urllib.parse import urlencode
+
+    response = client.get(
+        reverse("triage:report_appeals") + "?" + urlencode(params), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    ids = {int(i) for i in re.findall(r'data-appeal="(\d+)"', response.content.decode())}
+    return ids, response
+
+
+def test_each_figure_lists_the_appeals_behind_it(world, live, client):
+    """The report's counts link to the appeals they count: those triage dispatched, those then
+    sent elsewhere, those a person put under another category, per category or in all."""
+    roads, housing = live["roads"], live["housing"]
+    client.login(username=world.dispatcher.username, password=PASSWORD)
+    report = client.get(reverse("triage:report"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    road_row = report.split('data-category="ROAD"')[1].split("</tr>")[0]
+    assert (
+        "kind=auto&amp;category=ROAD" in road_row and "kind=rerouted&amp;category=ROAD" in road_row
+    )
+    elderly_row = report.split('data-category="ELDERLY"')[1].split("</tr>")[0]
+    assert "kind=corrected&amp;category=ELDERLY" in elderly_row
+    assert "kind=corrected" not in report.split('data-category="HOUSING"')[1].split("</tr>")[0]
+
+    ids, response = _listed(client, kind="auto", category="ROAD", days=30)
+    assert response.status_code == 200 and ids == {a.pk for a in roads}
+    assert "3 appeals" in response.content.decode()
+    ids, _ = _listed(client, kind="rerouted", category="ROAD")
+    assert ids == {roads[1].pk}  # the one returned
+    ids, _ = _listed(client, kind="auto", category="HOUSING")
+    assert ids == set()
+    ids, response = _listed(client, kind="corrected")
+    assert ids == {housing[1].pk}
+    row = response.content.decode().split(f'data-appeal="{housing[1].pk}"')[1].split("</tr>")[0]
+    suggested = row.split('data-col="suggested">')[1].split("</td>")[0]
+    now = row.split('data-col="category">')[1].split("</td>")[0]
+    assert "Housing" in suggested and "%" in suggested  # what triage put first, how sure
+    assert "Elderly care" in now and "Housing" not in now  # what the person chose
+
+
+def test_the_list_is_scoped_and_refuses_bad_input(world, live, client):
+    client.login(username=world.leader_s2.username, password=PASSWORD)  # another street
+    ids, response = _listed(client, kind="auto")
+    assert response.status_code == 200 and ids == set()
+    client.logout()
+    client.login(username=world.leader.username, password=PASSWORD)
+    ids, _ = _listed(client, kind="auto")
+    assert ids == {a.pk for a in live["roads"]}
+    for params, field in (
+        ({"kind": "everything"}, "kind"),
+        ({}, "kind"),
+        ({"kind": "auto", "category": "NO-SUCH"}, "category"),
+        ({"kind": "auto", "days": "-1"}, "days"),
+    ):
+        ids, response = _listed(client, **params)
+        assert response.status_code == 422, params
+        assert f'data-field="{field}"' in response.content.decode() and not ids
+    zh = client.get(
+        reverse("triage:report_appeals") + "?kind=corrected", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert zh.status_code == 200 and "Assessed under another category" not in zh.content.decode()
+    client.logout()
+    client.login(username=world.roads_handler.username, password=PASSWORD)
+    assert _listed(client, kind="auto")[1].status_code == 403
