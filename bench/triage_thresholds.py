@@ -69,14 +69,10 @@ def _text(row: dict) -> str:
 
 
 def _thresholds(proba, classes, y, target) -> dict:
-    from suqiu.triage.router import _threshold_at_precision
+    from suqiu.triage.router import label_thresholds
 
     pred = classes[proba.argmax(axis=1)]
-    conf = proba.max(axis=1)
-    return {
-        label: _threshold_at_precision(conf[pred == label], y[pred == label] == label, target)
-        for label in classes
-    }
+    return label_thresholds(classes, pred, proba.max(axis=1), y, target)
 
 
 def _refit_thresholds(texts, y, target, seed) -> tuple[dict, float]:

@@ -85,6 +85,11 @@ FORMAT = 2
 MAGIC = b"SUQIU-ROUTER\n"
 PRECISIONS = (0.95, 0.98, 0.99)
 NEVER = 1.01  # threshold of a label whose predictions never reach the target precision
+# No threshold below this: the model acts alone only on what it holds more likely right than
+# wrong. Cross-validation can put a category's threshold far lower when all of its few dozen
+# predictions were right however unsure (texts written from templates: the demo's property
+# complaints reached 0.21), and a new kind of text then goes wherever a 0.3 guess points.
+MIN_AUTO_CONFIDENCE = 0.5
 _ABSENT = -(1 << 40)  # the column of a term not in the vocabulary (negative after any offset)
 
 # ---------------------------------------------------------------------------------------------
@@ -694,6 +699,19 @@ def _threshold_at_precision(confidences, correct, p: float) -> float:
     return float(conf[good[-1]])
 
 
+def label_thresholds(classes, pred, conf, y, target: float) -> dict:
+    """Per label, the confidence from which its cross-validated predictions (``pred`` with
+    ``conf``, against the truth ``y``) reach ``target`` precision, never below
+    ``MIN_AUTO_CONFIDENCE``; ``NEVER`` for a label that does not reach it."""
+    return {
+        label: max(
+            _threshold_at_precision(conf[pred == label], y[pred == label] == label, target),
+            MIN_AUTO_CONFIDENCE,
+        )
+        for label in classes
+    }
+
+
 def scores(labels_true, labels_pred, confidences) -> dict:
     """macro-F1, accuracy and coverage at the standard precisions of a set of predictions."""
     y = np.asarray(labels_true, dtype=object)
@@ -877,11 +895,7 @@ def _train(texts, labels, *, target_precision, calibrate_thresholds, seed, progr
         metrics = scores(y, pred, conf)
         metrics["folds"] = folds
         metrics["target_precision"] = target_precision
-        for label in model.classes_:
-            mask = pred == label
-            thresholds[label] = _threshold_at_precision(
-                conf[mask], y[mask] == label, target_precision
-            )
+        thresholds = label_thresholds(model.classes_, pred, conf, y, target_precision)
     version_info = {
         "algorithm": ALGORITHM,
         "format": FORMAT,

@@ -408,6 +408,25 @@ def test_threshold_needs_evidence_in_proportion_to_the_target():
     assert t([], [], 0.98) == NEVER
 
 
+def test_no_threshold_below_an_even_chance():
+    """A category whose cross-validated predictions were all right, however unsure, would
+    dispatch on a 0.2 guess; the threshold stops at MIN_AUTO_CONFIDENCE. A category with
+    higher confidences keeps its own threshold, and one that never reaches the target keeps
+    NEVER."""
+    unsure = list(np.linspace(0.45, 0.2, 60))
+    sure = list(np.linspace(0.99, 0.8, 60))
+    mixed = list(np.linspace(0.99, 0.6, 60))
+    conf = np.asarray(unsure + sure + mixed)
+    pred = np.asarray(["A"] * 60 + ["B"] * 60 + ["C"] * 60, dtype=object)
+    y = pred.copy()
+    y[120::2] = "A"  # half of C's predictions wrong
+    thresholds = router.label_thresholds(np.asarray(["A", "B", "C"]), pred, conf, y, 0.98)
+    assert router.MIN_AUTO_CONFIDENCE == 0.5
+    assert thresholds["A"] == 0.5  # not 0.2
+    assert thresholds["B"] == pytest.approx(0.8)
+    assert thresholds["C"] == NEVER
+
+
 def test_training_threads_follow_the_setting(monkeypatch):
     monkeypatch.setenv("SUQIU_TRIAGE_JOBS", "3")
     assert router.jobs() == 3
