@@ -52,7 +52,10 @@ class TriageOut(Schema):
     appeal_id: int
     source: str = Field(description="model, rules, or empty when nothing was suggested")
     model_version: int | None
-    live: bool = Field(description="True: computed now (no suggestion was stored at intake)")
+    live: bool = Field(
+        description="True: computed now (no suggestion was stored at intake, or the keyword "
+        "rules' one while a routing model is active now)"
+    )
     suggestions: list[SuggestionOut]
     urgency_suggested: str = Field(description="emergency, urgent, or empty")
     urgency_terms: list[UrgencyTermOut]

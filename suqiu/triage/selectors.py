@@ -66,6 +66,9 @@ class TriageView:
     created_at: datetime | None = None
     live: bool = False  # computed now, not stored at intake
     active_version: int | None = None
+    # The keyword rules' first suggestion stored at intake, when a model active since then
+    # suggests now instead (``live``).
+    at_intake: SuggestionView | None = None
 
     @property
     def top(self) -> SuggestionView | None:
@@ -101,13 +104,18 @@ def view_of(appeal: Appeal, *, live: bool = True) -> TriageView:
             auto_confidence=row.auto_confidence,
             created_at=row.created_at,
         )
-        if not out.suggestions and live and appeal.status in LIVE_STATUSES:
-            # Stored with its urgency only (no model nor rule had a suggestion then): the
-            # routing the active model or rules give now, not stored.
+        from suqiu.triage.models import TriageSource
+
+        rules_then = out.source == TriageSource.RULES and active is not None
+        if live and appeal.status in LIVE_STATUSES and (not out.suggestions or rules_then):
+            # Stored with its urgency only (no model nor rule had a suggestion then), or the
+            # keyword rules' guess from before a model was trained: the routing the active
+            # model or rules give now, not stored.
             from suqiu.triage import services
 
             result = services.suggest(appeal.title, appeal.description, appeal.area_id)
             if result.items:
+                out.at_intake = out.top
                 out.source, out.model_version = result.source, result.model_version
                 out.suggestions, out.live = _resolve(result.items), True
     elif live and appeal.status in LIVE_STATUSES:

@@ -181,3 +181,28 @@ def test_an_urgency_flag_without_suggestions_says_there_is_none(world):
     html = page(client_of(world.dispatcher), appeal)
     assert "data-urgency-flag=" in html and "data-suggestion=" not in html
     assert "No suggestion: no routing model is active and no keyword rule matches." in html
+
+
+def test_a_rules_guess_from_before_the_model_gives_way_to_the_model(world):
+    """An appeal still waiting for assessment was taken in when only the keyword rules
+    suggested (here a wrong one); once a model is trained, the panel shows the model's
+    suggestion, computed now, and says what the rules had suggested. Nothing stored changes."""
+    from suqiu.triage.tests.test_intake_model import trained
+
+    KeywordRule.objects.create(category=world.cat_housing, keywords="路面")
+    appeal = new_appeal(world, title="马路坑洼", description="门口马路路面坑洼不平，车辆颠簸")
+    stored = AppealTriage.objects.get(appeal=appeal)
+    assert stored.source == "rules" and stored.top["code"] == "HOUSING"
+    html = page(client_of(world.dispatcher), appeal)
+    assert 'data-triage-source="rules"' in html and "data-at-intake" not in html
+    trained(world, ROAD=2.0, HOUSING=2.0)  # no automatic dispatch: only the suggestions count
+    html = page(client_of(world.dispatcher), appeal)
+    assert 'data-triage-source="model"' in html and "computed now" in html
+    assert 'data-at-intake="HOUSING"' in html and "At intake the keyword rules suggested" in html
+    assert html.split('data-suggestion="')[1].startswith('ROAD"')  # the model's first
+    assert AppealTriage.objects.get(appeal=appeal).source == "rules"  # the record stays
+    # Once dispatched, the panel tells what was suggested at intake, not today's guess.
+    act(world.dispatcher, appeal, "assess", category="ROAD")
+    act(world.dispatcher, appeal, "dispatch", lead_organisation=world.roads.pk)
+    html = page(client_of(world.dispatcher), Appeal.objects.get(pk=appeal.pk))
+    assert 'data-triage-source="rules"' in html and "data-at-intake" not in html
