@@ -24,8 +24,16 @@ class GridAdmin(admin.ModelAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ("name", "name_en", "code", "parent", "default_organisation", "is_active")
-    list_filter = ("is_active",)
+    list_display = (
+        "name",
+        "name_en",
+        "code",
+        "parent",
+        "default_organisation",
+        "auto_dispatch",
+        "is_active",
+    )
+    list_filter = ("is_active", "auto_dispatch")
     search_fields = ("name", "name_en", "code")  # "IMP." finds the ones an import created
     autocomplete_fields = ("parent", "default_organisation")
     actions = ("deactivate", "activate")

@@ -228,6 +228,15 @@ class Category(NamedInTwoLanguages, SnapshotSource, TreeNode):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    auto_dispatch = models.BooleanField(
+        _("automatic dispatch allowed"),
+        default=True,
+        help_text=_(
+            "Off: triage never assesses and dispatches this category's appeals on its own, "
+            "whatever the routing model's confidence or a keyword rule says; its suggestions "
+            "still show to the dispatcher."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

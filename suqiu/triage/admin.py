@@ -127,6 +127,8 @@ class RoutingModelAdmin(ReadOnlyAdmin):
             threshold = (obj.thresholds or {}).get(code)
             if org is None:  # learnt routes are suggested there, never taken on their own
                 auto = _("never (no default organisation)")
+            elif cat is not None and not cat.auto_dispatch:
+                auto = _("never (switched off for the category)")
             elif threshold is None or threshold > 1.0:
                 auto = _("never (target precision not reached)")
             else:

@@ -179,6 +179,30 @@ class PerformanceRow:
     auto_confirmed: int = 0  # ... resolved by the organisation it went to, never sent elsewhere
     assessed: int = 0  # a person assessed it, with a suggestion in front of them
     assess_corrected: int = 0  # ... under another category than the top suggestion
+    # From which confidence the active model dispatches the category on its own: None without
+    # a model, NEVER (> 1) when never; ``auto_off`` when an administrator switched it off.
+    threshold: float | None = None
+    auto_off: bool = False
+
+    COUNTS = (
+        "intakes",
+        "suggested",
+        "auto",
+        "auto_rerouted",
+        "auto_confirmed",
+        "assessed",
+        "assess_corrected",
+    )
+
+    @property
+    def auto_from_text(self) -> str:
+        if self.category is None or self.threshold is None:
+            return "–"
+        if self.auto_off:
+            return _("off")
+        if self.threshold > 1.0:
+            return _("never")
+        return f"{self.threshold * 100:.1f} %"
 
     @property
     def auto_open(self) -> int:
@@ -291,7 +315,7 @@ def performance(*, actor: Actor, since: datetime, until: datetime) -> Performanc
     person's dispatch is also what records a dispatch correction)."""
     from django.db.models import Count, Exists, Q
 
-    from suqiu.triage.services import CONFIRMED_STATUSES, rerouted_events
+    from suqiu.triage.services import CONFIRMED_STATUSES, NEVER, rerouted_events
 
     w = _window(actor, since, until)
     base, auto, suggested = w.base, w.auto, w.suggested
@@ -327,10 +351,20 @@ def performance(*, actor: Actor, since: datetime, until: datetime) -> Performanc
         )
         for g in grouped
     ]
-    counts = [f for f in PerformanceRow.__dataclass_fields__ if f != "category"]
-    total = PerformanceRow(**{f: sum(getattr(r, f) for r in rows) for f in counts})
+    total = PerformanceRow(**{f: sum(getattr(r, f) for r in rows) for f in PerformanceRow.COUNTS})
     rows.sort(key=lambda r: (-r.auto, -r.intakes, r.category.code if r.category else ""))
     model = RoutingModel.objects.defer("blob").filter(is_active=True).first()
+    if model is not None:
+        # A label is the category it was trained as (label map), else the category's code.
+        thresholds = model.thresholds or {}
+        label_of = {
+            entry.get("category_id"): label for label, entry in (model.label_map or {}).items()
+        }
+        for row in rows:
+            if row.category is not None:
+                label = label_of.get(row.category.pk, row.category.code)
+                row.threshold = float(thresholds.get(label, NEVER))
+                row.auto_off = not row.category.auto_dispatch
     return Performance(since=since, until=until, total=total, rows=rows, model=model)
 
 

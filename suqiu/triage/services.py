@@ -94,7 +94,8 @@ def _item(
 ) -> dict:
     """A suggestion. Its organisation: the one the model learnt for the category in this area,
     else for the category anywhere (``learn_routes``), else the category's default; a learnt
-    organisation deactivated since training is passed over."""
+    organisation deactivated since training is passed over. A category an administrator keeps
+    from automatic dispatch (``Category.auto_dispatch`` off) gets the threshold ``NEVER``."""
     routes = routes or {}
     learnt = None
     for key in (str(area_id) if area_id is not None else None, "*"):
@@ -105,7 +106,7 @@ def _item(
         "category_id": category.pk,
         "code": category.code,
         "confidence": round(float(confidence), 4),
-        "threshold": round(float(threshold), 4),
+        "threshold": round(float(threshold if category.auto_dispatch else NEVER), 4),
         "organisation_id": learnt if learnt is not None else category.default_organisation_id,
         "organisation_learnt": learnt is not None,
     }
@@ -126,7 +127,7 @@ def _from_model(loaded: loader.Loaded, text: str, area_id: int | None = None) ->
         # to dispatch: a learnt route is suggested there, never taken on its own.
         if (
             rank == 0
-            and threshold <= 1.0
+            and item["threshold"] <= 1.0
             and float(prob) >= threshold
             and category.default_organisation_id is not None
         ):
@@ -166,7 +167,7 @@ def _from_rules(text: str) -> Suggestions:
         category = snapshot.active_category(cat_id)
         out.items.append(_item(category, n / total, 1.0 if auto_ok[cat_id] else NEVER))
     only = out.items[0]
-    if len(hits) == 1 and auto_ok[only["category_id"]] and only["organisation_id"] is not None:
+    if len(hits) == 1 and only["threshold"] <= 1.0 and only["organisation_id"] is not None:
         out.auto = only
     return out
 

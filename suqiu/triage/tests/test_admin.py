@@ -81,6 +81,12 @@ def test_a_model_version_reads_per_category(world):
     assert "never (no default organisation)" in elderly and f"{world.c1.name} →" in elderly
     assert "&lt;b&gt;燃气&lt;/b&gt;" in page and "<b>燃气</b>" not in page
     assert "<td>Emergency</td>" in page and "<td>90%</td>" in page
+    # Switched off for the category by an administrator: never, whatever the threshold.
+    world.cat_road.auto_dispatch = False
+    world.cat_road.save()
+    page = client.get(f"/admin/triage/routingmodel/{model.pk}/change/").content.decode()
+    road = page.split("<td>ROAD</td>")[1].split("</tr>")[0]
+    assert "never (switched off for the category)" in road and "from confidence" not in road
 
 
 def test_the_active_version_is_not_deleted_and_deleting_another_tells_the_processes(world):

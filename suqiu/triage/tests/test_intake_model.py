@@ -298,6 +298,23 @@ def test_a_category_without_a_default_is_suggested_its_route_but_a_person_dispat
     assert Appeal.objects.get(pk=appeal.pk).status == "received"
 
 
+def test_a_category_switched_off_waits_for_a_person_whatever_the_confidence(world):
+    """``Category.auto_dispatch`` off (Directory → Categories): the model's suggestion still
+    shows, with no threshold, and the appeal waits; on again, the next one goes on its own."""
+    trained(world, ROAD=0.0, HOUSING=1.01)
+    world.cat_road.auto_dispatch = False
+    world.cat_road.save()  # bumps the directory snapshot: the processes hear of it
+    appeal = new_appeal(world, title="路面坑洼", description="道路路面坑洼，车辆颠簸")
+    assert Appeal.objects.get(pk=appeal.pk).status == "received"
+    top = AppealTriage.objects.get(appeal=appeal).suggestions[0]
+    assert top["code"] == "ROAD" and top["threshold"] > 1.0
+    assert not AppealTriage.objects.get(appeal=appeal).auto_dispatched
+    world.cat_road.auto_dispatch = True
+    world.cat_road.save()
+    again = new_appeal(world, title="路面坑洼", description="小区外道路路面坑洼，电动车颠簸")
+    assert Appeal.objects.get(pk=again.pk).status == "dispatched"
+
+
 def test_the_threshold_is_the_boundary_of_automatic_dispatch(world):
     """The same text under a threshold just above its confidence waits for a person; just below
     it, it is dispatched. (The stored confidence is rounded to 4 places.)"""

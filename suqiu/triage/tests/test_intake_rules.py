@@ -52,6 +52,16 @@ def test_an_auto_rule_dispatches_only_when_it_is_the_one_that_matches(world):
     assert Appeal.objects.get(pk=both.pk).status == "received"
 
 
+def test_an_auto_rule_of_a_category_switched_off_only_suggests(world):
+    rule(world.cat_road, "坑洼", auto=True)
+    world.cat_road.auto_dispatch = False
+    world.cat_road.save()
+    appeal = new_appeal(world, title="路上有坑洼", description="车辆经过很颠簸")
+    assert Appeal.objects.get(pk=appeal.pk).status == "received"
+    triage = AppealTriage.objects.get(appeal=appeal)
+    assert triage.suggestions[0]["code"] == "ROAD" and not triage.auto_dispatched
+
+
 def test_no_rule_no_model_leaves_no_row(world):
     appeal = new_appeal(world)
     assert not AppealTriage.objects.filter(appeal=appeal).exists()

@@ -56,6 +56,24 @@ def test_automatic_dispatches_and_corrections_are_counted(world, live):
     assert perf.model is not None and perf.model.is_active
 
 
+def test_each_category_says_from_which_confidence_it_goes_alone(world, live, client):
+    from django.utils import translation
+
+    with translation.override("en"):
+        perf = _perf(world.dispatcher)
+        by_code = {r.category.code: r for r in perf.rows}
+        assert by_code["ROAD"].auto_from_text == "0.0 %"  # the fixture's "always"
+        assert by_code["HOUSING"].auto_from_text == "never"
+    world.cat_road.auto_dispatch = False
+    world.cat_road.save()
+    client.login(username=world.dispatcher.username, password=PASSWORD)
+    page = client.get(reverse("triage:report"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    road = page.split('data-category="ROAD"')[1].split("</tr>")[0]
+    assert 'data-col="auto-from">off<' in road
+    housing = page.split('data-category="HOUSING"')[1].split("</tr>")[0]
+    assert 'data-col="auto-from">never<' in housing
+
+
 def test_a_person_dispatching_again_counts_as_sent_elsewhere(world, live):
     """The returned appeal dispatched by a person to another organisation stays "sent
     elsewhere" even once resolved there: it was not right where triage sent it."""
