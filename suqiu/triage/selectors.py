@@ -249,6 +249,11 @@ class Performance:
     total: PerformanceRow
     rows: list[PerformanceRow]
     model: RoutingModel | None
+    # Of the active model's categories with a threshold, those it dispatches on its own now,
+    # and those an administrator switched off (a category without a default organisation or
+    # deactivated since training counts in neither).
+    auto_on: int = 0
+    auto_switched_off: int = 0
 
 
 @dataclass
@@ -365,7 +370,28 @@ def performance(*, actor: Actor, since: datetime, until: datetime) -> Performanc
                 label = label_of.get(row.category.pk, row.category.code)
                 row.threshold = float(thresholds.get(label, NEVER))
                 row.auto_off = not row.category.auto_dispatch
-    return Performance(since=since, until=until, total=total, rows=rows, model=model)
+    perf = Performance(since=since, until=until, total=total, rows=rows, model=model)
+    if model is not None:
+        entries = model.label_map or {}
+        by_id = Category.objects.in_bulk(
+            [entries[lb].get("category_id") for lb in model.auto_labels if lb in entries]
+        )
+        by_code = Category.objects.in_bulk(model.auto_labels, field_name="code")
+        for label in model.auto_labels:
+            category = by_id.get((entries.get(label) or {}).get("category_id")) or by_code.get(
+                label
+            )
+            if (
+                category is None
+                or not category.is_active
+                or category.default_organisation_id is None
+            ):
+                continue
+            if category.auto_dispatch:
+                perf.auto_on += 1
+            else:
+                perf.auto_switched_off += 1
+    return perf
 
 
 # --- The appeals behind a figure of the report ---------------------------------------------------

@@ -64,12 +64,17 @@ def test_each_category_says_from_which_confidence_it_goes_alone(world, live, cli
         by_code = {r.category.code: r for r in perf.rows}
         assert by_code["ROAD"].auto_from_text == "0.0 %"  # the fixture's "always"
         assert by_code["HOUSING"].auto_from_text == "never"
+    assert (perf.auto_on, perf.auto_switched_off) == (1, 0)
     world.cat_road.auto_dispatch = False
     world.cat_road.save()
+    perf = _perf(world.dispatcher)
+    assert (perf.auto_on, perf.auto_switched_off) == (0, 1)
     client.login(username=world.dispatcher.username, password=PASSWORD)
     page = client.get(reverse("triage:report"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     road = page.split('data-category="ROAD"')[1].split("</tr>")[0]
     assert 'data-col="auto-from">off<' in road
+    card = page.split('data-card="model"')[1].split("</section>")[0]
+    assert 'data-auto-on="0"' in card and "1 switched off" in card
     housing = page.split('data-category="HOUSING"')[1].split("</tr>")[0]
     assert 'data-col="auto-from">never<' in housing
 
