@@ -372,26 +372,31 @@ def performance(*, actor: Actor, since: datetime, until: datetime) -> Performanc
                 row.auto_off = not row.category.auto_dispatch
     perf = Performance(since=since, until=until, total=total, rows=rows, model=model)
     if model is not None:
-        entries = model.label_map or {}
-        by_id = Category.objects.in_bulk(
-            [entries[lb].get("category_id") for lb in model.auto_labels if lb in entries]
-        )
-        by_code = Category.objects.in_bulk(model.auto_labels, field_name="code")
-        for label in model.auto_labels:
-            category = by_id.get((entries.get(label) or {}).get("category_id")) or by_code.get(
-                label
-            )
-            if (
-                category is None
-                or not category.is_active
-                or category.default_organisation_id is None
-            ):
-                continue
-            if category.auto_dispatch:
-                perf.auto_on += 1
-            else:
-                perf.auto_switched_off += 1
+        perf.auto_on, perf.auto_switched_off = auto_categories(model)
     return perf
+
+
+def auto_categories(model: RoutingModel) -> tuple[int, int]:
+    """Of ``model``'s categories with a threshold, how many triage dispatches on its own now and
+    how many an administrator switched off (``Category.auto_dispatch``); one deactivated or
+    without a default organisation since training counts in neither."""
+    entries = model.label_map or {}
+    labels = model.auto_labels
+    by_id = Category.objects.in_bulk(
+        [entries[label].get("category_id") for label in labels if label in entries]
+    )
+    by_code = Category.objects.in_bulk(labels, field_name="code")
+    on = off = 0
+    for label in labels:
+        entry = entries.get(label) or {}
+        category = by_id.get(entry.get("category_id")) or by_code.get(label)
+        if category is None or not category.is_active or category.default_organisation_id is None:
+            continue
+        if category.auto_dispatch:
+            on += 1
+        else:
+            off += 1
+    return on, off
 
 
 # --- The appeals behind a figure of the report ---------------------------------------------------

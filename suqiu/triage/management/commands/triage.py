@@ -137,9 +137,13 @@ class Command(BaseCommand):
             f"routing model v{model.version} ({state}): {model.n_train} appeals, "
             f"{len(model.label_map)} categories, {len(model.urgency_terms)} learnt urgency terms"
         )
+        from suqiu.triage.selectors import auto_categories
+
+        _on, off = auto_categories(model)
         self.stdout.write(
             f"auto-dispatch thresholds: {len(model.auto_labels)} of {len(model.thresholds)} "
             "categories"
+            + (f" ({off} switched off by an administrator: no automatic dispatch)" if off else "")
         )
         self.stdout.write(_metrics_line(model))
         info = model.metrics.get("version_info") or {}
