@@ -109,18 +109,18 @@ def report_appeals(request: HttpRequest) -> HttpResponse:
     actor = request.actor
     if not selectors.may_see_report(actor):
         return render(request, "workbench/forbidden.html", status=403)
-    errors = {}
-    days, errors["days"] = _days(request)
+    days, days_error = _days(request)
+    errors = {"days": days_error} if days_error else {}
     kind = request.GET.get("kind", "")
     if kind not in selectors.REPORT_KINDS:
         errors["kind"] = gettext("Choose what to list: %(choices)s.") % {
             "choices": ", ".join(selectors.REPORT_KINDS)
         }
     code = request.GET.get("category", "").strip()
-    category = Category.objects.filter(code=code).first() if code else None
+    # (A NUL cannot be sent to PostgreSQL: such a code is simply no category.)
+    category = Category.objects.filter(code=code).first() if code and "\x00" not in code else None
     if code and category is None:
         errors["category"] = gettext("No such category: %(code)s.") % {"code": code[:64]}
-    errors = {field: text for field, text in errors.items() if text}
     ctx = {"days": days, "kind": kind, "category": category, "errors": errors}
     if errors:
         return render(request, "triage/report_appeals.html", ctx, status=422)

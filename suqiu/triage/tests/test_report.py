@@ -184,6 +184,7 @@ def test_the_list_is_scoped_and_refuses_bad_input(world, live, client):
         ({"kind": "everything"}, "kind"),
         ({}, "kind"),
         ({"kind": "auto", "category": "NO-SUCH"}, "category"),
+        ({"kind": "auto", "category": "ROAD\x00"}, "category"),
         ({"kind": "auto", "days": "-1"}, "days"),
     ):
         ids, response = _listed(client, **params)
