@@ -206,3 +206,15 @@ def test_a_rules_guess_from_before_the_model_gives_way_to_the_model(world):
     act(world.dispatcher, appeal, "dispatch", lead_organisation=world.roads.pk)
     html = page(client_of(world.dispatcher), Appeal.objects.get(pk=appeal.pk))
     assert 'data-triage-source="rules"' in html and "data-at-intake" not in html
+
+
+def test_a_category_switched_off_says_so_on_its_suggestion(world):
+    KeywordRule.objects.create(category=world.cat_road, keywords="坑洼", auto=True)
+    world.cat_road.auto_dispatch = False
+    world.cat_road.save()
+    appeal = new_appeal(world, title="路面坑洼", description="路面坑洼")
+    assert Appeal.objects.get(pk=appeal.pk).status == "received"
+    html = page(client_of(world.dispatcher), appeal)
+    road = html[html.index('data-suggestion="ROAD"') :].split("</li>")[0]
+    assert "automatic dispatch switched off" in road and "automatic from" not in road
+    assert 'data-use="assess"' in road  # a person still takes the suggestion with one click
