@@ -17,7 +17,7 @@ from suqiu.appeals.workflow import Status
 from suqiu.core.errors import NotFound
 from suqiu.directory.access import Actor
 from suqiu.directory.models import Category, Organisation
-from suqiu.triage.models import AppealTriage, RoutingModel
+from suqiu.triage.models import AppealTriage, RoutingModel, TriageSource
 
 # Appeals still waiting for a category or a handler: suggestions computed on the spot are useful.
 LIVE_STATUSES = (Status.RECEIVED, Status.ASSESSED, Status.QUEUED)
@@ -104,8 +104,6 @@ def view_of(appeal: Appeal, *, live: bool = True) -> TriageView:
             auto_confidence=row.auto_confidence,
             created_at=row.created_at,
         )
-        from suqiu.triage.models import TriageSource
-
         rules_then = out.source == TriageSource.RULES and active is not None
         if live and appeal.status in LIVE_STATUSES and (not out.suggestions or rules_then):
             # Stored with its urgency only (no model nor rule had a suggestion then), or the
@@ -180,9 +178,8 @@ class PerformanceRow:
     assessed: int = 0  # a person assessed it, with a suggestion in front of them
     assess_corrected: int = 0  # ... under another category than the top suggestion
     # From which confidence the active model dispatches the category on its own: None without
-    # a model, NEVER (> 1) when never; ``auto_off`` when an administrator switched it off.
+    # a model, NEVER (> 1) when never.
     threshold: float | None = None
-    auto_off: bool = False
 
     COUNTS = (
         "intakes",
@@ -198,7 +195,7 @@ class PerformanceRow:
     def auto_from_text(self) -> str:
         if self.category is None or self.threshold is None:
             return "–"
-        if self.auto_off:
+        if not self.category.auto_dispatch:  # switched off by an administrator
             return _("off")
         if self.threshold > 1.0:
             return _("never")
@@ -287,7 +284,6 @@ def _window(actor: Actor, since: datetime, until: datetime) -> _Window:
     from django.db.models import Exists, OuterRef, Q
 
     from suqiu.appeals.models import AppealEvent, Channel, EventKind
-    from suqiu.triage.models import TriageSource
 
     person_assessed = AppealEvent.objects.filter(
         appeal_id=OuterRef("pk"), kind=EventKind.ASSESS, actor__isnull=False
@@ -359,37 +355,47 @@ def performance(*, actor: Actor, since: datetime, until: datetime) -> Performanc
     total = PerformanceRow(**{f: sum(getattr(r, f) for r in rows) for f in PerformanceRow.COUNTS})
     rows.sort(key=lambda r: (-r.auto, -r.intakes, r.category.code if r.category else ""))
     model = RoutingModel.objects.defer("blob").filter(is_active=True).first()
+    perf = Performance(since=since, until=until, total=total, rows=rows, model=model)
     if model is not None:
-        # A label is the category it was trained as (label map), else the category's code.
-        thresholds = model.thresholds or {}
-        label_of = {
-            entry.get("category_id"): label for label, entry in (model.label_map or {}).items()
+        categories = _label_categories(model)
+        threshold_of = {
+            c.pk: float((model.thresholds or {}).get(label, NEVER))
+            for label, c in categories.items()
         }
         for row in rows:
             if row.category is not None:
-                label = label_of.get(row.category.pk, row.category.code)
-                row.threshold = float(thresholds.get(label, NEVER))
-                row.auto_off = not row.category.auto_dispatch
-    perf = Performance(since=since, until=until, total=total, rows=rows, model=model)
-    if model is not None:
-        perf.auto_on, perf.auto_switched_off = auto_categories(model)
+                row.threshold = threshold_of.get(row.category.pk, NEVER)
+        perf.auto_on, perf.auto_switched_off = auto_categories(model, categories)
     return perf
 
 
-def auto_categories(model: RoutingModel) -> tuple[int, int]:
-    """Of ``model``'s categories with a threshold, how many triage dispatches on its own now and
-    how many an administrator switched off (``Category.auto_dispatch``); one deactivated or
-    without a default organisation since training counts in neither."""
+def _label_categories(model: RoutingModel) -> dict:
+    """``model``'s labels → the categories they stand for: the one each was trained as (the
+    label map's ``category_id``), else the category with that code (two queries)."""
     entries = model.label_map or {}
-    labels = model.auto_labels
+    labels = list(model.thresholds or {})
     by_id = Category.objects.in_bulk(
         [entries[label].get("category_id") for label in labels if label in entries]
     )
     by_code = Category.objects.in_bulk(labels, field_name="code")
-    on = off = 0
+    out = {}
     for label in labels:
-        entry = entries.get(label) or {}
-        category = by_id.get(entry.get("category_id")) or by_code.get(label)
+        category = by_id.get((entries.get(label) or {}).get("category_id")) or by_code.get(label)
+        if category is not None:
+            out[label] = category
+    return out
+
+
+def auto_categories(model: RoutingModel, categories: dict | None = None) -> tuple[int, int]:
+    """Of ``model``'s categories with a threshold, how many triage dispatches on its own now and
+    how many an administrator switched off (``Category.auto_dispatch``); one deactivated or
+    without a default organisation since training counts in neither. ``categories``: the
+    model's ``_label_categories`` when the caller has them."""
+    if categories is None:
+        categories = _label_categories(model)
+    on = off = 0
+    for label in model.auto_labels:
+        category = categories.get(label)
         if category is None or not category.is_active or category.default_organisation_id is None:
             continue
         if category.auto_dispatch:
@@ -408,16 +414,11 @@ REPORT_KINDS = ("auto", "rerouted", "corrected")
 
 @dataclass
 class ReportAppeal:
-    """One appeal of a report figure, with what triage suggested at intake."""
+    """One appeal of a report figure, with triage's first suggestion at intake (category,
+    confidence, and the organisation it would send it to or sent it to)."""
 
     appeal: Appeal
-    suggested: Category | None
-    confidence: float | None
-    organisation: Organisation | None  # where triage would send it (or sent it)
-
-    @property
-    def percent(self) -> int | None:
-        return None if self.confidence is None else round(self.confidence * 100)
+    suggestion: SuggestionView | None
 
 
 def performance_appeals(
@@ -435,24 +436,8 @@ def performance_appeals(
 
 
 def report_appeals(appeals) -> list[ReportAppeal]:
-    """``appeals`` (a page of ``performance_appeals``) with their first suggestion's category
-    and organisation, looked up in two queries."""
-    tops = {}
-    for a in appeals:
-        triage = getattr(a, "triage", None)
-        tops[a.pk] = (triage.top if triage else None) or {}
-    categories = Category.objects.in_bulk(
-        {t["category_id"] for t in tops.values() if t.get("category_id")}
-    )
-    orgs = Organisation.objects.in_bulk(
-        {t["organisation_id"] for t in tops.values() if t.get("organisation_id")}
-    )
-    return [
-        ReportAppeal(
-            appeal=a,
-            suggested=categories.get(tops[a.pk].get("category_id")),
-            confidence=tops[a.pk].get("confidence"),
-            organisation=orgs.get(tops[a.pk].get("organisation_id")),
-        )
-        for a in appeals
-    ]
+    """``appeals`` (a page of ``performance_appeals``) with their first suggestion at intake,
+    resolved together (``_resolve``: two queries for the page)."""
+    tops = [(a, a.triage.top if hasattr(a, "triage") else None) for a in appeals]
+    resolved = iter(_resolve([top for _a, top in tops if top]))
+    return [ReportAppeal(appeal=a, suggestion=next(resolved) if top else None) for a, top in tops]
