@@ -24,6 +24,9 @@ def pytest_configure(config):
     else:
         os.environ.pop("DATABASE_URL", None)
     os.environ.setdefault("SUQIU_DATA_DIR", os.path.join(os.path.dirname(__file__), "var", "test"))
+    # The commands speak the locale's language (suqiu/core/commands.py): the tests read their
+    # English, whatever the machine's locale; the Chinese is tested with this set otherwise.
+    os.environ["SUQIU_CLI_LANGUAGE"] = "en"
 
 
 def pytest_sessionstart(session):

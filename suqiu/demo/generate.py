@@ -26,6 +26,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from suqiu.appeals import services
 from suqiu.appeals.models import Appeal, AppealEvent
@@ -67,9 +68,11 @@ def ensure_empty() -> None:
         or User.objects.filter(username__in=usernames).exists()
     ):
         raise DatabaseNotEmpty(
-            "The database is not empty: demo data loads only into an empty database "
-            "(organisations, categories, appeals or demo users already exist). "
-            "Use a fresh data directory (SUQIU_DATA_DIR=...) or database, then run `suqiu demo`."
+            _(
+                "The database is not empty: demo data loads only into an empty database "
+                "(organisations, categories, appeals or demo users already exist). Use a fresh "
+                "data directory (SUQIU_DATA_DIR=...) or database, then run `suqiu demo`."
+            )
         )
 
 
@@ -89,29 +92,46 @@ def generate(
     with transaction.atomic():
         d = build_directory()
     log(
-        f"Directory: {len(d.orgs)} organisations, {len(d.grids)} grids, "
-        f"{len(d.categories)} categories, {len(d.users)} people."
+        _(
+            "Directory: %(orgs)s organisations, %(grids)s grids, %(categories)s categories, "
+            "%(people)s people."
+        )
+        % {
+            "orgs": len(d.orgs),
+            "grids": len(d.grids),
+            "categories": len(d.categories),
+            "people": len(d.users),
+        }
     )
     # With a full demo, a few of the appeals are the "due within minutes" set (demo/clock.py).
     soon = len(SOON) if appeals >= SOON_FROM else 0
     planner = Planner(d, rng=random.Random(seed), now=now, days=days, tz=tz)
     plans = build_plans(planner, appeals - soon)
     report = Report(steps=sum(len(p.steps) for p in plans))
-    log(f"Planned {len(plans)} appeals with {report.steps} steps over {days} days; replaying…")
+    log(
+        _("Planned %(appeals)s appeals with %(steps)s steps over %(days)s days; replaying…")
+        % {"appeals": len(plans), "steps": report.steps, "days": days}
+    )
     _replay(plans, d, report, log)
     # What the worker would have done while all this happened (escalations, returns, closures
     # as "not rated"), then appeals whose time runs out in the next minutes.
     end = timezone.now()
     settled = settle(end)
     log(
-        "Time limits: {escalated} escalated, {first_contact_escalated} escalated for no first "
-        "contact, {returned} returned unaccepted, {kept_waiting} "
-        "given more time to accept, {closed_not_rated} closed as not rated.".format(**settled)
+        _(
+            "Time limits: %(escalated)s escalated, %(first_contact_escalated)s escalated for no "
+            "first contact, %(returned)s returned unaccepted, %(kept_waiting)s given more time "
+            "to accept, %(closed_not_rated)s closed as not rated."
+        )
+        % settled
     )
     if soon:
         with transaction.atomic():
             due_soon(d, end)
-        log(f"Added {soon} appeals due within minutes (watch the inbox of dispatcher/leader).")
+        log(
+            _("Added %(n)s appeals due within minutes (watch the inbox of dispatcher/leader).")
+            % {"n": soon}
+        )
     report.appeals = Appeal.objects.count()
     report.events = AppealEvent.objects.count()
     report.by_status = dict(Counter(Appeal.objects.values_list("status", flat=True)))
@@ -131,7 +151,7 @@ def _replay(plans: list[Plan], d: Directory, report: Report, log) -> None:
     next_report = max(1, report.steps // 10)
     while heap:
         with transaction.atomic():
-            for _ in range(BATCH):
+            for _step in range(BATCH):
                 if not heap:
                     break
                 _at, key, index = heapq.heappop(heap)
@@ -151,7 +171,7 @@ def _replay(plans: list[Plan], d: Directory, report: Report, log) -> None:
                 if index + 1 < len(plan.steps):
                     heapq.heappush(heap, (plan.steps[index + 1].at, key, index + 1))
         if done >= next_report or not heap:
-            log(f"  {done}/{report.steps} steps")
+            log("  " + _("%(done)s/%(total)s steps") % {"done": done, "total": report.steps})
             next_report = done + max(1, report.steps // 10)
 
 

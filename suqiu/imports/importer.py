@@ -54,10 +54,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from suqiu.appeals import services
 from suqiu.appeals.services import ImportedAppeal
 from suqiu.core import clock
+from suqiu.core.commands import display_width
 from suqiu.core.errors import ApplicationError
 from suqiu.imports.categories import CategoryResolver, add_to_map, load_category_map, name_key
 from suqiu.imports.dates import DateError, parse_when
@@ -118,59 +120,98 @@ class Summary:
         return self.rows_read / self.seconds if self.seconds else 0.0
 
     def lines(self) -> list[str]:
-        out = [
-            f"file:            {self.path}",
-            f"mapping:         {self.mapping} (source {self.source!r})",
-            f"rows read:       {self.rows_read}",
-            f"created:         {self.created}",
-            f"already present: {self.already_present}",
+        """The summary the command prints, in the active language, labels aligned."""
+        rows: list[tuple[str, str]] = [
+            (_("file"), str(self.path)),
+            (
+                _("mapping"),
+                _("%(mapping)s (source %(source)r)")
+                % {"mapping": self.mapping, "source": self.source},
+            ),
+            (_("rows read"), str(self.rows_read)),
+            (_("created"), str(self.created)),
+            (_("already present"), str(self.already_present)),
         ]
         if self.repeated:
-            out.append(
-                f"repeated:        {self.repeated} (of those already present: the same "
-                "content as an earlier row of the file, no id)"
+            rows.append(
+                (
+                    _("repeated"),
+                    _(
+                        "%(n)s (of those already present: the same content as an earlier row "
+                        "of the file, no id)"
+                    )
+                    % {"n": self.repeated},
+                )
             )
         if self.corrected:
-            out.append(f"corrected:       {self.corrected} (of those already present)")
-        out += [
-            f"failed:          {self.failed}"
-            + (f" (see {self.errors_path})" if self.failed else ""),
-        ]
+            rows.append(
+                (_("corrected"), _("%(n)s (of those already present)") % {"n": self.corrected})
+            )
+        rows.append(
+            (
+                _("failed"),
+                _("%(n)s (see %(path)s)") % {"n": self.failed, "path": self.errors_path}
+                if self.failed
+                else "0",
+            )
+        )
         if self.truncated:
-            out.append(f"truncated:       {self.truncated} (text kept up to the field's length)")
+            rows.append(
+                (
+                    _("truncated"),
+                    _("%(n)s (text kept up to the field's length)") % {"n": self.truncated},
+                )
+            )
         if self.content_ids:
-            out.append(
-                f"content ids:     {self.content_ids} rows without an id "
-                f"({CONTENT_ID_PREFIX}… from their user, time and text)"
+            rows.append(
+                (
+                    _("content ids"),
+                    _("%(n)s rows without an id (%(prefix)s… from their user, time and text)")
+                    % {"n": self.content_ids, "prefix": CONTENT_ID_PREFIX},
+                )
             )
         if self.default_times:
-            out.append(
-                f"default time:    {self.default_times} rows without a creation time "
-                "(given --default-time)"
+            rows.append(
+                (
+                    _("default time"),
+                    _("%(n)s rows without a creation time (given --default-time)")
+                    % {"n": self.default_times},
+                )
             )
         if self.categories_mapped:
-            out.append(f"category map:    {self.categories_mapped} rows")
+            rows.append((_("category map"), _("%(n)s rows") % {"n": self.categories_mapped}))
         if self.led_by_organisation:
-            out.append(
-                f"organisations:   {self.led_by_organisation} rows whose agency is an "
-                "organisation here (it led them)"
+            rows.append(
+                (
+                    _("organisations"),
+                    _("%(n)s rows whose agency is an organisation here (it led them)")
+                    % {"n": self.led_by_organisation},
+                )
             )
         if self.categories_created:
             shown = ", ".join(self.categories_created[:10])
             more = len(self.categories_created) - 10
-            out.append(
-                f"new categories:  {len(self.categories_created)} under IMPORTED ({shown}"
-                + (f", … {more} more" if more > 0 else "")
-                + ")"
+            if more > 0:
+                shown += ", " + _("… %(n)s more") % {"n": more}
+            rows.append(
+                (
+                    _("new categories"),
+                    _("%(n)s under IMPORTED (%(names)s)")
+                    % {"n": len(self.categories_created), "names": shown},
+                )
             )
-        out.append(f"seconds:         {self.seconds:.1f}")
-        out.append(f"rows/s:          {self.rows_per_s:.0f}")
+        rows.append((_("seconds"), f"{self.seconds:.1f}"))
+        rows.append((_("rows/s"), f"{self.rows_per_s:.0f}"))
+        width = max(display_width(label) for label, _value in rows) + 2
+        out = [
+            f"{label}:{' ' * (width - display_width(label) - 1)}{value}" for label, value in rows
+        ]
         for reason, n in self.reasons.most_common(8):
             out.append(f"  {n:>7} × {reason}")
         if any(reason.endswith(f": {MISSING_ID}") for reason in self.reasons):
-            out.append("rows without an id: --ids-from-content gives each one from its content")
+            out.append(_("rows without an id: --ids-from-content gives each one from its content"))
         if any(reason.endswith(f": {MISSING_TIME}") for reason in self.reasons):
-            out.append("rows without a creation time: --default-time YYYY-MM-DD gives them one")
+            out.append(_("rows without a creation time: --default-time YYYY-MM-DD gives them one"))
         return out
 
 

@@ -246,7 +246,8 @@ class _Model:
 
     def fit(self, views, labels: np.ndarray, progress=None, out_of_fold=True) -> _Model:
         """Fit on texts' views and labels. With ``out_of_fold``, ``oof_proba_`` holds the
-        training rows' cross-validated probabilities (None without internal folds)."""
+        training rows' cross-validated probabilities (None without internal folds).
+        ``progress(done, total)`` is called, from the fitting threads, as each fit ends."""
         self.vecs = self._vectorisers(len(views[0]))
         blocks = []
         for vec, texts in zip(self.vecs, views, strict=True):
@@ -289,7 +290,7 @@ class _Model:
             fitted = [self._fit_member(m, x[tr], y[tr]) for m in members]
             if progress is not None:
                 with lock:
-                    progress(f"{next(finished)} of {len(splits)} fits done")
+                    progress(next(finished), len(splits))
             # A fold's members are needed only for the scores of its held-out rows: dropping
             # them at once keeps one set of weights per thread in memory, not one per fold.
             return fitted if te is None else self._member_scores(fitted, x[te])
@@ -821,6 +822,17 @@ def _fit(views, y: np.ndarray, params: dict, seed: int, progress=None, out_of_fo
     return _Model(params, seed).fit(views, y, progress, out_of_fold)
 
 
+# What ``train`` tells ``progress``, %-formatted; ``train(progress_texts=...)`` replaces them
+# (``triage.services`` passes them in the command's language: this module knows no Django).
+PROGRESS_TEXTS = {
+    "start": "fitting the model on all %(rows)d rows and on each of %(folds)d folds "
+    "(cross-validation)",
+    "start_single": "fitting the model on all %(rows)d rows (a label with a single example: no "
+    "cross-validation, so no figures and no automatic dispatch)",
+    "fits": "%(done)d of %(total)d fits done (%(seconds).0f s so far)",
+}
+
+
 def train(
     texts: list[str],
     labels: list[str],
@@ -829,6 +841,7 @@ def train(
     calibrate_thresholds: bool = True,
     seed: int = 0,
     progress=None,
+    progress_texts: dict[str, str] | None = None,
 ) -> Router:
     """Train a router on texts (see ``text_of``) and their labels.
 
@@ -852,10 +865,13 @@ def train(
             calibrate_thresholds=calibrate_thresholds,
             seed=seed,
             progress=progress or (lambda _msg: None),
+            texts_of_progress={**PROGRESS_TEXTS, **(progress_texts or {})},
         )
 
 
-def _train(texts, labels, *, target_precision, calibrate_thresholds, seed, progress) -> Router:
+def _train(
+    texts, labels, *, target_precision, calibrate_thresholds, seed, progress, texts_of_progress
+) -> Router:
     texts = [str(t or "") for t in texts]
     labels = [str(lab) for lab in labels]
     if len(texts) != len(labels):
@@ -868,19 +884,14 @@ def _train(texts, labels, *, target_precision, calibrate_thresholds, seed, progr
     started = time.perf_counter()
     folds = min(params["calibration_folds"], min(counts.values()))
     if folds >= 2:
-        progress(
-            f"fitting the model on all {len(texts)} rows and on each of {folds} folds "
-            "(cross-validation)"
-        )
+        progress(texts_of_progress["start"] % {"rows": len(texts), "folds": folds})
     else:
-        progress(
-            f"fitting the model on all {len(texts)} rows (a label with a single example: no "
-            "cross-validation, so no figures and no automatic dispatch)"
-        )
+        progress(texts_of_progress["start_single"] % {"rows": len(texts)})
     views = _views(texts)
 
-    def fits_done(msg: str) -> None:
-        progress(f"{msg} ({time.perf_counter() - started:.0f} s so far)")
+    def fits_done(done: int, total: int) -> None:
+        seconds = time.perf_counter() - started
+        progress(texts_of_progress["fits"] % {"done": done, "total": total, "seconds": seconds})
 
     model = _fit(views, y, params, seed, fits_done, out_of_fold=calibrate_thresholds)
     seconds = time.perf_counter() - started

@@ -561,9 +561,12 @@ def train_from_db(
     rows, leaked = training_rows(max_rows or None)
     if leaked:
         say(
-            f"left out {leaked} appeals whose title is their category's name (311 "
-            "exports and Open311 requests without text): they would teach the model the "
-            "category's name, not how people describe the problem"
+            _(
+                "left out %(n)s appeals whose title is their category's name (311 exports and "
+                "Open311 requests without text): they would teach the model the category's "
+                "name, not how people describe the problem"
+            )
+            % {"n": leaked}
         )
     counts = Counter(row[2] for row in rows)
     keep = {code for code, n in counts.items() if n >= min_per_label}
@@ -581,7 +584,10 @@ def train_from_db(
         if code in keep:
             texts.append(text_of(title, description))
             labels.append(code)
-    say(f"training on {len(texts)} appeals in {len(keep)} categories")
+    say(
+        _("training on %(appeals)s appeals in %(categories)s categories")
+        % {"appeals": len(texts), "categories": len(keep)}
+    )
     trained = router.train(
         texts,
         labels,
@@ -589,6 +595,18 @@ def train_from_db(
         calibrate_thresholds=True,
         seed=seed,
         progress=say,
+        # Translated here, in the caller's language (the fits report from other threads).
+        progress_texts={
+            "start": _(
+                "fitting the model on all %(rows)d rows and on each of %(folds)d folds "
+                "(cross-validation)"
+            ),
+            "start_single": _(
+                "fitting the model on all %(rows)d rows (a label with a single example: no "
+                "cross-validation, so no figures and no automatic dispatch)"
+            ),
+            "fits": _("%(done)d of %(total)d fits done (%(seconds).0f s so far)"),
+        },
     )
     routes = learn_routes(max_rows or None)
     label_map = {
@@ -602,10 +620,13 @@ def train_from_db(
     routed = {code: r for code, r in routes.items() if code in keep}
     if routed:
         say(
-            f"learnt handling organisations other than the default for {len(routed)} "
-            f"categories ({sum(len(r) for r in routed.values())} routes, by area or overall)"
+            _(
+                "learnt handling organisations other than the default for %(categories)s "
+                "categories (%(routes)s routes, by area or overall)"
+            )
+            % {"categories": len(routed), "routes": sum(len(r) for r in routed.values())}
         )
-    say("learning urgency terms from history")
+    say(_("learning urgency terms from history"))
     # Urgency is learnt from what people wrote: a sensor's alerts are templates whose every word
     # ("监测", "持续", "分钟") would otherwise read as urgent in a resident's text; their urgency
     # comes from the device's own rules.

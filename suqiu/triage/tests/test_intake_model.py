@@ -3,10 +3,12 @@ automatic assessment and dispatch above the threshold, waiting below it, a corru
 a new version reaching a running process without a restart."""
 
 import logging
+import re
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from suqiu.api.testing import ApiClient
 from suqiu.appeals.models import Appeal, AppealEvent, EventKind
@@ -407,11 +409,19 @@ def test_titles_that_are_only_their_category_s_name_are_not_learnt(world):
         )
         act(world.dispatcher, appeal, "assess", category="ROAD")
     said = []
-    model = services.train_from_db(min_per_label=3, progress=said.append)
+    with translation.override("zh-hans"):  # as `suqiu triage train` on a Chinese locale
+        model = services.train_from_db(min_per_label=3, progress=said.append)
     assert model.n_train == 16  # the history's own sixteen, not the twelve named ones
-    assert any("left out 12 appeals whose title is their category's name" in m for m in said)
+    assert any("略去了 12 条标题就是类别名称的诉求" in m for m in said)
+    # The fits report from other threads: in the caller's language all the same.
+    assert any(m.startswith("已完成 ") and "次拟合中的" in m for m in said), said
     # The twelve are the newest: under a cap of sixteen they do not take the history's places.
-    assert services.train_from_db(min_per_label=3, max_rows=16).n_train == 16
+    said = []
+    with translation.override("en"):
+        capped = services.train_from_db(min_per_label=3, max_rows=16, progress=said.append)
+    assert capped.n_train == 16
+    assert any("left out 12 appeals whose title is their category's name" in m for m in said)
+    assert any(re.match(r"\d+ of \d+ fits done \(\d+ s so far\)$", m) for m in said), said
     # A title that only starts like a Chinese category name is a resident's text: kept.
     names_its_category = services.category_name_check()
     assert names_its_category("Roads - Pothole 3", "ROAD")

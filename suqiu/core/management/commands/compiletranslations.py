@@ -2,7 +2,10 @@ from pathlib import Path
 
 import polib
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from suqiu.core.commands import SuqiuCommand
 
 
 def compile_translations(verbose: bool = False) -> int:
@@ -20,12 +23,25 @@ def compile_translations(verbose: bool = False) -> int:
             written += 1
             if verbose:
                 print(f"compiled {po_path}")
+    if written:
+        # Catalogues loaded before (a command's language, whose fallback is the default
+        # language) would go on without the new strings: forget them, as Django does when
+        # LOCALE_PATHS changes, and load the active language again.
+        from django.utils import translation
+        from django.utils.translation import trans_real
+
+        # The language activated in this thread (None: nothing, or deactivate_all()).
+        language = getattr(getattr(trans_real._active, "value", None), "language", None)
+        trans_real._translations = {}
+        trans_real._default = None
+        if callable(language):
+            translation.activate(language())
     return written
 
 
-class Command(BaseCommand):
-    help = "Compile the translation catalogues (.po → .mo) without GNU gettext."
+class Command(SuqiuCommand):
+    help = gettext_lazy("Compile the translation catalogues (.po → .mo) without GNU gettext.")
 
     def handle(self, *args, **opts):
         n = compile_translations(verbose=opts["verbosity"] > 1)
-        self.stdout.write(f"{n} catalogue(s) compiled")
+        self.stdout.write(_("%(n)s catalogue(s) compiled") % {"n": n})

@@ -8,14 +8,20 @@ import threading
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from suqiu.core.commands import SuqiuCommand, display_width
 from suqiu.core.management.commands.compiletranslations import compile_translations
 
 
-class Command(BaseCommand):
-    help = "Migrate, load demo data into an empty database, then serve on http://127.0.0.1:$PORT with one worker."
+class Command(SuqiuCommand):
+    help = gettext_lazy(
+        "Migrate, load demo data into an empty database, then serve on http://127.0.0.1:$PORT "
+        "with one worker."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
@@ -23,13 +29,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-demo",
             action="store_true",
-            help="Do not load demo data even if the database is empty.",
+            help=_("Do not load demo data even if the database is empty."),
         )
-        parser.add_argument("--no-worker", action="store_true")
+        parser.add_argument(
+            "--no-worker", action="store_true", help=_("Serve without the background worker.")
+        )
         parser.add_argument(
             "--no-train",
             action="store_true",
-            help="Do not train a routing model from freshly loaded demo data.",
+            help=_("Do not train a routing model from freshly loaded demo data."),
         )
 
     @staticmethod
@@ -57,32 +65,46 @@ class Command(BaseCommand):
             and not Organisation.objects.exists()
             and not Appeal.objects.exists()
         ):
-            self.stdout.write("Empty database: loading demo data (about a minute)…")
+            self.stdout.write(_("Empty database: loading demo data (about a minute)…"))
             try:
                 call_command("demo")
                 demo_loaded = True
             except CommandError as exc:
                 # e.g. an administrator named like a demo user was created first: serve anyway.
-                self.stderr.write(f"Demo data not loaded: {exc}")
+                self.stderr.write(_("Demo data not loaded: %(reason)s") % {"reason": exc})
         connection.close()
 
         env = dict(os.environ, PORT=str(opts["port"]), HOST=opts["host"])
         url = f"http://{opts['host']}:{opts['port']}"
-        self.stdout.write(self.style.SUCCESS(f"\nSuqiu is serving on {url}"))
-        self.stdout.write(f"  resident page   {url}/")
-        self.stdout.write(f"  workbench       {url}/workbench/")
-        self.stdout.write(f"  API docs        {url}/api/v1/docs")
-        self.stdout.write(f"  health          {url}/healthz")
         self.stdout.write(
-            f"  database        {connection.vendor}{' (demo data loaded)' if demo_loaded else ''}"
+            self.style.SUCCESS("\n" + _("Suqiu is serving on %(url)s") % {"url": url})
         )
+        database = (
+            _("%(vendor)s (demo data loaded)") % {"vendor": connection.vendor}
+            if demo_loaded
+            else connection.vendor
+        )
+        places = [
+            (_("resident page"), f"{url}/"),
+            (_("workbench"), f"{url}/workbench/"),
+            (_("API docs"), f"{url}/api/v1/docs"),
+            (_("health"), f"{url}/healthz"),
+            (_("database"), database),
+        ]
+        width = max(display_width(label) for label, _value in places) + 2
+        for label, value in places:
+            self.stdout.write(f"  {label}{' ' * (width - display_width(label))}{value}")
         from suqiu.demo.people import DEMO_PASSWORD, DEMO_USERS
 
-        if any(True for _ in DEMO_USERS):
+        if any(True for _user in DEMO_USERS):
             from suqiu.directory.models import User
 
             if User.objects.filter(username__in=[u.username for u in DEMO_USERS]).exists():
-                self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
+                self.stdout.write(
+                    "\n"
+                    + _("Demo logins (password for all: %(password)s):")
+                    % {"password": DEMO_PASSWORD}
+                )
                 for u in DEMO_USERS:
                     self.stdout.write(f"  {u.username:<14} {u.role_label}")
         self.stdout.write("")
@@ -97,9 +119,13 @@ class Command(BaseCommand):
             # running processes pick the model up when it is active, without a restart. Also on
             # a later start when that first training was stopped before it finished.
             self.stdout.write(
-                "Training the first routing model from the demo history in the background "
-                "(about a minute; its last line says when it is active, and `suqiu triage "
-                "list` shows it then); triage suggestions appear on appeals once it is active.\n"
+                _(
+                    "Training the first routing model from the demo history in the background "
+                    "(about a minute; its last line says when it is active, and `suqiu triage "
+                    "list` shows it then); triage suggestions appear on appeals once it is "
+                    "active."
+                )
+                + "\n"
             )
             sys.stdout.flush()
             trainer = subprocess.Popen(
