@@ -21,6 +21,7 @@ import re
 from pathlib import Path
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from suqiu.directory.models import Category
 from suqiu.imports.presets import MappingError, read_bytes
@@ -56,7 +57,10 @@ def add_to_map(into: dict[str, str], text, code, *, where: str) -> None:
         return
     key = name_key(text)
     if into.get(key, code) != code:
-        raise MappingError(f"{where}: {text!r} is mapped to both {into[key]} and {code}")
+        raise MappingError(
+            _("%(where)s: %(text)r is mapped to both %(one)s and %(other)s")
+            % {"where": where, "text": text, "one": into[key], "other": code}
+        )
     into[key] = code
 
 
@@ -73,14 +77,18 @@ def load_category_map(path: Path | str, into: dict[str, str]) -> None:
         try:
             text = raw.decode("gb18030")
         except UnicodeDecodeError as exc:
-            raise MappingError(f"{path.name}: neither UTF-8 nor GB18030") from exc
+            raise MappingError(
+                _("%(name)s: neither UTF-8 nor GB18030") % {"name": path.name}
+            ) from exc
     rows = csv.DictReader(text.splitlines())
     header = [(h or "").strip() for h in rows.fieldnames or []]
     if "source" not in header or "code" not in header:
-        raise MappingError(f"{path.name}: needs a header with the columns source and code")
+        raise MappingError(
+            _("%(name)s: needs a header with the columns source and code") % {"name": path.name}
+        )
     rows.fieldnames = header
     for line, row in enumerate(rows, start=2):
-        where = f"{path.name} line {line}"
+        where = _("%(name)s line %(line)s") % {"name": path.name, "line": line}
         add_to_map(into, row.get("source") or "", row.get("code") or "", where=where)
 
 
@@ -106,9 +114,11 @@ class CategoryResolver:
             )
             unknown = sorted(set(category_map.values()) - set(by_code))
             if unknown:
+                codes = ", ".join(unknown[:10])
+                if len(unknown) > 10:
+                    codes += " " + _("… %(n)s more") % {"n": len(unknown) - 10}
                 raise MappingError(
-                    f"the category map names codes no category has: {', '.join(unknown[:10])}"
-                    + (f" … {len(unknown) - 10} more" if len(unknown) > 10 else "")
+                    _("the category map names codes no category has: %(codes)s") % {"codes": codes}
                 )
             self._mapped = {key: by_code[code] for key, code in category_map.items()}
 
@@ -137,9 +147,9 @@ class CategoryResolver:
         if found is not None:
             return found, None
         if not self.create:
-            return None, "unknown category (--no-create-categories)"
+            return None, _("unknown category (--no-create-categories)")
         if len(text) > NAME_MAX:
-            return None, f"category text longer than {NAME_MAX} characters"
+            return None, _("category text longer than %(n)s characters") % {"n": NAME_MAX}
         cat = self._create(text)
         return cat.pk, None
 

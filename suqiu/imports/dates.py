@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
+from django.utils.translation import gettext as _
+
 _YMD = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
     r"(?:(?:[T\s]+)(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2})(?:[.,](\d{1,9}))?)?秒?)?"
@@ -61,9 +63,9 @@ def _fraction(text: str | None) -> int:
 def _from_serial(number: float) -> datetime:
     if number.is_integer() and 1000 <= number <= 9999:
         # 2019 is a year a cell kept without its month and day, not 1905-07-11.
-        raise DateError("a year alone is not a date")
+        raise DateError(_("a year alone is not a date"))
     if not (_SERIAL_RANGE[0] <= number <= _SERIAL_RANGE[1]):
-        raise DateError("number out of the range of spreadsheet dates")
+        raise DateError(_("number out of the range of spreadsheet dates"))
     # Rounded to the second: spreadsheet fractions carry float noise.
     return _EXCEL_EPOCH + timedelta(seconds=round(number * 86400))
 
@@ -77,12 +79,12 @@ def parse_naive_or_aware(
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
     if isinstance(value, bool):
-        raise DateError("not a date")
+        raise DateError(_("not a date"))
     if isinstance(value, int | float):
         return _from_serial(float(value))
     text = str(value).strip()
     if not text:
-        raise DateError("empty")
+        raise DateError(_("empty"))
     for fmt in formats:
         try:
             return datetime.strptime(text, fmt)
@@ -103,7 +105,7 @@ def parse_naive_or_aware(
             hour = int(h or 0)
             if ampm:
                 if not 1 <= hour <= 12:
-                    raise DateError("hour out of range for AM/PM")
+                    raise DateError(_("hour out of range for AM/PM"))
                 pm = ampm[0] in "Pp"
                 hour = (hour % 12) + (12 if pm else 0)
             return datetime(int(y), month, day, hour, int(mi or 0), int(s or 0), _fraction(frac))
@@ -114,7 +116,7 @@ def parse_naive_or_aware(
             return _from_serial(float(text))
     except ValueError as exc:  # datetime() refusing 2019-02-30, hour 25...
         raise DateError(str(exc)) from exc
-    raise DateError("unknown date format")
+    raise DateError(_("unknown date format"))
 
 
 def parse_when(

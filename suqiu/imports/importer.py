@@ -55,6 +55,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from suqiu.appeals import services
 from suqiu.appeals.services import ImportedAppeal
@@ -85,8 +86,9 @@ MANGLED_ID = re.compile(r"^\d(\.\d+)?E[+-]?\d+$", re.IGNORECASE)
 # The largest count an integer column holds (PositiveIntegerField: 32-bit on PostgreSQL; SQLite
 # fails beyond 64 bits with an OverflowError): a larger one is a bad row, not a lost batch.
 COUNT_MAX = 2_147_483_647
-MISSING_ID = "missing id"
-MISSING_TIME = "missing creation time"
+# Marked for translation here, translated where raised (and matched so in ``Summary.lines``).
+MISSING_ID = gettext_noop("missing id")
+MISSING_TIME = gettext_noop("missing creation time")
 # The ids ``ids_from_content`` gives: a prefix no export's own numbering has, 64 bits of SHA-1.
 CONTENT_ID_PREFIX = "sha1:"
 CONTENT_ID_HEX = 16
@@ -208,9 +210,9 @@ class Summary:
         ]
         for reason, n in self.reasons.most_common(8):
             out.append(f"  {n:>7} × {reason}")
-        if any(reason.endswith(f": {MISSING_ID}") for reason in self.reasons):
+        if any(reason.endswith(": " + _(MISSING_ID)) for reason in self.reasons):
             out.append(_("rows without an id: --ids-from-content gives each one from its content"))
-        if any(reason.endswith(f": {MISSING_TIME}") for reason in self.reasons):
+        if any(reason.endswith(": " + _(MISSING_TIME)) for reason in self.reasons):
             out.append(_("rows without a creation time: --default-time YYYY-MM-DD gives them one"))
         return out
 
@@ -248,31 +250,35 @@ class ErrorReport:
                 raise ReadError(self._failed(exc)) from exc
 
     def _failed(self, exc: OSError) -> str:
-        return (
-            f"cannot write the error report {self.path}: {exc.strerror or exc} (the rows "
-            "imported so far stay; import the file again, elsewhere, to go on: nothing is "
-            "imported twice)"
-        )
+        return _(
+            "cannot write the error report %(path)s: %(reason)s (the rows imported so far stay; "
+            "import the file again, elsewhere, to go on: nothing is imported twice)"
+        ) % {"path": self.path, "reason": exc.strerror or exc}
 
 
 def _check_report_path(report: Path, source: Path) -> None:
     """Refuse, before a row is read, an error report that could not be written or that would
     overwrite the file being imported (the report is opened at the first bad row)."""
     if not report.parent.is_dir():
-        raise ReadError(f"no folder {report.parent} for the error report")
+        raise ReadError(_("no folder %(folder)s for the error report") % {"folder": report.parent})
     existed = report.exists()
     if existed:
         if report.is_dir():
-            raise ReadError(f"the error report {report} is a folder: give a file name")
+            raise ReadError(
+                _("the error report %(path)s is a folder: give a file name") % {"path": report}
+            )
         if report.resolve() == source.resolve() or os.path.samefile(report, source):
-            raise ReadError("the error report must not be the file being imported")
+            raise ReadError(_("the error report must not be the file being imported"))
     # Opened for real (and left as it was): permission bits do not tell root's refusals, nor
     # those of special file systems (/proc) and read-only mounts.
     try:
         with open(report, "a", encoding="utf-8"):
             pass
     except OSError as exc:
-        raise ReadError(f"cannot write the error report {report}: {exc.strerror or exc}") from exc
+        raise ReadError(
+            _("cannot write the error report %(path)s: %(reason)s")
+            % {"path": report, "reason": exc.strerror or exc}
+        ) from exc
     if not existed:
         report.unlink(missing_ok=True)
 
@@ -354,7 +360,9 @@ class RowMapper:
                 ignore_offset=self.mapping.ignore_offset,
             )
         except DateError as exc:
-            raise RowError(self.column(target), f"unreadable date ({exc})", raw) from exc
+            raise RowError(
+                self.column(target), _("unreadable date (%(error)s)") % {"error": exc}, raw
+            ) from exc
 
     def number(self, cells: list, target: str, *, whole: bool = False) -> float | int | None:
         raw = self.value(cells, target)
@@ -363,14 +371,18 @@ class RowMapper:
         try:
             number = float(str(raw).replace(",", "")) if not isinstance(raw, int | float) else raw
         except ValueError as exc:
-            raise RowError(self.column(target), "not a number", raw) from exc
+            raise RowError(self.column(target), _("not a number"), raw) from exc
         if isinstance(number, bool) or not math.isfinite(number):
-            raise RowError(self.column(target), "not a number", raw)
+            raise RowError(self.column(target), _("not a number"), raw)
         if whole:
             if number != int(number) or number < 0:
-                raise RowError(self.column(target), "not a whole number ≥ 0", raw)
+                raise RowError(self.column(target), _("not a whole number ≥ 0"), raw)
             if number > COUNT_MAX:
-                raise RowError(self.column(target), f"out of range (above {COUNT_MAX:,})", raw)
+                raise RowError(
+                    self.column(target),
+                    _("out of range (above %(max)s)") % {"max": f"{COUNT_MAX:,}"},
+                    raw,
+                )
             return int(number)
         return float(number)
 
@@ -407,15 +419,17 @@ class RowMapper:
         external_id = external_id_of(self.value(cells, "external_id"))
         by_content = not external_id and self.ids_from_content
         if not external_id and not by_content:
-            raise RowError(self.column("external_id"), MISSING_ID)
+            raise RowError(self.column("external_id"), _(MISSING_ID))
         if len(external_id) > 100:
-            raise RowError(self.column("external_id"), "id longer than 100 characters", external_id)
+            raise RowError(
+                self.column("external_id"), _("id longer than 100 characters"), external_id
+            )
         if MANGLED_ID.match(external_id):
             # A long number a spreadsheet showed as 1.01006E+11 and saved so: its digits are
             # lost, and distinct cases would merge into one appeal.
             raise RowError(
                 self.column("external_id"),
-                "id mangled by a spreadsheet (scientific notation)",
+                _("id mangled by a spreadsheet (scientific notation)"),
                 external_id,
             )
         created = self.when(cells, "created_at")
@@ -425,20 +439,20 @@ class RowMapper:
         if default_time:
             created = self.default_time
         if created is None:
-            raise RowError(self.column("created_at"), MISSING_TIME)
+            raise RowError(self.column("created_at"), _(MISSING_TIME))
         if created > self.latest:
-            raise RowError(self.column("created_at"), "in the future", created.isoformat())
+            raise RowError(self.column("created_at"), _("in the future"), created.isoformat())
         if created < self.earliest:
             # Shown as read, without its offset: a zone's offset before 1900 is its local mean
             # time (Asia/Shanghai +08:05:43), which reads as a second mistake.
             raise RowError(
                 self.column("created_at"),
-                "before 1900",
+                _("before 1900"),
                 created.replace(tzinfo=None).isoformat(sep=" "),
             )
         closed = self.when(cells, "closed_at")
         if closed is not None and closed > self.latest:
-            raise RowError(self.column("closed_at"), "in the future", closed.isoformat())
+            raise RowError(self.column("closed_at"), _("in the future"), closed.isoformat())
         adjusted = False
         if (
             closed is not None
@@ -451,13 +465,13 @@ class RowMapper:
         if closed is not None and closed < created:
             raise RowError(
                 self.column("closed_at"),
-                "closed before it was created",
+                _("closed before it was created"),
                 f"{closed.isoformat()} < {created.isoformat()}",
             )
         title = _text(self.value(cells, "title"))
         description = self.value(cells, "description")
         if not title and not description:
-            raise RowError(self.column("description"), "no text (title and description empty)")
+            raise RowError(self.column("description"), _("no text (title and description empty)"))
         title_from_description = not title
         if title_from_description:
             title = description.splitlines()[0].strip() if description.strip() else description
@@ -466,18 +480,18 @@ class RowMapper:
         lat = self.number(cells, "lat")
         lon = self.number(cells, "lon")
         if (lat is None) != (lon is None):
-            raise RowError(self.column("lat"), "latitude and longitude go together", lat or lon)
+            raise RowError(self.column("lat"), _("latitude and longitude go together"), lat or lon)
         if lat == 0 and lon == 0:
             lat = lon = None  # "no location" in several exports
         if lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise RowError(self.column("lat"), "coordinates out of range", f"{lat},{lon}")
+            raise RowError(self.column("lat"), _("coordinates out of range"), f"{lat},{lon}")
         phone = _text(self.value(cells, "reporter_phone"))
         if phone and (
             len(phone) > 32
             or not all(ch in "0123456789+- " for ch in phone)
             or sum(ch in "0123456789" for ch in phone) < 5
         ):
-            raise RowError(self.column("reporter_phone"), "not a phone number", phone)
+            raise RowError(self.column("reporter_phone"), _("not a phone number"), phone)
         fields = {
             "title": title,
             "description": description,
@@ -495,7 +509,7 @@ class RowMapper:
         if urgency is None:
             raise RowError(
                 self.column("urgency"),
-                "unknown urgency (emergency, urgent or normal; 特急, 紧急 or 一般)",
+                _("unknown urgency (emergency, urgent or normal; 特急, 紧急 or 一般)"),
                 urgency_text,
             )
         agency = name_key(_text(self.value(cells, "agency")))
@@ -612,14 +626,17 @@ def _default_time(text: str, tz: ZoneInfo) -> datetime:
     """``--default-time``: a date or date and time, year first, a local time of ``tz``."""
     try:
         if not DEFAULT_TIME.match(text.strip()):
-            raise DateError("write it year first")
+            raise DateError(_("write it year first"))
         when = parse_when(text.strip(), tz=tz)
     except DateError as exc:
         raise ReadError(
-            f"--default-time {text!r} is not a date (YYYY-MM-DD, or YYYY-MM-DD HH:MM): {exc}"
+            _("--default-time %(text)r is not a date (YYYY-MM-DD, or YYYY-MM-DD HH:MM): %(error)s")
+            % {"text": text, "error": exc}
         ) from None
     if when.year < clock.EARLIEST_YEAR or when > clock.now() + timedelta(days=1):
-        raise ReadError(f"--default-time {text!r} is before 1900 or in the future")
+        raise ReadError(
+            _("--default-time %(text)r is before 1900 or in the future") % {"text": text}
+        )
     return when
 
 
@@ -638,7 +655,10 @@ def _mapping_for(table: Table, preset: str | None, mapping_file) -> Mapping:
         if sheet is None:
             raise
         # A workbook's first sheet is often a cover note: say which sheet was read.
-        raise MappingError(f"{exc} (read sheet {sheet!r}; name another with --sheet)") from exc
+        raise MappingError(
+            _("%(error)s (read sheet %(sheet)r; name another with --sheet)")
+            % {"error": exc, "sheet": sheet}
+        ) from exc
     return mapping
 
 
@@ -729,9 +749,11 @@ def import_appeals(
         services.default_area()
     except ApplicationError:
         raise ReadError(
-            "no district is configured yet, so imported appeals would have no area: create one "
-            "in the admin (/admin/, organisations, kind district), or load the demo directory "
-            "with `suqiu demo`; nothing was imported"
+            _(
+                "no district is configured yet, so imported appeals would have no area: create "
+                "one in the admin (/admin/, organisations, kind district), or load the demo "
+                "directory with `suqiu demo`; nothing was imported"
+            )
         ) from None
     path = Path(path)
     summary = Summary(path=str(path))
@@ -748,7 +770,7 @@ def import_appeals(
         if not 1 <= len(source) <= 40:
             from suqiu.imports.presets import MappingError
 
-            raise MappingError("the source name must be 1 to 40 characters")
+            raise MappingError(_("the source name must be 1 to 40 characters"))
         summary.mapping, summary.source = mapping.name, source
         categories = CategoryResolver(
             create=create_categories, category_map=_category_map(mapping, categories_file)
@@ -838,8 +860,10 @@ def import_appeals(
                             row.data["row"],
                             row.external_id,
                             mapper.column("external_id"),
-                            "id already imported with another title (another export's "
-                            "numbering? import it with its own --source)",
+                            _(
+                                "id already imported with another title (another export's "
+                                "numbering? import it with its own --source)"
+                            ),
                             stored_title,
                         )
                 if again:

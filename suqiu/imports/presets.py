@@ -48,6 +48,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 # Every target field a mapping may name, and what it becomes.
 TARGETS = {
     "external_id": "the id in the source system (required)",
@@ -109,10 +111,13 @@ class Mapping:
             wanted = "; ".join(
                 f"{t}: " + " or ".join(self.columns[t]) for t in missing if self.columns.get(t)
             )
-            raise MappingError(
-                f"mapping {self.name!r}: the file has no column for {', '.join(missing)}"
-                + (f" (looked for {wanted})" if wanted else "")
-            )
+            message = _("mapping %(name)r: the file has no column for %(missing)s") % {
+                "name": self.name,
+                "missing": ", ".join(missing),
+            }
+            if wanted:
+                message += _(" (looked for %(wanted)s)") % {"wanted": wanted}
+            raise MappingError(message)
         return bound
 
 
@@ -243,7 +248,10 @@ def choose(header: list[str], preset: str | None) -> Mapping:
     if preset is not None and preset in PRESETS:
         return PRESETS[preset]
     if preset is not None and preset not in FAMILIES:
-        raise MappingError(f"unknown preset {preset!r}; one of {', '.join([*PRESETS, *FAMILIES])}")
+        raise MappingError(
+            _("unknown preset %(preset)r; one of %(presets)s")
+            % {"preset": preset, "presets": ", ".join([*PRESETS, *FAMILIES])}
+        )
     found = detect(header, FAMILIES.get(preset) if preset else None)
     if found is None:
         # A header can be anything (a binary file's first line): 12 names of 40 characters.
@@ -252,12 +260,18 @@ def choose(header: list[str], preset: str | None) -> Mapping:
         )
         if preset:
             raise MappingError(
-                f"the header ({shown}) is none of the {preset} exports "
-                f"({', '.join(FAMILIES[preset])}); name another preset or give --mapping FILE"
+                _(
+                    "the header (%(shown)s) is none of the %(preset)s exports (%(exports)s); "
+                    "name another preset or give --mapping FILE"
+                )
+                % {"shown": shown, "preset": preset, "exports": ", ".join(FAMILIES[preset])}
             )
         raise MappingError(
-            "cannot tell the export's format from its header "
-            f"({shown}); name one with --preset or give --mapping FILE"
+            _(
+                "cannot tell the export's format from its header (%(shown)s); name one with "
+                "--preset or give --mapping FILE"
+            )
+            % {"shown": shown}
         )
     return found
 
@@ -267,14 +281,19 @@ def read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise MappingError(f"cannot read {path}: {exc.strerror}") from exc
+        raise MappingError(
+            _("cannot read %(path)s: %(reason)s") % {"path": path, "reason": exc.strerror}
+        ) from exc
 
 
 def load_mapping(path: Path, *, default_source: str) -> Mapping:
     """A custom mapping from JSON or TOML (see the module docstring)."""
     path = Path(path)
     if path.suffix.lower() not in (".json", ".toml"):
-        raise MappingError(f"{path.name}: a mapping file is .json or .toml (see docs/importing.md)")
+        raise MappingError(
+            _("%(name)s: a mapping file is .json or .toml (see docs/importing.md)")
+            % {"name": path.name}
+        )
     raw = read_bytes(path)
     try:
         if path.suffix.lower() == ".toml":
@@ -283,9 +302,14 @@ def load_mapping(path: Path, *, default_source: str) -> Mapping:
             doc = json.loads(raw.decode("utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as exc:
         kind = path.suffix.lstrip(".") or "JSON"
-        raise MappingError(f"{path.name} is not valid {kind}: {exc}") from exc
+        raise MappingError(
+            _("%(name)s is not valid %(kind)s: %(error)s")
+            % {"name": path.name, "kind": kind, "error": exc}
+        ) from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("columns"), dict):
-        raise MappingError(f"{path.name}: needs a 'columns' table (target field → column)")
+        raise MappingError(
+            _("%(name)s: needs a 'columns' table (target field → column)") % {"name": path.name}
+        )
     known = {
         "source",
         "time_zone",
@@ -297,42 +321,56 @@ def load_mapping(path: Path, *, default_source: str) -> Mapping:
     }
     unknown_keys = set(doc) - known
     if unknown_keys:
-        raise MappingError(f"{path.name}: unknown keys {sorted(unknown_keys)}")
+        raise MappingError(
+            _("%(name)s: unknown keys %(keys)s") % {"name": path.name, "keys": sorted(unknown_keys)}
+        )
     columns: dict[str, tuple[str, ...]] = {}
     for target, cols in doc["columns"].items():
         if target not in TARGETS:
             raise MappingError(
-                f"{path.name}: unknown target field {target!r}; one of {', '.join(TARGETS)}"
+                _("%(name)s: unknown target field %(target)r; one of %(targets)s")
+                % {"name": path.name, "target": target, "targets": ", ".join(TARGETS)}
             )
         if isinstance(cols, str):
             cols = [cols]
         if not isinstance(cols, list) or not cols or not all(isinstance(c, str) for c in cols):
-            raise MappingError(f"{path.name}: {target} must be a column name or a list of them")
+            raise MappingError(
+                _("%(name)s: %(target)s must be a column name or a list of them")
+                % {"name": path.name, "target": target}
+            )
         columns[target] = tuple(c.strip() for c in cols)
     formats = doc.get("date_formats", [])
     if isinstance(formats, str):
         formats = [formats]
     if not isinstance(formats, list) or not all(isinstance(f, str) for f in formats):
-        raise MappingError(f"{path.name}: date_formats must be a list of strptime patterns")
+        raise MappingError(
+            _("%(name)s: date_formats must be a list of strptime patterns") % {"name": path.name}
+        )
     source = doc.get("source") or default_source
     if not isinstance(source, str) or not 1 <= len(source) <= 40:
-        raise MappingError(f"{path.name}: source must be 1 to 40 characters")
+        raise MappingError(_("%(name)s: source must be 1 to 40 characters") % {"name": path.name})
     zone = doc.get("time_zone")
     if zone is not None:
         _check_zone(zone)
     dayfirst = doc.get("dayfirst", False)
     if not isinstance(dayfirst, bool):  # "false" is text, and text is true to Python
-        raise MappingError(f"{path.name}: dayfirst must be true or false, not {dayfirst!r}")
+        raise MappingError(
+            _("%(name)s: %(key)s must be true or false, not %(value)r")
+            % {"name": path.name, "key": "dayfirst", "value": dayfirst}
+        )
     ignore_offset = doc.get("ignore_offset", False)
     if not isinstance(ignore_offset, bool):
         raise MappingError(
-            f"{path.name}: ignore_offset must be true or false, not {ignore_offset!r}"
+            _("%(name)s: %(key)s must be true or false, not %(value)r")
+            % {"name": path.name, "key": "ignore_offset", "value": ignore_offset}
         )
     categories = doc.get("categories", {})
     if not isinstance(categories, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in categories.items()
     ):
-        raise MappingError(f"{path.name}: categories must map source texts to category codes")
+        raise MappingError(
+            _("%(name)s: categories must map source texts to category codes") % {"name": path.name}
+        )
     return Mapping(
         name=path.name,
         source=source,
@@ -351,4 +389,4 @@ def _check_zone(name) -> None:
     try:
         ZoneInfo(str(name))
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise MappingError(f"unknown time zone {name!r}") from exc
+        raise MappingError(_("unknown time zone %(zone)r") % {"zone": name}) from exc

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
+from django.utils.translation import gettext as _
+
 try:  # openpyxl parses with lxml when it is installed
     from lxml.etree import XMLSyntaxError
 except ImportError:  # pragma: no cover - lxml is optional
@@ -167,15 +169,21 @@ class CsvTable(Table):
                     break
         except (UnicodeError, csv.Error) as exc:  # e.g. --encoding utf-16 on a file without BOM
             self.close()
-            raise ReadError(f"cannot read the file as {self.encoding}: {exc}") from exc
+            raise ReadError(
+                _("cannot read the file as %(encoding)s: %(error)s")
+                % {"encoding": self.encoding, "error": exc}
+            ) from exc
         if not self.header:
             self.close()
-            raise ReadError("the file has no header row")
+            raise ReadError(_("the file has no header row"))
         if undecodable(self.header) is not None:
             self.close()
             raise ReadError(
-                f"the header row is not {self.encoding} text (give the file's encoding with "
-                "--encoding, e.g. gb18030), or the file is not CSV"
+                _(
+                    "the header row is not %(encoding)s text (give the file's encoding with "
+                    "--encoding, e.g. gb18030), or the file is not CSV"
+                )
+                % {"encoding": self.encoding}
             )
 
     def __iter__(self) -> Iterator[tuple[int, list | BadRow]]:
@@ -187,16 +195,19 @@ class CsvTable(Table):
                 return
             except csv.Error as exc:
                 self._number += 1
-                yield self._number, BadRow(f"unreadable CSV record: {exc}")
+                yield self._number, BadRow(_("unreadable CSV record: %(error)s") % {"error": exc})
                 continue
             except UnicodeError as exc:  # not a byte the codec skips: the stream itself
-                raise DamagedFile(f"cannot read the file as {self.encoding}: {exc}") from exc
+                raise DamagedFile(
+                    _("cannot read the file as %(encoding)s: %(error)s")
+                    % {"encoding": self.encoding, "error": exc}
+                ) from exc
             self._number += 1
             if not any(c.strip() for c in cells):  # blank cells only: an empty row, as in XLSX
                 continue
             if any("\x00" in c for c in cells):
                 # Python's csv module reads NUL; PostgreSQL cannot store it in text.
-                yield self._number, BadRow("a NUL character in the record (a binary file?)")
+                yield self._number, BadRow(_("a NUL character in the record (a binary file?)"))
                 continue
             if len(cells) < width:
                 cells.extend([""] * (width - len(cells)))
@@ -205,8 +216,16 @@ class CsvTable(Table):
                 yield (
                     self._number,
                     BadRow(
-                        f"not {self.encoding} text in column {column + 1}"
-                        + (f" ({self.header[column]})" if column < len(self.header) else ""),
+                        (
+                            _("not %(encoding)s text in column %(column)s (%(name)s)")
+                            if column < len(self.header)
+                            else _("not %(encoding)s text in column %(column)s")
+                        )
+                        % {
+                            "encoding": self.encoding,
+                            "column": column + 1,
+                            "name": self.header[column] if column < len(self.header) else "",
+                        },
                         cells,
                     ),
                 )
@@ -310,7 +329,10 @@ def _load_workbook(path: Path, note=None):
                 name = part.PartName[1:]
                 size = self.archive.getinfo(name).file_size
                 if note is not None and size >= NOTE_STRINGS_BYTES:
-                    note(f"reading the workbook's shared strings ({size / 1e6:,.0f} MB of XML)…")
+                    note(
+                        _("reading the workbook's shared strings (%(mb)s MB of XML)…")
+                        % {"mb": f"{size / 1e6:,.0f}"}
+                    )
                 with self.archive.open(name) as src:
                     self.shared_strings = _spool_string_table(src)
 
@@ -345,19 +367,28 @@ class XlsxTable(Table):
             ParseError,
             XMLSyntaxError,
         ) as exc:
-            raise ReadError(f"not a readable XLSX workbook: {exc}") from exc
+            raise ReadError(_("not a readable XLSX workbook: %(error)s") % {"error": exc}) from exc
         if sheet is not None and sheet not in self._book.sheetnames:
             self.close()
-            raise ReadError(f"no sheet {sheet!r}; the sheets are {self._book.sheetnames}")
+            raise ReadError(
+                _("no sheet %(sheet)r; the sheets are %(sheets)s")
+                % {"sheet": sheet, "sheets": self._book.sheetnames}
+            )
         self._sheet = self._book[sheet] if sheet else self._book.active
         if self._sheet is None or not hasattr(self._sheet, "iter_rows"):
             names = [ws.title for ws in self._book.worksheets]
             self.close()
+            if not names:
+                raise ReadError(_("the workbook has no worksheet"))
             raise ReadError(
-                f"{'sheet ' + repr(sheet) if sheet else 'the active sheet'} holds no table (a "
-                f"chart?); give --sheet, one of {names}"
-                if names
-                else "the workbook has no worksheet"
+                (
+                    _("sheet %(sheet)r holds no table (a chart?); give --sheet, one of %(names)s")
+                    if sheet
+                    else _(
+                        "the active sheet holds no table (a chart?); give --sheet, one of %(names)s"
+                    )
+                )
+                % {"sheet": sheet, "names": names}
             )
         self.sheet_name = self._sheet.title
         # The sheet's dimension record (its size, "A1:H5000") is written wrong by some programs
@@ -375,10 +406,10 @@ class XlsxTable(Table):
                     break
         except DAMAGED as exc:
             self.close()
-            raise ReadError(f"not a readable XLSX workbook: {exc}") from exc
+            raise ReadError(_("not a readable XLSX workbook: %(error)s") % {"error": exc}) from exc
         if not self.header:
             self.close()
-            raise ReadError("the sheet has no header row")
+            raise ReadError(_("the sheet has no header row"))
         while self.header and not self.header[-1]:
             self.header.pop()
         self.total = None  # unknown until read: the dimension record is not to be trusted
@@ -389,7 +420,10 @@ class XlsxTable(Table):
             yield from self._iter_rows()
         except DAMAGED as exc:
             # A workbook damaged past its header: the caller keeps the rows read so far.
-            raise DamagedFile(f"the workbook is damaged after row {self._number}: {exc}") from exc
+            raise DamagedFile(
+                _("the workbook is damaged after row %(row)s: %(error)s")
+                % {"row": self._number, "error": exc}
+            ) from exc
 
     def _iter_rows(self) -> Iterator[tuple[int, list]]:
         width = len(self.header)
@@ -422,13 +456,17 @@ def open_table(
         with open(path, "rb") as f:
             magic = f.read(4)
     except OSError as exc:
-        raise ReadError(f"cannot open {path}: {exc.strerror}") from exc
+        raise ReadError(
+            _("cannot open %(path)s: %(reason)s") % {"path": path, "reason": exc.strerror}
+        ) from exc
     if magic == b"PK\x03\x04" or path.suffix.lower() in {".xlsx", ".xlsm"}:
         if encoding:
-            raise ReadError("--encoding is for CSV files; a workbook says its own")
+            raise ReadError(_("--encoding is for CSV files; a workbook says its own"))
         return XlsxTable(path, sheet=sheet, note=note)
     if path.suffix.lower() == ".xls":
-        raise ReadError("old .xls workbooks are not supported: save the sheet as .xlsx or .csv")
+        raise ReadError(_("old .xls workbooks are not supported: save the sheet as .xlsx or .csv"))
     if sheet:
-        raise ReadError(f"--sheet is for XLSX workbooks; {path.name} is read as CSV")
+        raise ReadError(
+            _("--sheet is for XLSX workbooks; %(name)s is read as CSV") % {"name": path.name}
+        )
     return CsvTable(path, encoding=encoding)
