@@ -48,6 +48,17 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def aligned(rows: list[tuple[str, str]], *, after: str = "", gap: int = 1) -> list[str]:
+    """``label{after} value`` lines whose values start in one column, ``gap`` columns after the
+    widest label (counted as a terminal shows them: a Chinese label is twice as wide)."""
+    heads = [f"{label}{after}" for label, _value in rows]
+    column = max((display_width(h) for h in heads), default=0) + gap
+    return [
+        f"{head}{' ' * (column - display_width(head))}{value}"
+        for head, (_label, value) in zip(heads, rows, strict=True)
+    ]
+
+
 def _language_of(value: str) -> str | None:
     """The language a locale or language name means; None for C/POSIX (no language)."""
     name = value.split(".")[0].split("@")[0].strip().lower().replace("_", "-")

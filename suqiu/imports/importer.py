@@ -60,7 +60,7 @@ from django.utils.translation import gettext_noop
 from suqiu.appeals import services
 from suqiu.appeals.services import ImportedAppeal
 from suqiu.core import clock
-from suqiu.core.commands import display_width
+from suqiu.core.commands import aligned
 from suqiu.core.errors import ApplicationError
 from suqiu.imports.categories import CategoryResolver, add_to_map, load_category_map, name_key
 from suqiu.imports.dates import DateError, parse_when
@@ -204,10 +204,7 @@ class Summary:
             )
         rows.append((_("seconds"), f"{self.seconds:.1f}"))
         rows.append((_("rows/s"), f"{self.rows_per_s:.0f}"))
-        width = max(display_width(label) for label, _value in rows) + 2
-        out = [
-            f"{label}:{' ' * (width - display_width(label) - 1)}{value}" for label, value in rows
-        ]
+        out = aligned(rows, after=":")
         for reason, n in self.reasons.most_common(8):
             out.append(f"  {n:>7} × {reason}")
         if any(reason.endswith(": " + _(MISSING_ID)) for reason in self.reasons):

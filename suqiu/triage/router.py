@@ -822,14 +822,23 @@ def _fit(views, y: np.ndarray, params: dict, seed: int, progress=None, out_of_fo
     return _Model(params, seed).fit(views, y, progress, out_of_fold)
 
 
+def gettext_noop(text: str) -> str:
+    """Marks a text for the translation catalogue (``makemessages`` extracts the name) without
+    importing Django, which this module does not need."""
+    return text
+
+
 # What ``train`` tells ``progress``, %-formatted; ``train(progress_texts=...)`` replaces them
-# (``triage.services`` passes them in the command's language: this module knows no Django).
+# (``triage.services`` passes them translated into the command's language).
 PROGRESS_TEXTS = {
-    "start": "fitting the model on all %(rows)d rows and on each of %(folds)d folds "
-    "(cross-validation)",
-    "start_single": "fitting the model on all %(rows)d rows (a label with a single example: no "
-    "cross-validation, so no figures and no automatic dispatch)",
-    "fits": "%(done)d of %(total)d fits done (%(seconds).0f s so far)",
+    "start": gettext_noop(
+        "fitting the model on all %(rows)d rows and on each of %(folds)d folds (cross-validation)"
+    ),
+    "start_single": gettext_noop(
+        "fitting the model on all %(rows)d rows (a label with a single example: no "
+        "cross-validation, so no figures and no automatic dispatch)"
+    ),
+    "fits": gettext_noop("%(done)d of %(total)d fits done (%(seconds).0f s so far)"),
 }
 
 

@@ -195,11 +195,10 @@ class PerformanceRow:
     def auto_from_text(self) -> str:
         if self.category is None or self.threshold is None:
             return "–"
-        if not self.category.auto_dispatch:  # switched off by an administrator
-            return _("off")
-        if self.threshold > 1.0:
-            return _("never")
-        return f"{self.threshold * 100:.1f} %"
+        state = auto_state(self.category, self.threshold)
+        if state == "on":
+            return f"{self.threshold * 100:.1f} %"
+        return _("off") if state == "off" else _("never")
 
     @property
     def auto_open(self) -> int:
@@ -393,16 +392,27 @@ def auto_categories(model: RoutingModel, categories: dict | None = None) -> tupl
     model's ``_label_categories`` when the caller has them."""
     if categories is None:
         categories = _label_categories(model)
-    on = off = 0
-    for label in model.auto_labels:
-        category = categories.get(label)
-        if category is None or not category.is_active or category.default_organisation_id is None:
-            continue
-        if category.auto_dispatch:
-            on += 1
-        else:
-            off += 1
-    return on, off
+    states = [
+        auto_state(categories.get(label), model.thresholds[label]) for label in model.auto_labels
+    ]
+    return states.count("on"), states.count("off")
+
+
+def auto_state(category: Category | None, threshold: float | None) -> str:
+    """Whether triage assesses and dispatches ``category``'s appeals on its own from
+    ``threshold`` now (the conditions of ``services._from_model``): "on", or why not —
+    "inactive" (no category, or deactivated), "no_organisation" (nowhere to send them: a
+    person chooses), "off" (switched off by an administrator), "never" (the target precision
+    was not reached: no threshold, or one above 1)."""
+    if category is None or not category.is_active:
+        return "inactive"
+    if category.default_organisation_id is None:
+        return "no_organisation"
+    if not category.auto_dispatch:
+        return "off"
+    if threshold is None or threshold > 1.0:
+        return "never"
+    return "on"
 
 
 # --- The appeals behind a figure of the report ---------------------------------------------------

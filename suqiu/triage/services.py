@@ -596,17 +596,7 @@ def train_from_db(
         seed=seed,
         progress=say,
         # Translated here, in the caller's language (the fits report from other threads).
-        progress_texts={
-            "start": _(
-                "fitting the model on all %(rows)d rows and on each of %(folds)d folds "
-                "(cross-validation)"
-            ),
-            "start_single": _(
-                "fitting the model on all %(rows)d rows (a label with a single example: no "
-                "cross-validation, so no figures and no automatic dispatch)"
-            ),
-            "fits": _("%(done)d of %(total)d fits done (%(seconds).0f s so far)"),
-        },
+        progress_texts={key: _(text) for key, text in router.PROGRESS_TEXTS.items()},
     )
     routes = learn_routes(max_rows or None)
     label_map = {

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
-from suqiu.core.commands import cli_language, display_width
+from suqiu.core.commands import aligned, cli_language, display_width
 from suqiu.imports.importer import Summary
 
 
@@ -152,3 +152,15 @@ def test_the_command_line_speaks_chinese_on_a_server_locale(tmp_path):
     assert "CommandError: --days 须在 1 到 3650 之间。" in proc.stderr
     proc = _suqiu(tmp_path, "demo", "--days", "0", LANG="en_US.UTF-8")
     assert "CommandError: --days must be between 1 and 3650." in proc.stderr
+
+
+def test_aligned_values_start_in_one_terminal_column():
+    assert aligned([("API 文档", "/api"), ("database", "sqlite")], gap=2) == [
+        "API 文档  /api",
+        "database  sqlite",
+    ]
+    assert aligned([("文件", "a.csv"), ("rows read", "5")], after=":") == [
+        "文件:      a.csv",
+        "rows read: 5",
+    ]
+    assert aligned([]) == []

@@ -197,3 +197,25 @@ def test_the_list_is_scoped_and_refuses_bad_input(world, live, client):
     client.logout()
     client.login(username=world.roads_handler.username, password=PASSWORD)
     assert _listed(client, kind="auto")[1].status_code == 403
+
+
+def test_a_category_with_nowhere_to_send_its_appeals_never_goes_alone(world, live):
+    """The report's rule is triage's own (``selectors.auto_state``): a threshold reached is not
+    enough without a default organisation to dispatch to, nor for a deactivated category."""
+    from django.utils import translation
+
+    world.cat_road.default_organisation = None
+    world.cat_road.save()
+    with translation.override("en"):
+        perf = _perf(world.dispatcher)
+        road = next(r for r in perf.rows if r.category.code == "ROAD")
+        assert road.threshold is not None and road.threshold <= 1.0
+        assert road.auto_from_text == "never"
+    assert (perf.auto_on, perf.auto_switched_off) == (0, 0)
+    assert selectors.auto_state(world.cat_road, 0.9) == "no_organisation"
+    assert selectors.auto_state(None, 0.9) == "inactive"
+    world.cat_road.default_organisation = world.roads
+    assert selectors.auto_state(world.cat_road, 0.9) == "on"
+    assert selectors.auto_state(world.cat_road, 1.01) == "never"
+    world.cat_road.is_active = False
+    assert selectors.auto_state(world.cat_road, 0.9) == "inactive"

@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from suqiu.core.commands import SuqiuCommand, display_width
+from suqiu.core.commands import SuqiuCommand, aligned
 from suqiu.core.management.commands.compiletranslations import compile_translations
 
 
@@ -91,9 +91,8 @@ class Command(SuqiuCommand):
             (_("health"), f"{url}/healthz"),
             (_("database"), database),
         ]
-        width = max(display_width(label) for label, _value in places) + 2
-        for label, value in places:
-            self.stdout.write(f"  {label}{' ' * (width - display_width(label))}{value}")
+        for line in aligned(places, gap=2):
+            self.stdout.write(f"  {line}")
         from suqiu.demo.people import DEMO_PASSWORD, DEMO_USERS
 
         if any(True for _user in DEMO_USERS):
